@@ -1,0 +1,284 @@
+/**
+ * The step contract: the workflow input, the state document each step reads and extends, the error names
+ * the state machine routes on, and the state names. `lib/` (the state machine's Retry/Catch) and
+ * `lambdas/` (what the code throws) both import this file, so the two cannot drift apart.
+ */
+import { z } from 'zod';
+
+/** Error names thrown by the steps. Each is the `name` of a class in `errors.ts`. */
+export const ErrorNames = {
+  /** The execution input is not valid (a field is missing or has a wrong value). */
+  InvalidInput: 'InvalidInput',
+  /** The migrations directory is missing, empty, or not in Prisma's layout. */
+  MigrationsInvalid: 'MigrationsInvalid',
+  /** The database cannot be reached. Nothing was attempted. */
+  DatabaseUnreachable: 'DatabaseUnreachable',
+  /** `_prisma_migrations` holds a failed row, or a state `prisma migrate deploy` would refuse. */
+  MigrationHistoryBlocked: 'MigrationHistoryBlocked',
+  /** The target database (instance or cluster) is not in a state that allows a snapshot. */
+  TargetNotAvailable: 'TargetNotAvailable',
+  /** Creating the pre-migration snapshot failed. The database was not touched. */
+  SnapshotFailed: 'SnapshotFailed',
+  /** The snapshot did not become available before the configured timeout. */
+  SnapshotTimedOut: 'SnapshotTimedOut',
+  /** The account's manual snapshot quota is reached. */
+  SnapshotQuotaExceeded: 'SnapshotQuotaExceeded',
+  /** A migration failed while being applied. */
+  MigrationFailed: 'MigrationFailed',
+  /**
+   * A migration failed inside a whole-release transaction, which was rolled back: the database is exactly
+   * as it was before the release, so no snapshot restore is needed.
+   */
+  MigrationFailedDatabaseUnchanged: 'MigrationFailedDatabaseUnchanged',
+  /** The database is not healthy after the migrations (history incomplete, failed rows, user checks). */
+  HealthCheckFailed: 'HealthCheckFailed',
+  /** Restoring the snapshot failed. */
+  RestoreFailed: 'RestoreFailed',
+  /** The restored database did not become available before the configured timeout. */
+  RestoreTimedOut: 'RestoreTimedOut',
+  /** Swapping the restored database into place failed. */
+  SwapFailed: 'SwapFailed',
+  /** A transient fault of a cloud API (throttling, 5xx) that is worth retrying. */
+  TransientFault: 'TransientFault',
+} as const;
+export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
+
+/** Errors of the terminal Fail states (what the caller of the execution sees). */
+export const OutcomeErrors = {
+  /** Preflight refused the release (bad input, unsafe history, unreachable database). Nothing was touched. */
+  PreflightRefused: 'PreflightRefused',
+  /** The snapshot could not be taken. Nothing was applied. */
+  SnapshotFailed: 'SnapshotFailedDatabaseUntouched',
+  /** The release failed inside one transaction that was rolled back. The database is unchanged. */
+  ReleaseFailedUnchanged: 'ReleaseFailedDatabaseUnchanged',
+  /** The migration or the health check failed; the snapshot was restored and swapped into place. */
+  MigrationRolledBack: 'MigrationRolledBack',
+  /** The rollback itself failed: data at risk, an operator must act (see the runbook). */
+  RollbackFailed: 'RollbackFailed',
+} as const;
+export type OutcomeError = (typeof OutcomeErrors)[keyof typeof OutcomeErrors];
+
+/** State names. Sentences, as they appear in the console and the local runner's output. */
+export const StateNames = {
+  start: 'Record the execution',
+  preflight: 'Check the release plan',
+  anythingToApply: 'Is anything pending?',
+  nothingToDo: 'Nothing to do',
+  snapshotRequested: 'Is a snapshot required?',
+  createSnapshot: 'Create pre-migration snapshot',
+  waitForSnapshot: 'Wait for the snapshot',
+  checkSnapshot: 'Check the snapshot',
+  snapshotReady: 'Is the snapshot available?',
+  applyMigrations: 'Apply pending migrations',
+  verifyHealth: 'Verify database health',
+  succeeded: 'Migrations applied',
+  preflightRefused: 'Preflight refused the release',
+  snapshotFailed: 'Snapshot failed, database untouched',
+  releaseFailedUnchanged: 'Release failed, database unchanged',
+  restoreSnapshot: 'Restore the snapshot next to the original',
+  waitForRestore: 'Wait for the restored database',
+  checkRestore: 'Check the restored database',
+  restoreReady: 'Is the restored database available?',
+  swap: 'Swap the restored database into place',
+  swapDone: 'Is the swap complete?',
+  waitForSwap: 'Wait for the swap',
+  verifyRollbackHealth: 'Verify health after rollback',
+  rolledBack: 'Migration rolled back',
+  rollbackFailed: 'Rollback failed, operator action required',
+} as const;
+
+/** The lambdas, one per step. The folder under `lambdas/` has the same name. */
+export const Steps = [
+  'preflight',
+  'create-snapshot',
+  'check-snapshot',
+  'apply-migrations',
+  'verify-health',
+  'restore-snapshot',
+  'check-restore',
+  'swap',
+] as const;
+export type Step = (typeof Steps)[number];
+
+export const TransactionModes = ['release', 'per-migration'] as const;
+export type TransactionMode = (typeof TransactionModes)[number];
+
+const identifierLike = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
+
+/**
+ * The execution input, as documented in the README. Everything is optional: the target database, its
+ * credentials and the migrations are configured on the construct, never passed in the input.
+ */
+export const WorkflowInputSchema = z
+  .object({
+    /** A release label: the pipeline execution id or the git revision. Tagged on the snapshot. */
+    release: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(identifierLike, 'letters, digits and . _ : / - only, starting with a letter or digit')
+      .optional(),
+    /**
+     * Migrate without a snapshot. Only with a reason, which goes into the report. Without a snapshot a
+     * failure that a transaction cannot undo cannot be rolled back.
+     */
+    skipSnapshot: z
+      .object({ reason: z.string().trim().min(10, 'give a reason of at least 10 characters') })
+      .strict()
+      .optional(),
+    /** Overrides the construct's transaction mode for this execution. */
+    transactionMode: z.enum(TransactionModes).optional(),
+    /** Plan only: run preflight and stop, even when migrations are pending. */
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+export type WorkflowInput = z.infer<typeof WorkflowInputSchema>;
+
+/** Identity of the execution, recorded by the first state from the context object. */
+export interface ExecutionInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly startedAt: string;
+}
+
+/** A row of `_prisma_migrations` as the plan reports it. */
+export interface AppliedMigration {
+  readonly name: string;
+  readonly checksum: string;
+  readonly finishedAt: string | null;
+  readonly rolledBackAt: string | null;
+  readonly startedAt: string;
+  readonly appliedStepsCount: number;
+  readonly logs: string | null;
+}
+
+/** The release plan computed by preflight. */
+export interface Plan {
+  readonly databaseName: string;
+  readonly targetIdentifier: string;
+  readonly totalMigrations: number;
+  readonly applied: readonly string[];
+  readonly pending: readonly string[];
+  /** Migrations whose file changed after they were applied (checksum differs). Reported, not re-applied. */
+  readonly edited: readonly string[];
+  /** Rows in `_prisma_migrations` that have no migration directory (applied from elsewhere). */
+  readonly unknownApplied: readonly string[];
+  readonly transactionMode: TransactionMode;
+  /** Why the release falls back to per-migration mode, when it does. */
+  readonly transactionFallbackReason?: string;
+  /** Tables the release will lock (from the parsed statements). */
+  readonly lockedTables: readonly string[];
+  readonly snapshotRequired: boolean;
+  readonly skipSnapshotReason?: string;
+  readonly dryRun: boolean;
+  /** True when there is something to apply and the workflow should go on. */
+  readonly proceed: boolean;
+  readonly warnings: readonly string[];
+}
+
+export const SnapshotStatuses = ['creating', 'available', 'failed'] as const;
+export type SnapshotStatus = (typeof SnapshotStatuses)[number];
+
+/** Progress of the pre-migration snapshot, carried between the create/check steps. */
+export interface SnapshotProgress {
+  readonly snapshotId: string;
+  readonly sourceIdentifier: string;
+  readonly status: SnapshotStatus;
+  readonly startedAt: string;
+  readonly deadline: string;
+  readonly attempts: number;
+  /** Seconds the Wait state waits before the next check (exponential backoff, capped). */
+  readonly waitSeconds: number;
+  readonly adopted?: boolean;
+}
+
+/** Result of applying the migrations. */
+export interface ApplyResult {
+  readonly applied: readonly string[];
+  readonly transactionMode: TransactionMode;
+  readonly durationMs: number;
+}
+
+/** A failure while applying, as recorded for the report (no secret, no connection string). */
+export interface MigrationFailure {
+  readonly migration: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly position?: string;
+  readonly applied: readonly string[];
+}
+
+export interface HealthCheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface HealthReport {
+  readonly healthy: boolean;
+  readonly checks: readonly HealthCheckResult[];
+}
+
+export const RestoreStatuses = ['restoring', 'available', 'failed'] as const;
+export type RestoreStatus = (typeof RestoreStatuses)[number];
+
+/** Progress of the rollback's restore, carried between restore/check/swap. */
+export interface RestoreProgress {
+  readonly snapshotId: string;
+  readonly originalIdentifier: string;
+  /** The temporary identifier the snapshot is restored under. */
+  readonly restoredIdentifier: string;
+  /** Where the failed original is kept after the swap, for forensics. */
+  readonly asideIdentifier: string;
+  readonly status: RestoreStatus;
+  readonly startedAt: string;
+  readonly deadline: string;
+  readonly attempts: number;
+  readonly waitSeconds: number;
+}
+
+export const SwapPhases = ['not-started', 'original-renamed', 'complete'] as const;
+export type SwapPhase = (typeof SwapPhases)[number];
+
+export interface SwapProgress {
+  readonly phase: SwapPhase;
+  readonly complete: boolean;
+  readonly originalIdentifier: string;
+  readonly asideIdentifier: string;
+  readonly restoredIdentifier: string;
+  readonly waitSeconds: number;
+  readonly attempts: number;
+}
+
+/** A caught error as Step Functions places it under `resultPath` (`$.error`). */
+export interface CaughtError {
+  readonly Error: string;
+  readonly Cause?: string;
+}
+
+/** The state document: the execution input plus what each step added under its own key. */
+export interface WorkflowState {
+  readonly input: unknown;
+  readonly execution: ExecutionInfo;
+  readonly plan?: Plan;
+  readonly snapshot?: SnapshotProgress;
+  readonly apply?: ApplyResult;
+  readonly health?: HealthReport;
+  readonly error?: CaughtError;
+  readonly restore?: RestoreProgress;
+  readonly swap?: SwapProgress;
+  readonly rollbackHealth?: HealthReport;
+  readonly rollbackError?: CaughtError;
+}
+
+/** Where each step writes its result in the state document (the Task state's `ResultPath`). */
+export const ResultPaths = {
+  preflight: '$.plan',
+  'create-snapshot': '$.snapshot',
+  'check-snapshot': '$.snapshot',
+  'apply-migrations': '$.apply',
+  'verify-health': '$.health',
+  'restore-snapshot': '$.restore',
+  'check-restore': '$.restore',
+  swap: '$.swap',
+} as const satisfies Record<Step, string>;

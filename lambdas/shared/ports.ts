@@ -1,0 +1,158 @@
+/**
+ * Ports: what the step cores depend on. Adapters in `adapters/` implement them, one per technology
+ * (`RdsInstanceSnapshotGateway`, `PostgresSnapshotGateway`, `PrismaMigrationEngine`, `PgHealthProbe`, ...).
+ * Cores receive them as plain objects and never import an SDK, `pg` or `process.env`.
+ */
+import type {
+  AppliedMigration,
+  HealthReport,
+  RestoreStatus,
+  SnapshotStatus,
+  SwapPhase,
+  TransactionMode,
+} from './contract.js';
+
+/** One migration directory: `migrations/<name>/migration.sql`. */
+export interface Migration {
+  readonly name: string;
+  readonly sql: string;
+  /** sha256 hex of the raw `migration.sql` bytes, as Prisma computes it. */
+  readonly checksum: string;
+}
+
+/** The migrations of a release, as loaded from Prisma's layout. */
+export interface MigrationBundle {
+  /** The directory they were loaded from (for messages). */
+  readonly directory: string;
+  /** Sorted by name, as Prisma applies them. */
+  readonly migrations: readonly Migration[];
+  /** `provider` of `migration_lock.toml`. */
+  readonly provider: string;
+}
+
+export interface MigrationSource {
+  load(): Promise<MigrationBundle>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Snapshot gateway
+
+export interface TargetDescription {
+  readonly identifier: string;
+  /** The provider's status word (`available`, `backing-up`, `modifying`, ...). */
+  readonly status: string;
+  /** True when the target accepts a snapshot and migrations now. */
+  readonly available: boolean;
+  readonly engine: string;
+}
+
+export interface CreateSnapshotRequest {
+  readonly snapshotId: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface SnapshotDescription {
+  readonly snapshotId: string;
+  readonly sourceIdentifier: string;
+  readonly status: SnapshotStatus;
+  /** The provider's own status word, for messages (`creating`, `incompatible-restore`, ...). */
+  readonly rawStatus: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface RestoreRequest {
+  readonly snapshotId: string;
+  /** The identifier the original has, and that the restored copy will take after the swap. */
+  readonly originalIdentifier: string;
+  /** A temporary identifier for the restored copy while the original keeps serving. */
+  readonly restoredIdentifier: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface RestoreDescription {
+  readonly identifier: string;
+  readonly status: RestoreStatus;
+  readonly rawStatus: string;
+}
+
+export interface SwapRequest {
+  readonly originalIdentifier: string;
+  readonly restoredIdentifier: string;
+  /** Where the original goes (`<id>-rolledback-<time>`); kept, never deleted by the workflow. */
+  readonly asideIdentifier: string;
+}
+
+export interface SwapStatus {
+  readonly phase: SwapPhase;
+  /** True when the restored copy serves under the original identifier. */
+  readonly complete: boolean;
+}
+
+/**
+ * Snapshots, restores and the identifier swap of one target database. Every method is idempotent: a
+ * retried call finds what the previous attempt did and goes on from there.
+ */
+export interface SnapshotGateway {
+  /** The target's identifier (RDS instance id, cluster id, or local database name). */
+  readonly targetIdentifier: string;
+  describeTarget(): Promise<TargetDescription>;
+  /** Starts a snapshot; if one with this id already exists from the same source, adopts it. */
+  createSnapshot(request: CreateSnapshotRequest): Promise<SnapshotDescription>;
+  describeSnapshot(snapshotId: string): Promise<SnapshotDescription | undefined>;
+  /** Starts restoring the snapshot under `restoredIdentifier`, with the original's settings. */
+  restoreSnapshot(request: RestoreRequest): Promise<RestoreDescription>;
+  describeRestore(restoredIdentifier: string): Promise<RestoreDescription | undefined>;
+  /**
+   * Advances the swap by one step and says where it stands: rename the original aside, then (once that
+   * rename has settled) rename the restored copy to the original identifier. Call again until complete.
+   */
+  swap(request: SwapRequest): Promise<SwapStatus>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Migration engine
+
+export interface ApplyOptions {
+  readonly transactionMode: TransactionMode;
+}
+
+export interface ApplyOutcome {
+  readonly applied: readonly string[];
+  readonly transactionMode: TransactionMode;
+}
+
+/**
+ * Prisma's migration engine over one database. Same semantics and the same `_prisma_migrations` table as
+ * `prisma migrate deploy`.
+ */
+export interface MigrationEngine {
+  /** Rows of `_prisma_migrations`, oldest first; empty when the table does not exist yet. */
+  readHistory(): Promise<readonly AppliedMigration[]>;
+  /**
+   * Applies the pending migrations of the bundle. Throws `MigrationFailedError` (some migrations may be
+   * committed) or `MigrationFailedDatabaseUnchangedError` (the release transaction was rolled back).
+   */
+  applyPending(bundle: MigrationBundle, options: ApplyOptions): Promise<ApplyOutcome>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Health
+
+export interface HealthExpectation {
+  /** Migration names that must be present and finished in `_prisma_migrations`. */
+  readonly migrations: readonly string[];
+}
+
+export interface HealthProbe {
+  check(expectation: HealthExpectation): Promise<HealthReport>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Time, so cores stay deterministic under test.
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,54 @@
+/**
+ * Per-test databases on the server of the run (see global-setup.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+export function adminUrl(): string {
+  return inject('adminDatabaseUrl');
+}
+
+/** The URL of database `name` on the test server. */
+export function urlFor(name: string): string {
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Runs `fn` with a client connected to the admin database, and closes it. */
+export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates a fresh, empty database and returns its name and URL. */
+export async function createDatabase(prefix = 'test'): Promise<{ name: string; url: string }> {
+  const name = uniqueName(prefix);
+  await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
+  return { name, url: urlFor(name) };
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/** Runs `fn` with a client connected to database `url`, and closes it. */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
