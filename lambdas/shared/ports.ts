@@ -142,6 +142,11 @@ export interface MigrationEngine {
 export interface HealthExpectation {
   /** Migration names that must be present and finished in `_prisma_migrations`. */
   readonly migrations: readonly string[];
+  /**
+   * When true, no other migration may be recorded as applied: after a rollback the history must be exactly
+   * what it was before the release.
+   */
+  readonly exact?: boolean;
 }
 
 export interface HealthProbe {

@@ -1,0 +1,40 @@
+/**
+ * One check of the restored copy (the Wait -> Check -> Choice loop of the rollback).
+ */
+import type { RestoreProgress } from '../shared/contract.js';
+import { RestoreFailedError, RestoreTimedOutError } from '../shared/errors.js';
+import type { Clock, SnapshotGateway } from '../shared/ports.js';
+import { backoffSeconds, type WorkflowSettings } from '../shared/settings.js';
+import { requireRestore, stateOf } from '../shared/state.js';
+
+export interface CheckRestoreDeps {
+  readonly gateway: SnapshotGateway;
+  readonly settings: WorkflowSettings;
+  readonly clock: Clock;
+}
+
+export async function checkRestore(event: unknown, deps: CheckRestoreDeps): Promise<RestoreProgress> {
+  const state = stateOf(event, 'check-restore');
+  const progress = requireRestore(state, 'check-restore');
+  const untouched =
+    `The original ${progress.originalIdentifier} was not renamed and still holds the failed release; ` +
+    `the snapshot ${progress.snapshotId} is intact.`;
+  const description = await deps.gateway.describeRestore(progress.restoredIdentifier);
+  if (!description || description.status === 'failed') {
+    throw new RestoreFailedError(
+      `Restoring ${progress.snapshotId} as ${progress.restoredIdentifier} failed ` +
+        `(${description ? `status "${description.rawStatus}"` : 'it does not exist'}). ${untouched} ` +
+        'Restore the snapshot by hand (see the runbook) or start the rollback again.',
+      { details: { ...progress, status: description?.rawStatus ?? 'missing' } },
+    );
+  }
+  const attempts = progress.attempts + 1;
+  if (description.status !== 'available' && deps.clock.now().getTime() > Date.parse(progress.deadline)) {
+    throw new RestoreTimedOutError(
+      `${progress.restoredIdentifier} was still "${description.rawStatus}" at the deadline ${progress.deadline}. ` +
+        `${untouched} When it becomes available, swap it in by hand (see the runbook).`,
+      { details: { ...progress, status: description.rawStatus } },
+    );
+  }
+  return { ...progress, status: description.status, attempts, waitSeconds: backoffSeconds(deps.settings, attempts) };
+}

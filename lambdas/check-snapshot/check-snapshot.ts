@@ -1,0 +1,50 @@
+/**
+ * One check of the pre-migration snapshot (the Wait -> Check -> Choice loop). Ends the loop with a named
+ * error when the snapshot failed or the overall timeout passed, before anything is applied.
+ */
+import type { SnapshotProgress } from '../shared/contract.js';
+import { SnapshotFailedError, SnapshotTimedOutError } from '../shared/errors.js';
+import type { Clock, SnapshotGateway } from '../shared/ports.js';
+import { backoffSeconds, type WorkflowSettings } from '../shared/settings.js';
+import { requireSnapshot, stateOf } from '../shared/state.js';
+
+export interface CheckSnapshotDeps {
+  readonly gateway: SnapshotGateway;
+  readonly settings: WorkflowSettings;
+  readonly clock: Clock;
+}
+
+export async function checkSnapshot(event: unknown, deps: CheckSnapshotDeps): Promise<SnapshotProgress> {
+  const state = stateOf(event, 'check-snapshot');
+  const progress = requireSnapshot(state, 'check-snapshot');
+  const description = await deps.gateway.describeSnapshot(progress.snapshotId);
+  if (!description) {
+    throw new SnapshotFailedError(
+      `Snapshot ${progress.snapshotId} of ${progress.sourceIdentifier} no longer exists (deleted while it ` +
+        'was being created?). Nothing was applied; start the release again.',
+      { details: { snapshotId: progress.snapshotId } },
+    );
+  }
+  if (description.status === 'failed') {
+    throw new SnapshotFailedError(
+      `Snapshot ${progress.snapshotId} of ${progress.sourceIdentifier} is "${description.rawStatus}". ` +
+        'Nothing was applied. Check the database events for the cause, then start the release again.',
+      { details: { snapshotId: progress.snapshotId, status: description.rawStatus } },
+    );
+  }
+  const attempts = progress.attempts + 1;
+  if (description.status !== 'available' && deps.clock.now().getTime() > Date.parse(progress.deadline)) {
+    throw new SnapshotTimedOutError(
+      `Snapshot ${progress.snapshotId} of ${progress.sourceIdentifier} was still "${description.rawStatus}" at ` +
+        `the deadline ${progress.deadline} (after ${attempts} checks). Nothing was applied. Raise ` +
+        'snapshotTimeout if the database is large, and start the release again.',
+      { details: { snapshotId: progress.snapshotId, status: description.rawStatus } },
+    );
+  }
+  return {
+    ...progress,
+    status: description.status,
+    attempts,
+    waitSeconds: backoffSeconds(deps.settings, attempts),
+  };
+}

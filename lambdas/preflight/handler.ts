@@ -1,0 +1,20 @@
+import { analyzeRelease } from '../shared/release-analysis.js';
+import { stepHandler } from '../shared/handler-factory.js';
+import { preflight } from './preflight.js';
+
+void systemClock;
+
+export const handler = stepHandler('preflight', async (event, runtime) => {
+  const engine = await runtime.engine();
+  try {
+    return await preflight(event, {
+      source: runtime.migrationSource(),
+      engine,
+      settings: runtime.settings,
+      databaseName: await runtime.databaseName(),
+      analyzeRelease,
+    });
+  } finally {
+    await engine.close();
+  }
+});

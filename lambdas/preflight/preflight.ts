@@ -1,0 +1,118 @@
+/**
+ * Preflight: validate the input, load the migrations, read `_prisma_migrations`, compute the plan, and
+ * refuse unsafe states before anything is touched.
+ */
+import type { AppliedMigration, Plan, TransactionMode, WorkflowState } from '../shared/contract.js';
+import { MigrationHistoryBlockedError } from '../shared/errors.js';
+import type { Migration, MigrationEngine, MigrationSource } from '../shared/ports.js';
+import type { WorkflowSettings } from '../shared/settings.js';
+import { parseWorkflowInput, stateOf } from '../shared/state.js';
+
+/** What the release analysis (PostgreSQL's parser over the pending scripts) tells preflight. */
+export interface ReleaseAnalysisResult {
+  readonly nonTransactional: readonly { migration: string; statement: string; reason: string }[];
+  readonly lockedTables: readonly string[];
+}
+
+export interface PreflightDeps {
+  readonly source: MigrationSource;
+  readonly engine: MigrationEngine;
+  readonly settings: WorkflowSettings;
+  readonly databaseName: string;
+  readonly analyzeRelease: (migrations: readonly Migration[]) => ReleaseAnalysisResult | Promise<ReleaseAnalysisResult>;
+}
+
+function isFailed(row: AppliedMigration): boolean {
+  return row.finishedAt === null && row.rolledBackAt === null;
+}
+
+function isApplied(row: AppliedMigration): boolean {
+  return row.finishedAt !== null && row.rolledBackAt === null;
+}
+
+export async function preflight(event: unknown, deps: PreflightDeps): Promise<Plan> {
+  const state: WorkflowState = stateOf(event, 'preflight');
+  const input = parseWorkflowInput(state.input);
+  const bundle = await deps.source.load();
+  const history = await deps.engine.readHistory();
+
+  const failed = history.filter(isFailed);
+  if (failed.length > 0) {
+    const names = failed.map((row) => row.name).join(', ');
+    const first = failed[0];
+    throw new MigrationHistoryBlockedError(
+      `_prisma_migrations in database ${deps.databaseName} has a failed migration: ${names} ` +
+        `(started ${first?.startedAt}, ${first?.appliedStepsCount ?? 0} steps applied, not finished). ` +
+        'Nothing was applied. Inspect what it left behind, repair the database, then mark it with ' +
+        `\`prisma migrate resolve --rolled-back ${first?.name}\` (to re-apply it) or ` +
+        `\`--applied ${first?.name}\` (if you completed it by hand), and start the release again.`,
+      { details: { failed: failed.map((row) => ({ name: row.name, logs: row.logs })) } },
+    );
+  }
+
+  const appliedRows = history.filter(isApplied);
+  const appliedByName = new Map(appliedRows.map((row) => [row.name, row]));
+  const local = new Map(bundle.migrations.map((m) => [m.name, m]));
+  const applied = bundle.migrations.filter((m) => appliedByName.has(m.name)).map((m) => m.name);
+  const pendingMigrations = bundle.migrations.filter((m) => !appliedByName.has(m.name));
+  const pending = pendingMigrations.map((m) => m.name);
+  const edited = bundle.migrations
+    .filter((m) => {
+      const row = appliedByName.get(m.name);
+      return row !== undefined && row.checksum !== m.checksum;
+    })
+    .map((m) => m.name);
+  const unknownApplied = [...appliedByName.keys()].filter((name) => !local.has(name));
+
+  const warnings: string[] = [];
+  for (const name of edited) {
+    warnings.push(
+      `Migration ${name} was edited after it was applied (its checksum differs from _prisma_migrations). ` +
+        'It is not re-applied; restore the file as it was, or create a new migration for the change.',
+    );
+  }
+  if (unknownApplied.length > 0) {
+    warnings.push(
+      `The database has applied migrations that are not in ${bundle.directory}: ${unknownApplied.join(', ')}. ` +
+        'Deploy from a branch that contains them.',
+    );
+  }
+
+  const analysis = pendingMigrations.length > 0 ? await deps.analyzeRelease(pendingMigrations) : undefined;
+  let transactionMode: TransactionMode = input.transactionMode ?? deps.settings.transactionMode;
+  let transactionFallbackReason: string | undefined;
+  if (transactionMode === 'release' && analysis && analysis.nonTransactional.length > 0) {
+    transactionMode = 'per-migration';
+    transactionFallbackReason = analysis.nonTransactional
+      .map((item) => `${item.migration}: ${item.reason}`)
+      .join('; ');
+    warnings.push(
+      `This release cannot run in one transaction (${transactionFallbackReason}); it is applied one ` +
+        'migration at a time, and a failure is undone by restoring the snapshot.',
+    );
+  }
+
+  const snapshotRequired = input.skipSnapshot === undefined;
+  if (!snapshotRequired) {
+    warnings.push(`No snapshot is taken: ${input.skipSnapshot?.reason}`);
+  }
+  const dryRun = input.dryRun ?? false;
+
+  return {
+    databaseName: deps.databaseName,
+    targetIdentifier: deps.settings.targetIdentifier,
+    totalMigrations: bundle.migrations.length,
+    applied,
+    pending,
+    edited,
+    unknownApplied,
+    transactionMode,
+    ...(transactionFallbackReason === undefined ? {} : { transactionFallbackReason }),
+    lockedTables: analysis?.lockedTables ?? [],
+    snapshotRequired,
+    ...(input.skipSnapshot === undefined ? {} : { skipSnapshotReason: input.skipSnapshot.reason }),
+    dryRun,
+    proceed: pending.length > 0 && !dryRun,
+    warnings,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Health of a PostgreSQL database after a release or a rollback: it answers, `_prisma_migrations` holds
+ * every expected migration finished and no failed row, and the user's own SQL checks return true.
+ */
+import type { HealthCheckResult, HealthReport } from '../contract.js';
+import type { HealthExpectation, HealthProbe } from '../ports.js';
+import type { HealthCheckDefinition } from '../settings.js';
+import { type ConnectionSettings, connect } from './pg-connection.js';
+
+export interface PgHealthProbeOptions {
+  readonly connection: ConnectionSettings;
+  readonly checks?: readonly HealthCheckDefinition[];
+  /** Per-query timeout. @default 30 s */
+  readonly statementTimeoutMs?: number;
+}
+
+interface Row {
+  migration_name: string;
+  finished_at: Date | null;
+  rolled_back_at: Date | null;
+}
+
+export class PgHealthProbe implements HealthProbe {
+  constructor(private readonly options: PgHealthProbeOptions) {}
+
+  async check(expectation: HealthExpectation): Promise<HealthReport> {
+    const client = await connect(this.options.connection);
+    const checks: HealthCheckResult[] = [];
+    try {
+      await client.query(`SET statement_timeout = ${Math.trunc(this.options.statementTimeoutMs ?? 30_000)}`);
+      await client.query('SELECT 1');
+      checks.push({ name: 'connectivity', ok: true, detail: 'the database answers' });
+      checks.push(...(await this.history(client, expectation)));
+      for (const check of this.options.checks ?? []) {
+        checks.push(await this.userCheck(client, check));
+      }
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    return { healthy: checks.every((check) => check.ok), checks };
+  }
+
+  private async history(
+    client: Awaited<ReturnType<typeof connect>>,
+    expectation: HealthExpectation,
+  ): Promise<HealthCheckResult[]> {
+    const table = await client.query(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present`);
+    const rows: Row[] = table.rows[0]?.present
+      ? (
+          await client.query<Row>(
+            'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at',
+          )
+        ).rows
+      : [];
+    const failed = rows.filter((row) => row.finished_at === null && row.rolled_back_at === null);
+    const finished = new Set(
+      rows.filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((r) => r.migration_name),
+    );
+    const missing = expectation.migrations.filter((name) => !finished.has(name));
+    const expected = new Set(expectation.migrations);
+    const unexpected = [...finished].filter((name) => !expected.has(name));
+    const results: HealthCheckResult[] = [
+      {
+        name: 'no failed migrations',
+        ok: failed.length === 0,
+        detail:
+          failed.length === 0
+            ? 'no unfinished row in _prisma_migrations'
+            : `unfinished rows: ${failed.map((row) => row.migration_name).join(', ')}`,
+      },
+      {
+        name: 'history complete',
+        ok: missing.length === 0,
+        detail:
+          missing.length === 0
+            ? `${expectation.migrations.length} expected migrations finished`
+            : `not finished: ${missing.join(', ')}`,
+      },
+    ];
+    if (expectation.exact) {
+      results.push({
+        name: 'history as before the release',
+        ok: unexpected.length === 0,
+        detail:
+          unexpected.length === 0
+            ? 'no migration of the failed release is recorded'
+            : `recorded but not expected: ${unexpected.join(', ')}`,
+      });
+    }
+    return results;
+  }
+
+  private async userCheck(
+    client: Awaited<ReturnType<typeof connect>>,
+    check: HealthCheckDefinition,
+  ): Promise<HealthCheckResult> {
+    try {
+      const result = await client.query({ text: check.sql, rowMode: 'array' });
+      const value = (result.rows[0] as unknown[] | undefined)?.[0];
+      return value === true
+        ? { name: check.name, ok: true, detail: 'returned true' }
+        : { name: check.name, ok: false, detail: `returned ${JSON.stringify(value ?? null)}, expected true` };
+    } catch (error) {
+      return { name: check.name, ok: false, detail: `query failed: ${(error as Error).message}` };
+    }
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * Snapshots for plain PostgreSQL (the local runner, and teams not on RDS): a snapshot is a database cloned
+ * with `CREATE DATABASE ... TEMPLATE`, a restore is a clone of the snapshot, and the swap renames databases,
+ * the same shape as the RDS flow. Metadata (source, tags) lives in the database comment.
+ *
+ * Cloning needs no other session on the source. Sessions of the application on the target are waited for
+ * (`busyTimeoutMs`) and, only when `terminateSessions` is set, ended.
+ */
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { type SwapPhase } from '../contract.js';
+import { DatabaseUnreachableError, RestoreFailedError, SnapshotFailedError, SwapFailedError } from '../errors.js';
+import type {
+  CreateSnapshotRequest,
+  RestoreDescription,
+  RestoreRequest,
+  SnapshotDescription,
+  SnapshotGateway,
+  SwapRequest,
+  SwapStatus,
+  TargetDescription,
+} from '../ports.js';
+
+export interface PostgresSnapshotGatewayOptions {
+  /** A URL of the server with CREATEDB rights (any database; `postgres` is used for admin work). */
+  readonly serverUrl: string;
+  /** The database to protect. */
+  readonly databaseName: string;
+  /** How long to wait for other sessions to leave a database before cloning or renaming it. @default 10 s */
+  readonly busyTimeoutMs?: number;
+  /** End other sessions (the application's) on a database that must be cloned or renamed. @default false */
+  readonly terminateSessions?: boolean;
+}
+
+const MAX_NAME = 63;
+
+interface Metadata {
+  readonly kind: 'snapshot' | 'restore';
+  readonly source: string;
+  readonly id: string;
+  readonly tags: Record<string, string>;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function quoteLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** A PostgreSQL database name (at most 63 bytes) for an identifier of the workflow. */
+export function databaseNameFor(identifier: string): string {
+  if (Buffer.byteLength(identifier) <= MAX_NAME) return identifier;
+  const hash = createHash('sha256').update(identifier).digest('hex').slice(0, 8);
+  return `${identifier.slice(0, MAX_NAME - 9)}-${hash}`;
+}
+
+function redactedServer(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '5432'}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+export class PostgresSnapshotGateway implements SnapshotGateway {
+  readonly targetIdentifier: string;
+  private readonly serverUrl: string;
+  private readonly busyTimeoutMs: number;
+  private readonly terminateSessions: boolean;
+
+  constructor(options: PostgresSnapshotGatewayOptions) {
+    this.targetIdentifier = options.databaseName;
+    const url = new URL(options.serverUrl);
+    url.pathname = '/postgres';
+    this.serverUrl = url.toString();
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+    this.terminateSessions = options.terminateSessions ?? false;
+  }
+
+  private async admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: this.serverUrl, application_name: 'migration-orchestrator' });
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new DatabaseUnreachableError(
+        `Cannot connect to PostgreSQL at ${redactedServer(this.serverUrl)} (database postgres) to manage ` +
+          'snapshots. Check that the server is up and the user may connect to the "postgres" database.',
+        { cause: error },
+      );
+    }
+    try {
+      return await fn(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async exists(client: pg.Client, name: string): Promise<boolean> {
+    const result = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  private async metadataOf(client: pg.Client, name: string): Promise<Metadata | undefined> {
+    const result = await client.query<{ comment: string | null }>(
+      `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
+      [name],
+    );
+    const comment = result.rows[0]?.comment;
+    if (!comment) return undefined;
+    try {
+      return JSON.parse(comment) as Metadata;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Waits until no other session uses `name` (ending them when allowed); returns how many remain. */
+  private async drain(client: pg.Client, name: string): Promise<number> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (;;) {
+      if (this.terminateSessions) {
+        await client.query(
+          'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+          [name],
+        );
+      }
+      const result = await client.query<{ n: string }>(
+        'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
+      const sessions = Number(result.rows[0]?.n ?? 0);
+      if (sessions === 0 || Date.now() >= deadline) return sessions;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  private busyMessage(name: string, sessions: number, what: string): string {
+    return (
+      `Database ${name} still has ${sessions} other session(s) after ${this.busyTimeoutMs} ms, so it cannot be ` +
+      `${what}. Stop the application's connections, or allow ending them (terminateSessions / --terminate-sessions).`
+    );
+  }
+
+  async describeTarget(): Promise<TargetDescription> {
+    return await this.admin(async (client) => {
+      const result = await client.query<{ datallowconn: boolean }>(
+        'SELECT datallowconn FROM pg_database WHERE datname = $1',
+        [this.targetIdentifier],
+      );
+      const row = result.rows[0];
+      const status = !row ? 'not-found' : row.datallowconn ? 'available' : 'not-accepting-connections';
+      return { identifier: this.targetIdentifier, status, available: status === 'available', engine: 'postgres' };
+    });
+  }
+
+  async createSnapshot(request: CreateSnapshotRequest): Promise<SnapshotDescription> {
+    const name = databaseNameFor(request.snapshotId);
+    return await this.admin(async (client) => {
+      if (await this.exists(client, name)) {
+        const metadata = await this.metadataOf(client, name);
+        if (metadata?.kind === 'snapshot' && metadata.source === this.targetIdentifier) {
+          return this.snapshotDescription(request.snapshotId, metadata);
+        }
+        throw new SnapshotFailedError(
+          `A database named ${name} already exists and is not a snapshot of ${this.targetIdentifier}. ` +
+            'Rename or drop it, then start the release again.',
+        );
+      }
+      const sessions = await this.drain(client, this.targetIdentifier);
+      if (sessions > 0) {
+        throw new SnapshotFailedError(this.busyMessage(this.targetIdentifier, sessions, 'cloned into a snapshot'));
+      }
+      const metadata: Metadata = {
+        kind: 'snapshot',
+        source: this.targetIdentifier,
+        id: request.snapshotId,
+        tags: { ...request.tags },
+      };
+      try {
+        await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(this.targetIdentifier)}`);
+        await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(JSON.stringify(metadata))}`);
+      } catch (error) {
+        throw new SnapshotFailedError(
+          `Cloning ${this.targetIdentifier} into snapshot ${name} failed: ${(error as Error).message}. ` +
+            'Nothing was applied.',
+          { cause: error },
+        );
+      }
+      return this.snapshotDescription(request.snapshotId, metadata);
+    });
+  }
+
+  private snapshotDescription(snapshotId: string, metadata: Metadata): SnapshotDescription {
+    return {
+      snapshotId,
+      sourceIdentifier: metadata.source,
+      status: 'available',
+      rawStatus: 'available',
+      tags: metadata.tags,
+    };
+  }
+
+  async describeSnapshot(snapshotId: string): Promise<SnapshotDescription | undefined> {
+    const name = databaseNameFor(snapshotId);
+    return await this.admin(async (client) => {
+      const metadata = await this.metadataOf(client, name);
+      if (!metadata || metadata.kind !== 'snapshot') return undefined;
+      return this.snapshotDescription(snapshotId, metadata);
+    });
+  }
+
+  async restoreSnapshot(request: RestoreRequest): Promise<RestoreDescription> {
+    const snapshot = databaseNameFor(request.snapshotId);
+    const restored = databaseNameFor(request.restoredIdentifier);
+    return await this.admin(async (client) => {
+      const snapshotMetadata = await this.metadataOf(client, snapshot);
+      if (!snapshotMetadata || snapshotMetadata.kind !== 'snapshot') {
+        throw new RestoreFailedError(
+          `Snapshot ${request.snapshotId} (database ${snapshot}) does not exist; nothing can be restored. ` +
+            `${request.originalIdentifier} is untouched and holds the failed release.`,
+        );
+      }
+      if (await this.exists(client, restored)) {
+        const metadata = await this.metadataOf(client, restored);
+        if (metadata?.kind === 'restore' && metadata.source === request.snapshotId) {
+          return { identifier: request.restoredIdentifier, status: 'available', rawStatus: 'available' };
+        }
+        throw new RestoreFailedError(
+          `A database named ${restored} already exists and is not a restore of ${request.snapshotId}. ` +
+            `Rename or drop it, then retry the rollback. ${request.originalIdentifier} is untouched.`,
+        );
+      }
+      const sessions = await this.drain(client, snapshot);
+      if (sessions > 0) {
+        throw new RestoreFailedError(this.busyMessage(snapshot, sessions, 'cloned'));
+      }
+      const metadata: Metadata = {
+        kind: 'restore',
+        source: request.snapshotId,
+        id: request.restoredIdentifier,
+        tags: { ...request.tags },
+      };
+      try {
+        await client.query(`CREATE DATABASE ${quoteIdent(restored)} TEMPLATE ${quoteIdent(snapshot)}`);
+        await client.query(`COMMENT ON DATABASE ${quoteIdent(restored)} IS ${quoteLiteral(JSON.stringify(metadata))}`);
+      } catch (error) {
+        throw new RestoreFailedError(
+          `Restoring snapshot ${snapshot} as ${restored} failed: ${(error as Error).message}. ` +
+            `${request.originalIdentifier} is untouched and holds the failed release.`,
+          { cause: error },
+        );
+      }
+      return { identifier: request.restoredIdentifier, status: 'available', rawStatus: 'available' };
+    });
+  }
+
+  async describeRestore(restoredIdentifier: string): Promise<RestoreDescription | undefined> {
+    const name = databaseNameFor(restoredIdentifier);
+    return await this.admin(async (client) =>
+      (await this.exists(client, name))
+        ? { identifier: restoredIdentifier, status: 'available' as const, rawStatus: 'available' }
+        : undefined,
+    );
+  }
+
+  async swap(request: SwapRequest): Promise<SwapStatus> {
+    const original = request.originalIdentifier;
+    const restored = databaseNameFor(request.restoredIdentifier);
+    const aside = databaseNameFor(request.asideIdentifier);
+    return await this.admin(async (client) => {
+      const has = {
+        original: await this.exists(client, original),
+        restored: await this.exists(client, restored),
+        aside: await this.exists(client, aside),
+      };
+      const state = `(${original}: ${has.original ? 'exists' : 'absent'}, ${restored}: ${
+        has.restored ? 'exists' : 'absent'
+      }, ${aside}: ${has.aside ? 'exists' : 'absent'})`;
+      const rename = async (from: string, to: string, phase: SwapPhase, recovery: string) => {
+        const sessions = await this.drain(client, from);
+        if (sessions > 0) throw new SwapFailedError(`${this.busyMessage(from, sessions, 'renamed')} ${state}`);
+        try {
+          await client.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
+        } catch (error) {
+          throw new SwapFailedError(
+            `Renaming ${from} to ${to} failed (${(error as Error).message}) during phase ${phase}. ${state} ${recovery}`,
+            { cause: error },
+          );
+        }
+      };
+      if (has.original && has.restored && !has.aside) {
+        await rename(
+          original,
+          aside,
+          'not-started',
+          `${original} is untouched; retry the rollback, or rename ${restored} in by hand after moving ${original} aside.`,
+        );
+        return { phase: 'original-renamed', complete: false };
+      }
+      if (!has.original && has.restored && has.aside) {
+        await rename(
+          restored,
+          original,
+          'original-renamed',
+          `To undo, rename ${aside} back to ${original}: ALTER DATABASE "${aside}" RENAME TO "${original}".`,
+        );
+        return { phase: 'complete', complete: true };
+      }
+      if (has.original && !has.restored && has.aside) {
+        return { phase: 'complete', complete: true };
+      }
+      throw new SwapFailedError(
+        `Cannot swap ${restored} into place as ${original}: unexpected state ${state}. ` +
+          (has.aside
+            ? `The failed original is at ${aside}; rename the restored copy to ${original} by hand.`
+            : `Nothing was renamed; ${original} holds the failed release.`),
+      );
+    });
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Names this workflow gives to what it creates: snapshots, restored copies, and the failed original kept
+ * aside. They must be valid RDS identifiers: a letter first, then letters, digits and hyphens, no two
+ * hyphens in a row, no trailing hyphen, at most 63 characters (instances, clusters) or 255 (snapshots).
+ * The local PostgreSQL gateway uses the same names (lower case), which are valid database names too.
+ */
+import { createHash } from 'node:crypto';
+
+export const MAX_DB_IDENTIFIER_LENGTH = 63;
+export const MAX_SNAPSHOT_IDENTIFIER_LENGTH = 255;
+
+const VALID = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$|^[a-z]$/;
+
+/** True when `id` is a valid RDS DB instance/cluster/snapshot identifier of at most `maxLength`. */
+export function isValidRdsIdentifier(id: string, maxLength = MAX_DB_IDENTIFIER_LENGTH): boolean {
+  return id.length <= maxLength && VALID.test(id);
+}
+
+/** Lower-cases, turns anything else into hyphens, squeezes and trims hyphens, and forces a letter first. */
+export function sanitizeIdentifierPart(raw: string): string {
+  const cleaned = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (cleaned === '') return 'x';
+  return /^[a-z]/.test(cleaned) ? cleaned : `x${cleaned}`;
+}
+
+function shortHash(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 8);
+}
+
+/**
+ * Joins parts with hyphens and keeps the result within `maxLength`: when too long, the first part is
+ * shortened and a short hash of the full name keeps it unique.
+ */
+function joinWithin(parts: readonly string[], maxLength: number): string {
+  const full = parts.map(sanitizeIdentifierPart).join('-');
+  if (full.length <= maxLength) return full;
+  const hash = shortHash(full);
+  const [head = 'x', ...rest] = parts.map(sanitizeIdentifierPart);
+  const tail = `${rest.join('-')}-${hash}`;
+  const room = maxLength - tail.length - 1;
+  const shortenedHead = room > 0 ? head.slice(0, room).replace(/-+$/, '') : '';
+  const joined = shortenedHead ? `${shortenedHead}-${tail}` : `m-${hash}`;
+  return joined.slice(0, maxLength).replace(/-+$/, '');
+}
+
+/** Compact UTC time stamp, `20250101t093000z`. */
+export function compactTimestamp(at: Date): string {
+  return at
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'z')
+    .replace(/[-:]/g, '')
+    .toLowerCase();
+}
+
+/** The pre-migration snapshot of `target` for the execution named `executionName` (stable across retries). */
+export function preMigrationSnapshotId(target: string, executionName: string): string {
+  return joinWithin([target, 'premigration', executionName], MAX_SNAPSHOT_IDENTIFIER_LENGTH);
+}
+
+/** The temporary identifier the snapshot is restored under while the original keeps serving. */
+export function restoredIdentifier(target: string, executionName: string): string {
+  return joinWithin([target, 'restored', shortHash(executionName)], MAX_DB_IDENTIFIER_LENGTH);
+}
+
+/** Where the failed original is kept after the swap: `<id>-rolledback-<time>`. */
+export function asideIdentifier(target: string, at: Date): string {
+  return joinWithin([target, 'rolledback', compactTimestamp(at)], MAX_DB_IDENTIFIER_LENGTH);
+}

@@ -1,0 +1,41 @@
+/**
+ * The settings every step core receives. On AWS they come from the Lambda environment (env.ts, set by the
+ * construct); locally from the runner's options. Never a secret here.
+ */
+import type { TransactionMode } from './contract.js';
+
+export interface HealthCheckDefinition {
+  /** Shown in reports. */
+  readonly name: string;
+  /** A query returning one row whose first column is `true` when healthy. */
+  readonly sql: string;
+}
+
+export interface WorkflowSettings {
+  /** RDS instance id, Aurora cluster id, or local database name. */
+  readonly targetIdentifier: string;
+  readonly transactionMode: TransactionMode;
+  readonly snapshotTimeoutSeconds: number;
+  readonly restoreTimeoutSeconds: number;
+  /** First wait between two status checks; doubles on each check up to `maxPollSeconds`. */
+  readonly initialPollSeconds: number;
+  readonly maxPollSeconds: number;
+  /** Tag value of `managed-by` on what the workflow creates (the stack name). */
+  readonly managedBy: string;
+  readonly healthChecks: readonly HealthCheckDefinition[];
+}
+
+export const DEFAULT_SETTINGS = {
+  transactionMode: 'release',
+  snapshotTimeoutSeconds: 2 * 60 * 60,
+  restoreTimeoutSeconds: 3 * 60 * 60,
+  initialPollSeconds: 15,
+  maxPollSeconds: 120,
+  healthChecks: [],
+} as const satisfies Partial<WorkflowSettings>;
+
+/** Wait before the next status check: `initial * 2^attempts`, capped at `max`. */
+export function backoffSeconds(settings: WorkflowSettings, attempts: number): number {
+  const raw = settings.initialPollSeconds * 2 ** Math.max(0, attempts);
+  return Math.max(1, Math.min(settings.maxPollSeconds, Math.round(raw)));
+}
