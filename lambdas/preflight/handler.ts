@@ -2,7 +2,6 @@ import { analyzeRelease } from '../shared/release-analysis.js';
 import { stepHandler } from '../shared/handler-factory.js';
 import { preflight } from './preflight.js';
 
-void systemClock;
 
 export const handler = stepHandler('preflight', async (event, runtime) => {
   const engine = await runtime.engine();

@@ -55,6 +55,11 @@ export const OutcomeErrors = {
   MigrationRolledBack: 'MigrationRolledBack',
   /** The rollback itself failed: data at risk, an operator must act (see the runbook). */
   RollbackFailed: 'RollbackFailed',
+  /**
+   * The migration or the health check failed and the release ran without a snapshot (`skipSnapshot`):
+   * nothing could be restored, the database is as the failure left it. An operator must act.
+   */
+  MigrationFailedNoSnapshot: 'MigrationFailedWithoutSnapshot',
 } as const;
 export type OutcomeError = (typeof OutcomeErrors)[keyof typeof OutcomeErrors];
 
@@ -72,6 +77,8 @@ export const StateNames = {
   applyMigrations: 'Apply pending migrations',
   verifyHealth: 'Verify database health',
   succeeded: 'Migrations applied',
+  snapshotToRestore: 'Is there a snapshot to restore?',
+  failedWithoutSnapshot: 'Migration failed without a snapshot',
   preflightRefused: 'Preflight refused the release',
   snapshotFailed: 'Snapshot failed, database untouched',
   releaseFailedUnchanged: 'Release failed, database unchanged',

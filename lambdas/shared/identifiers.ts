@@ -16,15 +16,24 @@ export function isValidRdsIdentifier(id: string, maxLength = MAX_DB_IDENTIFIER_L
   return id.length <= maxLength && VALID.test(id);
 }
 
-/** Lower-cases, turns anything else into hyphens, squeezes and trims hyphens, and forces a letter first. */
-export function sanitizeIdentifierPart(raw: string): string {
+/** Lower-cases, turns anything else into hyphens, squeezes and trims hyphens. */
+function cleanPart(raw: string): string {
   const cleaned = raw
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-{2,}/g, '-')
     .replace(/^-+|-+$/g, '');
-  if (cleaned === '') return 'x';
+  return cleaned === '' ? 'x' : cleaned;
+}
+
+/** `cleanPart`, and forces a letter first (an identifier's first part). */
+export function sanitizeIdentifierPart(raw: string): string {
+  const cleaned = cleanPart(raw);
   return /^[a-z]/.test(cleaned) ? cleaned : `x${cleaned}`;
+}
+
+function sanitizeParts(parts: readonly string[]): string[] {
+  return parts.map((part, index) => (index === 0 ? sanitizeIdentifierPart(part) : cleanPart(part)));
 }
 
 function shortHash(value: string): string {
@@ -36,10 +45,11 @@ function shortHash(value: string): string {
  * shortened and a short hash of the full name keeps it unique.
  */
 function joinWithin(parts: readonly string[], maxLength: number): string {
-  const full = parts.map(sanitizeIdentifierPart).join('-');
+  const cleaned = sanitizeParts(parts);
+  const full = cleaned.join('-');
   if (full.length <= maxLength) return full;
   const hash = shortHash(full);
-  const [head = 'x', ...rest] = parts.map(sanitizeIdentifierPart);
+  const [head = 'x', ...rest] = cleaned;
   const tail = `${rest.join('-')}-${hash}`;
   const room = maxLength - tail.length - 1;
   const shortenedHead = room > 0 ? head.slice(0, room).replace(/-+$/, '') : '';
@@ -69,4 +79,21 @@ export function restoredIdentifier(target: string, executionName: string): strin
 /** Where the failed original is kept after the swap: `<id>-rolledback-<time>`. */
 export function asideIdentifier(target: string, at: Date): string {
   return joinWithin([target, 'rolledback', compactTimestamp(at)], MAX_DB_IDENTIFIER_LENGTH);
+}
+
+/**
+ * The identifier of the restored Aurora cluster's instance that stands for `originalInstance` of the
+ * original cluster: the restored cluster's identifier followed by what the original instance's identifier
+ * adds to its cluster's (`app-db-instance-1` in cluster `app-db` gives `<restored>-instance-1`). Stable
+ * across retries, unique per restored cluster, within 63 characters.
+ */
+export function restoredMemberIdentifier(
+  restoredCluster: string,
+  originalCluster: string,
+  originalInstance: string,
+): string {
+  const suffix = originalInstance.startsWith(`${originalCluster}-`)
+    ? originalInstance.slice(originalCluster.length + 1)
+    : originalInstance;
+  return joinWithin([restoredCluster, suffix], MAX_DB_IDENTIFIER_LENGTH);
 }

@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+/**
+ * The command line: runs the synthesized workflow locally (`npm start`), and the demos.
+ *
+ *   tsx bin/cli.ts run [--migrations DIR] [--input JSON] [--transaction-mode release|per-migration]
+ *                      [--terminate-sessions]
+ *   tsx bin/cli.ts demo rollback          a failing release rolled back by snapshot restore (exit 2)
+ *   tsx bin/cli.ts demo failed-release    the same release in one transaction: database unchanged (exit 5)
+ *
+ * DATABASE_URL selects the target database; without it an embedded PostgreSQL is started (data in .data/).
+ */
+import '../lib/local/polyfills.js';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { TransactionModes, type TransactionMode } from '../lambdas/shared/contract.js';
+import { type DatabaseDigest, digestDatabase } from '../lib/local/database-digest.js';
+import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
+import { type LocalRunResult, Outcomes, type RunEvent, runLocal } from '../lib/local/runner.js';
+import {
+  applyFirstMigrations,
+  createSampleDatabase,
+  databaseExists,
+  withDatabase,
+} from '../lib/local/sample-app.js';
+
+const SAMPLE_DATABASE = 'taskapp';
+const ROLLBACK_DEMO_DATABASE = 'taskapp_demo';
+const SAMPLE_MIGRATIONS = resolve('prisma/migrations');
+const FAILING_RELEASE = resolve('test/fixtures/releases/failing');
+
+class UsageError extends Error {}
+
+const USAGE = `Usage:
+  npm start [-- --migrations DIR] [--input JSON] [--transaction-mode release|per-migration] [--terminate-sessions]
+  npm run demo:rollback
+  npm run demo:failed-release
+
+DATABASE_URL=postgres://user:password@host:5432/db selects the target database (its server must allow
+CREATE DATABASE: snapshots are template clones). Without it, an embedded PostgreSQL is started.
+
+Exit codes: ${Object.entries(Outcomes)
+  .map(([name, { exitCode }]) => `${exitCode} ${name}`)
+  .join(', ')}, 1 also for bad input or usage.`;
+
+function print(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)}s`;
+}
+
+/** Prints each state as it is entered and left, with the elapsed time. */
+function stateReporter(): (event: RunEvent) => void {
+  const enteredAt = new Map<string, number>();
+  return (event) => {
+    const at = `[${seconds(event.elapsedMs).padStart(7)}]`;
+    switch (event.type) {
+      case 'entered':
+        enteredAt.set(event.state, event.elapsedMs);
+        print(`${at} -> ${event.state}`);
+        break;
+      case 'exited': {
+        const took = event.elapsedMs - (enteredAt.get(event.state) ?? event.elapsedMs);
+        print(`${at} <- ${event.state} (${took} ms)`);
+        break;
+      }
+      case 'failed':
+        print(`${at} !! ${event.state} failed: ${event.detail ?? 'error'}`);
+        break;
+      case 'retried':
+        print(`${at} .. ${event.state} retried`);
+        break;
+      case 'caught':
+        print(`${at} >> ${event.state}: error caught, taking the recovery path`);
+        break;
+    }
+  };
+}
+
+function causeMessage(cause: string): string {
+  try {
+    const parsed = JSON.parse(cause) as { errorType?: string; errorMessage?: string };
+    return parsed.errorMessage ? `${parsed.errorType}: ${parsed.errorMessage}` : cause;
+  } catch {
+    return cause;
+  }
+}
+
+function printSummary(result: LocalRunResult): void {
+  const { state } = result;
+  print();
+  print('Summary');
+  print(`  outcome:    ${result.outcome} (exit ${result.exitCode}): ${Outcomes[result.outcome].summary}`);
+  print(`  execution:  ${result.executionName}`);
+  if (state.plan) {
+    print(`  database:   ${state.plan.databaseName}`);
+    print(
+      `  plan:       ${state.plan.pending.length} pending of ${state.plan.totalMigrations}, transaction mode ${state.plan.transactionMode}` +
+        (state.plan.transactionFallbackReason ? ` (fallback: ${state.plan.transactionFallbackReason})` : ''),
+    );
+    for (const warning of state.plan.warnings) print(`  warning:    ${warning}`);
+  }
+  if (state.apply) print(`  applied:    ${state.apply.applied.join(', ') || '(none)'}`);
+  else if (result.outcome === 'nothing-to-do') print('  applied:    nothing pending, the database is up to date');
+  if (state.snapshot) print(`  snapshot:   ${state.snapshot.snapshotId} (${state.snapshot.status})`);
+  if (state.swap?.complete) {
+    print(`  restored:   ${state.swap.originalIdentifier} now holds the snapshot's data`);
+    print(`  kept aside: ${state.swap.asideIdentifier} (the failed database, for forensics; never deleted)`);
+  }
+  if (result.error) {
+    print(`  error:      ${result.error.name}`);
+    print(`  cause:      ${causeMessage(result.error.cause)}`);
+  }
+  print(`  total time: ${seconds(result.durationMs)}`);
+  if (result.outcome === 'rollback-failed') {
+    print();
+    print('!!! DATA AT RISK: the rollback did not complete. The database may hold the failed release.');
+    print('!!! Read the cause above: it names every database involved and the single action that recovers.');
+    print('!!! See "Runbook" in README.md before doing anything else.');
+  }
+}
+
+function parseTransactionMode(value: string | undefined): TransactionMode | undefined {
+  if (value === undefined) return undefined;
+  if (!(TransactionModes as readonly string[]).includes(value)) {
+    throw new UsageError(`--transaction-mode must be one of ${TransactionModes.join(', ')} (received "${value}")`);
+  }
+  return value as TransactionMode;
+}
+
+function parseInput(raw: string | undefined): unknown {
+  if (raw === undefined) return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new UsageError(`--input must be JSON, e.g. '{"release":"v1.2.0"}' (received ${raw})`);
+  }
+}
+
+/** The server to use: DATABASE_URL's, or a started embedded one. */
+async function server(): Promise<{ url: string; embedded?: RunningPostgres }> {
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    try {
+      new URL(url);
+    } catch {
+      throw new UsageError('DATABASE_URL is not a URL: use postgres://user:password@host:5432/database');
+    }
+    return { url };
+  }
+  print('Starting the embedded PostgreSQL (data in .data/embedded-pg) ...');
+  const embedded = await startEmbeddedPostgres({ dataDir: '.data/embedded-pg', persistent: true });
+  return { url: withDatabase(embedded.url, SAMPLE_DATABASE), embedded };
+}
+
+async function commandRun(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      migrations: { type: 'string' },
+      input: { type: 'string' },
+      'transaction-mode': { type: 'string' },
+      'terminate-sessions': { type: 'boolean' },
+    },
+  });
+  const input = parseInput(values.input);
+  const transactionMode = parseTransactionMode(values['transaction-mode']);
+  const migrationsDir = resolve(values.migrations ?? SAMPLE_MIGRATIONS);
+  const { url, embedded } = await server();
+  try {
+    const name = decodeURIComponent(new URL(url).pathname.slice(1));
+    if (!name) throw new UsageError('DATABASE_URL names no database: add it, e.g. postgres://user@host:5432/mydb');
+    if (!(await databaseExists(url, name))) {
+      print(`Creating the sample database ${name} at the previous release, with sample data ...`);
+      await createSampleDatabase(url, name, SAMPLE_MIGRATIONS);
+    }
+    print(`Running the synthesized workflow against ${name} with the migrations in ${migrationsDir}`);
+    print();
+    const result = await runLocal({
+      databaseUrl: url,
+      migrationsDir,
+      input,
+      ...(transactionMode ? { transactionMode } : {}),
+      terminateSessions: values['terminate-sessions'] ?? false,
+      onEvent: stateReporter(),
+    });
+    printSummary(result);
+    return result.exitCode;
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+function compareDigests(before: DatabaseDigest, after: DatabaseDigest): string[] {
+  const differences: string[] = [];
+  const tables = new Set([...Object.keys(before.tables), ...Object.keys(after.tables)]);
+  for (const table of [...tables].sort()) {
+    const a = before.tables[table];
+    const b = after.tables[table];
+    if (!a || !b) differences.push(`${table}: ${a ? 'missing after' : 'new after'} the release`);
+    else if (a.rows !== b.rows || a.hash !== b.hash) differences.push(`${table}: ${a.rows} rows before, ${b.rows} after`);
+  }
+  if (before.columns.join('\n') !== after.columns.join('\n')) differences.push('columns differ');
+  if (before.indexes.join('\n') !== after.indexes.join('\n')) differences.push('indexes or constraints differ');
+  return differences;
+}
+
+async function commandDemo(args: string[]): Promise<number> {
+  const which = args[0];
+  if (which !== 'rollback' && which !== 'failed-release') {
+    throw new UsageError('demo takes "rollback" or "failed-release"');
+  }
+  const transactionMode: TransactionMode = which === 'rollback' ? 'per-migration' : 'release';
+  const { url: targetUrl, embedded } = await server();
+  try {
+    const url = withDatabase(targetUrl, ROLLBACK_DEMO_DATABASE);
+    print(`Preparing ${ROLLBACK_DEMO_DATABASE}: the sample app with data, every sample migration applied ...`);
+    await createSampleDatabase(url, ROLLBACK_DEMO_DATABASE, SAMPLE_MIGRATIONS);
+    await applyFirstMigrations(url, SAMPLE_MIGRATIONS, Number.MAX_SAFE_INTEGER);
+    const before = await digestDatabase(url);
+    print(`Deploying the failing release in ${FAILING_RELEASE}`);
+    print(
+      which === 'rollback'
+        ? 'Transaction mode: per-migration. The first new migration commits before the next one fails, so only ' +
+            'the snapshot can undo it: expect the restore branch and exit code 2.'
+        : 'Transaction mode: release (the default). The whole release runs in one transaction, so the failure ' +
+            'undoes everything by itself: expect no restore and exit code 5.',
+    );
+    print();
+    const result = await runLocal({
+      databaseUrl: url,
+      migrationsDir: FAILING_RELEASE,
+      input: { release: `demo-${which}` },
+      transactionMode,
+      onEvent: stateReporter(),
+    });
+    printSummary(result);
+    const differences = compareDigests(before, await digestDatabase(url));
+    print();
+    if (differences.length === 0) {
+      print(
+        `Verified: every table of ${ROLLBACK_DEMO_DATABASE} (${Object.keys(before.tables).length} tables, including ` +
+          '_prisma_migrations) holds exactly the rows it held before the release, and the schema is the same.',
+      );
+    } else {
+      print(`DIFFERENCES after the release: ${differences.join('; ')}`);
+    }
+    return result.exitCode;
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await commandRun(rest);
+      case 'demo':
+        return await commandDemo(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+        print(USAGE);
+        return command === undefined ? 1 : 0;
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+      return 1;
+    }
+    process.stderr.write(`${(error as Error).name}: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

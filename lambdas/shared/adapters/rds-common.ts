@@ -1,0 +1,404 @@
+/**
+ * What the RDS instance and Aurora cluster snapshot gateways share: fault classification (an SDK error to
+ * one of our errors), tag conversion, the mapping of RDS status words to the contract's statuses, and the
+ * identifier swap, which is the same three-identifier state machine for instances and clusters.
+ */
+import type { Tag } from '@aws-sdk/client-rds';
+import type { RestoreStatus, SnapshotStatus } from '../contract.js';
+import { SwapFailedError, TransientFaultError } from '../errors.js';
+import type { SwapRequest, SwapStatus } from '../ports.js';
+
+/** Default prefix of the tag keys the gateways put on what they restore. */
+export const DEFAULT_MANAGED_BY = 'prisma-migration-orchestrator';
+
+/**
+ * How many times the settings that a restore API does not accept are requested with a modify call before
+ * the restored copy is reported available anyway (a setting that RDS reports back differently from how it
+ * was set must not hold the rollback hostage).
+ */
+export const MAX_POST_RESTORE_ATTEMPTS = 3;
+
+/** Keys of the tags the gateways put on a restored copy, so that a retried call recognises its own work. */
+export interface RestoreTagKeys {
+  /** The temporary identifier it was restored under: unique per execution, survives the renames. */
+  readonly restoreId: string;
+  /** The identifier of the original whose settings it carries. */
+  readonly restoreOf: string;
+  /** The snapshot it was restored from. */
+  readonly restoredFrom: string;
+  /** How many times the post-restore settings were requested (see `MAX_POST_RESTORE_ATTEMPTS`). */
+  readonly postRestore: string;
+}
+
+export function restoreTagKeys(managedBy: string): RestoreTagKeys {
+  return {
+    restoreId: `${managedBy}:restore-id`,
+    restoreOf: `${managedBy}:restore-of`,
+    restoredFrom: `${managedBy}:restored-from`,
+    postRestore: `${managedBy}:post-restore-settings`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Faults
+
+interface SdkErrorLike {
+  readonly name?: unknown;
+  readonly code?: unknown;
+  readonly message?: unknown;
+  readonly $fault?: unknown;
+  readonly $retryable?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: unknown };
+}
+
+const THROTTLING_NAMES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'SlowDown',
+  'PriorRequestNotComplete',
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+]);
+
+const TRANSIENT_NAMES = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'InternalFailure',
+  'InternalError',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'NetworkingError',
+]);
+
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function asSdkError(error: unknown): SdkErrorLike {
+  return typeof error === 'object' && error !== null ? (error as SdkErrorLike) : {};
+}
+
+/** The error's name (`DBInstanceNotFoundFault`, `Throttling`, ...), or '' for a non-error. */
+export function faultName(error: unknown): string {
+  const name = asSdkError(error).name;
+  return typeof name === 'string' ? name : '';
+}
+
+/** The error's message without the SDK's noise, for our own messages. */
+export function faultMessage(error: unknown): string {
+  const message = asSdkError(error).message;
+  return typeof message === 'string' && message !== '' ? message : faultName(error) || String(error);
+}
+
+export function isThrottling(error: unknown): boolean {
+  return THROTTLING_NAMES.has(faultName(error));
+}
+
+/** Throttling, 5xx answers, timeouts and network errors: faults that go away when the call is retried. */
+export function isTransientFault(error: unknown): boolean {
+  const e = asSdkError(error);
+  if (isThrottling(error) || TRANSIENT_NAMES.has(faultName(error))) return true;
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && (status >= 500 || status === 429)) return true;
+  return e.$retryable !== undefined && e.$retryable !== null && e.$retryable !== false;
+}
+
+export function isAccessDenied(error: unknown): boolean {
+  const name = faultName(error);
+  return name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'UnauthorizedOperation';
+}
+
+/** The TransientFaultError for a transient fault of `operation` on `resource` (the workflow retries it). */
+export function transientFault(operation: string, resource: string, error: unknown): TransientFaultError {
+  const kind = isThrottling(error) ? 'was throttled' : 'failed with a transient fault';
+  return new TransientFaultError(
+    `RDS ${operation} on ${resource} ${kind} (${faultName(error) || 'network'}: ${faultMessage(error)}). ` +
+      'Nothing was changed by this call; the workflow retries it.',
+    { cause: error, details: { operation, resource, fault: faultName(error) } },
+  );
+}
+
+/** A sentence that tells which IAM permission is missing, when the fault is an access denial. */
+export function accessHint(operation: string, error: unknown): string {
+  return isAccessDenied(error)
+    ? ` The function's role lacks rds:${operation}; grant it (the construct does this for the target it is given).`
+    : '';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Tags
+
+export function toRdsTags(tags: Readonly<Record<string, string>>): Tag[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+export function fromRdsTags(tags: readonly Tag[] | undefined): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const { Key, Value } of tags ?? []) {
+    if (Key !== undefined) record[Key] = Value ?? '';
+  }
+  return record;
+}
+
+/**
+ * The tags of a restored copy: the original's own tags (without the reserved `aws:` keys, which RDS refuses
+ * to set, and without this workflow's internal keys from an earlier rollback), then the workflow's tags,
+ * then the internal ones. A later key wins.
+ */
+export function restoredTags(
+  original: readonly Tag[] | undefined,
+  ours: Readonly<Record<string, string>>,
+  internal: Readonly<Record<string, string>>,
+  managedBy: string,
+): Tag[] {
+  const merged = new Map<string, string>();
+  for (const { Key, Value } of original ?? []) {
+    if (Key === undefined || Key.startsWith('aws:') || Key.startsWith(`${managedBy}:`)) continue;
+    merged.set(Key, Value ?? '');
+  }
+  for (const [key, value] of Object.entries(ours)) merged.set(key, value);
+  for (const [key, value] of Object.entries(internal)) merged.set(key, value);
+  return [...merged].map(([Key, Value]) => ({ Key, Value }));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Statuses
+
+/**
+ * Statuses in which a database serves queries and accepts a rename. `backing-up` is usable: a restored
+ * instance can stay in it for a long time after a restore, and it serves meanwhile.
+ */
+const USABLE = new Set(['available', 'backing-up', 'storage-optimization']);
+
+/**
+ * Statuses of a DB instance that accept CreateDBSnapshot. The API reference says: "The source DB instance
+ * must be in the available or storage-optimization state." `backing-up` is NOT among them (RDS answers
+ * InvalidDBInstanceState while an automated or manual backup runs), so the target is reported not
+ * available then and the core refuses with TargetNotAvailable naming the state.
+ */
+export const INSTANCE_SNAPSHOT_READY = new Set(['available', 'storage-optimization']);
+
+/** Statuses of an Aurora cluster that accept CreateDBClusterSnapshot. */
+export const CLUSTER_SNAPSHOT_READY = new Set(['available']);
+
+/** States a database does not leave by itself: a restore or swap that meets one has failed. */
+const FAILED_RESOURCE = new Set([
+  'failed',
+  'restore-error',
+  'storage-full',
+  'insufficient-capacity',
+  'inaccessible-encryption-credentials',
+  'inaccessible-encryption-credentials-recoverable',
+  'deleting',
+  'deleted',
+  'stopped',
+  'stopping',
+  'cannot-upgrade',
+]);
+
+export function isUsable(status: string | undefined): boolean {
+  return status !== undefined && USABLE.has(status);
+}
+
+export function isFailedResourceStatus(status: string | undefined): boolean {
+  return status !== undefined && (FAILED_RESOURCE.has(status) || status.startsWith('incompatible-'));
+}
+
+/** A restored database's status word as the contract's restore status. */
+export function restoreStatusOf(status: string | undefined): RestoreStatus {
+  if (isUsable(status)) return 'available';
+  if (isFailedResourceStatus(status)) return 'failed';
+  return 'restoring';
+}
+
+/** A snapshot's status word as the contract's snapshot status. */
+export function snapshotStatusOf(status: string | undefined): SnapshotStatus {
+  if (status === 'available') return 'available';
+  if (
+    status === 'failed' ||
+    status === 'error' ||
+    status === 'deleted' ||
+    status === 'deleting' ||
+    status?.startsWith('incompatible-')
+  ) {
+    return 'failed';
+  }
+  return 'creating';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The swap
+
+/** What the swap needs to know of one identifier. */
+export interface SwapResource {
+  readonly identifier: string;
+  readonly status: string;
+  /** True when this database is the restored copy of this rollback (it carries its restore-id tag). */
+  readonly isRestoredCopy: boolean;
+  /** True when it serves and accepts a rename (for a cluster: the cluster and all its instances). */
+  readonly usable: boolean;
+  /** Why it is not usable, when that is not its own status (an Aurora cluster's instance). */
+  readonly detail?: string;
+}
+
+export interface SwapOperations {
+  /** 'instance' or 'cluster', for messages and commands. */
+  readonly kind: 'instance' | 'cluster';
+  describe(identifier: string, restoredIdentifier: string): Promise<SwapResource | undefined>;
+  /** Starts renaming `from` to `to` with ApplyImmediately. */
+  rename(from: string, to: string): Promise<void>;
+}
+
+/** The AWS CLI command that renames an RDS instance or cluster at once. */
+export function renameCommand(kind: 'instance' | 'cluster', from: string, to: string): string {
+  return kind === 'instance'
+    ? `aws rds modify-db-instance --db-instance-identifier ${from} --new-db-instance-identifier ${to} --apply-immediately`
+    : `aws rds modify-db-cluster --db-cluster-identifier ${from} --new-db-cluster-identifier ${to} --apply-immediately`;
+}
+
+function stateOf(resource: SwapResource | undefined): string {
+  if (resource === undefined) return 'does not exist';
+  return `is ${resource.status}${resource.detail ? ` (${resource.detail})` : ''}`;
+}
+
+/** Statuses in which RDS is busy with the resource and will leave by itself: wait, do not act. */
+function isBusy(status: string): boolean {
+  return !isUsable(status) && !isFailedResourceStatus(status);
+}
+
+/**
+ * Advances the swap by one step from what exists now, so that a retried or repeated call goes on from where
+ * the previous one stopped:
+ *
+ * 1. the original still serves under its identifier and the restored copy is usable: rename the original
+ *    aside (`not-started` until the aside identifier is visible and usable);
+ * 2. the original is aside and usable, the identifier is free: rename the restored copy to it
+ *    (`original-renamed`);
+ * 3. the restored copy serves under the original identifier and is usable: `complete`.
+ *
+ * Anything else is an error that says which identifiers exist, in which state, and the one command that
+ * recovers.
+ */
+export async function advanceSwap(ops: SwapOperations, request: SwapRequest): Promise<SwapStatus> {
+  const { originalIdentifier: o, restoredIdentifier: r, asideIdentifier: a } = request;
+  const [current, restored, aside] = await Promise.all([
+    ops.describe(o, r),
+    ops.describe(r, r),
+    ops.describe(a, r),
+  ]);
+  const what = `RDS ${ops.kind === 'instance' ? 'DB instance' : 'Aurora cluster'}`;
+  const situation =
+    `Now: ${o} ${stateOf(current)}${current?.isRestoredCopy ? ' (the restored copy)' : ''}; ` +
+    `${r} ${stateOf(restored)}; ${a} ${stateOf(aside)}.`;
+  const details = {
+    originalIdentifier: o,
+    restoredIdentifier: r,
+    asideIdentifier: a,
+    original: current?.status ?? null,
+    restored: restored?.status ?? null,
+    aside: aside?.status ?? null,
+  };
+  const renameBack = `To put the original back, run: ${renameCommand(ops.kind, a, o)}`;
+
+  // 3. The restored copy holds the original identifier.
+  if (current?.isRestoredCopy) {
+    if (current.usable) return { phase: 'complete', complete: true };
+    if (isFailedResourceStatus(current.status)) {
+      throw new SwapFailedError(
+        `The restored copy now under ${o} ${stateOf(current)}; the original ${what} is kept as ${a}. ${situation} ` +
+          `To put the original back, first rename the failed copy away (${renameCommand(ops.kind, o, r)}), then run: ${renameCommand(ops.kind, a, o)}`,
+        { details },
+      );
+    }
+    return { phase: 'original-renamed', complete: false };
+  }
+
+  // 1. The original still holds its identifier.
+  if (current !== undefined) {
+    if (current.status === 'renaming') return { phase: 'not-started', complete: false };
+    if (aside !== undefined) {
+      throw new SwapFailedError(
+        `Cannot rename ${what} ${o} aside: the identifier ${a} is already taken by another database. ` +
+          `${situation} Nothing was renamed; the original is untouched. Delete or rename ${a}, or retry the rollback (it picks a new aside identifier).`,
+        { details },
+      );
+    }
+    if (restored === undefined || isFailedResourceStatus(restored.status)) {
+      throw new SwapFailedError(
+        `Cannot swap: the restored copy ${r} ${stateOf(restored)}. ${situation} Nothing was renamed; the original ${what} ${o} is untouched and still serves.`,
+        { details },
+      );
+    }
+    if (!restored.usable || isBusy(current.status)) return { phase: 'not-started', complete: false };
+    try {
+      await ops.rename(o, a);
+    } catch (error) {
+      if (isTransientFault(error)) throw transientFault(`rename ${o} to ${a}`, o, error);
+      throw new SwapFailedError(
+        `RDS refused to rename ${what} ${o} to ${a} (${faultName(error)}: ${faultMessage(error)}). ${situation} ` +
+          `Nothing was renamed; the original is untouched and still serves.${accessHint(ops.kind === 'instance' ? 'ModifyDBInstance' : 'ModifyDBCluster', error)}`,
+        { cause: error, details },
+      );
+    }
+    return { phase: 'not-started', complete: false };
+  }
+
+  // 2. The original identifier is free.
+  if (aside === undefined) {
+    if (restored?.status === 'renaming') return { phase: 'original-renamed', complete: false };
+    throw new SwapFailedError(
+      `Neither ${o} nor ${a} exists: the original ${what} was deleted or renamed outside the workflow. ${situation} ` +
+        (restored?.usable
+          ? `To serve the restored data under ${o}, run: ${renameCommand(ops.kind, r, o)}`
+          : 'Find the original in the RDS console before doing anything else.'),
+      { details },
+    );
+  }
+  if (restored === undefined) {
+    throw new SwapFailedError(
+      `The original ${what} was renamed to ${a}, but the restored copy ${r} does not exist, so nothing serves under ${o}. ${situation} ${renameBack}`,
+      { details },
+    );
+  }
+  if (restored.status === 'renaming' || !aside.usable) {
+    return { phase: aside.usable ? 'original-renamed' : 'not-started', complete: false };
+  }
+  if (!restored.usable) {
+    if (isFailedResourceStatus(restored.status)) {
+      throw new SwapFailedError(
+        `The original ${what} was renamed to ${a}, but the restored copy ${r} ${stateOf(restored)}, so nothing serves under ${o}. ${situation} ${renameBack}`,
+        { details },
+      );
+    }
+    return { phase: 'original-renamed', complete: false };
+  }
+  try {
+    await ops.rename(r, o);
+  } catch (error) {
+    if (isTransientFault(error)) throw transientFault(`rename ${r} to ${o}`, r, error);
+    throw new SwapFailedError(
+      `RDS refused to rename the restored copy ${r} to ${o} (${faultName(error)}: ${faultMessage(error)}) after the original ${what} was renamed to ${a}, ` +
+        `so nothing serves under ${o}. ${situation} ${renameBack}`,
+      { cause: error, details },
+    );
+  }
+  return { phase: 'original-renamed', complete: false };
+}

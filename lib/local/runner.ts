@@ -1,0 +1,301 @@
+/**
+ * The local runner: executes the state machine synthesized by CDK, in-process, with
+ * `aws-local-stepfunctions`. Each Task state is dispatched, through the `orchestrator:step` metadata of the
+ * Lambda function its Resource names, to the same step core the Lambda runs, with local adapters
+ * (PostgreSQL template-database snapshots instead of RDS). The path through the workflow is the
+ * synthesized definition's: there is no second copy of it here.
+ */
+import './polyfills.js';
+import { randomBytes } from 'node:crypto';
+import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { applyMigrations } from '../../lambdas/apply-migrations/apply-migrations.js';
+import { checkRestore } from '../../lambdas/check-restore/check-restore.js';
+import { checkSnapshot } from '../../lambdas/check-snapshot/check-snapshot.js';
+import { createSnapshot } from '../../lambdas/create-snapshot/create-snapshot.js';
+import { preflight } from '../../lambdas/preflight/preflight.js';
+import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot.js';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
+import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
+import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
+import { OutcomeErrors, type Step, Steps, type TransactionMode, type WorkflowState } from '../../lambdas/shared/contract.js';
+import { compactTimestamp } from '../../lambdas/shared/identifiers.js';
+import {
+  type Clock,
+  type HealthProbe,
+  type MigrationEngine,
+  type MigrationSource,
+  type SnapshotGateway,
+  systemClock,
+} from '../../lambdas/shared/ports.js';
+import { analyzeRelease } from '../../lambdas/shared/release-analysis.js';
+import { DEFAULT_SETTINGS, type HealthCheckDefinition, type WorkflowSettings } from '../../lambdas/shared/settings.js';
+import { swap } from '../../lambdas/swap/swap.js';
+import { verifyHealth } from '../../lambdas/verify-health/verify-health.js';
+import { definitionFromTemplate } from '../asl.js';
+import { synthesizeTemplate } from '../stack.js';
+
+/** How a local run ended, and the process exit code the CLI uses for it. */
+export const Outcomes = {
+  succeeded: { exitCode: 0, summary: 'migrations applied' },
+  'nothing-to-do': { exitCode: 0, summary: 'nothing to do: every migration is already applied' },
+  'dry-run': { exitCode: 0, summary: 'dry run: plan computed, nothing applied' },
+  'preflight-refused': { exitCode: 1, summary: 'preflight refused the release; nothing was touched' },
+  'migration-rolled-back': {
+    exitCode: 2,
+    summary: 'migration failed and was rolled back: the snapshot was restored and swapped into place',
+  },
+  'rollback-failed': {
+    exitCode: 3,
+    summary: 'ROLLBACK FAILED: the database may hold the failed release; operator action required',
+  },
+  'snapshot-failed': { exitCode: 4, summary: 'the snapshot could not be taken; nothing was applied' },
+  'release-failed-unchanged': {
+    exitCode: 5,
+    summary: 'the release failed inside one transaction that was rolled back: the database is unchanged',
+  },
+} as const;
+export type Outcome = keyof typeof Outcomes;
+
+const OUTCOME_BY_ERROR: Record<string, Outcome> = {
+  [OutcomeErrors.PreflightRefused]: 'preflight-refused',
+  [OutcomeErrors.SnapshotFailed]: 'snapshot-failed',
+  [OutcomeErrors.ReleaseFailedUnchanged]: 'release-failed-unchanged',
+  [OutcomeErrors.MigrationRolledBack]: 'migration-rolled-back',
+  [OutcomeErrors.RollbackFailed]: 'rollback-failed',
+};
+
+/** The adapters each step core gets locally. Any of them can be replaced (tests, the RDS fake). */
+export interface LocalAdapters {
+  readonly gateway: SnapshotGateway;
+  readonly source: MigrationSource;
+  /** A new engine per step; the runner closes it (a template clone needs the database free). */
+  readonly engine: () => MigrationEngine;
+  readonly probe: HealthProbe;
+  readonly clock: Clock;
+}
+
+export interface LocalRunOptions {
+  /** URL of the target database (its server must allow CREATE DATABASE for snapshots). */
+  readonly databaseUrl: string;
+  readonly migrationsDir: string;
+  /** The execution input, as documented in the README. */
+  readonly input?: unknown;
+  readonly transactionMode?: TransactionMode;
+  readonly healthChecks?: readonly HealthCheckDefinition[];
+  /** End the application's sessions on the database when cloning/renaming it. @default false */
+  readonly terminateSessions?: boolean;
+  readonly executionName?: string;
+  /** Replace adapters (e.g. the RDS fake standing in for AWS). */
+  readonly adapters?: Partial<LocalAdapters>;
+  /** Settings overrides (poll intervals, timeouts). */
+  readonly settings?: Partial<WorkflowSettings>;
+  /** Make Wait states and retry intervals wait this many ms instead of their seconds. @default 0 */
+  readonly waitMs?: number;
+  /** Receives each state event as it happens. */
+  readonly onEvent?: (event: RunEvent) => void;
+}
+
+export interface RunEvent {
+  readonly type: 'entered' | 'exited' | 'failed' | 'retried' | 'caught';
+  readonly state: string;
+  readonly stateType: string;
+  readonly elapsedMs: number;
+  readonly detail?: string;
+}
+
+export interface LocalRunResult {
+  readonly outcome: Outcome;
+  readonly exitCode: number;
+  readonly executionName: string;
+  /** State names in the order they were entered. */
+  readonly path: readonly string[];
+  /** The final state document (on success) or the last state input seen (on failure). */
+  readonly state: WorkflowState;
+  /** The terminal error and cause, when the execution failed. */
+  readonly error?: { readonly name: string; readonly cause: string };
+  readonly durationMs: number;
+}
+
+function databaseNameOf(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  if (!name) throw new Error('The database URL names no database: add it, e.g. postgres://user@host:5432/mydb');
+  return name;
+}
+
+/** The AWS Lambda error shape: Step Functions sees `Error` = errorType, `Cause` = this JSON. */
+class LambdaStyleError extends Error {
+  constructor(original: unknown) {
+    const error = original instanceof Error ? original : new Error(String(original));
+    super(JSON.stringify({ errorType: error.name, errorMessage: error.message }));
+    this.name = error.name;
+  }
+}
+
+type StepHandler = (event: unknown) => Promise<unknown>;
+
+function localHandlers(adapters: LocalAdapters, settings: WorkflowSettings, databaseName: string): Record<Step, StepHandler> {
+  const withEngine = async <T>(fn: (engine: MigrationEngine) => Promise<T>): Promise<T> => {
+    const engine = adapters.engine();
+    try {
+      return await fn(engine);
+    } finally {
+      await engine.close();
+    }
+  };
+  const { gateway, clock, source } = adapters;
+  return {
+    preflight: (event) =>
+      withEngine((engine) => preflight(event, { source, engine, settings, databaseName, analyzeRelease })),
+    'create-snapshot': (event) => createSnapshot(event, { gateway, settings, clock }),
+    'check-snapshot': (event) => checkSnapshot(event, { gateway, settings, clock }),
+    'apply-migrations': (event) => withEngine((engine) => applyMigrations(event, { source, engine, clock })),
+    'verify-health': (event) => verifyHealth(event, { probe: adapters.probe }),
+    'restore-snapshot': (event) => restoreSnapshot(event, { gateway, settings, clock }),
+    'check-restore': (event) => checkRestore(event, { gateway, settings, clock }),
+    swap: (event) => swap(event, { gateway, settings }),
+  };
+}
+
+/** Synthesizes the stack and returns its state machine as plain ASL, with each Task state's step. */
+export function synthesizedWorkflow(transactionMode: TransactionMode = 'release'): {
+  definition: StateMachineDefinition;
+  taskSteps: Map<string, Step>;
+} {
+  const template = synthesizeTemplate({ transactionMode });
+  const { definition, resourceToLogicalId } = definitionFromTemplate(template);
+  const resources = (template as { Resources: Record<string, { Metadata?: Record<string, unknown> }> }).Resources;
+  const states = (definition as { States: Record<string, { Type: string; Resource?: string }> }).States;
+  const taskSteps = new Map<string, Step>();
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type !== 'Task') continue;
+    const logicalId = state.Resource ? resourceToLogicalId.get(state.Resource) : undefined;
+    const step = logicalId ? resources[logicalId]?.Metadata?.['orchestrator:step'] : undefined;
+    if (typeof step !== 'string' || !(Steps as readonly string[]).includes(step)) {
+      throw new Error(`Task state "${name}" invokes ${state.Resource ?? '(no resource)'}, which is not a step function.`);
+    }
+    taskSteps.set(name, step as Step);
+  }
+  return { definition: definition as StateMachineDefinition, taskSteps };
+}
+
+/** Runs the synthesized workflow locally against PostgreSQL. */
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
+  const databaseName = databaseNameOf(options.databaseUrl);
+  const settings: WorkflowSettings = {
+    ...DEFAULT_SETTINGS,
+    targetIdentifier: databaseName,
+    managedBy: 'migration-orchestrator-local',
+    initialPollSeconds: 1,
+    maxPollSeconds: 5,
+    ...(options.transactionMode ? { transactionMode: options.transactionMode } : {}),
+    healthChecks: options.healthChecks ?? [],
+    ...options.settings,
+  };
+  const adapters: LocalAdapters = {
+    gateway:
+      options.adapters?.gateway ??
+      new PostgresSnapshotGateway({
+        serverUrl: options.databaseUrl,
+        databaseName,
+        terminateSessions: options.terminateSessions ?? false,
+      }),
+    source: options.adapters?.source ?? new DirectoryMigrationSource(options.migrationsDir),
+    engine: options.adapters?.engine ?? (() => new PrismaMigrationEngine({ connectionString: options.databaseUrl })),
+    probe: options.adapters?.probe ?? new PgHealthProbe({ connection: options.databaseUrl, checks: settings.healthChecks }),
+    clock: options.adapters?.clock ?? systemClock,
+  };
+  const handlers = localHandlers(adapters, settings, databaseName);
+  const { definition, taskSteps } = synthesizedWorkflow(settings.transactionMode);
+
+  const taskResourceLocalHandlers: Record<string, (input: never) => Promise<never>> = {};
+  for (const [stateName, step] of taskSteps) {
+    taskResourceLocalHandlers[stateName] = async (input) => {
+      try {
+        return (await handlers[step](input)) as never;
+      } catch (error) {
+        throw new LambdaStyleError(error);
+      }
+    };
+  }
+  const waitMs = options.waitMs ?? 0;
+  const states = (definition as { States: Record<string, { Type: string; Retry?: unknown[] }> }).States;
+  const waitTimeOverrides: Record<string, number> = {};
+  const retryIntervalOverrides: Record<string, number> = {};
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === 'Wait') waitTimeOverrides[name] = waitMs;
+    if (state.Retry) retryIntervalOverrides[name] = waitMs;
+  }
+
+  const started = Date.now();
+  const executionName =
+    options.executionName ?? `local-${compactTimestamp(new Date(started))}-${randomBytes(3).toString('hex')}`;
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  const execution = machine.run((options.input ?? {}) as never, {
+    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:local:000000000000:execution:migration-orchestrator:${executionName}`,
+        Name: executionName,
+        StartTime: new Date(started).toISOString(),
+      },
+    },
+  } as never);
+
+  const path: string[] = [];
+  let lastState: WorkflowState | undefined;
+  const events = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (!('state' in event)) continue;
+      const { name, type, input, output } = event.state as { name: string; type: string; input: unknown; output?: unknown };
+      const elapsedMs = Date.now() - started;
+      const base = { state: name, stateType: type, elapsedMs };
+      switch (event.type) {
+        case 'StateEntered':
+          path.push(name);
+          if (input && typeof input === 'object' && 'execution' in input) lastState = input as WorkflowState;
+          options.onEvent?.({ type: 'entered', ...base });
+          break;
+        case 'StateExited':
+          if (output && typeof output === 'object' && 'execution' in output) lastState = output as WorkflowState;
+          options.onEvent?.({ type: 'exited', ...base });
+          break;
+        case 'StateFailed':
+          options.onEvent?.({ type: 'failed', ...base, detail: (event as { Error?: string }).Error });
+          break;
+        case 'StateRetried':
+          options.onEvent?.({ type: 'retried', ...base });
+          break;
+        case 'StateCaught':
+          options.onEvent?.({ type: 'caught', ...base });
+          break;
+        default:
+          break;
+      }
+    }
+  })();
+
+  let outcome: Outcome;
+  let error: LocalRunResult['error'];
+  try {
+    const output = (await execution.result) as unknown as WorkflowState;
+    lastState = output;
+    const plan = output.plan;
+    outcome = plan && !plan.proceed ? (plan.dryRun && plan.pending.length > 0 ? 'dry-run' : 'nothing-to-do') : 'succeeded';
+  } catch (caught) {
+    const failure = caught instanceof ExecutionError ? (caught.cause as Error | undefined) : undefined;
+    if (!failure) throw caught;
+    error = { name: failure.name, cause: failure.message };
+    outcome = OUTCOME_BY_ERROR[failure.name] ?? 'rollback-failed';
+  }
+  await events;
+  return {
+    outcome,
+    exitCode: Outcomes[outcome].exitCode,
+    executionName,
+    path,
+    state: lastState ?? ({ input: options.input, execution: { id: '', name: executionName, startedAt: '' } } as WorkflowState),
+    ...(error ? { error } : {}),
+    durationMs: Date.now() - started,
+  };
+}

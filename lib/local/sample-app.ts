@@ -1,0 +1,112 @@
+/**
+ * The sample application's database for the demos: created on first use at the previous release (the
+ * first three migrations of prisma/migrations), filled with a little realistic data, so that the workflow
+ * then deploys the last two (including the data-preserving split of "User"."name").
+ */
+import { mkdtemp, cp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
+
+/** The migrations already deployed before the demo release. */
+export const BASELINE_MIGRATIONS = 3;
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+export async function databaseExists(serverUrl: string, name: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    return ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
+  } finally {
+    await client.end();
+  }
+}
+
+export async function recreateDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deterministic, realistic rows for the schema of the first three migrations. */
+export const SEED_SQL = `
+INSERT INTO "User" ("email", "name", "createdAt")
+SELECT lower(f) || '.' || lower(l) || g || '@example.com', f || ' ' || l, TIMESTAMP '2024-11-01' + g * INTERVAL '1 day'
+FROM (SELECT g, (ARRAY['Ada','Grace','Alan','Edsger','Barbara','Donald','Margaret','Ken'])[1 + g % 8] AS f,
+             (ARRAY['Lovelace','Hopper','Turing','Dijkstra','Liskov','Knuth','Hamilton','Thompson'])[1 + (g * 3) % 8] AS l
+      FROM generate_series(1, 24) AS g) AS people;
+INSERT INTO "User" ("email", "name", "createdAt") VALUES ('cher@example.com', 'Cher', TIMESTAMP '2024-12-01');
+INSERT INTO "Project" ("name", "ownerId", "createdAt")
+SELECT 'Project ' || (ARRAY['Apollo','Borealis','Cascade','Delta','Ember','Fjord'])[g], 1 + (g * 5) % 25,
+       TIMESTAMP '2024-12-01' + g * INTERVAL '3 days'
+FROM generate_series(1, 6) AS g;
+INSERT INTO "Task" ("title", "status", "projectId", "assigneeId", "dueAt", "createdAt")
+SELECT 'Task ' || g || ': ' || (ARRAY['write spec','review PR','fix flaky test','update docs','ship release'])[1 + g % 5],
+       (ARRAY['TODO','IN_PROGRESS','DONE']::"TaskStatus"[])[1 + g % 3], 1 + g % 6,
+       CASE WHEN g % 7 = 0 THEN NULL ELSE 1 + g % 25 END,
+       CASE WHEN g % 4 = 0 THEN NULL ELSE TIMESTAMP '2025-01-01' + (g - 30) * INTERVAL '2 days' END,
+       TIMESTAMP '2024-12-15' + g * INTERVAL '6 hours'
+FROM generate_series(1, 80) AS g;
+INSERT INTO "Comment" ("body", "taskId", "authorId", "createdAt")
+SELECT (ARRAY['Looks good to me.','Can we split this?','Blocked on review.','Done, please check.'])[1 + g % 4],
+       1 + g % 80, 1 + (g * 7) % 25, TIMESTAMP '2025-01-02' + g * INTERVAL '90 minutes'
+FROM generate_series(1, 150) AS g;
+`;
+
+/** Applies the first `count` migrations of `migrationsDir` with our engine (what an earlier release did). */
+export async function applyFirstMigrations(databaseUrl: string, migrationsDir: string, count: number): Promise<string[]> {
+  const bundle = await new DirectoryMigrationSource(migrationsDir).load();
+  const dir = await mkdtemp(join(tmpdir(), 'baseline-'));
+  try {
+    await cp(join(migrationsDir, 'migration_lock.toml'), join(dir, 'migration_lock.toml'));
+    for (const migration of bundle.migrations.slice(0, count)) {
+      await cp(join(migrationsDir, migration.name), join(dir, migration.name), { recursive: true });
+    }
+    const engine = new PrismaMigrationEngine({ connectionString: databaseUrl });
+    try {
+      const baseline = await new DirectoryMigrationSource(dir).load();
+      return [...(await engine.applyPending(baseline, { transactionMode: 'release' })).applied];
+    } finally {
+      await engine.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function seed(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(SEED_SQL);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates the sample database at the previous release with data, returning the baseline migrations. */
+export async function createSampleDatabase(serverUrl: string, name: string, migrationsDir: string, baseline = BASELINE_MIGRATIONS): Promise<string[]> {
+  await recreateDatabase(serverUrl, name);
+  const url = withDatabase(serverUrl, name);
+  const applied = await applyFirstMigrations(url, migrationsDir, baseline);
+  await seed(url);
+  return applied;
+}
+
+export { withDatabase };

@@ -1,0 +1,222 @@
+/**
+ * In-memory fakes of the ports, for the step cores' unit tests. They behave like the real adapters
+ * (statuses advance over describes, swaps take two steps) and record what was asked of them.
+ */
+import type { AppliedMigration, ExecutionInfo, WorkflowState } from '../../lambdas/shared/contract.js';
+import type {
+  ApplyOptions,
+  ApplyOutcome,
+  Clock,
+  CreateSnapshotRequest,
+  HealthExpectation,
+  HealthProbe,
+  Migration,
+  MigrationBundle,
+  MigrationEngine,
+  MigrationSource,
+  RestoreDescription,
+  RestoreRequest,
+  SnapshotDescription,
+  SnapshotGateway,
+  SwapRequest,
+  SwapStatus,
+  TargetDescription,
+} from '../../lambdas/shared/ports.js';
+import { DEFAULT_SETTINGS, type WorkflowSettings } from '../../lambdas/shared/settings.js';
+import { checksumOf } from '../../lambdas/shared/adapters/directory-migration-source.js';
+
+export function migration(name: string, sql = `CREATE TABLE "${name}" (id int);`): Migration {
+  return { name, sql, checksum: checksumOf(sql) };
+}
+
+export class FakeMigrationSource implements MigrationSource {
+  constructor(readonly migrations: Migration[]) {}
+  async load(): Promise<MigrationBundle> {
+    return { directory: '/fake/migrations', migrations: this.migrations, provider: 'postgresql' };
+  }
+}
+
+export function appliedRow(m: Migration, overrides: Partial<AppliedMigration> = {}): AppliedMigration {
+  return {
+    name: m.name,
+    checksum: m.checksum,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    finishedAt: '2025-01-01T00:00:01.000Z',
+    rolledBackAt: null,
+    appliedStepsCount: 1,
+    logs: null,
+    ...overrides,
+  };
+}
+
+export class FakeMigrationEngine implements MigrationEngine {
+  history: AppliedMigration[] = [];
+  applyCalls: { bundle: MigrationBundle; options: ApplyOptions }[] = [];
+  failWith?: Error;
+  closed = 0;
+
+  async readHistory(): Promise<readonly AppliedMigration[]> {
+    return this.history;
+  }
+
+  async applyPending(bundle: MigrationBundle, options: ApplyOptions): Promise<ApplyOutcome> {
+    this.applyCalls.push({ bundle, options });
+    if (this.failWith) throw this.failWith;
+    const done = new Set(this.history.map((row) => row.name));
+    const applied = bundle.migrations.filter((m) => !done.has(m.name));
+    this.history.push(...applied.map((m) => appliedRow(m)));
+    return { applied: applied.map((m) => m.name), transactionMode: options.transactionMode };
+  }
+
+  async close(): Promise<void> {
+    this.closed += 1;
+  }
+}
+
+export class FakeClock implements Clock {
+  constructor(private current = new Date('2025-03-01T12:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(seconds: number): void {
+    this.current = new Date(this.current.getTime() + seconds * 1000);
+  }
+}
+
+interface FakeDatabase {
+  status: string;
+  describesUntilAvailable: number;
+  tags: Record<string, string>;
+  source?: string;
+}
+
+/** A gateway whose snapshots and restores become available after `steps` describes. */
+export class InMemorySnapshotGateway implements SnapshotGateway {
+  readonly snapshots = new Map<string, FakeDatabase>();
+  readonly databases = new Map<string, FakeDatabase>();
+  targetStatus = 'available';
+  failSnapshots = false;
+  calls: string[] = [];
+
+  constructor(
+    readonly targetIdentifier: string,
+    private readonly steps = 2,
+  ) {
+    this.databases.set(targetIdentifier, { status: 'available', describesUntilAvailable: 0, tags: {} });
+  }
+
+  async describeTarget(): Promise<TargetDescription> {
+    this.calls.push('describeTarget');
+    return {
+      identifier: this.targetIdentifier,
+      status: this.targetStatus,
+      available: this.targetStatus === 'available',
+      engine: 'postgres',
+    };
+  }
+
+  async createSnapshot(request: CreateSnapshotRequest): Promise<SnapshotDescription> {
+    this.calls.push(`createSnapshot ${request.snapshotId}`);
+    const existing = this.snapshots.get(request.snapshotId);
+    if (!existing) {
+      this.snapshots.set(request.snapshotId, {
+        status: 'creating',
+        describesUntilAvailable: this.steps,
+        tags: { ...request.tags },
+        source: this.targetIdentifier,
+      });
+    }
+    return this.snapshotDescription(request.snapshotId);
+  }
+
+  private snapshotDescription(id: string): SnapshotDescription {
+    const snapshot = this.snapshots.get(id);
+    if (!snapshot) throw new Error(`no snapshot ${id}`);
+    const status = snapshot.status === 'available' ? 'available' : snapshot.status === 'failed' ? 'failed' : 'creating';
+    return {
+      snapshotId: id,
+      sourceIdentifier: snapshot.source ?? '',
+      status,
+      rawStatus: snapshot.status,
+      tags: snapshot.tags,
+    };
+  }
+
+  async describeSnapshot(snapshotId: string): Promise<SnapshotDescription | undefined> {
+    this.calls.push(`describeSnapshot ${snapshotId}`);
+    const snapshot = this.snapshots.get(snapshotId);
+    if (!snapshot) return undefined;
+    if (this.failSnapshots) snapshot.status = 'failed';
+    else if (snapshot.status === 'creating' && --snapshot.describesUntilAvailable <= 0) snapshot.status = 'available';
+    return this.snapshotDescription(snapshotId);
+  }
+
+  async restoreSnapshot(request: RestoreRequest): Promise<RestoreDescription> {
+    this.calls.push(`restoreSnapshot ${request.snapshotId} as ${request.restoredIdentifier}`);
+    if (!this.databases.has(request.restoredIdentifier)) {
+      this.databases.set(request.restoredIdentifier, {
+        status: 'creating',
+        describesUntilAvailable: this.steps,
+        tags: { ...request.tags },
+        source: request.snapshotId,
+      });
+    }
+    return { identifier: request.restoredIdentifier, status: 'restoring', rawStatus: 'creating' };
+  }
+
+  async describeRestore(identifier: string): Promise<RestoreDescription | undefined> {
+    this.calls.push(`describeRestore ${identifier}`);
+    const db = this.databases.get(identifier);
+    if (!db) return undefined;
+    if (db.status === 'creating' && --db.describesUntilAvailable <= 0) db.status = 'available';
+    return { identifier, status: db.status === 'available' ? 'available' : 'restoring', rawStatus: db.status };
+  }
+
+  async swap(request: SwapRequest): Promise<SwapStatus> {
+    this.calls.push('swap');
+    const { originalIdentifier: original, restoredIdentifier: restored, asideIdentifier: aside } = request;
+    if (this.databases.has(original) && this.databases.has(restored) && !this.databases.has(aside)) {
+      this.databases.set(aside, this.databases.get(original) as FakeDatabase);
+      this.databases.delete(original);
+      return { phase: 'original-renamed', complete: false };
+    }
+    if (!this.databases.has(original) && this.databases.has(restored)) {
+      this.databases.set(original, this.databases.get(restored) as FakeDatabase);
+      this.databases.delete(restored);
+      return { phase: 'complete', complete: true };
+    }
+    return { phase: 'complete', complete: true };
+  }
+}
+
+export class FakeHealthProbe implements HealthProbe {
+  expectations: HealthExpectation[] = [];
+  constructor(public healthy = true) {}
+  async check(expectation: HealthExpectation) {
+    this.expectations.push(expectation);
+    return {
+      healthy: this.healthy,
+      checks: [{ name: 'history complete', ok: this.healthy, detail: this.healthy ? 'ok' : 'not finished: x' }],
+    };
+  }
+}
+
+export const testSettings: WorkflowSettings = {
+  ...DEFAULT_SETTINGS,
+  targetIdentifier: 'orders-db',
+  managedBy: 'test-stack',
+  initialPollSeconds: 10,
+  maxPollSeconds: 60,
+  snapshotTimeoutSeconds: 600,
+  restoreTimeoutSeconds: 600,
+};
+
+export const testExecution: ExecutionInfo = {
+  id: 'arn:aws:states:eu-west-1:123456789012:execution:orchestrator:exec-1',
+  name: 'exec-1',
+  startedAt: '2025-03-01T12:00:00.000Z',
+};
+
+export function stateWith(overrides: Partial<WorkflowState> = {}): WorkflowState {
+  return { input: {}, execution: testExecution, ...overrides };
+}

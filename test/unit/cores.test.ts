@@ -1,0 +1,378 @@
+import { describe, expect, it } from 'vitest';
+import { applyMigrations } from '../../lambdas/apply-migrations/apply-migrations.js';
+import { checkRestore } from '../../lambdas/check-restore/check-restore.js';
+import { checkSnapshot } from '../../lambdas/check-snapshot/check-snapshot.js';
+import { createSnapshot } from '../../lambdas/create-snapshot/create-snapshot.js';
+import { preflight, type ReleaseAnalysisResult } from '../../lambdas/preflight/preflight.js';
+import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot.js';
+import { ErrorNames, type Plan } from '../../lambdas/shared/contract.js';
+import { MigrationFailedError } from '../../lambdas/shared/errors.js';
+import { isValidRdsIdentifier } from '../../lambdas/shared/identifiers.js';
+import { MAX_SWAP_ATTEMPTS, swap } from '../../lambdas/swap/swap.js';
+import { verifyHealth } from '../../lambdas/verify-health/verify-health.js';
+import {
+  appliedRow,
+  FakeClock,
+  FakeHealthProbe,
+  FakeMigrationEngine,
+  FakeMigrationSource,
+  InMemorySnapshotGateway,
+  migration,
+  stateWith,
+  testSettings,
+} from '../helpers/fakes.js';
+
+const m1 = migration('20250101000000_init');
+const m2 = migration('20250102000000_add_orders');
+const m3 = migration('20250103000000_add_index');
+
+const noAnalysis = (): ReleaseAnalysisResult => ({ nonTransactional: [], lockedTables: ['"Order"'] });
+
+function preflightDeps(engine = new FakeMigrationEngine(), migrations = [m1, m2, m3]) {
+  return {
+    source: new FakeMigrationSource(migrations),
+    engine,
+    settings: testSettings,
+    databaseName: 'orders',
+    analyzeRelease: noAnalysis,
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('preflight', () => {
+  it('plans the migrations that are not applied yet', async () => {
+    // Prepare
+    const engine = new FakeMigrationEngine();
+    engine.history = [appliedRow(m1)];
+    // Act
+    const plan = await preflight(stateWith({ input: { release: 'v1.2.0' } }), preflightDeps(engine));
+    // Assess
+    expect(plan).toMatchObject({
+      applied: [m1.name],
+      pending: [m2.name, m3.name],
+      proceed: true,
+      snapshotRequired: true,
+      transactionMode: 'release',
+      lockedTables: ['"Order"'],
+      targetIdentifier: 'orders-db',
+    });
+  });
+
+  it('says there is nothing to do when every migration is applied', async () => {
+    const engine = new FakeMigrationEngine();
+    engine.history = [m1, m2, m3].map((m) => appliedRow(m));
+    const plan = await preflight(stateWith(), preflightDeps(engine));
+    expect(plan.pending).toEqual([]);
+    expect(plan.proceed).toBe(false);
+  });
+
+  it('fails when the input has an unknown field, naming it', async () => {
+    const error = await rejection(preflight(stateWith({ input: { relase: 'typo' } }), preflightDeps()));
+    expect(error.name).toBe(ErrorNames.InvalidInput);
+    expect(error.message).toContain('relase');
+  });
+
+  it('fails when transactionMode is not an allowed value, listing the allowed ones', async () => {
+    const error = await rejection(preflight(stateWith({ input: { transactionMode: 'yolo' } }), preflightDeps()));
+    expect(error.name).toBe(ErrorNames.InvalidInput);
+    expect(error.message).toContain('input.transactionMode');
+    expect(error.message).toContain('per-migration');
+  });
+
+  it('fails when skipSnapshot has no reason', async () => {
+    const error = await rejection(preflight(stateWith({ input: { skipSnapshot: {} } }), preflightDeps()));
+    expect(error.name).toBe(ErrorNames.InvalidInput);
+    expect(error.message).toContain('input.skipSnapshot.reason');
+  });
+
+  it('refuses a history with a failed row, naming it and the fix, and applies nothing', async () => {
+    const engine = new FakeMigrationEngine();
+    engine.history = [appliedRow(m1), appliedRow(m2, { finishedAt: null, logs: 'ERROR: boom' })];
+    const error = await rejection(preflight(stateWith(), preflightDeps(engine)));
+    expect(error.name).toBe(ErrorNames.MigrationHistoryBlocked);
+    expect(error.message).toContain(m2.name);
+    expect(error.message).toContain(`prisma migrate resolve --rolled-back ${m2.name}`);
+    expect(engine.applyCalls).toHaveLength(0);
+  });
+
+  it('re-plans a migration that was marked rolled back', async () => {
+    const engine = new FakeMigrationEngine();
+    engine.history = [appliedRow(m1), appliedRow(m2, { finishedAt: null, rolledBackAt: '2025-01-03T00:00:00Z' })];
+    const plan = await preflight(stateWith(), preflightDeps(engine));
+    expect(plan.pending).toEqual([m2.name, m3.name]);
+  });
+
+  it('reports a migration edited after it was applied', async () => {
+    const engine = new FakeMigrationEngine();
+    engine.history = [appliedRow(m1, { checksum: 'f'.repeat(64) })];
+    const plan = await preflight(stateWith(), preflightDeps(engine));
+    expect(plan.edited).toEqual([m1.name]);
+    expect(plan.warnings.join('\n')).toContain(`Migration ${m1.name} was edited after it was applied`);
+    expect(plan.pending).toEqual([m2.name, m3.name]);
+  });
+
+  it('reports applied migrations that are missing locally', async () => {
+    const engine = new FakeMigrationEngine();
+    engine.history = [appliedRow(m1), appliedRow(migration('20250101500000_hotfix'))];
+    const plan = await preflight(stateWith(), preflightDeps(engine));
+    expect(plan.unknownApplied).toEqual(['20250101500000_hotfix']);
+  });
+
+  it('falls back to per-migration mode when the release cannot run in one transaction', async () => {
+    const deps = {
+      ...preflightDeps(),
+      analyzeRelease: (): ReleaseAnalysisResult => ({
+        nonTransactional: [{ migration: m3.name, statement: 'CREATE INDEX CONCURRENTLY ...', reason: 'CREATE INDEX CONCURRENTLY cannot run inside a transaction block' }],
+        lockedTables: [],
+      }),
+    };
+    const plan = await preflight(stateWith(), deps);
+    expect(plan.transactionMode).toBe('per-migration');
+    expect(plan.transactionFallbackReason).toContain(m3.name);
+  });
+
+  it('honours the input transaction mode and an explicit snapshot skip', async () => {
+    const plan = await preflight(
+      stateWith({ input: { transactionMode: 'per-migration', skipSnapshot: { reason: 'disposable preview database' } } }),
+      preflightDeps(),
+    );
+    expect(plan.transactionMode).toBe('per-migration');
+    expect(plan.snapshotRequired).toBe(false);
+    expect(plan.skipSnapshotReason).toBe('disposable preview database');
+  });
+
+  it('does not proceed on a dry run', async () => {
+    const plan = await preflight(stateWith({ input: { dryRun: true } }), preflightDeps());
+    expect(plan.pending).toHaveLength(3);
+    expect(plan.proceed).toBe(false);
+  });
+});
+
+describe('createSnapshot and checkSnapshot', () => {
+  it('creates a tagged snapshot with a valid identifier and polls it with capped backoff until available', async () => {
+    const gateway = new InMemorySnapshotGateway('orders-db', 3);
+    const clock = new FakeClock();
+    const deps = { gateway, settings: testSettings, clock };
+    let progress = await createSnapshot(stateWith({ input: { release: 'v1.2.0' } }), deps);
+    expect(isValidRdsIdentifier(progress.snapshotId, 255)).toBe(true);
+    expect(gateway.snapshots.get(progress.snapshotId)?.tags).toMatchObject({
+      'managed-by': 'test-stack',
+      'migration-release': 'v1.2.0',
+      'migration-execution': 'arn:aws:states:eu-west-1:123456789012:execution:orchestrator:exec-1',
+    });
+    const waits = [progress.waitSeconds];
+    while (progress.status !== 'available') {
+      progress = await checkSnapshot(stateWith({ snapshot: progress }), deps);
+      waits.push(progress.waitSeconds);
+    }
+    expect(waits).toEqual([10, 20, 40, 60]);
+  });
+
+  it('adopts the snapshot a retried call already created', async () => {
+    const gateway = new InMemorySnapshotGateway('orders-db');
+    const deps = { gateway, settings: testSettings, clock: new FakeClock() };
+    const first = await createSnapshot(stateWith(), deps);
+    const second = await createSnapshot(stateWith(), deps);
+    expect(second.snapshotId).toBe(first.snapshotId);
+    expect(gateway.snapshots.size).toBe(1);
+  });
+
+  it('refuses when the target is not available, naming its state', async () => {
+    const gateway = new InMemorySnapshotGateway('orders-db');
+    gateway.targetStatus = 'modifying';
+    const error = await rejection(createSnapshot(stateWith(), { gateway, settings: testSettings, clock: new FakeClock() }));
+    expect(error.name).toBe(ErrorNames.TargetNotAvailable);
+    expect(error.message).toContain('orders-db is "modifying"');
+    expect(gateway.snapshots.size).toBe(0);
+  });
+
+  it('fails when the snapshot fails', async () => {
+    const gateway = new InMemorySnapshotGateway('orders-db');
+    const deps = { gateway, settings: testSettings, clock: new FakeClock() };
+    const progress = await createSnapshot(stateWith(), deps);
+    gateway.failSnapshots = true;
+    const error = await rejection(checkSnapshot(stateWith({ snapshot: progress }), deps));
+    expect(error.name).toBe(ErrorNames.SnapshotFailed);
+    expect(error.message).toContain(progress.snapshotId);
+  });
+
+  it('fails when the snapshot is not available by the deadline', async () => {
+    const gateway = new InMemorySnapshotGateway('orders-db', 1000);
+    const clock = new FakeClock();
+    const deps = { gateway, settings: testSettings, clock };
+    const progress = await createSnapshot(stateWith(), deps);
+    clock.advance(testSettings.snapshotTimeoutSeconds + 1);
+    const error = await rejection(checkSnapshot(stateWith({ snapshot: progress }), deps));
+    expect(error.name).toBe(ErrorNames.SnapshotTimedOut);
+  });
+});
+
+const plan: Plan = {
+  databaseName: 'orders',
+  targetIdentifier: 'orders-db',
+  totalMigrations: 3,
+  applied: [m1.name],
+  pending: [m2.name, m3.name],
+  edited: [],
+  unknownApplied: [],
+  transactionMode: 'release',
+  lockedTables: [],
+  snapshotRequired: true,
+  dryRun: false,
+  proceed: true,
+  warnings: [],
+};
+
+describe('applyMigrations', () => {
+  it('applies the pending migrations in the plan mode', async () => {
+    const engine = new FakeMigrationEngine();
+    engine.history = [appliedRow(m1)];
+    const result = await applyMigrations(stateWith({ plan }), {
+      source: new FakeMigrationSource([m1, m2, m3]),
+      engine,
+      clock: new FakeClock(),
+    });
+    expect(result.applied).toEqual([m2.name, m3.name]);
+    expect(engine.applyCalls[0]?.options).toEqual({ transactionMode: 'release' });
+  });
+
+  it('lets the engine error through with its name, for the state machine to route', async () => {
+    const engine = new FakeMigrationEngine();
+    engine.failWith = new MigrationFailedError('Migration x failed');
+    const error = await rejection(
+      applyMigrations(stateWith({ plan }), { source: new FakeMigrationSource([m1]), engine, clock: new FakeClock() }),
+    );
+    expect(error.name).toBe(ErrorNames.MigrationFailed);
+  });
+
+  it('fails when the plan is missing from the state document', async () => {
+    const error = await rejection(
+      applyMigrations(stateWith(), {
+        source: new FakeMigrationSource([m1]),
+        engine: new FakeMigrationEngine(),
+        clock: new FakeClock(),
+      }),
+    );
+    expect(error.name).toBe(ErrorNames.InvalidInput);
+    expect(error.message).toContain('no plan');
+  });
+});
+
+describe('verifyHealth', () => {
+  it('expects every migration of the release after applying', async () => {
+    const probe = new FakeHealthProbe();
+    await verifyHealth(stateWith({ plan, apply: { applied: plan.pending, transactionMode: 'release', durationMs: 5 } }), { probe });
+    expect(probe.expectations[0]).toEqual({ migrations: [m1.name, m2.name, m3.name], exact: false });
+  });
+
+  it('expects exactly the history before the release after a rollback', async () => {
+    const probe = new FakeHealthProbe();
+    await verifyHealth(
+      stateWith({
+        plan,
+        swap: {
+          phase: 'complete',
+          complete: true,
+          originalIdentifier: 'a',
+          asideIdentifier: 'b',
+          restoredIdentifier: 'c',
+          waitSeconds: 0,
+          attempts: 2,
+        },
+      }),
+      { probe },
+    );
+    expect(probe.expectations[0]).toEqual({ migrations: [m1.name], exact: true });
+  });
+
+  it('fails with HealthCheckFailed naming the failed checks', async () => {
+    const error = await rejection(verifyHealth(stateWith({ plan }), { probe: new FakeHealthProbe(false) }));
+    expect(error.name).toBe(ErrorNames.HealthCheckFailed);
+    expect(error.message).toContain('history complete: not finished: x');
+  });
+});
+
+describe('restore, check and swap', () => {
+  async function snapshotReady(gateway: InMemorySnapshotGateway, clock: FakeClock) {
+    const deps = { gateway, settings: testSettings, clock };
+    let progress = await createSnapshot(stateWith(), deps);
+    while (progress.status !== 'available') progress = await checkSnapshot(stateWith({ snapshot: progress }), deps);
+    return progress;
+  }
+
+  it('restores next to the original and swaps it into place, keeping the original aside', async () => {
+    const gateway = new InMemorySnapshotGateway('orders-db');
+    const clock = new FakeClock();
+    const deps = { gateway, settings: testSettings, clock };
+    const snapshot = await snapshotReady(gateway, clock);
+    let restore = await restoreSnapshot(stateWith({ snapshot }), deps);
+    expect(restore.restoredIdentifier).not.toBe('orders-db');
+    expect(restore.asideIdentifier).toMatch(/^orders-db-rolledback-20250301t120000z$/);
+    expect(gateway.databases.get('orders-db')?.status).toBe('available');
+    while (restore.status !== 'available') restore = await checkRestore(stateWith({ restore }), deps);
+    let progress = await swap(stateWith({ restore }), deps);
+    expect(progress).toMatchObject({ phase: 'original-renamed', complete: false });
+    progress = await swap(stateWith({ restore, swap: progress }), deps);
+    expect(progress).toMatchObject({ phase: 'complete', complete: true, attempts: 2 });
+    expect(gateway.databases.get('orders-db')?.source).toBe(snapshot.snapshotId);
+    expect(gateway.databases.has(restore.asideIdentifier)).toBe(true);
+  });
+
+  it('fails when there is no snapshot to restore', async () => {
+    const gateway = new InMemorySnapshotGateway('orders-db');
+    const error = await rejection(restoreSnapshot(stateWith(), { gateway, settings: testSettings, clock: new FakeClock() }));
+    expect(error.name).toBe(ErrorNames.RestoreFailed);
+    expect(error.message).toContain('was skipped');
+  });
+
+  it('fails when the restore does not finish by its deadline, saying the original is untouched', async () => {
+    const gateway = new InMemorySnapshotGateway('orders-db', 1);
+    const clock = new FakeClock();
+    const deps = { gateway, settings: testSettings, clock };
+    const snapshot = await snapshotReady(gateway, clock);
+    const slow = new InMemorySnapshotGateway('orders-db', 1000);
+    slow.snapshots.set(snapshot.snapshotId, { status: 'available', describesUntilAvailable: 0, tags: {} });
+    const restore = await restoreSnapshot(stateWith({ snapshot }), { ...deps, gateway: slow });
+    clock.advance(testSettings.restoreTimeoutSeconds + 1);
+    const error = await rejection(checkRestore(stateWith({ restore }), { ...deps, gateway: slow }));
+    expect(error.name).toBe(ErrorNames.RestoreTimedOut);
+    expect(error.message).toContain('orders-db was not renamed');
+  });
+
+  it('fails when the swap is stuck, naming both identifiers', async () => {
+    const gateway = new InMemorySnapshotGateway('orders-db');
+    const stuck = { ...gateway, targetIdentifier: 'orders-db', swap: async () => ({ phase: 'original-renamed' as const, complete: false }) };
+    const restore = {
+      snapshotId: 's',
+      originalIdentifier: 'orders-db',
+      restoredIdentifier: 'orders-db-restored-1',
+      asideIdentifier: 'orders-db-rolledback-1',
+      status: 'available' as const,
+      startedAt: '',
+      deadline: '',
+      attempts: 1,
+      waitSeconds: 1,
+    };
+    const swapState = {
+      phase: 'original-renamed' as const,
+      complete: false,
+      originalIdentifier: 'orders-db',
+      asideIdentifier: 'orders-db-rolledback-1',
+      restoredIdentifier: 'orders-db-restored-1',
+      waitSeconds: 1,
+      attempts: MAX_SWAP_ATTEMPTS - 1,
+    };
+    const error = await rejection(swap(stateWith({ restore, swap: swapState }), { gateway: stuck, settings: testSettings }));
+    expect(error.name).toBe(ErrorNames.SwapFailed);
+    expect(error.message).toContain('orders-db-rolledback-1');
+    expect(error.message).toContain('orders-db-restored-1');
+  });
+});
