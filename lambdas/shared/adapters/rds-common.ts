@@ -5,7 +5,7 @@
  */
 import type { Tag } from '@aws-sdk/client-rds';
 import type { RestoreStatus, SnapshotStatus } from '../contract.js';
-import { SwapFailedError, TransientFaultError } from '../errors.js';
+import { RestoreFailedError, SwapFailedError, TransientFaultError } from '../errors.js';
 import type { SwapRequest, SwapStatus } from '../ports.js';
 
 /** Default prefix of the tag keys the gateways put on what they restore. */
@@ -141,6 +141,34 @@ export function accessHint(operation: string, error: unknown): string {
   return isAccessDenied(error)
     ? ` The function's role lacks rds:${operation}; grant it (the construct does this for the target it is given).`
     : '';
+}
+
+/**
+ * Runs a read of the restore step: a transient fault becomes a TransientFaultError (retried by the
+ * workflow), any other a RestoreFailedError that names the resource and ends with `untouched`.
+ */
+export async function readForRestore<T>(
+  read: () => Promise<T>,
+  operation: string,
+  resource: string,
+  details: Record<string, unknown>,
+  untouched: string,
+): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isTransientFault(error)) throw transientFault(operation, resource, error);
+    throw new RestoreFailedError(
+      `RDS ${operation} on ${resource} failed during the restore (${faultName(error)}: ${faultMessage(error)}).` +
+        `${untouched ? ` ${untouched}` : ''}${accessHint(operation, error)}`,
+      { cause: error, details },
+    );
+  }
+}
+
+/** Drops undefined values, so that an SDK input carries only the settings that were read. */
+export function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
 // ---------------------------------------------------------------------------------------------------------

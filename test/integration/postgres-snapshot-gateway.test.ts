@@ -1,0 +1,125 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ErrorNames } from '../../lambdas/shared/contract.js';
+import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
+import { digestDatabase } from '../../lib/local/database-digest.js';
+import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
+
+const created: string[] = [];
+
+async function seededDatabase(): Promise<{ name: string; url: string }> {
+  const db = await createDatabase('snapgw');
+  created.push(db.name);
+  await withClient(db.url, async (client) => {
+    await client.query(`
+      CREATE TYPE mood AS ENUM ('happy', 'sad');
+      CREATE TABLE account (id serial PRIMARY KEY, email text UNIQUE NOT NULL, feeling mood, data jsonb);
+      CREATE TABLE note (id bigserial PRIMARY KEY, account_id int REFERENCES account(id), body text, at timestamptz DEFAULT now());
+      INSERT INTO account (email, feeling, data)
+        SELECT 'user' || g || '@example.com', (ARRAY['happy','sad']::mood[])[1 + g % 2], jsonb_build_object('n', g)
+        FROM generate_series(1, 200) g;
+      INSERT INTO note (account_id, body) SELECT 1 + g % 200, repeat('x', g % 50) FROM generate_series(1, 1000) g;
+    `);
+  });
+  return db;
+}
+
+async function databases(prefix: string): Promise<string[]> {
+  return await withAdmin(async (client) =>
+    (await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1', [`${prefix}%`])).rows.map(
+      (r) => r.datname,
+    ),
+  );
+}
+
+afterAll(async () => {
+  for (const prefix of created) {
+    for (const name of await databases(prefix.replaceAll('_', '-'))) await dropDatabase(name);
+    for (const name of await databases(prefix)) await dropDatabase(name);
+  }
+});
+
+describe('PostgresSnapshotGateway', () => {
+  it('round-trips snapshot, restore and swap with every table identical to the snapshot', async () => {
+    // Prepare
+    const db = await seededDatabase();
+    const gateway = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name });
+    const before = await digestDatabase(db.url);
+    const snapshotId = `${db.name.replaceAll('_', '-')}-premigration-exec-1`;
+
+    // Act: snapshot, then damage the original, then restore and swap
+    const snapshot = await gateway.createSnapshot({ snapshotId, tags: { 'managed-by': 'test' } });
+    await withClient(db.url, (client) =>
+      client.query(`DELETE FROM note WHERE id % 3 = 0; ALTER TABLE account ADD COLUMN extra int; UPDATE account SET extra = 1`),
+    );
+    expect(await digestDatabase(db.url)).not.toEqual(before);
+    const restoredId = `${db.name.replaceAll('_', '-')}-restored-1`;
+    const asideId = `${db.name.replaceAll('_', '-')}-rolledback-1`;
+    const restore = await gateway.restoreSnapshot({ snapshotId, originalIdentifier: db.name, restoredIdentifier: restoredId, tags: {} });
+    const first = await gateway.swap({ originalIdentifier: db.name, restoredIdentifier: restoredId, asideIdentifier: asideId });
+    const second = await gateway.swap({ originalIdentifier: db.name, restoredIdentifier: restoredId, asideIdentifier: asideId });
+    const again = await gateway.swap({ originalIdentifier: db.name, restoredIdentifier: restoredId, asideIdentifier: asideId });
+
+    // Assess
+    expect(snapshot).toMatchObject({ snapshotId, status: 'available', sourceIdentifier: db.name, tags: { 'managed-by': 'test' } });
+    expect(restore.status).toBe('available');
+    expect(first).toEqual({ phase: 'original-renamed', complete: false });
+    expect(second).toEqual({ phase: 'complete', complete: true });
+    expect(again).toEqual({ phase: 'complete', complete: true });
+    expect(await digestDatabase(db.url)).toEqual(before);
+    const aside = await digestDatabase(urlFor(asideId));
+    expect(aside.columns.some((line) => line.includes('account.extra'))).toBe(true);
+    expect(await gateway.describeSnapshot(snapshotId)).toMatchObject({ status: 'available' });
+  });
+
+  it('adopts its own snapshot on retry and refuses a foreign database with the same name', async () => {
+    const db = await seededDatabase();
+    const gateway = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name });
+    const snapshotId = `${db.name.replaceAll('_', '-')}-premigration-exec-2`;
+    await gateway.createSnapshot({ snapshotId, tags: {} });
+    await expect(gateway.createSnapshot({ snapshotId, tags: {} })).resolves.toMatchObject({ status: 'available' });
+
+    const foreign = `${db.name.replaceAll('_', '-')}-premigration-exec-3`;
+    await withAdmin((client) => client.query(`CREATE DATABASE "${foreign}"`));
+    await expect(gateway.createSnapshot({ snapshotId: foreign, tags: {} })).rejects.toMatchObject({
+      name: ErrorNames.SnapshotFailed,
+      message: expect.stringContaining('is not a snapshot of'),
+    });
+  });
+
+  it('fails when another session holds the database, and ends it only when allowed', async () => {
+    // Prepare: an application session on the database
+    const db = await seededDatabase();
+    const snapshotId = `${db.name.replaceAll('_', '-')}-premigration-exec-4`;
+    const application = new pg.Client({ connectionString: db.url });
+    const ended = new Promise<Error>((resolve) => application.on('error', resolve));
+    await application.connect();
+
+    // Act + Assess: without permission the snapshot is refused and the session survives
+    const polite = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name, busyTimeoutMs: 200 });
+    await expect(polite.createSnapshot({ snapshotId, tags: {} })).rejects.toMatchObject({
+      name: ErrorNames.SnapshotFailed,
+      message: expect.stringContaining('1 other session(s)'),
+    });
+    await expect(application.query('SELECT 1')).resolves.toBeDefined();
+
+    // With permission the session is ended and the snapshot taken
+    const forceful = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name, terminateSessions: true });
+    await expect(forceful.createSnapshot({ snapshotId, tags: {} })).resolves.toMatchObject({ status: 'available' });
+    expect((await ended).message).toMatch(/terminat/);
+    await application.end().catch(() => undefined);
+  });
+
+  it('describes a missing target as not available', async () => {
+    const gateway = new PostgresSnapshotGateway({ serverUrl: urlFor('postgres'), databaseName: 'no_such_database' });
+    await expect(gateway.describeTarget()).resolves.toMatchObject({ available: false, status: 'not-found' });
+  });
+
+  it('fails when asked to swap in a state it does not recognise, naming every database', async () => {
+    const db = await seededDatabase();
+    const gateway = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name });
+    await expect(
+      gateway.swap({ originalIdentifier: db.name, restoredIdentifier: 'missing-restored', asideIdentifier: 'missing-aside' }),
+    ).rejects.toMatchObject({ name: ErrorNames.SwapFailed, message: expect.stringContaining('missing-restored: absent') });
+  });
+});
