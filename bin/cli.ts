@@ -12,7 +12,7 @@
 import '../lib/local/polyfills.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TransactionModes, type TransactionMode } from '../lambdas/shared/contract.js';
+import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract.js';
 import { type DatabaseDigest, digestDatabase } from '../lib/local/database-digest.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
 import { type LocalRunResult, Outcomes, type RunEvent, runLocal } from '../lib/local/runner.js';
@@ -66,7 +66,11 @@ function stateReporter(): (event: RunEvent) => void {
         break;
       }
       case 'failed':
-        print(`${at} !! ${event.state} failed: ${event.detail ?? 'error'}`);
+        print(
+          event.stateType === 'Fail'
+            ? `${at} == ${event.state}: the execution ends with ${event.detail ?? 'an error'}`
+            : `${at} !! ${event.state} failed: ${event.detail ?? 'error'}`,
+        );
         break;
       case 'retried':
         print(`${at} .. ${event.state} retried`);
@@ -102,7 +106,8 @@ function printSummary(result: LocalRunResult): void {
     for (const warning of state.plan.warnings) print(`  warning:    ${warning}`);
   }
   if (state.apply) print(`  applied:    ${state.apply.applied.join(', ') || '(none)'}`);
-  else if (result.outcome === 'nothing-to-do') print('  applied:    nothing pending, the database is up to date');
+  else if (result.outcome === 'nothing-to-do')
+    print('  applied:    nothing pending, the database is up to date');
   if (state.snapshot) print(`  snapshot:   ${state.snapshot.snapshotId} (${state.snapshot.status})`);
   if (state.swap?.complete) {
     print(`  restored:   ${state.swap.originalIdentifier} now holds the snapshot's data`);
@@ -113,7 +118,7 @@ function printSummary(result: LocalRunResult): void {
     print(`  cause:      ${causeMessage(result.error.cause)}`);
   }
   print(`  total time: ${seconds(result.durationMs)}`);
-  if (result.outcome === 'rollback-failed') {
+  if (result.outcome === 'rollback-failed' || result.outcome === 'failed-without-snapshot') {
     print();
     print('!!! DATA AT RISK: the rollback did not complete. The database may hold the failed release.');
     print('!!! Read the cause above: it names every database involved and the single action that recovers.');
@@ -124,7 +129,9 @@ function printSummary(result: LocalRunResult): void {
 function parseTransactionMode(value: string | undefined): TransactionMode | undefined {
   if (value === undefined) return undefined;
   if (!(TransactionModes as readonly string[]).includes(value)) {
-    throw new UsageError(`--transaction-mode must be one of ${TransactionModes.join(', ')} (received "${value}")`);
+    throw new UsageError(
+      `--transaction-mode must be one of ${TransactionModes.join(', ')} (received "${value}")`,
+    );
   }
   return value as TransactionMode;
 }
@@ -170,7 +177,8 @@ async function commandRun(args: string[]): Promise<number> {
   const { url, embedded } = await server();
   try {
     const name = decodeURIComponent(new URL(url).pathname.slice(1));
-    if (!name) throw new UsageError('DATABASE_URL names no database: add it, e.g. postgres://user@host:5432/mydb');
+    if (!name)
+      throw new UsageError('DATABASE_URL names no database: add it, e.g. postgres://user@host:5432/mydb');
     if (!(await databaseExists(url, name))) {
       print(`Creating the sample database ${name} at the previous release, with sample data ...`);
       await createSampleDatabase(url, name, SAMPLE_MIGRATIONS);
@@ -199,10 +207,12 @@ function compareDigests(before: DatabaseDigest, after: DatabaseDigest): string[]
     const a = before.tables[table];
     const b = after.tables[table];
     if (!a || !b) differences.push(`${table}: ${a ? 'missing after' : 'new after'} the release`);
-    else if (a.rows !== b.rows || a.hash !== b.hash) differences.push(`${table}: ${a.rows} rows before, ${b.rows} after`);
+    else if (a.rows !== b.rows || a.hash !== b.hash)
+      differences.push(`${table}: ${a.rows} rows before, ${b.rows} after`);
   }
   if (before.columns.join('\n') !== after.columns.join('\n')) differences.push('columns differ');
-  if (before.indexes.join('\n') !== after.indexes.join('\n')) differences.push('indexes or constraints differ');
+  if (before.indexes.join('\n') !== after.indexes.join('\n'))
+    differences.push('indexes or constraints differ');
   return differences;
 }
 
@@ -215,7 +225,9 @@ async function commandDemo(args: string[]): Promise<number> {
   const { url: targetUrl, embedded } = await server();
   try {
     const url = withDatabase(targetUrl, ROLLBACK_DEMO_DATABASE);
-    print(`Preparing ${ROLLBACK_DEMO_DATABASE}: the sample app with data, every sample migration applied ...`);
+    print(
+      `Preparing ${ROLLBACK_DEMO_DATABASE}: the sample app with data, every sample migration applied ...`,
+    );
     await createSampleDatabase(url, ROLLBACK_DEMO_DATABASE, SAMPLE_MIGRATIONS);
     await applyFirstMigrations(url, SAMPLE_MIGRATIONS, Number.MAX_SAFE_INTEGER);
     const before = await digestDatabase(url);

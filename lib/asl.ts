@@ -83,7 +83,9 @@ interface TemplateResource {
 function resourcesOf(template: Record<string, unknown>): Record<string, TemplateResource> {
   const resources = template.Resources;
   if (!resources || typeof resources !== 'object') {
-    throw new Error('definitionFromTemplate: the template has no Resources section. Pass a synthesized template.');
+    throw new Error(
+      'definitionFromTemplate: the template has no Resources section. Pass a synthesized template.',
+    );
   }
   return resources as Record<string, TemplateResource>;
 }

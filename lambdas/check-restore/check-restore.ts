@@ -36,5 +36,10 @@ export async function checkRestore(event: unknown, deps: CheckRestoreDeps): Prom
       { details: { ...progress, status: description.rawStatus } },
     );
   }
-  return { ...progress, status: description.status, attempts, waitSeconds: backoffSeconds(deps.settings, attempts) };
+  return {
+    ...progress,
+    status: description.status,
+    attempts,
+    waitSeconds: backoffSeconds(deps.settings, attempts),
+  };
 }

@@ -1,7 +1,6 @@
-import { analyzeRelease } from '../shared/release-analysis.js';
 import { stepHandler } from '../shared/handler-factory.js';
+import { analyzeRelease } from '../shared/release-analysis.js';
 import { preflight } from './preflight.js';
-
 
 export const handler = stepHandler('preflight', async (event, runtime) => {
   const engine = await runtime.engine();

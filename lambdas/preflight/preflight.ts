@@ -19,7 +19,9 @@ export interface PreflightDeps {
   readonly engine: MigrationEngine;
   readonly settings: WorkflowSettings;
   readonly databaseName: string;
-  readonly analyzeRelease: (migrations: readonly Migration[]) => ReleaseAnalysisResult | Promise<ReleaseAnalysisResult>;
+  readonly analyzeRelease: (
+    migrations: readonly Migration[],
+  ) => ReleaseAnalysisResult | Promise<ReleaseAnalysisResult>;
 }
 
 function isFailed(row: AppliedMigration): boolean {

@@ -2,13 +2,14 @@
  * Start restoring the pre-migration snapshot next to the original, under a temporary identifier, while
  * the original keeps serving.
  */
+
+import { TagKeys } from '../create-snapshot/create-snapshot.js';
 import type { RestoreProgress } from '../shared/contract.js';
 import { RestoreFailedError } from '../shared/errors.js';
 import { asideIdentifier, restoredIdentifier } from '../shared/identifiers.js';
 import type { Clock, SnapshotGateway } from '../shared/ports.js';
 import { backoffSeconds, type WorkflowSettings } from '../shared/settings.js';
 import { requireExecution, stateOf } from '../shared/state.js';
-import { TagKeys } from '../create-snapshot/create-snapshot.js';
 
 export interface RestoreSnapshotDeps {
   readonly gateway: SnapshotGateway;
@@ -21,7 +22,7 @@ export async function restoreSnapshot(event: unknown, deps: RestoreSnapshotDeps)
   const execution = requireExecution(state, 'restore-snapshot');
   const { settings, gateway, clock } = deps;
   const snapshot = state.snapshot;
-  if (!snapshot || snapshot.status !== 'available') {
+  if (snapshot?.status !== 'available') {
     throw new RestoreFailedError(
       `There is no available pre-migration snapshot of ${settings.targetIdentifier} to restore ` +
         `(snapshot ${snapshot ? `${snapshot.snapshotId} is ${snapshot.status}` : 'was skipped'}). The database is as ` +

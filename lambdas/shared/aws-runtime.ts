@@ -44,8 +44,14 @@ export function awsRuntime(): AwsRuntime {
     gateway: () => {
       gateway ??=
         env.TARGET_KIND === 'cluster'
-          ? new RdsClusterSnapshotGateway({ clusterIdentifier: env.TARGET_IDENTIFIER, managedBy: env.MANAGED_BY })
-          : new RdsInstanceSnapshotGateway({ instanceIdentifier: env.TARGET_IDENTIFIER, managedBy: env.MANAGED_BY });
+          ? new RdsClusterSnapshotGateway({
+              clusterIdentifier: env.TARGET_IDENTIFIER,
+              managedBy: env.MANAGED_BY,
+            })
+          : new RdsInstanceSnapshotGateway({
+              instanceIdentifier: env.TARGET_IDENTIFIER,
+              managedBy: env.MANAGED_BY,
+            });
       return gateway;
     },
     migrationSource: () => new DirectoryMigrationSource(migrationsDir),

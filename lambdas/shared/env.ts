@@ -42,7 +42,9 @@ export type LambdaEnv = z.infer<typeof EnvSchema>;
 export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
     throw new InvalidInputError(
       `The function's environment is invalid (${problems}). These variables are set by the ` +
         'MigrationOrchestrator construct: redeploy the stack rather than editing them by hand.',

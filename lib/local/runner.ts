@@ -18,7 +18,13 @@ import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/director
 import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
 import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
-import { OutcomeErrors, type Step, Steps, type TransactionMode, type WorkflowState } from '../../lambdas/shared/contract.js';
+import {
+  OutcomeErrors,
+  type Step,
+  Steps,
+  type TransactionMode,
+  type WorkflowState,
+} from '../../lambdas/shared/contract.js';
 import { compactTimestamp } from '../../lambdas/shared/identifiers.js';
 import {
   type Clock,
@@ -29,7 +35,11 @@ import {
   systemClock,
 } from '../../lambdas/shared/ports.js';
 import { analyzeRelease } from '../../lambdas/shared/release-analysis.js';
-import { DEFAULT_SETTINGS, type HealthCheckDefinition, type WorkflowSettings } from '../../lambdas/shared/settings.js';
+import {
+  DEFAULT_SETTINGS,
+  type HealthCheckDefinition,
+  type WorkflowSettings,
+} from '../../lambdas/shared/settings.js';
 import { swap } from '../../lambdas/swap/swap.js';
 import { verifyHealth } from '../../lambdas/verify-health/verify-health.js';
 import { definitionFromTemplate } from '../asl.js';
@@ -38,7 +48,7 @@ import { synthesizeTemplate } from '../stack.js';
 /** How a local run ended, and the process exit code the CLI uses for it. */
 export const Outcomes = {
   succeeded: { exitCode: 0, summary: 'migrations applied' },
-  'nothing-to-do': { exitCode: 0, summary: 'nothing to do: every migration is already applied' },
+  'nothing-to-do': { exitCode: 0, summary: 'every migration is already applied' },
   'dry-run': { exitCode: 0, summary: 'dry run: plan computed, nothing applied' },
   'preflight-refused': { exitCode: 1, summary: 'preflight refused the release; nothing was touched' },
   'migration-rolled-back': {
@@ -48,6 +58,12 @@ export const Outcomes = {
   'rollback-failed': {
     exitCode: 3,
     summary: 'ROLLBACK FAILED: the database may hold the failed release; operator action required',
+  },
+  'failed-without-snapshot': {
+    exitCode: 3,
+    summary:
+      'the release failed and there is no snapshot to restore (skipSnapshot): the database holds what the ' +
+      'failed release left; operator action required',
   },
   'snapshot-failed': { exitCode: 4, summary: 'the snapshot could not be taken; nothing was applied' },
   'release-failed-unchanged': {
@@ -63,6 +79,7 @@ const OUTCOME_BY_ERROR: Record<string, Outcome> = {
   [OutcomeErrors.ReleaseFailedUnchanged]: 'release-failed-unchanged',
   [OutcomeErrors.MigrationRolledBack]: 'migration-rolled-back',
   [OutcomeErrors.RollbackFailed]: 'rollback-failed',
+  [OutcomeErrors.MigrationFailedNoSnapshot]: 'failed-without-snapshot',
 };
 
 /** The adapters each step core gets locally. Any of them can be replaced (tests, the RDS fake). */
@@ -119,7 +136,8 @@ export interface LocalRunResult {
 
 function databaseNameOf(url: string): string {
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  if (!name) throw new Error('The database URL names no database: add it, e.g. postgres://user@host:5432/mydb');
+  if (!name)
+    throw new Error('The database URL names no database: add it, e.g. postgres://user@host:5432/mydb');
   return name;
 }
 
@@ -134,7 +152,11 @@ class LambdaStyleError extends Error {
 
 type StepHandler = (event: unknown) => Promise<unknown>;
 
-function localHandlers(adapters: LocalAdapters, settings: WorkflowSettings, databaseName: string): Record<Step, StepHandler> {
+function localHandlers(
+  adapters: LocalAdapters,
+  settings: WorkflowSettings,
+  databaseName: string,
+): Record<Step, StepHandler> {
   const withEngine = async <T>(fn: (engine: MigrationEngine) => Promise<T>): Promise<T> => {
     const engine = adapters.engine();
     try {
@@ -164,7 +186,8 @@ export function synthesizedWorkflow(transactionMode: TransactionMode = 'release'
 } {
   const template = synthesizeTemplate({ transactionMode });
   const { definition, resourceToLogicalId } = definitionFromTemplate(template);
-  const resources = (template as { Resources: Record<string, { Metadata?: Record<string, unknown> }> }).Resources;
+  const resources = (template as { Resources: Record<string, { Metadata?: Record<string, unknown> }> })
+    .Resources;
   const states = (definition as { States: Record<string, { Type: string; Resource?: string }> }).States;
   const taskSteps = new Map<string, Step>();
   for (const [name, state] of Object.entries(states)) {
@@ -172,7 +195,9 @@ export function synthesizedWorkflow(transactionMode: TransactionMode = 'release'
     const logicalId = state.Resource ? resourceToLogicalId.get(state.Resource) : undefined;
     const step = logicalId ? resources[logicalId]?.Metadata?.['orchestrator:step'] : undefined;
     if (typeof step !== 'string' || !(Steps as readonly string[]).includes(step)) {
-      throw new Error(`Task state "${name}" invokes ${state.Resource ?? '(no resource)'}, which is not a step function.`);
+      throw new Error(
+        `Task state "${name}" invokes ${state.Resource ?? '(no resource)'}, which is not a step function.`,
+      );
     }
     taskSteps.set(name, step as Step);
   }
@@ -201,8 +226,12 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         terminateSessions: options.terminateSessions ?? false,
       }),
     source: options.adapters?.source ?? new DirectoryMigrationSource(options.migrationsDir),
-    engine: options.adapters?.engine ?? (() => new PrismaMigrationEngine({ connectionString: options.databaseUrl })),
-    probe: options.adapters?.probe ?? new PgHealthProbe({ connection: options.databaseUrl, checks: settings.healthChecks }),
+    engine:
+      options.adapters?.engine ??
+      (() => new PrismaMigrationEngine({ connectionString: options.databaseUrl })),
+    probe:
+      options.adapters?.probe ??
+      new PgHealthProbe({ connection: options.databaseUrl, checks: settings.healthChecks }),
     clock: options.adapters?.clock ?? systemClock,
   };
   const handlers = localHandlers(adapters, settings, databaseName);
@@ -231,23 +260,31 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const executionName =
     options.executionName ?? `local-${compactTimestamp(new Date(started))}-${randomBytes(3).toString('hex')}`;
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
-  const execution = machine.run((options.input ?? {}) as never, {
-    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
-    context: {
-      Execution: {
-        Id: `arn:aws:states:local:000000000000:execution:migration-orchestrator:${executionName}`,
-        Name: executionName,
-        StartTime: new Date(started).toISOString(),
+  const execution = machine.run(
+    (options.input ?? {}) as never,
+    {
+      overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+      context: {
+        Execution: {
+          Id: `arn:aws:states:local:000000000000:execution:migration-orchestrator:${executionName}`,
+          Name: executionName,
+          StartTime: new Date(started).toISOString(),
+        },
       },
-    },
-  } as never);
+    } as never,
+  );
 
   const path: string[] = [];
   let lastState: WorkflowState | undefined;
   const events = (async () => {
     for await (const event of execution.eventLogs) {
       if (!('state' in event)) continue;
-      const { name, type, input, output } = event.state as { name: string; type: string; input: unknown; output?: unknown };
+      const { name, type, input, output } = event.state as {
+        name: string;
+        type: string;
+        input: unknown;
+        output?: unknown;
+      };
       const elapsedMs = Date.now() - started;
       const base = { state: name, stateType: type, elapsedMs };
       switch (event.type) {
@@ -257,7 +294,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
           options.onEvent?.({ type: 'entered', ...base });
           break;
         case 'StateExited':
-          if (output && typeof output === 'object' && 'execution' in output) lastState = output as WorkflowState;
+          if (output && typeof output === 'object' && 'execution' in output)
+            lastState = output as WorkflowState;
           options.onEvent?.({ type: 'exited', ...base });
           break;
         case 'StateFailed':
@@ -281,7 +319,12 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     const output = (await execution.result) as unknown as WorkflowState;
     lastState = output;
     const plan = output.plan;
-    outcome = plan && !plan.proceed ? (plan.dryRun && plan.pending.length > 0 ? 'dry-run' : 'nothing-to-do') : 'succeeded';
+    outcome =
+      plan && !plan.proceed
+        ? plan.dryRun && plan.pending.length > 0
+          ? 'dry-run'
+          : 'nothing-to-do'
+        : 'succeeded';
   } catch (caught) {
     const failure = caught instanceof ExecutionError ? (caught.cause as Error | undefined) : undefined;
     if (!failure) throw caught;
@@ -294,7 +337,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     exitCode: Outcomes[outcome].exitCode,
     executionName,
     path,
-    state: lastState ?? ({ input: options.input, execution: { id: '', name: executionName, startedAt: '' } } as WorkflowState),
+    state:
+      lastState ??
+      ({ input: options.input, execution: { id: '', name: executionName, startedAt: '' } } as WorkflowState),
     ...(error ? { error } : {}),
     durationMs: Date.now() - started,
   };

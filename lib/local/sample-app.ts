@@ -3,7 +3,7 @@
  * first three migrations of prisma/migrations), filled with a little realistic data, so that the workflow
  * then deploys the last two (including the data-preserving split of "User"."name").
  */
-import { mkdtemp, cp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -70,7 +70,11 @@ FROM generate_series(1, 150) AS g;
 `;
 
 /** Applies the first `count` migrations of `migrationsDir` with our engine (what an earlier release did). */
-export async function applyFirstMigrations(databaseUrl: string, migrationsDir: string, count: number): Promise<string[]> {
+export async function applyFirstMigrations(
+  databaseUrl: string,
+  migrationsDir: string,
+  count: number,
+): Promise<string[]> {
   const bundle = await new DirectoryMigrationSource(migrationsDir).load();
   const dir = await mkdtemp(join(tmpdir(), 'baseline-'));
   try {
@@ -101,7 +105,12 @@ export async function seed(databaseUrl: string): Promise<void> {
 }
 
 /** Creates the sample database at the previous release with data, returning the baseline migrations. */
-export async function createSampleDatabase(serverUrl: string, name: string, migrationsDir: string, baseline = BASELINE_MIGRATIONS): Promise<string[]> {
+export async function createSampleDatabase(
+  serverUrl: string,
+  name: string,
+  migrationsDir: string,
+  baseline = BASELINE_MIGRATIONS,
+): Promise<string[]> {
   await recreateDatabase(serverUrl, name);
   const url = withDatabase(serverUrl, name);
   const applied = await applyFirstMigrations(url, migrationsDir, baseline);

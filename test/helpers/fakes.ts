@@ -2,6 +2,8 @@
  * In-memory fakes of the ports, for the step cores' unit tests. They behave like the real adapters
  * (statuses advance over describes, swaps take two steps) and record what was asked of them.
  */
+
+import { checksumOf } from '../../lambdas/shared/adapters/directory-migration-source.js';
 import type { AppliedMigration, ExecutionInfo, WorkflowState } from '../../lambdas/shared/contract.js';
 import type {
   ApplyOptions,
@@ -23,7 +25,6 @@ import type {
   TargetDescription,
 } from '../../lambdas/shared/ports.js';
 import { DEFAULT_SETTINGS, type WorkflowSettings } from '../../lambdas/shared/settings.js';
-import { checksumOf } from '../../lambdas/shared/adapters/directory-migration-source.js';
 
 export function migration(name: string, sql = `CREATE TABLE "${name}" (id int);`): Migration {
   return { name, sql, checksum: checksumOf(sql) };
@@ -132,7 +133,8 @@ export class InMemorySnapshotGateway implements SnapshotGateway {
   private snapshotDescription(id: string): SnapshotDescription {
     const snapshot = this.snapshots.get(id);
     if (!snapshot) throw new Error(`no snapshot ${id}`);
-    const status = snapshot.status === 'available' ? 'available' : snapshot.status === 'failed' ? 'failed' : 'creating';
+    const status =
+      snapshot.status === 'available' ? 'available' : snapshot.status === 'failed' ? 'failed' : 'creating';
     return {
       snapshotId: id,
       sourceIdentifier: snapshot.source ?? '',
@@ -147,7 +149,8 @@ export class InMemorySnapshotGateway implements SnapshotGateway {
     const snapshot = this.snapshots.get(snapshotId);
     if (!snapshot) return undefined;
     if (this.failSnapshots) snapshot.status = 'failed';
-    else if (snapshot.status === 'creating' && --snapshot.describesUntilAvailable <= 0) snapshot.status = 'available';
+    else if (snapshot.status === 'creating' && --snapshot.describesUntilAvailable <= 0)
+      snapshot.status = 'available';
     return this.snapshotDescription(snapshotId);
   }
 
@@ -169,7 +172,11 @@ export class InMemorySnapshotGateway implements SnapshotGateway {
     const db = this.databases.get(identifier);
     if (!db) return undefined;
     if (db.status === 'creating' && --db.describesUntilAvailable <= 0) db.status = 'available';
-    return { identifier, status: db.status === 'available' ? 'available' : 'restoring', rawStatus: db.status };
+    return {
+      identifier,
+      status: db.status === 'available' ? 'available' : 'restoring',
+      rawStatus: db.status,
+    };
   }
 
   async swap(request: SwapRequest): Promise<SwapStatus> {
@@ -196,7 +203,9 @@ export class FakeHealthProbe implements HealthProbe {
     this.expectations.push(expectation);
     return {
       healthy: this.healthy,
-      checks: [{ name: 'history complete', ok: this.healthy, detail: this.healthy ? 'ok' : 'not finished: x' }],
+      checks: [
+        { name: 'history complete', ok: this.healthy, detail: this.healthy ? 'ok' : 'not finished: x' },
+      ],
     };
   }
 }

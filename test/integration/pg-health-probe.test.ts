@@ -30,18 +30,29 @@ afterAll(async () => {
 
 describe('PgHealthProbe', () => {
   it('is healthy when every expected migration finished and the user checks return true', async () => {
-    const db = await databaseWithHistory([{ name: 'a', finished: true }, { name: 'b', finished: true }]);
+    const db = await databaseWithHistory([
+      { name: 'a', finished: true },
+      { name: 'b', finished: true },
+    ]);
     const probe = new PgHealthProbe({
       connection: db.url,
       checks: [{ name: 'widgets exist', sql: 'SELECT count(*) > 0 FROM widget' }],
     });
     const report = await probe.check({ migrations: ['a', 'b'] });
     expect(report.healthy).toBe(true);
-    expect(report.checks.map((c) => c.name)).toEqual(['connectivity', 'no failed migrations', 'history complete', 'widgets exist']);
+    expect(report.checks.map((c) => c.name)).toEqual([
+      'connectivity',
+      'no failed migrations',
+      'history complete',
+      'widgets exist',
+    ]);
   });
 
   it('reports a failed row, a missing migration and a failing user check', async () => {
-    const db = await databaseWithHistory([{ name: 'a', finished: true }, { name: 'b', finished: false }]);
+    const db = await databaseWithHistory([
+      { name: 'a', finished: true },
+      { name: 'b', finished: false },
+    ]);
     const probe = new PgHealthProbe({
       connection: db.url,
       checks: [

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
 import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
+import { ErrorNames } from '../../lambdas/shared/contract.js';
 import { digestDatabase } from '../../lib/local/database-digest.js';
 import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
@@ -26,9 +26,12 @@ async function seededDatabase(): Promise<{ name: string; url: string }> {
 
 async function databases(prefix: string): Promise<string[]> {
   return await withAdmin(async (client) =>
-    (await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1', [`${prefix}%`])).rows.map(
-      (r) => r.datname,
-    ),
+    (
+      await client.query<{ datname: string }>(
+        'SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1',
+        [`${prefix}%`],
+      )
+    ).rows.map((r) => r.datname),
   );
 }
 
@@ -50,18 +53,42 @@ describe('PostgresSnapshotGateway', () => {
     // Act: snapshot, then damage the original, then restore and swap
     const snapshot = await gateway.createSnapshot({ snapshotId, tags: { 'managed-by': 'test' } });
     await withClient(db.url, (client) =>
-      client.query(`DELETE FROM note WHERE id % 3 = 0; ALTER TABLE account ADD COLUMN extra int; UPDATE account SET extra = 1`),
+      client.query(
+        `DELETE FROM note WHERE id % 3 = 0; ALTER TABLE account ADD COLUMN extra int; UPDATE account SET extra = 1`,
+      ),
     );
     expect(await digestDatabase(db.url)).not.toEqual(before);
     const restoredId = `${db.name.replaceAll('_', '-')}-restored-1`;
     const asideId = `${db.name.replaceAll('_', '-')}-rolledback-1`;
-    const restore = await gateway.restoreSnapshot({ snapshotId, originalIdentifier: db.name, restoredIdentifier: restoredId, tags: {} });
-    const first = await gateway.swap({ originalIdentifier: db.name, restoredIdentifier: restoredId, asideIdentifier: asideId });
-    const second = await gateway.swap({ originalIdentifier: db.name, restoredIdentifier: restoredId, asideIdentifier: asideId });
-    const again = await gateway.swap({ originalIdentifier: db.name, restoredIdentifier: restoredId, asideIdentifier: asideId });
+    const restore = await gateway.restoreSnapshot({
+      snapshotId,
+      originalIdentifier: db.name,
+      restoredIdentifier: restoredId,
+      tags: {},
+    });
+    const first = await gateway.swap({
+      originalIdentifier: db.name,
+      restoredIdentifier: restoredId,
+      asideIdentifier: asideId,
+    });
+    const second = await gateway.swap({
+      originalIdentifier: db.name,
+      restoredIdentifier: restoredId,
+      asideIdentifier: asideId,
+    });
+    const again = await gateway.swap({
+      originalIdentifier: db.name,
+      restoredIdentifier: restoredId,
+      asideIdentifier: asideId,
+    });
 
     // Assess
-    expect(snapshot).toMatchObject({ snapshotId, status: 'available', sourceIdentifier: db.name, tags: { 'managed-by': 'test' } });
+    expect(snapshot).toMatchObject({
+      snapshotId,
+      status: 'available',
+      sourceIdentifier: db.name,
+      tags: { 'managed-by': 'test' },
+    });
     expect(restore.status).toBe('available');
     expect(first).toEqual({ phase: 'original-renamed', complete: false });
     expect(second).toEqual({ phase: 'complete', complete: true });
@@ -77,7 +104,9 @@ describe('PostgresSnapshotGateway', () => {
     const gateway = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name });
     const snapshotId = `${db.name.replaceAll('_', '-')}-premigration-exec-2`;
     await gateway.createSnapshot({ snapshotId, tags: {} });
-    await expect(gateway.createSnapshot({ snapshotId, tags: {} })).resolves.toMatchObject({ status: 'available' });
+    await expect(gateway.createSnapshot({ snapshotId, tags: {} })).resolves.toMatchObject({
+      status: 'available',
+    });
 
     const foreign = `${db.name.replaceAll('_', '-')}-premigration-exec-3`;
     await withAdmin((client) => client.query(`CREATE DATABASE "${foreign}"`));
@@ -96,7 +125,11 @@ describe('PostgresSnapshotGateway', () => {
     await application.connect();
 
     // Act + Assess: without permission the snapshot is refused and the session survives
-    const polite = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name, busyTimeoutMs: 200 });
+    const polite = new PostgresSnapshotGateway({
+      serverUrl: db.url,
+      databaseName: db.name,
+      busyTimeoutMs: 200,
+    });
     await expect(polite.createSnapshot({ snapshotId, tags: {} })).rejects.toMatchObject({
       name: ErrorNames.SnapshotFailed,
       message: expect.stringContaining('1 other session(s)'),
@@ -104,14 +137,23 @@ describe('PostgresSnapshotGateway', () => {
     await expect(application.query('SELECT 1')).resolves.toBeDefined();
 
     // With permission the session is ended and the snapshot taken
-    const forceful = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name, terminateSessions: true });
-    await expect(forceful.createSnapshot({ snapshotId, tags: {} })).resolves.toMatchObject({ status: 'available' });
+    const forceful = new PostgresSnapshotGateway({
+      serverUrl: db.url,
+      databaseName: db.name,
+      terminateSessions: true,
+    });
+    await expect(forceful.createSnapshot({ snapshotId, tags: {} })).resolves.toMatchObject({
+      status: 'available',
+    });
     expect((await ended).message).toMatch(/terminat/);
     await application.end().catch(() => undefined);
   });
 
   it('describes a missing target as not available', async () => {
-    const gateway = new PostgresSnapshotGateway({ serverUrl: urlFor('postgres'), databaseName: 'no_such_database' });
+    const gateway = new PostgresSnapshotGateway({
+      serverUrl: urlFor('postgres'),
+      databaseName: 'no_such_database',
+    });
     await expect(gateway.describeTarget()).resolves.toMatchObject({ available: false, status: 'not-found' });
   });
 
@@ -119,7 +161,14 @@ describe('PostgresSnapshotGateway', () => {
     const db = await seededDatabase();
     const gateway = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name });
     await expect(
-      gateway.swap({ originalIdentifier: db.name, restoredIdentifier: 'missing-restored', asideIdentifier: 'missing-aside' }),
-    ).rejects.toMatchObject({ name: ErrorNames.SwapFailed, message: expect.stringContaining('missing-restored: absent') });
+      gateway.swap({
+        originalIdentifier: db.name,
+        restoredIdentifier: 'missing-restored',
+        asideIdentifier: 'missing-aside',
+      }),
+    ).rejects.toMatchObject({
+      name: ErrorNames.SwapFailed,
+      message: expect.stringContaining('missing-restored: absent'),
+    });
   });
 });

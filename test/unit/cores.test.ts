@@ -8,6 +8,7 @@ import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot
 import { ErrorNames, type Plan } from '../../lambdas/shared/contract.js';
 import { MigrationFailedError } from '../../lambdas/shared/errors.js';
 import { isValidRdsIdentifier } from '../../lambdas/shared/identifiers.js';
+import type { SnapshotGateway } from '../../lambdas/shared/ports.js';
 import { MAX_SWAP_ATTEMPTS, swap } from '../../lambdas/swap/swap.js';
 import { verifyHealth } from '../../lambdas/verify-health/verify-health.js';
 import {
@@ -81,7 +82,9 @@ describe('preflight', () => {
   });
 
   it('fails when transactionMode is not an allowed value, listing the allowed ones', async () => {
-    const error = await rejection(preflight(stateWith({ input: { transactionMode: 'yolo' } }), preflightDeps()));
+    const error = await rejection(
+      preflight(stateWith({ input: { transactionMode: 'yolo' } }), preflightDeps()),
+    );
     expect(error.name).toBe(ErrorNames.InvalidInput);
     expect(error.message).toContain('input.transactionMode');
     expect(error.message).toContain('per-migration');
@@ -105,7 +108,10 @@ describe('preflight', () => {
 
   it('re-plans a migration that was marked rolled back', async () => {
     const engine = new FakeMigrationEngine();
-    engine.history = [appliedRow(m1), appliedRow(m2, { finishedAt: null, rolledBackAt: '2025-01-03T00:00:00Z' })];
+    engine.history = [
+      appliedRow(m1),
+      appliedRow(m2, { finishedAt: null, rolledBackAt: '2025-01-03T00:00:00Z' }),
+    ];
     const plan = await preflight(stateWith(), preflightDeps(engine));
     expect(plan.pending).toEqual([m2.name, m3.name]);
   });
@@ -130,7 +136,13 @@ describe('preflight', () => {
     const deps = {
       ...preflightDeps(),
       analyzeRelease: (): ReleaseAnalysisResult => ({
-        nonTransactional: [{ migration: m3.name, statement: 'CREATE INDEX CONCURRENTLY ...', reason: 'CREATE INDEX CONCURRENTLY cannot run inside a transaction block' }],
+        nonTransactional: [
+          {
+            migration: m3.name,
+            statement: 'CREATE INDEX CONCURRENTLY ...',
+            reason: 'CREATE INDEX CONCURRENTLY cannot run inside a transaction block',
+          },
+        ],
         lockedTables: [],
       }),
     };
@@ -141,7 +153,9 @@ describe('preflight', () => {
 
   it('honours the input transaction mode and an explicit snapshot skip', async () => {
     const plan = await preflight(
-      stateWith({ input: { transactionMode: 'per-migration', skipSnapshot: { reason: 'disposable preview database' } } }),
+      stateWith({
+        input: { transactionMode: 'per-migration', skipSnapshot: { reason: 'disposable preview database' } },
+      }),
       preflightDeps(),
     );
     expect(plan.transactionMode).toBe('per-migration');
@@ -188,7 +202,9 @@ describe('createSnapshot and checkSnapshot', () => {
   it('refuses when the target is not available, naming its state', async () => {
     const gateway = new InMemorySnapshotGateway('orders-db');
     gateway.targetStatus = 'modifying';
-    const error = await rejection(createSnapshot(stateWith(), { gateway, settings: testSettings, clock: new FakeClock() }));
+    const error = await rejection(
+      createSnapshot(stateWith(), { gateway, settings: testSettings, clock: new FakeClock() }),
+    );
     expect(error.name).toBe(ErrorNames.TargetNotAvailable);
     expect(error.message).toContain('orders-db is "modifying"');
     expect(gateway.snapshots.size).toBe(0);
@@ -248,7 +264,11 @@ describe('applyMigrations', () => {
     const engine = new FakeMigrationEngine();
     engine.failWith = new MigrationFailedError('Migration x failed');
     const error = await rejection(
-      applyMigrations(stateWith({ plan }), { source: new FakeMigrationSource([m1]), engine, clock: new FakeClock() }),
+      applyMigrations(stateWith({ plan }), {
+        source: new FakeMigrationSource([m1]),
+        engine,
+        clock: new FakeClock(),
+      }),
     );
     expect(error.name).toBe(ErrorNames.MigrationFailed);
   });
@@ -269,7 +289,10 @@ describe('applyMigrations', () => {
 describe('verifyHealth', () => {
   it('expects every migration of the release after applying', async () => {
     const probe = new FakeHealthProbe();
-    await verifyHealth(stateWith({ plan, apply: { applied: plan.pending, transactionMode: 'release', durationMs: 5 } }), { probe });
+    await verifyHealth(
+      stateWith({ plan, apply: { applied: plan.pending, transactionMode: 'release', durationMs: 5 } }),
+      { probe },
+    );
     expect(probe.expectations[0]).toEqual({ migrations: [m1.name, m2.name, m3.name], exact: false });
   });
 
@@ -304,7 +327,8 @@ describe('restore, check and swap', () => {
   async function snapshotReady(gateway: InMemorySnapshotGateway, clock: FakeClock) {
     const deps = { gateway, settings: testSettings, clock };
     let progress = await createSnapshot(stateWith(), deps);
-    while (progress.status !== 'available') progress = await checkSnapshot(stateWith({ snapshot: progress }), deps);
+    while (progress.status !== 'available')
+      progress = await checkSnapshot(stateWith({ snapshot: progress }), deps);
     return progress;
   }
 
@@ -328,7 +352,9 @@ describe('restore, check and swap', () => {
 
   it('fails when there is no snapshot to restore', async () => {
     const gateway = new InMemorySnapshotGateway('orders-db');
-    const error = await rejection(restoreSnapshot(stateWith(), { gateway, settings: testSettings, clock: new FakeClock() }));
+    const error = await rejection(
+      restoreSnapshot(stateWith(), { gateway, settings: testSettings, clock: new FakeClock() }),
+    );
     expect(error.name).toBe(ErrorNames.RestoreFailed);
     expect(error.message).toContain('was skipped');
   });
@@ -349,7 +375,9 @@ describe('restore, check and swap', () => {
 
   it('fails when the swap is stuck, naming both identifiers', async () => {
     const gateway = new InMemorySnapshotGateway('orders-db');
-    const stuck = { ...gateway, targetIdentifier: 'orders-db', swap: async () => ({ phase: 'original-renamed' as const, complete: false }) };
+    const stuck: SnapshotGateway = Object.assign(Object.create(gateway) as InMemorySnapshotGateway, {
+      swap: async () => ({ phase: 'original-renamed' as const, complete: false }),
+    });
     const restore = {
       snapshotId: 's',
       originalIdentifier: 'orders-db',
@@ -370,7 +398,9 @@ describe('restore, check and swap', () => {
       waitSeconds: 1,
       attempts: MAX_SWAP_ATTEMPTS - 1,
     };
-    const error = await rejection(swap(stateWith({ restore, swap: swapState }), { gateway: stuck, settings: testSettings }));
+    const error = await rejection(
+      swap(stateWith({ restore, swap: swapState }), { gateway: stuck, settings: testSettings }),
+    );
     expect(error.name).toBe(ErrorNames.SwapFailed);
     expect(error.message).toContain('orders-db-rolledback-1');
     expect(error.message).toContain('orders-db-restored-1');

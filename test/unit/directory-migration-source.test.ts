@@ -30,8 +30,16 @@ describe('DirectoryMigrationSource', () => {
 
   it.each([
     ['the directory is missing', null, 'does not exist'],
-    ['migration_lock.toml is missing', { '1_a/migration.sql': 'SELECT 1;' }, 'migration_lock.toml is missing'],
-    ['the provider is not postgresql', { 'migration_lock.toml': 'provider = "mysql"', '1_a/migration.sql': '' }, 'provider = "mysql"'],
+    [
+      'migration_lock.toml is missing',
+      { '1_a/migration.sql': 'SELECT 1;' },
+      'migration_lock.toml is missing',
+    ],
+    [
+      'the provider is not postgresql',
+      { 'migration_lock.toml': 'provider = "mysql"', '1_a/migration.sql': '' },
+      'provider = "mysql"',
+    ],
     ['a folder has no migration.sql', { 'migration_lock.toml': LOCK, '1_a/readme.md': 'x' }, '1_a'],
     ['there are no migrations', { 'migration_lock.toml': LOCK }, 'holds no migrations'],
   ])('fails when %s', async (_case, files, message) => {

@@ -26,6 +26,8 @@ describe('readEnv', () => {
     ['HEALTH_CHECKS is not JSON', { HEALTH_CHECKS: '[oops' }, 'HEALTH_CHECKS'],
     ['TRANSACTION_MODE is unknown', { TRANSACTION_MODE: 'both' }, 'TRANSACTION_MODE'],
   ])('fails when %s, naming the variable', (_case, override, variable) => {
-    expect(() => readEnv({ ...valid, ...override })).toThrow(expect.objectContaining({ name: ErrorNames.InvalidInput, message: expect.stringContaining(variable) }));
+    expect(() => readEnv({ ...valid, ...override })).toThrow(
+      expect.objectContaining({ name: ErrorNames.InvalidInput, message: expect.stringContaining(variable) }),
+    );
   });
 });

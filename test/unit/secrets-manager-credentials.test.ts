@@ -1,4 +1,8 @@
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerCredentials } from '../../lambdas/shared/adapters/secrets-manager-credentials.js';
@@ -6,14 +10,25 @@ import { ErrorNames } from '../../lambdas/shared/contract.js';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-db-AbCdEf';
-const SECRET = { username: 'app', password: 'hunter2-very-secret', host: 'orders.cluster-x.eu-west-1.rds.amazonaws.com', port: 5432, dbname: 'orders' };
+const SECRET = {
+  username: 'app',
+  password: 'hunter2-very-secret',
+  host: 'orders.cluster-x.eu-west-1.rds.amazonaws.com',
+  port: 5432,
+  dbname: 'orders',
+};
 
 beforeEach(() => secretsManager.reset());
 
 describe('SecretsManagerCredentials', () => {
   it('reads the RDS-style secret once and returns verified-TLS pg settings', async () => {
-    secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: JSON.stringify(SECRET) });
-    const credentials = new SecretsManagerCredentials({ secretArn: SECRET_ARN, client: new SecretsManagerClient({}) });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
+      .resolves({ SecretString: JSON.stringify(SECRET) });
+    const credentials = new SecretsManagerCredentials({
+      secretArn: SECRET_ARN,
+      client: new SecretsManagerClient({}),
+    });
     const config = await credentials.connection();
     await credentials.connection();
     expect(config).toEqual({
@@ -30,7 +45,12 @@ describe('SecretsManagerCredentials', () => {
   it('reads the secret again after the cache expires (rotation)', async () => {
     secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SECRET) });
     let now = 0;
-    const credentials = new SecretsManagerCredentials({ secretArn: SECRET_ARN, client: new SecretsManagerClient({}), now: () => now, cacheTtlMs: 1000 });
+    const credentials = new SecretsManagerCredentials({
+      secretArn: SECRET_ARN,
+      client: new SecretsManagerClient({}),
+      now: () => now,
+      cacheTtlMs: 1000,
+    });
     await credentials.connection();
     now = 1001;
     await credentials.connection();
@@ -38,8 +58,13 @@ describe('SecretsManagerCredentials', () => {
   });
 
   it('fails when the secret has the wrong shape, without echoing its content', async () => {
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ user: 'app', password: 'hunter2-very-secret' }) });
-    const error = await new SecretsManagerCredentials({ secretArn: SECRET_ARN, client: new SecretsManagerClient({}) })
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ user: 'app', password: 'hunter2-very-secret' }) });
+    const error = await new SecretsManagerCredentials({
+      secretArn: SECRET_ARN,
+      client: new SecretsManagerClient({}),
+    })
       .connection()
       .catch((e: Error) => e);
     expect(error).toMatchObject({ name: ErrorNames.InvalidInput });
@@ -48,27 +73,48 @@ describe('SecretsManagerCredentials', () => {
   });
 
   it('fails when the secret does not exist, naming it and the permission to check', async () => {
-    secretsManager
-      .on(GetSecretValueCommand)
-      .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: { httpStatusCode: 400 } }));
-    const error = await new SecretsManagerCredentials({ secretArn: SECRET_ARN, client: new SecretsManagerClient({}) })
+    secretsManager.on(GetSecretValueCommand).rejects(
+      new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret.",
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const error = await new SecretsManagerCredentials({
+      secretArn: SECRET_ARN,
+      client: new SecretsManagerClient({}),
+    })
       .connection()
       .catch((e: Error) => e);
-    expect(error).toMatchObject({ name: ErrorNames.InvalidInput, message: expect.stringContaining('ResourceNotFoundException') });
+    expect(error).toMatchObject({
+      name: ErrorNames.InvalidInput,
+      message: expect.stringContaining('ResourceNotFoundException'),
+    });
   });
 
   it('reports throttling as a transient fault the state machine retries', async () => {
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 400 },
+    });
     secretsManager.on(GetSecretValueCommand).rejects(throttled);
-    const error = await new SecretsManagerCredentials({ secretArn: SECRET_ARN, client: new SecretsManagerClient({}) })
+    const error = await new SecretsManagerCredentials({
+      secretArn: SECRET_ARN,
+      client: new SecretsManagerClient({}),
+    })
       .connection()
       .catch((e: Error) => e);
     expect(error).toMatchObject({ name: ErrorNames.TransientFault });
   });
 
   it('uses the configured database name over the secret dbname', async () => {
-    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ ...SECRET, dbname: undefined }) });
-    const config = await new SecretsManagerCredentials({ secretArn: SECRET_ARN, databaseName: 'reporting', client: new SecretsManagerClient({}) }).connection();
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ ...SECRET, dbname: undefined }) });
+    const config = await new SecretsManagerCredentials({
+      secretArn: SECRET_ARN,
+      databaseName: 'reporting',
+      client: new SecretsManagerClient({}),
+    }).connection();
     expect(config.database).toBe('reporting');
   });
 });

@@ -21,7 +21,8 @@ export function describeConnection(settings: ConnectionSettings): string {
 }
 
 export function clientConfig(settings: ConnectionSettings): pg.ClientConfig {
-  const base: pg.ClientConfig = typeof settings === 'string' ? { connectionString: settings } : { ...settings };
+  const base: pg.ClientConfig =
+    typeof settings === 'string' ? { connectionString: settings } : { ...settings };
   return { connectionTimeoutMillis: 10_000, application_name: 'migration-orchestrator', ...base };
 }
 

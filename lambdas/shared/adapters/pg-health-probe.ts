@@ -54,7 +54,9 @@ export class PgHealthProbe implements HealthProbe {
       : [];
     const failed = rows.filter((row) => row.finished_at === null && row.rolled_back_at === null);
     const finished = new Set(
-      rows.filter((row) => row.finished_at !== null && row.rolled_back_at === null).map((r) => r.migration_name),
+      rows
+        .filter((row) => row.finished_at !== null && row.rolled_back_at === null)
+        .map((r) => r.migration_name),
     );
     const missing = expectation.migrations.filter((name) => !finished.has(name));
     const expected = new Set(expectation.migrations);

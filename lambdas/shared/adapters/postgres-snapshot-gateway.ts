@@ -8,8 +8,13 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { type SwapPhase } from '../contract.js';
-import { DatabaseUnreachableError, RestoreFailedError, SnapshotFailedError, SwapFailedError } from '../errors.js';
+import type { SwapPhase } from '../contract.js';
+import {
+  DatabaseUnreachableError,
+  RestoreFailedError,
+  SnapshotFailedError,
+  SwapFailedError,
+} from '../errors.js';
 import type {
   CreateSnapshotRequest,
   RestoreDescription,
@@ -81,7 +86,10 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
   }
 
   private async admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: this.serverUrl, application_name: 'migration-orchestrator' });
+    const client = new pg.Client({
+      connectionString: this.serverUrl,
+      application_name: 'migration-orchestrator',
+    });
     try {
       await client.connect();
     } catch (error) {
@@ -152,7 +160,12 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
       );
       const row = result.rows[0];
       const status = !row ? 'not-found' : row.datallowconn ? 'available' : 'not-accepting-connections';
-      return { identifier: this.targetIdentifier, status, available: status === 'available', engine: 'postgres' };
+      return {
+        identifier: this.targetIdentifier,
+        status,
+        available: status === 'available',
+        engine: 'postgres',
+      };
     });
   }
 
@@ -171,7 +184,9 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
       }
       const sessions = await this.drain(client, this.targetIdentifier);
       if (sessions > 0) {
-        throw new SnapshotFailedError(this.busyMessage(this.targetIdentifier, sessions, 'cloned into a snapshot'));
+        throw new SnapshotFailedError(
+          this.busyMessage(this.targetIdentifier, sessions, 'cloned into a snapshot'),
+        );
       }
       const metadata: Metadata = {
         kind: 'snapshot',
@@ -180,8 +195,12 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         tags: { ...request.tags },
       };
       try {
-        await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(this.targetIdentifier)}`);
-        await client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(JSON.stringify(metadata))}`);
+        await client.query(
+          `CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(this.targetIdentifier)}`,
+        );
+        await client.query(
+          `COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(JSON.stringify(metadata))}`,
+        );
       } catch (error) {
         throw new SnapshotFailedError(
           `Cloning ${this.targetIdentifier} into snapshot ${name} failed: ${(error as Error).message}. ` +
@@ -207,7 +226,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
     const name = databaseNameFor(snapshotId);
     return await this.admin(async (client) => {
       const metadata = await this.metadataOf(client, name);
-      if (!metadata || metadata.kind !== 'snapshot') return undefined;
+      if (metadata?.kind !== 'snapshot') return undefined;
       return this.snapshotDescription(snapshotId, metadata);
     });
   }
@@ -217,7 +236,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
     const restored = databaseNameFor(request.restoredIdentifier);
     return await this.admin(async (client) => {
       const snapshotMetadata = await this.metadataOf(client, snapshot);
-      if (!snapshotMetadata || snapshotMetadata.kind !== 'snapshot') {
+      if (snapshotMetadata?.kind !== 'snapshot') {
         throw new RestoreFailedError(
           `Snapshot ${request.snapshotId} (database ${snapshot}) does not exist; nothing can be restored. ` +
             `${request.originalIdentifier} is untouched and holds the failed release.`,
@@ -245,7 +264,9 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
       };
       try {
         await client.query(`CREATE DATABASE ${quoteIdent(restored)} TEMPLATE ${quoteIdent(snapshot)}`);
-        await client.query(`COMMENT ON DATABASE ${quoteIdent(restored)} IS ${quoteLiteral(JSON.stringify(metadata))}`);
+        await client.query(
+          `COMMENT ON DATABASE ${quoteIdent(restored)} IS ${quoteLiteral(JSON.stringify(metadata))}`,
+        );
       } catch (error) {
         throw new RestoreFailedError(
           `Restoring snapshot ${snapshot} as ${restored} failed: ${(error as Error).message}. ` +
@@ -281,7 +302,8 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
       }, ${aside}: ${has.aside ? 'exists' : 'absent'})`;
       const rename = async (from: string, to: string, phase: SwapPhase, recovery: string) => {
         const sessions = await this.drain(client, from);
-        if (sessions > 0) throw new SwapFailedError(`${this.busyMessage(from, sessions, 'renamed')} ${state}`);
+        if (sessions > 0)
+          throw new SwapFailedError(`${this.busyMessage(from, sessions, 'renamed')} ${state}`);
         try {
           await client.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
         } catch (error) {

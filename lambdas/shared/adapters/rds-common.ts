@@ -285,6 +285,8 @@ export interface SwapResource {
   readonly usable: boolean;
   /** Why it is not usable, when that is not its own status (an Aurora cluster's instance). */
   readonly detail?: string;
+  /** The identifier of a requested rename not applied yet (PendingModifiedValues). */
+  readonly renamingTo?: string;
 }
 
 export interface SwapOperations {
@@ -317,8 +319,8 @@ function isBusy(status: string): boolean {
  * the previous one stopped:
  *
  * 1. the original still serves under its identifier and the restored copy is usable: rename the original
- *    aside (`not-started` until the aside identifier is visible and usable);
- * 2. the original is aside and usable, the identifier is free: rename the restored copy to it
+ *    aside (`not-started` until the aside identifier is visible and its rename has settled);
+ * 2. the original is aside (its rename settled), the identifier is free: rename the restored copy to it
  *    (`original-renamed`);
  * 3. the restored copy serves under the original identifier and is usable: `complete`.
  *
@@ -327,12 +329,26 @@ function isBusy(status: string): boolean {
  */
 export async function advanceSwap(ops: SwapOperations, request: SwapRequest): Promise<SwapStatus> {
   const { originalIdentifier: o, restoredIdentifier: r, asideIdentifier: a } = request;
-  const [current, restored, aside] = await Promise.all([
-    ops.describe(o, r),
-    ops.describe(r, r),
-    ops.describe(a, r),
-  ]);
-  const what = `RDS ${ops.kind === 'instance' ? 'DB instance' : 'Aurora cluster'}`;
+  const what = ops.kind === 'instance' ? 'RDS DB instance' : 'Aurora cluster';
+  const describe = async (identifier: string) => {
+    try {
+      return await ops.describe(identifier, r);
+    } catch (error) {
+      const operation = ops.kind === 'instance' ? 'DescribeDBInstances' : 'DescribeDBClusters';
+      if (isTransientFault(error)) throw transientFault(operation, identifier, error);
+      throw new SwapFailedError(
+        `Cannot describe ${identifier} during the swap of ${what} ${o} (${faultName(error)}: ${faultMessage(error)}); ` +
+          `this call renamed nothing. Check which of ${o}, ${r} and ${a} exist in the RDS console before acting.` +
+          accessHint(operation, error),
+        { cause: error, details: { originalIdentifier: o, restoredIdentifier: r, asideIdentifier: a } },
+      );
+    }
+  };
+  // Read in the direction the renames move (restored -> original -> aside), one after the other: a rename
+  // that completes between two reads is then seen twice (under both names), never zero times.
+  const restored = await describe(r);
+  const current = await describe(o);
+  const aside = await describe(a);
   const situation =
     `Now: ${o} ${stateOf(current)}${current?.isRestoredCopy ? ' (the restored copy)' : ''}; ` +
     `${r} ${stateOf(restored)}; ${a} ${stateOf(aside)}.`;
@@ -361,7 +377,9 @@ export async function advanceSwap(ops: SwapOperations, request: SwapRequest): Pr
 
   // 1. The original still holds its identifier.
   if (current !== undefined) {
-    if (current.status === 'renaming') return { phase: 'not-started', complete: false };
+    // RDS may list the rename as pending before the status says `renaming`.
+    if (current.status === 'renaming' || current.renamingTo === a)
+      return { phase: 'not-started', complete: false };
     if (aside !== undefined) {
       throw new SwapFailedError(
         `Cannot rename ${what} ${o} aside: the identifier ${a} is already taken by another database. ` +
@@ -381,7 +399,7 @@ export async function advanceSwap(ops: SwapOperations, request: SwapRequest): Pr
     } catch (error) {
       if (isTransientFault(error)) throw transientFault(`rename ${o} to ${a}`, o, error);
       throw new SwapFailedError(
-        `RDS refused to rename ${what} ${o} to ${a} (${faultName(error)}: ${faultMessage(error)}). ${situation} ` +
+        `Renaming ${what} ${o} to ${a} failed (${faultName(error)}: ${faultMessage(error)}). ${situation} ` +
           `Nothing was renamed; the original is untouched and still serves.${accessHint(ops.kind === 'instance' ? 'ModifyDBInstance' : 'ModifyDBCluster', error)}`,
         { cause: error, details },
       );
@@ -390,8 +408,10 @@ export async function advanceSwap(ops: SwapOperations, request: SwapRequest): Pr
   }
 
   // 2. The original identifier is free.
+  const restoredMoving =
+    restored !== undefined && (restored.status === 'renaming' || restored.renamingTo === o);
   if (aside === undefined) {
-    if (restored?.status === 'renaming') return { phase: 'original-renamed', complete: false };
+    if (restoredMoving) return { phase: 'original-renamed', complete: false };
     throw new SwapFailedError(
       `Neither ${o} nor ${a} exists: the original ${what} was deleted or renamed outside the workflow. ${situation} ` +
         (restored?.usable
@@ -406,9 +426,10 @@ export async function advanceSwap(ops: SwapOperations, request: SwapRequest): Pr
       { details },
     );
   }
-  if (restored.status === 'renaming' || !aside.usable) {
-    return { phase: aside.usable ? 'original-renamed' : 'not-started', complete: false };
-  }
+  // The aside must have settled (its rename done), not be usable: an original that was storage-full, say, is
+  // kept aside as it is, and must not hold the restored copy back.
+  if (isBusy(aside.status)) return { phase: 'not-started', complete: false };
+  if (restoredMoving) return { phase: 'original-renamed', complete: false };
   if (!restored.usable) {
     if (isFailedResourceStatus(restored.status)) {
       throw new SwapFailedError(

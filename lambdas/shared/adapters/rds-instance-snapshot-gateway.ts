@@ -50,8 +50,8 @@ import {
   isTransientFault,
   isUsable,
   MAX_POST_RESTORE_ATTEMPTS,
-  readForRestore,
   type RestoreTagKeys,
+  readForRestore,
   restoredTags,
   restoreStatusOf,
   restoreTagKeys,
@@ -151,7 +151,10 @@ export function instancePostRestoreModification(
 ): Omit<ModifyDBInstanceCommandInput, 'DBInstanceIdentifier'> | undefined {
   const changes: Omit<ModifyDBInstanceCommandInput, 'DBInstanceIdentifier'> = {};
   const interval = original.MonitoringInterval ?? 0;
-  if (interval !== (restored.MonitoringInterval ?? 0) || (interval > 0 && original.MonitoringRoleArn !== restored.MonitoringRoleArn)) {
+  if (
+    interval !== (restored.MonitoringInterval ?? 0) ||
+    (interval > 0 && original.MonitoringRoleArn !== restored.MonitoringRoleArn)
+  ) {
     changes.MonitoringInterval = interval;
     if (interval > 0) changes.MonitoringRoleArn = original.MonitoringRoleArn;
   }
@@ -159,7 +162,10 @@ export function instancePostRestoreModification(
   if (window !== undefined && window.toLowerCase() !== restored.PreferredMaintenanceWindow?.toLowerCase()) {
     changes.PreferredMaintenanceWindow = window;
   }
-  if (original.MaxAllocatedStorage !== undefined && original.MaxAllocatedStorage !== restored.MaxAllocatedStorage) {
+  if (
+    original.MaxAllocatedStorage !== undefined &&
+    original.MaxAllocatedStorage !== restored.MaxAllocatedStorage
+  ) {
     changes.MaxAllocatedStorage = original.MaxAllocatedStorage;
   }
   const insights = original.PerformanceInsightsEnabled ?? false;
@@ -175,7 +181,10 @@ export function instancePostRestoreModification(
       changes.PerformanceInsightsRetentionPeriod = original.PerformanceInsightsRetentionPeriod;
     }
   }
-  if (original.DatabaseInsightsMode !== undefined && original.DatabaseInsightsMode !== restored.DatabaseInsightsMode) {
+  if (
+    original.DatabaseInsightsMode !== undefined &&
+    original.DatabaseInsightsMode !== restored.DatabaseInsightsMode
+  ) {
     changes.DatabaseInsightsMode = original.DatabaseInsightsMode;
   }
   const result = defined(changes);
@@ -183,10 +192,17 @@ export function instancePostRestoreModification(
 }
 
 /** IAM roles (`s3Import`, `s3Export`, ...) of `original` that `restored` lacks. */
-function missingRoles(original: DBInstance, restored: DBInstance): { RoleArn: string; FeatureName: string }[] {
-  const present = new Set((restored.AssociatedRoles ?? []).map((role) => `${role.RoleArn} ${role.FeatureName}`));
+function missingRoles(
+  original: DBInstance,
+  restored: DBInstance,
+): { RoleArn: string; FeatureName: string }[] {
+  const present = new Set(
+    (restored.AssociatedRoles ?? []).map((role) => `${role.RoleArn} ${role.FeatureName}`),
+  );
   return (original.AssociatedRoles ?? [])
-    .filter((role) => role.RoleArn !== undefined && role.FeatureName !== undefined && role.Status !== 'INVALID')
+    .filter(
+      (role) => role.RoleArn !== undefined && role.FeatureName !== undefined && role.Status !== 'INVALID',
+    )
     .filter((role) => !present.has(`${role.RoleArn} ${role.FeatureName}`))
     .map((role) => ({ RoleArn: role.RoleArn as string, FeatureName: role.FeatureName as string }));
 }
@@ -230,7 +246,12 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
       );
     }
     const status = db.DBInstanceStatus ?? 'unknown';
-    return { identifier: id, status, available: INSTANCE_SNAPSHOT_READY.has(status), engine: db.Engine ?? 'unknown' };
+    return {
+      identifier: id,
+      status,
+      available: INSTANCE_SNAPSHOT_READY.has(status),
+      engine: db.Engine ?? 'unknown',
+    };
   }
 
   async createSnapshot(request: CreateSnapshotRequest): Promise<SnapshotDescription> {
@@ -283,7 +304,9 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
   async describeSnapshot(snapshotId: string): Promise<SnapshotDescription | undefined> {
     let snapshot: DBSnapshot | undefined;
     try {
-      const out = await this.client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
+      const out = await this.client.send(
+        new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }),
+      );
       snapshot = out.DBSnapshots?.find((s) => s.DBSnapshotIdentifier === snapshotId);
     } catch (error) {
       if (faultName(error) === 'DBSnapshotNotFoundFault') return undefined;
@@ -301,9 +324,21 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
     const { snapshotId, originalIdentifier: o, restoredIdentifier: r } = request;
     const details = { snapshotId, originalIdentifier: o, restoredIdentifier: r };
     const untouched = `The original ${o} is untouched.`;
-    const existing = await readForRestore(() => this.findInstance(r), 'DescribeDBInstances', r, details, untouched);
+    const existing = await readForRestore(
+      () => this.findInstance(r),
+      'DescribeDBInstances',
+      r,
+      details,
+      untouched,
+    );
     if (existing !== undefined) return this.adoptRestore(existing, request);
-    const original = await readForRestore(() => this.findInstance(o), 'DescribeDBInstances', o, details, untouched);
+    const original = await readForRestore(
+      () => this.findInstance(o),
+      'DescribeDBInstances',
+      o,
+      details,
+      untouched,
+    );
     if (original === undefined) {
       throw new RestoreFailedError(
         `Cannot restore snapshot ${snapshotId}: the original RDS DB instance ${o} does not exist, so its settings cannot be read. ` +
@@ -322,18 +357,29 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
         new RestoreDBInstanceFromDBSnapshotCommand(instanceRestoreInput(original, request, tags)),
       );
       const status = out.DBInstance?.DBInstanceStatus ?? 'creating';
-      return { identifier: r, status: restoreStatusOf(status) === 'failed' ? 'failed' : 'restoring', rawStatus: status };
+      return {
+        identifier: r,
+        status: restoreStatusOf(status) === 'failed' ? 'failed' : 'restoring',
+        rawStatus: status,
+      };
     } catch (error) {
       const name = faultName(error);
       if (name === 'DBInstanceAlreadyExistsFault') {
-        const raced = await readForRestore(() => this.findInstance(r), 'DescribeDBInstances', r, details, untouched);
+        const raced = await readForRestore(
+          () => this.findInstance(r),
+          'DescribeDBInstances',
+          r,
+          details,
+          untouched,
+        );
         if (raced !== undefined) return this.adoptRestore(raced, request);
       }
       if (isTransientFault(error)) throw transientFault('RestoreDBInstanceFromDBSnapshot', r, error);
       const why: Record<string, string> = {
         DBSnapshotNotFoundFault: `snapshot ${snapshotId} does not exist`,
         InvalidDBSnapshotStateFault: `snapshot ${snapshotId} is not available`,
-        InstanceQuotaExceededFault: 'the DB instance quota of the account is reached (raise it in Service Quotas or delete unused instances)',
+        InstanceQuotaExceededFault:
+          'the DB instance quota of the account is reached (raise it in Service Quotas or delete unused instances)',
         StorageQuotaExceededFault: 'the storage quota of the account is reached (raise it in Service Quotas)',
         InsufficientDBInstanceCapacityFault: `RDS has no capacity for ${original.DBInstanceClass} in ${original.AvailabilityZone ?? 'the zone'} now`,
         DBInstanceAlreadyExistsFault: `the identifier ${r} is taken`,
@@ -373,13 +419,11 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
     }
     const modification = instancePostRestoreModification(original, restored);
     const roles = missingRoles(original, restored);
-    if (modification === undefined && roles.length === 0) return { identifier: r, status: 'available', rawStatus: raw };
+    if (modification === undefined && roles.length === 0)
+      return { identifier: r, status: 'available', rawStatus: raw };
     try {
-      if (modification !== undefined) {
-        await this.client.send(
-          new ModifyDBInstanceCommand({ DBInstanceIdentifier: r, ApplyImmediately: true, ...modification }),
-        );
-      } else {
+      // Roles first: they always converge, and a setting that never shows up must not hold them back.
+      if (roles.length > 0) {
         for (const role of roles) {
           await this.client
             .send(new AddRoleToDBInstanceCommand({ DBInstanceIdentifier: r, ...role }))
@@ -387,6 +431,10 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
               if (faultName(error) !== 'DBInstanceRoleAlreadyExistsFault') throw error;
             });
         }
+      } else if (modification !== undefined) {
+        await this.client.send(
+          new ModifyDBInstanceCommand({ DBInstanceIdentifier: r, ApplyImmediately: true, ...modification }),
+        );
       }
       await this.client.send(
         new AddTagsToResourceCommand({
@@ -399,18 +447,20 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
       if (faultName(error) === 'InvalidDBInstanceStateFault') {
         return { identifier: r, status: 'restoring', rawStatus: `${raw}, settings pending` };
       }
-      if (isTransientFault(error)) throw transientFault('ModifyDBInstance', r, error);
+      if (isTransientFault(error)) {
+        throw transientFault(roles.length > 0 ? 'AddRoleToDBInstance' : 'ModifyDBInstance', r, error);
+      }
       const what =
-        modification !== undefined
-          ? `the settings ${Object.keys(modification).join(', ')}`
-          : `the IAM roles ${roles.map((role) => role.FeatureName).join(', ')}`;
+        roles.length > 0
+          ? `the IAM roles ${roles.map((role) => role.FeatureName).join(', ')}`
+          : `the settings ${Object.keys(modification ?? {}).join(', ')}`;
       throw new RestoreFailedError(
         `Applying ${what} of ${originalId} to the restored RDS DB instance ${r} failed (${faultName(error)}: ${faultMessage(error)}). ` +
-          `The original ${originalId} is untouched.${accessHint(modification !== undefined ? 'ModifyDBInstance' : 'AddRoleToDBInstance', error)}`,
+          `The original ${originalId} is untouched.${accessHint(roles.length > 0 ? 'AddRoleToDBInstance' : 'ModifyDBInstance', error)}`,
         { cause: error, details: { ...details, originalIdentifier: originalId } },
       );
     }
-    const applying = modification !== undefined ? Object.keys(modification).join(', ') : 'IAM roles';
+    const applying = roles.length > 0 ? 'IAM roles' : Object.keys(modification ?? {}).join(', ');
     return { identifier: r, status: 'restoring', rawStatus: `${raw}, applying ${applying}` };
   }
 
@@ -418,13 +468,7 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
     const ops: SwapOperations = {
       kind: 'instance',
       describe: async (identifier, restoredIdentifier) => {
-        let db: DBInstance | undefined;
-        try {
-          db = await this.findInstance(identifier);
-        } catch (error) {
-          if (isTransientFault(error)) throw transientFault('DescribeDBInstances', identifier, error);
-          throw error;
-        }
+        const db = await this.findInstance(identifier);
         if (db === undefined) return undefined;
         const status = db.DBInstanceStatus ?? 'unknown';
         return {
@@ -432,11 +476,18 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
           status,
           usable: isUsable(status),
           isRestoredCopy: fromRdsTags(db.TagList)[this.keys.restoreId] === restoredIdentifier,
+          ...(db.PendingModifiedValues?.DBInstanceIdentifier
+            ? { renamingTo: db.PendingModifiedValues.DBInstanceIdentifier }
+            : {}),
         };
       },
       rename: async (from, to) => {
         await this.client.send(
-          new ModifyDBInstanceCommand({ DBInstanceIdentifier: from, NewDBInstanceIdentifier: to, ApplyImmediately: true }),
+          new ModifyDBInstanceCommand({
+            DBInstanceIdentifier: from,
+            NewDBInstanceIdentifier: to,
+            ApplyImmediately: true,
+          }),
         );
       },
     };
@@ -448,7 +499,9 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
   /** The instance with this identifier, or undefined when RDS answers DBInstanceNotFound. */
   private async findInstance(identifier: string): Promise<DBInstance | undefined> {
     try {
-      const out = await this.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
+      const out = await this.client.send(
+        new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }),
+      );
       return out.DBInstances?.find((db) => db.DBInstanceIdentifier === identifier);
     } catch (error) {
       if (faultName(error) === 'DBInstanceNotFoundFault') return undefined;
@@ -464,7 +517,14 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
         `Cannot restore snapshot ${snapshotId} as ${r}: an RDS DB instance ${r} already exists and was not restored from that snapshot by this workflow` +
           `${tags[this.keys.restoredFrom] ? ` (it was restored from ${tags[this.keys.restoredFrom]})` : ''}. ` +
           `The original ${o} is untouched. Delete or rename ${r}, then retry the rollback.`,
-        { details: { snapshotId, originalIdentifier: o, restoredIdentifier: r, existing: existing.DBInstanceStatus } },
+        {
+          details: {
+            snapshotId,
+            originalIdentifier: o,
+            restoredIdentifier: r,
+            existing: existing.DBInstanceStatus,
+          },
+        },
       );
     }
     const raw = existing.DBInstanceStatus ?? 'unknown';
@@ -486,7 +546,14 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
       throw new SnapshotFailedError(
         `Snapshot ${snapshotId} already exists but was taken of RDS DB instance ${existing.sourceIdentifier}, not of ${this.targetIdentifier}. ` +
           'Snapshot identifiers are unique per account and region: start the execution under another name. The database was not touched.',
-        { cause, details: { snapshotId, identifier: this.targetIdentifier, existingSource: existing.sourceIdentifier } },
+        {
+          cause,
+          details: {
+            snapshotId,
+            identifier: this.targetIdentifier,
+            existingSource: existing.sourceIdentifier,
+          },
+        },
       );
     }
     return existing;

@@ -42,14 +42,19 @@ export class SecretsManagerCredentials {
     if (this.cached && now - this.cached.at < (this.options.cacheTtlMs ?? 300_000)) return this.cached.config;
     let secretString: string | undefined;
     try {
-      const response = await this.client.send(new GetSecretValueCommand({ SecretId: this.options.secretArn }));
+      const response = await this.client.send(
+        new GetSecretValueCommand({ SecretId: this.options.secretArn }),
+      );
       secretString = response.SecretString;
     } catch (error) {
       const name = (error as Error).name;
       if (TRANSIENT.has(name)) {
-        throw new TransientFaultError(`Reading secret ${this.options.secretArn} failed transiently (${name}).`, {
-          cause: error,
-        });
+        throw new TransientFaultError(
+          `Reading secret ${this.options.secretArn} failed transiently (${name}).`,
+          {
+            cause: error,
+          },
+        );
       }
       throw new InvalidInputError(
         `Reading secret ${this.options.secretArn} failed (${name}). Check that it exists and that the ` +

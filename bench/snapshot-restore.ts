@@ -1,0 +1,127 @@
+/**
+ * 3. Snapshot and restore with the local gateway (PostgresSnapshotGateway): databases of realistic rows of
+ * each size, our snapshot (`CREATE DATABASE ... TEMPLATE`) and our restore + swap (a clone of the snapshot,
+ * then two renames) versus what teams do by hand today: `pg_dump -Fc` of the database, and `pg_restore`
+ * of that dump into a new database (created in the timed part; the renames that would follow are left out
+ * of the baseline, they take milliseconds).
+ */
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PostgresSnapshotGateway } from '../lambdas/shared/adapters/postgres-snapshot-gateway.js';
+import { createDataset } from './dataset.js';
+import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
+import { dropDatabase, libpqEnv, missingTools, recreateDatabase, runTool } from './lib/postgres.js';
+import { type BenchRow, row } from './lib/report.js';
+import { MiB, timed } from './lib/stats.js';
+
+function sizeLabel(mib: number): string {
+  return mib >= 1024 ? `${mib / 1024} GB` : `${mib} MB`;
+}
+
+export async function snapshotRestore(context: BenchContext): Promise<BenchRow[]> {
+  const { serverUrl, profile, tools, log } = context;
+  const missing = missingTools(tools, ['pg_dump', 'pg_restore']);
+  if (missing)
+    context.note(`Snapshot and restore: the pg_dump/pg_restore baselines are unavailable (${missing}).`);
+  const rows: BenchRow[] = [];
+  for (const mib of profile.databaseSizesMiB) {
+    const name = `${DATABASE_PREFIX}_snap_${mib}`;
+    const dataset = await createDataset(serverUrl, name, mib * MiB, log);
+    log(
+      `  ${sizeLabel(mib)}: ${(dataset.bytes / MiB).toFixed(0)} MB database generated in ${dataset.seconds.toFixed(0)} s`,
+    );
+    const gateway = new PostgresSnapshotGateway({ serverUrl, databaseName: name });
+    const samples = {
+      snapshot: [] as number[],
+      restore: [] as number[],
+      dump: [] as number[],
+      pgRestore: [] as number[],
+    };
+    let dumpBytes = 0;
+    for (let rep = 0; rep < profile.repetitions; rep += 1) {
+      const snapshotId = `${DATABASE_PREFIX}-snapshot-${mib}-${rep}`;
+      const snapshot = await timed(() => gateway.createSnapshot({ snapshotId, tags: { benchmark: 'true' } }));
+      if (snapshot.value.status !== 'available')
+        throw new Error(`snapshot ${snapshotId} is ${snapshot.value.status}`);
+      samples.snapshot.push(snapshot.ms);
+
+      const restore = await timed(async () => {
+        const request = {
+          snapshotId,
+          originalIdentifier: name,
+          restoredIdentifier: `${DATABASE_PREFIX}-restored-${mib}-${rep}`,
+          asideIdentifier: `${DATABASE_PREFIX}-aside-${mib}-${rep}`,
+          tags: { benchmark: 'true' },
+        };
+        await gateway.restoreSnapshot(request);
+        for (let step = 0; step < 5; step += 1) {
+          if ((await gateway.swap(request)).complete) return;
+        }
+        throw new Error(`the swap of ${request.restoredIdentifier} did not complete in 5 steps`);
+      });
+      samples.restore.push(restore.ms);
+      // The restored copy now serves as `name`; the original (aside) and the snapshot go.
+      await dropDatabase(serverUrl, `${DATABASE_PREFIX}-aside-${mib}-${rep}`);
+      await dropDatabase(serverUrl, snapshotId);
+
+      if (!missing) {
+        const file = join(context.workDir, `${name}.dump`);
+        const dump = await timed(() =>
+          runTool(tools.pg_dump as string, ['-Fc', '-f', file], libpqEnv(serverUrl, name)),
+        );
+        samples.dump.push(dump.ms);
+        dumpBytes = (await stat(file)).size;
+        const target = `${DATABASE_PREFIX}_pgrestore_${mib}`;
+        await dropDatabase(serverUrl, target);
+        const restored = await timed(async () => {
+          await recreateDatabase(serverUrl, target);
+          await runTool(
+            tools.pg_restore as string,
+            ['--exit-on-error', '-d', target, file],
+            libpqEnv(serverUrl, target),
+          );
+        });
+        samples.pgRestore.push(restored.ms);
+        await dropDatabase(serverUrl, target);
+        await rm(file, { force: true });
+      }
+      log(
+        `  ${sizeLabel(mib)} #${rep + 1}: snapshot ${(snapshot.ms / 1000).toFixed(2)} s, restore+swap ${(restore.ms / 1000).toFixed(2)} s` +
+          (missing
+            ? ''
+            : `, pg_dump ${((samples.dump.at(-1) ?? 0) / 1000).toFixed(2)} s, pg_restore ${((samples.pgRestore.at(-1) ?? 0) / 1000).toFixed(2)} s`),
+      );
+    }
+    const seconds = (values: readonly number[]) => values.map((ms) => ms / 1000);
+    const details = {
+      databaseMB: Math.round(dataset.bytes / MiB),
+      rowsAndIndexesMB: Math.round(dataset.dataBytes / MiB),
+      tasks: dataset.tasks,
+      ...(dumpBytes > 0 ? { dumpMB: Math.round((dumpBytes / MiB) * 10) / 10 } : {}),
+    };
+    rows.push(
+      row('snapshot-restore', {
+        case: sizeLabel(mib),
+        subject: 'snapshot (CREATE DATABASE ... TEMPLATE)',
+        unit: 's',
+        samples: seconds(samples.snapshot),
+        ...(missing
+          ? { baselineUnavailable: missing }
+          : { baseline: { name: 'pg_dump -Fc', samples: seconds(samples.dump) } }),
+        details,
+      }),
+      row('snapshot-restore', {
+        case: sizeLabel(mib),
+        subject: 'restore + swap (clone, 2 renames)',
+        unit: 's',
+        samples: seconds(samples.restore),
+        ...(missing
+          ? { baselineUnavailable: missing }
+          : { baseline: { name: 'createdb + pg_restore', samples: seconds(samples.pgRestore) } }),
+        details,
+      }),
+    );
+    await dropDatabase(serverUrl, name);
+  }
+  return rows;
+}

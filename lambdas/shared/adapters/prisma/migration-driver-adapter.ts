@@ -1,0 +1,290 @@
+/**
+ * The driver adapter Prisma's schema engine (wasm) runs migrations through: `@prisma/adapter-pg` over one
+ * pinned `pg.Client`, with the fixes migrations need (see DESIGN.md, "Facts we already verified"):
+ *
+ * - `executeScript` sends each migration script as ONE simple query (no splitting on `;`), so PostgreSQL
+ *   runs it atomically in its implicit transaction, as Prisma's native engine does, and `$$` bodies work;
+ *   the caller may wrap it (savepoints of a release transaction).
+ * - every statement of the run uses the same session (the advisory lock, a surrounding transaction);
+ * - `"char"` columns (oid 18) are read as text;
+ * - error kinds this engine build does not know (`InvalidInputValue`, ...) are mapped to ones it accepts;
+ * - the shadow database is a real, separate, temporary database (adapter-pg reuses the main one).
+ */
+import { randomUUID } from 'node:crypto';
+import { PrismaPg } from '@prisma/adapter-pg';
+import {
+  type ConnectionInfo,
+  DriverAdapterError,
+  type Error as DriverError,
+  type IsolationLevel,
+  isDriverAdapterError,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+  type SqlQuery,
+  type SqlResultSet,
+  type Transaction,
+} from '@prisma/driver-adapter-utils';
+import type pg from 'pg';
+import {
+  type ConnectionTarget,
+  openClient,
+  PinnedClientPool,
+  pinClient,
+  withDatabase,
+} from './pg-connection.js';
+
+/** Runs one migration script on the pinned client; throws what `pg` throws. */
+export type ScriptRunner = (script: string, client: pg.Client) => Promise<void>;
+
+/** One simple query: PostgreSQL runs a multi-statement simple query atomically (implicit transaction). */
+export const runAsOneQuery: ScriptRunner = async (script, client) => {
+  await client.query(script);
+};
+
+/** Error kinds the schema engine build shipped with prisma 7.10.1 deserializes (probed; see its `unknown variant` list). */
+const ENGINE_ERROR_KINDS: ReadonlySet<string> = new Set([
+  'GenericJs',
+  'UnsupportedNativeDataType',
+  'InvalidIsolationLevel',
+  'LengthMismatch',
+  'UniqueConstraintViolation',
+  'NullConstraintViolation',
+  'ForeignKeyConstraintViolation',
+  'DatabaseNotReachable',
+  'DatabaseDoesNotExist',
+  'DatabaseAlreadyExists',
+  'DatabaseAccessDenied',
+  'ConnectionClosed',
+  'TlsConnectionError',
+  'AuthenticationFailed',
+  'TransactionWriteConflict',
+  'TableDoesNotExist',
+  'ColumnNotFound',
+  'TooManyConnections',
+  'ValueOutOfRange',
+  'MissingFullTextSearchIndex',
+  'TransactionAlreadyClosed',
+  'postgres',
+]);
+
+/** An error payload the engine accepts, keeping PostgreSQL's code and message when there is one. */
+export function toEngineError(payload: DriverError): DriverError {
+  if (ENGINE_ERROR_KINDS.has(payload.kind)) return payload;
+  if (payload.kind === 'SocketTimeout') return { kind: 'ConnectionClosed' };
+  const rest = payload as unknown as Record<string, unknown>;
+  return {
+    kind: 'postgres',
+    code: payload.originalCode ?? 'N/A',
+    severity: 'ERROR',
+    message: payload.originalMessage ?? `${payload.kind}: ${JSON.stringify(rest)}`,
+    detail: undefined,
+    column: undefined,
+    hint: undefined,
+  };
+}
+
+function mapError(error: unknown): unknown {
+  return isDriverAdapterError(error) ? new DriverAdapterError(toEngineError(error.cause)) : error;
+}
+
+async function mapped<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw mapError(error);
+  }
+}
+
+const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ENOTFOUND']);
+
+/** What a `pg` error thrown by a script becomes for the engine (PostgreSQL's own code and message). */
+export function scriptErrorForEngine(error: unknown): unknown {
+  const e = error as Partial<pg.DatabaseError> & { code?: unknown };
+  if (typeof e.code === 'string' && typeof e.severity === 'string' && typeof e.message === 'string') {
+    return new DriverAdapterError({
+      kind: 'postgres',
+      code: e.code,
+      severity: e.severity,
+      message: e.message,
+      detail: e.detail,
+      column: e.column,
+      hint: e.hint,
+    });
+  }
+  if (typeof e.code === 'string' && SOCKET_ERRORS.has(e.code))
+    return new DriverAdapterError({ kind: 'ConnectionClosed' });
+  if (error instanceof Error && /Connection terminated|not queryable|closed/i.test(error.message)) {
+    return new DriverAdapterError({ kind: 'ConnectionClosed' });
+  }
+  return error;
+}
+
+function mappedTransaction(tx: Transaction): Transaction {
+  return {
+    provider: tx.provider,
+    adapterName: tx.adapterName,
+    options: tx.options,
+    queryRaw: (query) => mapped(() => tx.queryRaw(query)),
+    executeRaw: (query) => mapped(() => tx.executeRaw(query)),
+    commit: () => mapped(() => tx.commit()),
+    rollback: () => mapped(() => tx.rollback()),
+  };
+}
+
+export interface MigrationAdapterHooks {
+  /** How `executeScript` runs a script. @default one simple query */
+  readonly runScript?: ScriptRunner;
+  /**
+   * When it returns a reason, `startTransaction` is refused with it (the run already is inside a release
+   * transaction, which an engine-opened transaction would commit early).
+   */
+  readonly refuseTransaction?: () => string | undefined;
+  /** `schema` for the engine (the connection string's `?schema=`). @default the search path's first schema */
+  readonly schema?: string;
+}
+
+class PinnedMigrationAdapter implements SqlDriverAdapter {
+  readonly provider = 'postgres' as const;
+  readonly adapterName: string;
+
+  constructor(
+    private readonly inner: SqlDriverAdapter,
+    private readonly client: pg.Client,
+    private readonly hooks: MigrationAdapterHooks,
+    private readonly onDispose: () => Promise<void>,
+  ) {
+    this.adapterName = inner.adapterName;
+  }
+
+  queryRaw(query: SqlQuery): Promise<SqlResultSet> {
+    return mapped(() => this.inner.queryRaw(query));
+  }
+
+  executeRaw(query: SqlQuery): Promise<number> {
+    return mapped(() => this.inner.executeRaw(query));
+  }
+
+  async executeScript(script: string): Promise<void> {
+    try {
+      await (this.hooks.runScript ?? runAsOneQuery)(script, this.client);
+    } catch (error) {
+      throw scriptErrorForEngine(error);
+    }
+  }
+
+  async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
+    const refusal = this.hooks.refuseTransaction?.();
+    if (refusal !== undefined) throw new Error(refusal);
+    return mappedTransaction(await mapped(() => this.inner.startTransaction(isolationLevel)));
+  }
+
+  getConnectionInfo(): ConnectionInfo {
+    return this.inner.getConnectionInfo?.() ?? { supportsRelationJoins: true };
+  }
+
+  async dispose(): Promise<void> {
+    await this.onDispose();
+  }
+}
+
+function adapterOver(
+  client: pg.Client,
+  hooks: MigrationAdapterHooks,
+  onDispose: () => Promise<void>,
+): Promise<SqlDriverAdapter> {
+  const options = hooks.schema === undefined ? {} : { schema: hooks.schema };
+  return new PrismaPg(new PinnedClientPool(client), options)
+    .connect()
+    .then((inner) => new PinnedMigrationAdapter(inner, client, hooks, onDispose));
+}
+
+/** Drops every schema of a dedicated shadow database and recreates an empty `public`. */
+async function emptyDatabase(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT nspname AS name FROM pg_namespace
+      WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'`,
+  );
+  const drops = rows.map((row) => `DROP SCHEMA "${row.name.replace(/"/g, '""')}" CASCADE;`).join('\n');
+  await client.query(`${drops}\nCREATE SCHEMA IF NOT EXISTS public;`);
+}
+
+export interface MigrationAdapterFactoryOptions {
+  /** The run's client on the target database (already connected; the caller ends it). */
+  readonly client: pg.Client;
+  /** The target, to derive a temporary shadow database on the same server. */
+  readonly target: ConnectionTarget;
+  /**
+   * A dedicated shadow database, wiped (every schema dropped) before and after each use; without it a
+   * temporary database is created next to the target and dropped.
+   */
+  readonly shadow?: ConnectionTarget;
+  readonly hooks?: MigrationAdapterHooks;
+}
+
+/**
+ * The migration-aware adapter factory the engine is constructed with. `connect()` always lends the run's
+ * pinned client; `connectToShadowDb()` opens a separate database.
+ */
+export class PinnedMigrationAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider = 'postgres' as const;
+  readonly adapterName = '@prisma/adapter-pg';
+  private readonly shadows = new Set<() => Promise<void>>();
+
+  constructor(private readonly options: MigrationAdapterFactoryOptions) {
+    pinClient(options.client);
+  }
+
+  connect(): Promise<SqlDriverAdapter> {
+    // The run owns the client: disposing the adapter must not end it.
+    return adapterOver(this.options.client, this.options.hooks ?? {}, async () => undefined);
+  }
+
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    const hooks = { schema: this.options.hooks?.schema };
+    const shadow = this.options.shadow;
+    if (shadow) {
+      if (shadow.endpoint === this.options.target.endpoint) {
+        throw new Error(
+          `The shadow database ${shadow.endpoint} is the target database itself; it is wiped before and after ` +
+            'each use, so it must be a separate, dedicated database (or leave shadowDatabaseUrl unset).',
+        );
+      }
+      const client = await openClient(shadow);
+      try {
+        await emptyDatabase(client);
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      const close = async () => {
+        this.shadows.delete(close);
+        await emptyDatabase(client).catch(() => undefined);
+        await client.end().catch(() => undefined);
+      };
+      this.shadows.add(close);
+      return adapterOver(client, hooks, close);
+    }
+    const main = this.options.client;
+    const database = `prisma_migrate_shadow_db_${randomUUID()}`;
+    await main.query(`CREATE DATABASE "${database}"`);
+    let client: pg.Client;
+    try {
+      client = await openClient(withDatabase(this.options.target, database));
+    } catch (error) {
+      await main.query(`DROP DATABASE IF EXISTS "${database}"`).catch(() => undefined);
+      throw error;
+    }
+    const close = async () => {
+      this.shadows.delete(close);
+      await client.end().catch(() => undefined);
+      await main.query(`DROP DATABASE IF EXISTS "${database}"`).catch(() => undefined);
+    };
+    this.shadows.add(close);
+    return adapterOver(client, hooks, close);
+  }
+
+  /** Closes and drops any shadow database the engine left open. */
+  async closeShadows(): Promise<void> {
+    for (const close of [...this.shadows]) await close();
+  }
+}

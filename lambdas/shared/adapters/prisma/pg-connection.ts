@@ -1,0 +1,175 @@
+/**
+ * One `pg.Client` per engine run: opened here, described without its secrets, and pinned so that every
+ * statement of the run (the engine's advisory lock, its bookkeeping, the migration scripts, and any
+ * surrounding transaction) lands on the same PostgreSQL session.
+ */
+import pg from 'pg';
+import { DatabaseUnreachableError } from '../../errors.js';
+
+/** Where to connect, without ever exposing the password in a message. */
+export interface ConnectionTarget {
+  readonly config: pg.ClientConfig;
+  /** `host:port/database`, for messages. */
+  readonly endpoint: string;
+}
+
+/** How long to wait for a connection before giving up, unless the caller says otherwise. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** The target for a connection string and/or a client configuration (the string wins, as in `pg`). */
+export function connectionTarget(
+  connectionString?: string,
+  clientConfig?: pg.ClientConfig,
+): ConnectionTarget {
+  const config: pg.ClientConfig = {
+    connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
+    ...clientConfig,
+    ...(connectionString === undefined ? {} : { connectionString }),
+  };
+  // pg resolves defaults (PGHOST, PGPORT, ...) and parses the connection string in the constructor, and
+  // exposes the result without the need to connect.
+  let probe: pg.Client;
+  try {
+    probe = new pg.Client(config);
+  } catch {
+    // The parse error may quote the connection string (and its password): do not pass it on.
+    throw new DatabaseUnreachableError(
+      'The database connection string could not be parsed. Nothing was changed; check its format: ' +
+        'postgresql://USER:PASSWORD@HOST:PORT/DATABASE (percent-encode special characters in the password).',
+    );
+  }
+  const endpoint = `${probe.host}:${probe.port}/${probe.database ?? probe.user ?? ''}`;
+  return { config, endpoint };
+}
+
+/** The same server, another database (the connection string, when there is one, takes precedence). */
+export function withDatabase(target: ConnectionTarget, database: string): ConnectionTarget {
+  const { connectionString, ...rest } = target.config;
+  if (connectionString === undefined) {
+    return connectionTarget(undefined, { ...rest, database });
+  }
+  const url = new URL(connectionString);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return connectionTarget(url.toString(), rest);
+}
+
+/** The `schema` query parameter of a Prisma connection string (`?schema=...`), if any. */
+export function schemaOf(connectionString: string | undefined): string | undefined {
+  if (connectionString === undefined) return undefined;
+  try {
+    return new URL(connectionString).searchParams.get('schema') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces any occurrence of the password in `text`. */
+function redact(text: string, config: pg.ClientConfig): string {
+  let result = text;
+  const secrets: string[] = [];
+  if (typeof config.password === 'string' && config.password !== '') secrets.push(config.password);
+  if (config.connectionString !== undefined) {
+    secrets.push(config.connectionString);
+    try {
+      const url = new URL(config.connectionString);
+      if (url.password !== '') secrets.push(url.password, decodeURIComponent(url.password));
+    } catch {
+      // Not a URL: nothing more to redact.
+    }
+  }
+  for (const secret of secrets) result = result.split(secret).join('***');
+  return result;
+}
+
+const HINTS: Readonly<Record<string, string>> = {
+  '28P01': 'check the user name and password (or the secret they come from)',
+  '28000': 'check that this user may connect to this database (pg_hba.conf, IAM authentication)',
+  '3D000': 'check the database name',
+  '53300': 'the server has no free connection slots; retry later or raise max_connections',
+  '57P03': 'the server is starting up or shutting down; retry in a moment',
+};
+
+/** A `DatabaseUnreachableError` for a failed connection attempt, naming the endpoint but no secret. */
+export function unreachable(target: ConnectionTarget, error: unknown): DatabaseUnreachableError {
+  const raw = error instanceof Error ? error.message || error.name : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  const hint =
+    (typeof code === 'string' ? HINTS[code] : undefined) ??
+    'check that the server is running and reachable from here (host, port, VPC, security group, firewall), ' +
+      'and that the database name and credentials are right';
+  return new DatabaseUnreachableError(
+    `Cannot connect to PostgreSQL at ${target.endpoint}: ${redact(raw, target.config)}. Nothing was changed; ${hint}.`,
+    {
+      cause: error,
+      details: { endpoint: target.endpoint, ...(typeof code === 'string' ? { code } : {}) },
+    },
+  );
+}
+
+/** Opens a client, or throws `DatabaseUnreachableError`. */
+export async function openClient(target: ConnectionTarget): Promise<pg.Client> {
+  const client = new pg.Client(target.config);
+  // A server that goes away emits 'error' on an idle client; the next query reports it instead.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw unreachable(target, error);
+  }
+  return client;
+}
+
+/** PostgreSQL's internal single-byte `"char"` type, which adapter-pg 7.10 cannot map. */
+const CHAR_OID = 18;
+const TEXT_OID = 25;
+
+interface PinnedClient extends pg.Client {
+  release(): void;
+}
+
+/**
+ * Makes `client` lendable by a pool (a no-op `release`) and maps `"char"` columns to text in every result.
+ * The client is ours (opened for this run), so adjusting this one instance is safe.
+ */
+export function pinClient(client: pg.Client): PinnedClient {
+  const pinned = client as PinnedClient;
+  if ('release' in pinned && typeof pinned.release === 'function') return pinned;
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const mapped = (...args: unknown[]): unknown => {
+    const result = query(...args);
+    if (!(result instanceof Promise)) return result;
+    return result.then((value: unknown) => {
+      for (const part of Array.isArray(value) ? value : [value]) {
+        const fields = (part as { fields?: { dataTypeID: number }[] } | undefined)?.fields;
+        for (const field of fields ?? []) {
+          if (field.dataTypeID === CHAR_OID) field.dataTypeID = TEXT_OID;
+        }
+      }
+      return value;
+    });
+  };
+  Object.assign(pinned, { query: mapped, release: () => undefined });
+  return pinned;
+}
+
+/**
+ * A `pg.Pool` that lends the same client for every query and every `connect()`: `@prisma/adapter-pg` takes a
+ * pool, and a real pool would hand out a new session after a failed query (losing the advisory lock and
+ * any surrounding transaction).
+ */
+export class PinnedClientPool extends pg.Pool {
+  readonly pinned: PinnedClient;
+
+  constructor(client: pg.Client) {
+    super({ max: 1 });
+    const pinned = pinClient(client);
+    this.pinned = pinned;
+    Object.assign(this, {
+      connect: async () => pinned,
+      query: (...args: unknown[]) => (pinned.query as (...a: unknown[]) => unknown)(...args),
+      // The client belongs to the run, which ends it.
+      end: async () => undefined,
+    });
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The one test file that really bundles the functions (esbuild, locally): one synthesis, shared by the
+ * tests below, whose assets are opened and checked.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Step, Steps } from '../../lambdas/shared/contract.js';
+import { STEP_METADATA_KEY } from '../../lib/asl.js';
+import { BUNDLED_FILES } from '../../lib/orchestrator.js';
+import { MIGRATIONS_DIR, synthesize } from './support.js';
+
+const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  Metadata?: Record<string, unknown>;
+}
+
+/** Every file under `dir`, relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+const sampleMigrations = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+
+let assetDirs: Map<Step, string>;
+
+beforeAll(() => {
+  // Act: one synthesis with bundling, for the whole file.
+  const { json, outdir } = synthesize({ bundle: true });
+  // Each function's code is the staged asset directory `asset.<hash>` named by its S3 key.
+  assetDirs = new Map();
+  for (const resource of Object.values(json.Resources as Record<string, Resource>)) {
+    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    const key = (resource.Properties.Code as { S3Key: string }).S3Key;
+    const dir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+    assetDirs.set(resource.Metadata?.[STEP_METADATA_KEY] as Step, dir);
+  }
+  // The size of every asset, for the report.
+  const rows = Steps.map((step) => {
+    const dir = assetDirs.get(step) as string;
+    const files = existsSync(dir) ? filesUnder(dir) : [];
+    const sizes = files.map((file) => readFileSync(join(dir, file)));
+    const kib = (bytes: number) => Math.round(bytes / 1024);
+    return {
+      step,
+      files: files.length,
+      'index.mjs KiB': kib(files.includes('index.mjs') ? statSync(join(dir, 'index.mjs')).size : 0),
+      'total KiB': kib(sizes.reduce((sum, bytes) => sum + bytes.length, 0)),
+      'gzip KiB': kib(sizes.reduce((sum, bytes) => sum + gzipSync(bytes).length, 0)),
+    };
+  });
+  console.table(rows);
+}, 300_000);
+
+describe('bundled function assets', () => {
+  it('bundles every step as one ESM file with the createRequire banner and no Docker', () => {
+    // Assess
+    expect(new Set(assetDirs.keys())).toEqual(new Set(Steps));
+    for (const [step, dir] of assetDirs) {
+      expect(existsSync(join(dir, 'index.mjs')), step).toBe(true);
+      const head = readFileSync(join(dir, 'index.mjs'), 'utf8').slice(0, 300);
+      expect(head, step).toContain(
+        "import { createRequire as __orchestratorCreateRequire } from 'node:module';",
+      );
+      expect(head, step).toContain('const require = __orchestratorCreateRequire(import.meta.url);');
+    }
+  });
+
+  it("carries Prisma's schema engine, libpg-query's wasm and every migration beside the apply handler", () => {
+    // Prepare
+    const dir = assetDirs.get('apply-migrations') as string;
+    // Act
+    const files = filesUnder(dir);
+    // Assess
+    expect(files).toContain('index.mjs');
+    expect(files).toContain(BUNDLED_FILES.schemaEngine.as);
+    expect(files).toContain(BUNDLED_FILES.pgQuery.as);
+    expect(files).toContain('migrations/migration_lock.toml');
+    for (const migration of sampleMigrations)
+      expect(files).toContain(`migrations/${migration}/migration.sql`);
+    const engine = readFileSync(join(dir, BUNDLED_FILES.schemaEngine.as));
+    const shipped = readFileSync(
+      join(PROJECT_ROOT, 'node_modules', 'prisma', 'build', 'schema_engine_bg.wasm'),
+    );
+    expect(engine.equals(shipped)).toBe(true);
+    // WebAssembly modules start with \0asm.
+    expect(readFileSync(join(dir, BUNDLED_FILES.pgQuery.as)).subarray(0, 4)).toEqual(
+      Buffer.from([0, 0x61, 0x73, 0x6d]),
+    );
+  });
+
+  it('carries the same files beside the preflight handler (it reads the history and parses the SQL)', () => {
+    // Assess
+    const files = filesUnder(assetDirs.get('preflight') as string);
+    expect(files).toEqual(
+      expect.arrayContaining(['index.mjs', BUNDLED_FILES.schemaEngine.as, BUNDLED_FILES.pgQuery.as]),
+    );
+    for (const migration of sampleMigrations)
+      expect(files).toContain(`migrations/${migration}/migration.sql`);
+  });
+
+  it('keeps the other steps to their JavaScript (and the parser wasm if they contain the parser)', () => {
+    // Assess
+    for (const step of Steps.filter((s) => s !== 'apply-migrations' && s !== 'preflight')) {
+      const dir = assetDirs.get(step) as string;
+      const parser = readFileSync(join(dir, 'index.mjs'), 'utf8').includes(BUNDLED_FILES.pgQuery.as);
+      expect(filesUnder(dir), step).toEqual(parser ? ['index.mjs', BUNDLED_FILES.pgQuery.as] : ['index.mjs']);
+    }
+  });
+
+  it('leaves the AWS SDK out (the Lambda runtime provides it) and gives loaders the bundle directory', () => {
+    // Assess
+    const code = readFileSync(join(assetDirs.get('create-snapshot') as string, 'index.mjs'), 'utf8');
+    expect(code).toMatch(/from ["']@aws-sdk\/client-rds["']/);
+    expect(code).not.toMatch(/\b__dirname\b(?!\s*[:=])/);
+  });
+
+  it('loads as an ES module exporting handler (with the AWS SDK as the runtime would provide it)', () => {
+    // Prepare: resolve the external @aws-sdk packages from the project, as /var/runtime does on Lambda.
+    for (const dir of assetDirs.values()) {
+      const link = join(dir, 'node_modules');
+      if (!existsSync(link)) symlinkSync(join(PROJECT_ROOT, 'node_modules'), link);
+    }
+    for (const [step, dir] of assetDirs) {
+      // Act
+      const result = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(join(dir, 'index.mjs'))}); console.log(typeof m.handler);`,
+        ],
+        { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH ?? '' } },
+      );
+      // Assess
+      expect(result.stderr, step).toBe('');
+      expect(result.stdout.trim(), step).toBe('function');
+    }
+  });
+});

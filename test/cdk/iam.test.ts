@@ -1,0 +1,375 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Step, Steps } from '../../lambdas/shared/contract.js';
+import {
+  asideIdentifier,
+  preMigrationSnapshotId,
+  restoredIdentifier,
+} from '../../lambdas/shared/identifiers.js';
+import { STEP_METADATA_KEY } from '../../lib/asl.js';
+import { managedIdentifierPatterns } from '../../lib/orchestrator.js';
+import { synthesize } from './support.js';
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  Metadata?: Record<string, unknown>;
+}
+
+/**
+ * The only actions allowed on `Resource: '*'`, because AWS has no resource-level permission for them (or,
+ * for the ENI and PassRole actions, cannot know the resource at synth):
+ * - Lambda in a VPC: ec2 network interface actions (Describe* has no resource-level permission; Lambda
+ *   checks Create/Delete before the interface exists);
+ * - X-Ray: PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets;
+ * - Step Functions vended logs delivery: logs:*LogDelivery*, PutResourcePolicy, DescribeResourcePolicies,
+ *   DescribeLogGroups;
+ * - iam:PassRole of the original database's monitoring/feature roles (read at run time), conditioned on
+ *   iam:PassedToService = RDS.
+ */
+const WILDCARD_ACTIONS = new Set([
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+  'iam:PassRole',
+]);
+
+/** A resource as a flat string: `Fn::Join` concatenated, `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>`. */
+function flat(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const token = value as Record<string, unknown>;
+  if (Array.isArray(token['Fn::Join'])) {
+    const [separator, parts] = token['Fn::Join'] as [string, unknown[]];
+    return parts.map(flat).join(separator);
+  }
+  if (typeof token.Ref === 'string') return `<${token.Ref}>`;
+  if (Array.isArray(token['Fn::GetAtt'])) return `<${(token['Fn::GetAtt'] as string[]).join('.')}>`;
+  return JSON.stringify(value);
+}
+
+const ARN_PREFIX = 'arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:';
+
+function list<T>(value: T | T[]): T[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+/** The statements of each step's role, and of the state machine role under 'state-machine'. */
+function statementsByRole(resources: Record<string, Resource>): Map<Step | 'state-machine', Statement[]> {
+  const roleOfStep = new Map<string, Step>();
+  for (const fn of Object.values(resources)) {
+    if (fn.Type !== 'AWS::Lambda::Function') continue;
+    const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    roleOfStep.set(role, fn.Metadata?.[STEP_METADATA_KEY] as Step);
+  }
+  const byRole = new Map<Step | 'state-machine', Statement[]>();
+  for (const policy of Object.values(resources)) {
+    if (policy.Type !== 'AWS::IAM::Policy') continue;
+    const role = (policy.Properties.Roles as { Ref: string }[])[0]?.Ref as string;
+    const key = roleOfStep.get(role) ?? (role.includes('StateMachineRole') ? 'state-machine' : undefined);
+    if (!key) throw new Error(`Policy of unknown role ${role}`);
+    byRole.set(key, (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  }
+  return byRole;
+}
+
+function rdsGrants(statements: Statement[]): Map<string, string[]> {
+  const grants = new Map<string, string[]>();
+  for (const statement of statements) {
+    for (const action of list(statement.Action).filter((a) => a.startsWith('rds:'))) {
+      grants.set(action, [...(grants.get(action) ?? []), ...list(statement.Resource).map(flat)]);
+    }
+  }
+  return grants;
+}
+
+/** `*` of an IAM resource pattern as a regular expression. */
+function matches(pattern: string, value: string): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return regex.test(value);
+}
+
+describe('IAM of the instance orchestrator', () => {
+  let byRole: Map<Step | 'state-machine', Statement[]>;
+
+  beforeAll(() => {
+    // Prepare
+    const { json } = synthesize();
+    byRole = statementsByRole(json.Resources as Record<string, Resource>);
+  });
+
+  it("gives every step its own role, and the state machine one, with no 'Resource: *' beyond the documented actions", () => {
+    // Assess
+    expect(new Set(byRole.keys())).toEqual(new Set([...Steps, 'state-machine']));
+    for (const [role, statements] of byRole) {
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        if (!list(statement.Resource).includes('*')) continue;
+        for (const action of list(statement.Action))
+          expect(WILDCARD_ACTIONS.has(action), `${role}: ${action}`).toBe(true);
+      }
+    }
+  });
+
+  it('never grants an action with a wildcard', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      for (const statement of statements) {
+        for (const action of list(statement.Action)) expect(action, role).not.toContain('*');
+      }
+    }
+  });
+
+  it('limits iam:PassRole to RDS', () => {
+    // Assess
+    const passRole = [...byRole.values()].flat().filter((s) => list(s.Action).includes('iam:PassRole'));
+    expect(passRole).toHaveLength(2);
+    for (const statement of passRole) {
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'iam:PassedToService': ['rds.amazonaws.com', 'monitoring.rds.amazonaws.com'] },
+      });
+    }
+    for (const [role, statements] of byRole) {
+      const passes = statements.some((s) => list(s.Action).includes('iam:PassRole'));
+      expect(passes, role).toBe(role === 'restore-snapshot' || role === 'check-restore');
+    }
+  });
+
+  it('lets only the steps that connect read the database secret', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      const reads = statements.some((s) => list(s.Action).includes('secretsmanager:GetSecretValue'));
+      expect(reads, role).toBe(['preflight', 'apply-migrations', 'verify-health'].includes(role));
+    }
+  });
+
+  it('lets only create-snapshot create the snapshot, of the target, as <target>-premigration-*', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      expect(rdsGrants(statements).has('rds:CreateDBSnapshot'), role).toBe(role === 'create-snapshot');
+    }
+    const grants = rdsGrants(byRole.get('create-snapshot') ?? []);
+    expect(grants.get('rds:CreateDBSnapshot')).toEqual([
+      `${ARN_PREFIX}db:app-production`,
+      `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+    ]);
+    expect(grants.get('rds:DescribeDBInstances')).toEqual([`${ARN_PREFIX}db:app-production`]);
+    expect(grants.get('rds:DescribeDBSnapshots')).toEqual([
+      `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+    ]);
+  });
+
+  it('lets only restore-snapshot restore, as <target>-restored-*, from <target>-premigration-*', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      expect(rdsGrants(statements).has('rds:RestoreDBInstanceFromDBSnapshot'), role).toBe(
+        role === 'restore-snapshot',
+      );
+    }
+    const grants = rdsGrants(byRole.get('restore-snapshot') ?? []);
+    expect(grants.get('rds:RestoreDBInstanceFromDBSnapshot')).toEqual([
+      `${ARN_PREFIX}db:app-production-restored-*`,
+      `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}subgrp:*`,
+      `${ARN_PREFIX}pg:*`,
+      `${ARN_PREFIX}og:*`,
+    ]);
+    expect(grants.get('rds:ModifyDBInstance')).toBeUndefined();
+  });
+
+  it('lets only check-restore and swap modify, check-restore only the restored copy', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      expect(rdsGrants(statements).has('rds:ModifyDBInstance'), role).toBe(
+        role === 'check-restore' || role === 'swap',
+      );
+    }
+    expect(rdsGrants(byRole.get('check-restore') ?? []).get('rds:ModifyDBInstance')).toEqual([
+      `${ARN_PREFIX}db:app-production-restored-*`,
+    ]);
+    expect(rdsGrants(byRole.get('swap') ?? []).get('rds:ModifyDBInstance')).toEqual([
+      `${ARN_PREFIX}db:app-production`,
+      `${ARN_PREFIX}db:app-production-restored-*`,
+      `${ARN_PREFIX}db:app-production-rolledback-*`,
+    ]);
+  });
+
+  it('gives preflight, apply and verify no RDS API permission at all', () => {
+    // Assess
+    for (const role of ['preflight', 'apply-migrations', 'verify-health'] as const) {
+      expect(rdsGrants(byRole.get(role) ?? []).size, role).toBe(0);
+    }
+  });
+
+  it('conditions every tagging on the managed-by tag of this stack', () => {
+    // Assess
+    const tagging = [...byRole.values()]
+      .flat()
+      .filter((s) => list(s.Action).includes('rds:AddTagsToResource'));
+    expect(tagging.length).toBeGreaterThanOrEqual(3);
+    for (const statement of tagging) {
+      const equals = statement.Condition?.StringEquals ?? {};
+      const key = Object.keys(equals)[0];
+      expect(['aws:RequestTag/managed-by', 'aws:ResourceTag/managed-by']).toContain(key);
+      expect(equals[key as string]).toBe('MigrationOrchestrator');
+    }
+  });
+
+  it('scopes every RDS grant to the target or to the identifiers this workflow creates', () => {
+    // Prepare
+    const allowed = [
+      `${ARN_PREFIX}db:app-production`,
+      `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}db:app-production-restored-*`,
+      `${ARN_PREFIX}db:app-production-rolledback-*`,
+      `${ARN_PREFIX}subgrp:*`,
+      `${ARN_PREFIX}pg:*`,
+      `${ARN_PREFIX}og:*`,
+    ];
+    // Assess
+    for (const [role, statements] of byRole) {
+      for (const [action, resources] of rdsGrants(statements)) {
+        for (const resource of resources) expect(allowed, `${role} ${action}`).toContain(resource);
+      }
+    }
+  });
+
+  it('lets the state machine invoke exactly its own functions', () => {
+    // Assess
+    const invoke = (byRole.get('state-machine') ?? []).filter((s) =>
+      list(s.Action).includes('lambda:InvokeFunction'),
+    );
+    expect(invoke).toHaveLength(Steps.length);
+    for (const statement of invoke) {
+      for (const resource of list(statement.Resource).map(flat)) {
+        expect(resource).toMatch(/^<Orchestrator\w+Function\w+\.Arn>(:\*)?$/);
+      }
+    }
+  });
+});
+
+describe('IAM of the cluster orchestrator', () => {
+  let byRole: Map<Step | 'state-machine', Statement[]>;
+
+  beforeAll(() => {
+    // Prepare
+    const { json } = synthesize({ targetKind: 'cluster' });
+    byRole = statementsByRole(json.Resources as Record<string, Resource>);
+  });
+
+  it('uses the cluster and cluster-snapshot resource types', () => {
+    // Assess
+    expect(rdsGrants(byRole.get('create-snapshot') ?? []).get('rds:CreateDBClusterSnapshot')).toEqual([
+      `${ARN_PREFIX}cluster:app-production`,
+      `${ARN_PREFIX}cluster-snapshot:app-production-premigration-*`,
+    ]);
+    expect(rdsGrants(byRole.get('restore-snapshot') ?? []).get('rds:RestoreDBClusterFromSnapshot')).toEqual([
+      `${ARN_PREFIX}cluster:app-production-restored-*`,
+      `${ARN_PREFIX}cluster-snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}subgrp:*`,
+      `${ARN_PREFIX}cluster-pg:*`,
+      `${ARN_PREFIX}og:*`,
+    ]);
+    expect(rdsGrants(byRole.get('swap') ?? []).get('rds:ModifyDBCluster')).toEqual([
+      `${ARN_PREFIX}cluster:app-production`,
+      `${ARN_PREFIX}cluster:app-production-restored-*`,
+      `${ARN_PREFIX}cluster:app-production-rolledback-*`,
+    ]);
+    for (const [role, statements] of byRole) {
+      expect(rdsGrants(statements).has('rds:CreateDBSnapshot'), role).toBe(false);
+      expect(rdsGrants(statements).has('rds:ModifyDBInstance'), role).toBe(false);
+    }
+  });
+
+  it('lets only check-restore create instances, inside the restored clusters, tagged managed-by', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      expect(rdsGrants(statements).has('rds:CreateDBInstance'), role).toBe(role === 'check-restore');
+    }
+    const creates = (byRole.get('check-restore') ?? []).filter((s) =>
+      list(s.Action).includes('rds:CreateDBInstance'),
+    );
+    const clusterResources = creates
+      .flatMap((s) => list(s.Resource).map(flat))
+      .filter((r) => r.includes(':cluster:'));
+    expect(clusterResources).toEqual([`${ARN_PREFIX}cluster:app-production-restored-*`]);
+    const onInstances = creates.find((s) => list(s.Resource).map(flat).includes(`${ARN_PREFIX}db:*`));
+    expect(onInstances?.Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/managed-by': 'MigrationOrchestrator' },
+    });
+  });
+
+  it('describes any instance (cluster members are listed with a filter) but modifies none', () => {
+    // Assess
+    for (const role of ['create-snapshot', 'check-restore', 'swap'] as const) {
+      expect(rdsGrants(byRole.get(role) ?? []).get('rds:DescribeDBInstances'), role).toEqual([
+        `${ARN_PREFIX}db:*`,
+      ]);
+    }
+    for (const [role, statements] of byRole) {
+      for (const statement of statements) {
+        if (!list(statement.Resource).map(flat).includes(`${ARN_PREFIX}db:*`)) continue;
+        const actions = list(statement.Action);
+        const conditioned = statement.Condition?.StringEquals?.['aws:RequestTag/managed-by'] !== undefined;
+        expect(actions.every((a) => a === 'rds:DescribeDBInstances') || conditioned, role).toBe(true);
+      }
+    }
+  });
+});
+
+describe('managedIdentifierPatterns', () => {
+  it('matches the identifiers the functions create, for short and long targets', () => {
+    // Prepare
+    const targets = ['app-production', `a${'very-long-identifier-'.repeat(3)}x`.slice(0, 63)];
+    for (const target of targets) {
+      // Act
+      const patterns = managedIdentifierPatterns(target);
+      // Assess
+      for (const execution of ['release-42', 'b7c1f3e0-1c2d-4e5f-8a9b-0c1d2e3f4a5b']) {
+        expect(matches(patterns.snapshot, preMigrationSnapshotId(target, execution)), target).toBe(true);
+        expect(matches(patterns.restored, restoredIdentifier(target, execution)), target).toBe(true);
+      }
+      expect(matches(patterns.aside, asideIdentifier(target, new Date('2025-06-01T12:00:00Z'))), target).toBe(
+        true,
+      );
+    }
+  });
+
+  it('keeps the target as prefix, so that it never matches another database', () => {
+    // Act
+    const patterns = managedIdentifierPatterns('app-production');
+    // Assess
+    expect(patterns).toEqual({
+      snapshot: 'app-production-premigration-*',
+      restored: 'app-production-restored-*',
+      aside: 'app-production-rolledback-*',
+    });
+    expect(matches(patterns.restored, 'app-staging-restored-1')).toBe(false);
+  });
+});

@@ -1,0 +1,125 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { buildApp, type TargetKind } from '../../lib/stack.js';
+import { synthesize } from './support.js';
+
+interface Acknowledgement {
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Every cdk-nag acknowledgement recorded in the construct tree, with the path of the construct it is on. */
+function acknowledgements(root: IConstruct): Acknowledgement[] {
+  const found: Acknowledgement[] = [];
+  const visit = (node: IConstruct) => {
+    for (const entry of node.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [qualified, reason] of Object.entries(entry.data as Record<string, string>)) {
+        const id = qualified.replace(/^[A-Za-z]+::/, '');
+        // Only cdk-nag's (annotation acknowledgements are CDK's own warnings).
+        if (id.startsWith('AwsSolutions-')) found.push({ path: node.node.path, id, reason });
+      }
+    }
+    for (const child of node.node.children) visit(child);
+  };
+  visit(root);
+  return found;
+}
+
+/**
+ * Runs the AwsSolutions pack over the tree and records which findings an acknowledgement suppressed (rule id
+ * and the path of the resource), so that an acknowledgement that suppresses nothing is caught too.
+ */
+function runNag(root: IConstruct): { violations: string[]; suppressed: { id: string; path: string }[] } {
+  const pack = new AwsSolutionsChecks();
+  const suppressed: { id: string; path: string }[] = [];
+  const spied = pack as unknown as { isAcknowledged: (node: IConstruct, ruleId: string) => boolean };
+  const original = spied.isAcknowledged.bind(pack);
+  spied.isAcknowledged = (node, ruleId) => {
+    const acknowledged = original(node, ruleId);
+    if (acknowledged) suppressed.push({ id: ruleId, path: node.node.path });
+    return acknowledged;
+  };
+  const report = pack.validateScope(root);
+  const violations = report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? '?'}`),
+  );
+  return { violations, suppressed };
+}
+
+describe.each<TargetKind>(['instance', 'cluster'])('cdk-nag AwsSolutions on the %s stack', (targetKind) => {
+  it('synthesizes with the checks as a validation plugin and no unacknowledged finding', () => {
+    // Act
+    const { outdir } = synthesize({ targetKind, nag: true });
+    // Assess: synth throws on a violation; the report lists none either.
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: unknown[] }[];
+    };
+    const nag = report.pluginReports.filter((r) => r.pluginName === 'AwsSolutions');
+    expect(nag.flatMap((r) => r.violations)).toEqual([]);
+  });
+
+  it('has every acknowledgement suppress a real finding and carry a real reason', () => {
+    // Prepare
+    const { app } = synthesize({ targetKind });
+    // Act
+    const { violations, suppressed } = runNag(app);
+    const acknowledged = acknowledgements(app);
+    // Assess
+    expect(violations).toEqual([]);
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const ack of acknowledged) {
+      const used = suppressed.some(
+        (s) => s.id === ack.id && (s.path === ack.path || s.path.startsWith(`${ack.path}/`)),
+      );
+      expect(used, `${ack.id} on ${ack.path} suppresses nothing`).toBe(true);
+      expect(ack.reason.length, `${ack.id} on ${ack.path}`).toBeGreaterThanOrEqual(60);
+      expect(ack.reason, ack.id).not.toMatch(/^(todo|n\/a|ok|fine|ignore|not needed)\b/i);
+    }
+  });
+});
+
+describe('cdk-nag AwsSolutions acknowledgements', () => {
+  it('acknowledge only wildcards of IAM policies and the runtime choice', () => {
+    // Prepare
+    const { app } = synthesize();
+    // Act
+    const ids = new Set(acknowledgements(app).map((ack) => ack.id.replace(/\[.*$/, '')));
+    // Assess
+    expect(ids).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-L1']));
+  });
+});
+
+describe('buildApp', () => {
+  it('synthesizes the example stack without any warning', () => {
+    // Act
+    const { app, stack } = synthesize();
+    const messages = app.synth().getStackByName(stack.stackName).messages;
+    // Assess
+    expect(messages.filter((m) => m.level !== 'info').map((m) => `${m.id}: ${String(m.entry.data)}`)).toEqual(
+      [],
+    );
+  });
+
+  it('fails the synthesis on an unacknowledged finding (the checks are wired in)', () => {
+    // Prepare
+    const { app, stack } = buildApp({ nag: true, outdir: mkdtempSync(join(tmpdir(), 'nag-canary-')) });
+    const canary = new iam.Role(stack, 'Canary', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    canary.addToPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bucket/*'] }),
+    );
+    // Act
+    const act = () => app.synth();
+    // Assess
+    expect(act).toThrow(/AwsSolutions-IAM5\[Resource::arn:aws:s3:::bucket\/\*\]/);
+  });
+});

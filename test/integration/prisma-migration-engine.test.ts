@@ -1,0 +1,348 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
+import { ErrorNames } from '../../lambdas/shared/contract.js';
+import type { OrchestratorError } from '../../lambdas/shared/errors.js';
+import type { MigrationBundle } from '../../lambdas/shared/ports.js';
+import { freePort } from '../../lib/local/embedded-postgres.js';
+import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
+
+const SAMPLE = 'prisma/migrations';
+const RELEASES = 'test/fixtures/releases';
+const created: string[] = [];
+
+afterAll(async () => {
+  for (const name of created) await dropDatabase(name);
+});
+
+async function database(): Promise<string> {
+  const db = await createDatabase('engine');
+  created.push(db.name);
+  return db.url;
+}
+
+function load(directory: string): Promise<MigrationBundle> {
+  return new DirectoryMigrationSource(directory).load();
+}
+
+async function rejection(promise: Promise<unknown>): Promise<OrchestratorError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (error === undefined) throw new Error('expected a rejection, but the promise resolved');
+  return error as OrchestratorError;
+}
+
+/** A database on which the sample app is deployed and used. */
+async function sampleDatabaseWithData(): Promise<{ url: string; engine: PrismaMigrationEngine }> {
+  const url = await database();
+  const engine = new PrismaMigrationEngine({ connectionString: url });
+  await engine.applyPending(await load(SAMPLE), { transactionMode: 'release' });
+  await withClient(url, async (client) => {
+    await client.query(`
+      INSERT INTO "User" ("email", "firstName", "lastName") VALUES ('ada@example.com', 'Ada', 'Lovelace'), ('alan@example.com', 'Alan', NULL);
+      INSERT INTO "Project" ("name", "ownerId") VALUES ('Engine', 1);
+      INSERT INTO "Task" ("title", "projectId", "assigneeId", "priority") VALUES ('Notes', 1, 1, 0), ('Tables', 1, NULL, 1);
+      INSERT INTO "Comment" ("body", "taskId", "authorId") VALUES ('First!', 1, 2);`);
+  });
+  return { url, engine };
+}
+
+/** Everything observable about a database: its schema (from the catalogs), every table's rows, the history. */
+async function stateOf(url: string): Promise<Record<string, unknown>> {
+  return await withClient(url, async (client: pg.Client) => {
+    const rows = async (sql: string) => (await client.query(sql)).rows;
+    const tables = await rows(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
+    );
+    const data: Record<string, unknown> = {};
+    for (const { table_name: table } of tables as { table_name: string }[]) {
+      data[table] = await rows(`SELECT * FROM "${table}" ORDER BY 1, 2`);
+    }
+    return {
+      columns: await rows(
+        `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
+          WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`,
+      ),
+      constraints: await rows(
+        `SELECT conrelid::regclass::text AS table_name, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
+          WHERE connamespace = 'public'::regnamespace ORDER BY 1, 2`,
+      ),
+      indexes: await rows(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1`,
+      ),
+      types: await rows(
+        `SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid ORDER BY 1, e.enumsortorder`,
+      ),
+      functions: await rows(
+        `SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1`,
+      ),
+      sequences: await rows(
+        `SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1`,
+      ),
+      data,
+    };
+  });
+}
+
+describe('PrismaMigrationEngine', () => {
+  it('applies the sample migrations to an empty database with Prisma bookkeeping, then has nothing to apply', async () => {
+    // Prepare
+    const url = await database();
+    const engine = new PrismaMigrationEngine({ connectionString: url });
+    const bundle = await load(SAMPLE);
+    expect(await engine.readHistory()).toEqual([]);
+
+    // Act
+    const first = await engine.applyPending(bundle, { transactionMode: 'release' });
+    const second = await engine.applyPending(bundle, { transactionMode: 'release' });
+
+    // Assess
+    const names = bundle.migrations.map((m) => m.name);
+    expect(first).toEqual({ applied: names, transactionMode: 'release' });
+    expect(second).toEqual({ applied: [], transactionMode: 'release' });
+    const history = await engine.readHistory();
+    expect(history.map((row) => row.name)).toEqual(names);
+    for (const row of history) {
+      const bytes = await readFile(join(SAMPLE, row.name, 'migration.sql'));
+      expect(row).toMatchObject({
+        checksum: createHash('sha256').update(bytes).digest('hex'),
+        rolledBackAt: null,
+        appliedStepsCount: 1,
+        logs: null,
+      });
+      expect(row.finishedAt).not.toBeNull();
+    }
+    const tables = await withClient(url, async (client) =>
+      (await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map(
+        (r: { tablename: string }) => r.tablename,
+      ),
+    );
+    expect(tables).toEqual(['Comment', 'Project', 'Task', 'User', '_prisma_migrations']);
+  });
+
+  it('fails atomically per migration: the failing one leaves nothing behind, earlier ones stay, Prisma records it as failed', async () => {
+    // Prepare
+    const { url, engine } = await sampleDatabaseWithData();
+    const release = await load(join(RELEASES, 'fourth-fails'));
+    const tasksBefore = await withClient(
+      url,
+      async (c) => (await c.query('SELECT * FROM "Task" ORDER BY id')).rows,
+    );
+
+    // Act
+    const error = await rejection(engine.applyPending(release, { transactionMode: 'per-migration' }));
+
+    // Assess
+    expect(error.name).toBe(ErrorNames.MigrationFailed);
+    expect(error.details).toMatchObject({
+      migration: '20250226090000_task_estimates',
+      code: '42703',
+      message: 'column "estimate" of relation "Task" does not exist',
+      applied: [
+        '20250205090000_add_labels',
+        '20250212090000_backfill_priority',
+        '20250219090000_comment_edited_at',
+      ],
+    });
+    expect(error.message).toContain('20250226090000_task_estimates');
+    expect(error.message).toContain('42703');
+    expect(error.message).toContain('prisma migrate resolve --rolled-back 20250226090000_task_estimates');
+    await withClient(url, async (client) => {
+      const exists = async (name: string) =>
+        (await client.query('SELECT to_regclass($1) IS NOT NULL AS present', [name])).rows[0].present;
+      // The failing script's first statements (CREATE TABLE, INSERT) are not visible...
+      expect(await exists('"TaskEstimate"')).toBe(false);
+      // ...the three migrations before it are committed (including their data change)...
+      expect(await exists('"Label"')).toBe(true);
+      const tasks = (await client.query('SELECT id, priority FROM "Task" ORDER BY id')).rows;
+      expect(tasks).toEqual(
+        tasksBefore.map((t: { id: number; priority: number; assigneeId: number | null }) => ({
+          id: t.id,
+          priority: t.assigneeId === null ? t.priority + 1 : t.priority,
+        })),
+      );
+      // ...and the one after it was not attempted.
+      const archived = await client.query(
+        `SELECT 1 FROM information_schema.columns WHERE table_name = 'Project' AND column_name = 'archivedAt'`,
+      );
+      expect(archived.rowCount).toBe(0);
+    });
+    const failedRow = (await engine.readHistory()).find(
+      (row) => row.name === '20250226090000_task_estimates',
+    );
+    expect(failedRow).toMatchObject({ finishedAt: null, rolledBackAt: null, appliedStepsCount: 0 });
+    expect(failedRow?.logs).toContain('estimate');
+
+    // A failed row blocks the next deploy, as with `prisma migrate deploy` (P3009).
+    const blocked = await rejection(engine.applyPending(release, { transactionMode: 'per-migration' }));
+    expect(blocked.name).toBe(ErrorNames.MigrationHistoryBlocked);
+    expect(blocked.details).toMatchObject({ code: 'P3009', failed: ['20250226090000_task_estimates'] });
+    expect(blocked.message).toContain('prisma migrate resolve --rolled-back 20250226090000_task_estimates');
+  });
+
+  it('rolls the whole release back when its fourth migration fails: schema, data and history are unchanged', async () => {
+    // Prepare
+    const { url, engine } = await sampleDatabaseWithData();
+    const release = await load(join(RELEASES, 'fourth-fails'));
+    const before = await stateOf(url);
+
+    // Act
+    const error = await rejection(engine.applyPending(release, { transactionMode: 'release' }));
+
+    // Assess
+    expect(error.name).toBe(ErrorNames.MigrationFailedDatabaseUnchanged);
+    expect(error.details).toMatchObject({
+      migration: '20250226090000_task_estimates',
+      code: '42703',
+      line: 13,
+      applied: [],
+      rolledBack: [
+        '20250205090000_add_labels',
+        '20250212090000_backfill_priority',
+        '20250219090000_comment_edited_at',
+      ],
+    });
+    expect(error.message).toContain('20250226090000_task_estimates');
+    expect(error.message).toContain('42703');
+    const after = await stateOf(url);
+    expect(after).toEqual(before);
+    // The release's own changes were made before the failure; none of them survived.
+    expect(Object.keys(after.data as object)).not.toContain('Label');
+  });
+
+  it('applies a release with $$ function bodies in one transaction (scripts are not split on semicolons)', async () => {
+    // Prepare
+    const { url, engine } = await sampleDatabaseWithData();
+    const release = await load(join(RELEASES, 'good'));
+
+    // Act
+    const outcome = await engine.applyPending(release, { transactionMode: 'release' });
+
+    // Assess
+    expect(outcome).toEqual({
+      applied: ['20250205090000_add_labels', '20250212090000_task_updated_at', '20250219090000_seed_labels'],
+      transactionMode: 'release',
+    });
+    await withClient(url, async (client) => {
+      await client.query(`UPDATE "Task" SET "title" = 'Notes v2' WHERE id = 1`);
+      const touched = await client.query(
+        'SELECT "updatedAt" IS NOT NULL AS touched FROM "Task" WHERE id = 1',
+      );
+      expect(touched.rows[0].touched).toBe(true);
+      expect((await client.query('SELECT name FROM "Label" ORDER BY name')).rows.map((r) => r.name)).toEqual([
+        'bug',
+        'chore',
+        'feature',
+      ]);
+    });
+    expect((await engine.readHistory()).every((row) => row.finishedAt !== null)).toBe(true);
+  });
+
+  it('falls back to one transaction per migration for CREATE INDEX CONCURRENTLY, and says so', async () => {
+    // Prepare
+    const { url, engine } = await sampleDatabaseWithData();
+    const release = await load(join(RELEASES, 'concurrent-index'));
+
+    // Act
+    const outcome = await engine.applyPending(release, { transactionMode: 'release' });
+
+    // Assess
+    expect(outcome).toEqual({
+      applied: ['20250205090000_task_due_index', '20250212090000_task_updated_at'],
+      transactionMode: 'per-migration',
+    });
+    await withClient(url, async (client) => {
+      const index = await client.query(
+        `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'Task_dueAt_idx'`,
+      );
+      expect(index.rows).toEqual([{ indisvalid: true }]);
+      await client.query(`UPDATE "Task" SET "title" = 'Tables v2' WHERE id = 2`);
+      const touched = await client.query(
+        'SELECT "updatedAt" IS NOT NULL AS touched FROM "Task" WHERE id = 2',
+      );
+      expect(touched.rows[0].touched).toBe(true);
+    });
+  });
+
+  it('gives up on a lock after lockTimeoutMs and leaves the database unchanged', async () => {
+    // Prepare: the application holds a lock on "Task" that ALTER TABLE must wait for.
+    const { url } = await sampleDatabaseWithData();
+    const engine = new PrismaMigrationEngine({ connectionString: url, lockTimeoutMs: 300 });
+    const release = await load(join(RELEASES, 'good'));
+    const before = await stateOf(url);
+
+    // Act
+    const error = await withClient(url, async (application) => {
+      await application.query('BEGIN');
+      await application.query('LOCK TABLE "Task" IN ACCESS SHARE MODE');
+      try {
+        return await rejection(engine.applyPending(release, { transactionMode: 'release' }));
+      } finally {
+        await application.query('ROLLBACK');
+      }
+    });
+
+    // Assess
+    expect(error.name).toBe(ErrorNames.MigrationFailedDatabaseUnchanged);
+    expect(error.details).toMatchObject({ migration: '20250212090000_task_updated_at', code: '55P03' });
+    expect(error.message).toContain('lock timeout');
+    expect(await stateOf(url)).toEqual(before);
+  });
+
+  it('detects drift from the migrations through a shadow database (reading "char" catalog columns)', async () => {
+    // Prepare: a dedicated shadow database, used twice (so it must be wiped after each use).
+    const { url } = await sampleDatabaseWithData();
+    const shadowUrl = await database();
+    const engine = new PrismaMigrationEngine({ connectionString: url, shadowDatabaseUrl: shadowUrl });
+    const sample = await load(SAMPLE);
+
+    // Act
+    const clean = await engine.diffAgainstMigrations(sample);
+    await withClient(url, (client) => client.query('ALTER TABLE "Task" ADD COLUMN "addedByHand" INTEGER'));
+    const drifted = await engine.diffAgainstMigrations(sample);
+
+    // Assess
+    expect(clean).toEqual({ inSync: true, script: expect.any(String) });
+    expect(drifted.inSync).toBe(false);
+    expect(drifted.script).toMatch(/ALTER TABLE "public"\."Task" ADD COLUMN\s+"addedByHand" INTEGER/);
+    const shadowTables = await withClient(shadowUrl, async (c) => (await c.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', ['public'])).rowCount);
+    expect(shadowTables).toBe(0);
+  });
+
+  it('refuses a shadow database that is the target itself', async () => {
+    const url = await database();
+    const engine = new PrismaMigrationEngine({ connectionString: url, shadowDatabaseUrl: url });
+
+    const error = await rejection(engine.diffAgainstMigrations(await load(SAMPLE)));
+
+    expect(error.message).toContain('is the target database itself');
+  });
+
+  it('fails with DatabaseUnreachable, naming the server but not the password, when nothing listens', async () => {
+    // Prepare
+    const port = await freePort();
+    const password = 'never-in-a-message-9f8e7d';
+    const engine = new PrismaMigrationEngine({
+      connectionString: `postgresql://migrator:${password}@127.0.0.1:${port}/appdb`,
+      clientConfig: { connectionTimeoutMillis: 2_000 },
+    });
+
+    // Act
+    const reading = await rejection(engine.readHistory());
+    const applying = await rejection(engine.applyPending(await load(SAMPLE), { transactionMode: 'release' }));
+
+    // Assess
+    for (const error of [reading, applying]) {
+      expect(error.name).toBe(ErrorNames.DatabaseUnreachable);
+      expect(error.message).toContain(`127.0.0.1:${port}/appdb`);
+      expect(error.message).not.toContain(password);
+      expect(JSON.stringify(error.details)).not.toContain(password);
+    }
+  });
+});
