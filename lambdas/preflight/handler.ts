@@ -1,9 +1,11 @@
 import { stepHandler } from '../shared/handler-factory.js';
-import { analyzeRelease } from '../shared/release-analysis.js';
 import { preflight } from './preflight.js';
 
 export const handler = stepHandler('preflight', async (event, runtime) => {
-  const engine = await runtime.engine();
+  const [engine, { analyzeRelease }] = await Promise.all([
+    runtime.engine(),
+    import('../shared/release-analysis.js'),
+  ]);
   try {
     return await preflight(event, {
       source: runtime.migrationSource(),

@@ -1,14 +1,13 @@
 /**
  * How the step cores are wired on AWS: settings from the environment, credentials from Secrets Manager,
- * RDS gateways, Prisma's engine. Built lazily once per Lambda container; nothing here runs at import.
+ * RDS gateways, Prisma's engine. Built lazily once per Lambda container; nothing here runs at import, and
+ * the heavy adapters (Prisma's engine and PostgreSQL's parser, both WebAssembly; the RDS SDK) are imported
+ * only by the steps that use them, so the RDS-only steps start fast.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DirectoryMigrationSource } from './adapters/directory-migration-source.js';
 import { PgHealthProbe } from './adapters/pg-health-probe.js';
-import { PrismaMigrationEngine } from './adapters/prisma-migration-engine.js';
-import { RdsClusterSnapshotGateway } from './adapters/rds-cluster-snapshot-gateway.js';
-import { RdsInstanceSnapshotGateway } from './adapters/rds-instance-snapshot-gateway.js';
 import { SecretsManagerCredentials } from './adapters/secrets-manager-credentials.js';
 import { type LambdaEnv, readEnv, settingsFromEnv } from './env.js';
 import type { MigrationEngine, MigrationSource, SnapshotGateway } from './ports.js';
@@ -17,7 +16,7 @@ import type { WorkflowSettings } from './settings.js';
 export interface AwsRuntime {
   readonly env: LambdaEnv;
   readonly settings: WorkflowSettings;
-  gateway(): SnapshotGateway;
+  gateway(): Promise<SnapshotGateway>;
   migrationSource(): MigrationSource;
   /** A new engine on a new connection; the caller closes it. */
   engine(): Promise<MigrationEngine>;
@@ -25,45 +24,56 @@ export interface AwsRuntime {
   databaseName(): Promise<string>;
 }
 
-let runtime: AwsRuntime | undefined;
+let cached: AwsRuntime | undefined;
 
 export function awsRuntime(): AwsRuntime {
-  if (runtime) return runtime;
+  if (cached) return cached;
   const env = readEnv();
   const settings = settingsFromEnv(env);
   const credentials = new SecretsManagerCredentials({
     secretArn: env.DATABASE_SECRET_ARN,
     ...(env.DATABASE_NAME ? { databaseName: env.DATABASE_NAME } : {}),
   });
-  let gateway: SnapshotGateway | undefined;
+  let gateway: Promise<SnapshotGateway> | undefined;
   // The migrations are bundled beside the handler (index.mjs) as migrations/.
   const migrationsDir = env.MIGRATIONS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), 'migrations');
-  runtime = {
+  const runtime: AwsRuntime = {
     env,
     settings,
     gateway: () => {
-      gateway ??=
-        env.TARGET_KIND === 'cluster'
-          ? new RdsClusterSnapshotGateway({
-              clusterIdentifier: env.TARGET_IDENTIFIER,
-              managedBy: env.MANAGED_BY,
-            })
-          : new RdsInstanceSnapshotGateway({
-              instanceIdentifier: env.TARGET_IDENTIFIER,
-              managedBy: env.MANAGED_BY,
-            });
+      if (!gateway) {
+        gateway =
+          env.TARGET_KIND === 'cluster'
+            ? import('./adapters/rds-cluster-snapshot-gateway.js').then(
+                ({ RdsClusterSnapshotGateway }) =>
+                  new RdsClusterSnapshotGateway({
+                    clusterIdentifier: env.TARGET_IDENTIFIER,
+                    managedBy: env.MANAGED_BY,
+                  }),
+              )
+            : import('./adapters/rds-instance-snapshot-gateway.js').then(
+                ({ RdsInstanceSnapshotGateway }) =>
+                  new RdsInstanceSnapshotGateway({
+                    instanceIdentifier: env.TARGET_IDENTIFIER,
+                    managedBy: env.MANAGED_BY,
+                  }),
+              );
+      }
       return gateway;
     },
     migrationSource: () => new DirectoryMigrationSource(migrationsDir),
-    engine: async () =>
-      new PrismaMigrationEngine({
+    engine: async () => {
+      const { PrismaMigrationEngine } = await import('./adapters/prisma-migration-engine.js');
+      return new PrismaMigrationEngine({
         clientConfig: await credentials.connection(),
         lockTimeoutMs: env.LOCK_TIMEOUT_MS,
         statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
-      }),
+      });
+    },
     healthProbe: async () =>
       new PgHealthProbe({ connection: await credentials.connection(), checks: settings.healthChecks }),
     databaseName: async () => (await credentials.connection()).database ?? env.TARGET_IDENTIFIER,
   };
+  cached = runtime;
   return runtime;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
+import { toEngineError } from '../../lambdas/shared/adapters/prisma/migration-driver-adapter.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
 import { ErrorNames } from '../../lambdas/shared/contract.js';
 import type { OrchestratorError } from '../../lambdas/shared/errors.js';
@@ -270,6 +271,31 @@ describe('PrismaMigrationEngine', () => {
     });
   });
 
+  it('reports the database unchanged when PostgreSQL refuses the COMMIT (a deferred constraint)', async () => {
+    // Prepare: every script succeeds; the deferred foreign key is only checked at COMMIT.
+    const { url, engine } = await sampleDatabaseWithData();
+    const sample = await load(SAMPLE);
+    const sql = `CREATE TABLE "Tree" ("id" INTEGER PRIMARY KEY, "parentId" INTEGER REFERENCES "Tree"("id") DEFERRABLE INITIALLY DEFERRED);
+INSERT INTO "Tree" VALUES (1, 99);`;
+    const release: MigrationBundle = {
+      ...sample,
+      migrations: [
+        ...sample.migrations,
+        { name: '20250301090000_tree', sql, checksum: createHash('sha256').update(sql).digest('hex') },
+      ],
+    };
+    const before = await stateOf(url);
+
+    // Act
+    const error = await rejection(engine.applyPending(release, { transactionMode: 'release' }));
+
+    // Assess
+    expect(error.name).toBe(ErrorNames.MigrationFailedDatabaseUnchanged);
+    expect(error.details).toMatchObject({ code: '23503' });
+    expect(error.message).toContain('COMMIT');
+    expect(await stateOf(url)).toEqual(before);
+  });
+
   it('gives up on a lock after lockTimeoutMs and leaves the database unchanged', async () => {
     // Prepare: the application holds a lock on "Task" that ALTER TABLE must wait for.
     const { url } = await sampleDatabaseWithData();
@@ -311,7 +337,11 @@ describe('PrismaMigrationEngine', () => {
     expect(clean).toEqual({ inSync: true, script: expect.any(String) });
     expect(drifted.inSync).toBe(false);
     expect(drifted.script).toMatch(/ALTER TABLE "public"\."Task" ADD COLUMN\s+"addedByHand" INTEGER/);
-    const shadowTables = await withClient(shadowUrl, async (c) => (await c.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', ['public'])).rowCount);
+    const shadowTables = await withClient(
+      shadowUrl,
+      async (c) =>
+        (await c.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', ['public'])).rowCount,
+    );
     expect(shadowTables).toBe(0);
   });
 
@@ -344,5 +374,28 @@ describe('PrismaMigrationEngine', () => {
       expect(error.message).not.toContain(password);
       expect(JSON.stringify(error.details)).not.toContain(password);
     }
+  });
+});
+
+describe('toEngineError', () => {
+  it('maps error kinds this engine build does not know to `postgres`, keeping PostgreSQL code and message', () => {
+    const mapped = toEngineError({
+      kind: 'InvalidInputValue',
+      message: 'invalid input syntax for type integer: "abc"',
+      originalCode: '22P02',
+      originalMessage: 'invalid input syntax for type integer: "abc"',
+    } as unknown as Parameters<typeof toEngineError>[0]);
+
+    expect(mapped).toMatchObject({
+      kind: 'postgres',
+      code: '22P02',
+      message: 'invalid input syntax for type integer: "abc"',
+    });
+  });
+
+  it('passes kinds the engine knows through unchanged', () => {
+    const known = { kind: 'TableDoesNotExist', table: 'Task' } as const;
+
+    expect(toEngineError(known)).toBe(known);
   });
 });

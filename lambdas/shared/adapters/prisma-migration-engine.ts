@@ -5,7 +5,8 @@
  * Two transaction modes:
  * - `release` (default): the whole release runs in one transaction on the run's pinned session (`BEGIN`,
  *   each migration script inside `SAVEPOINT` / `RELEASE SAVEPOINT`, `COMMIT`). Any failure rolls it all
- *   back: schema, data and `_prisma_migrations` end exactly as before.
+ *   back: schema, data and `_prisma_migrations` end exactly as before (sequence values a migration drew
+ *   are not given back: PostgreSQL never rolls sequences back).
  * - `per-migration`: as Prisma does, each script is one simple query, atomic on its own; a failure leaves
  *   the earlier migrations committed and a failed row in `_prisma_migrations`.
  * A release containing a statement that cannot run in a transaction (see `analyzeRelease`) is applied
@@ -29,7 +30,6 @@ import {
   migrationListOf,
   noFilters,
   openEngineSession,
-  withPanic,
 } from './prisma/engine-session.js';
 import type { ScriptRunner } from './prisma/migration-driver-adapter.js';
 import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from './prisma/pg-connection.js';
@@ -63,7 +63,10 @@ export interface SchemaDiff {
 }
 
 /** A schema file that only names the provider: the diff's "to" side is the live database itself. */
-const DATASOURCE_ONLY_SCHEMA = { path: 'schema.prisma', content: 'datasource db {\n  provider = "postgresql"\n}\n' };
+const DATASOURCE_ONLY_SCHEMA = {
+  path: 'schema.prisma',
+  content: 'datasource db {\n  provider = "postgresql"\n}\n',
+};
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 0;
@@ -136,6 +139,15 @@ function describeFailure(failure: ScriptFailure): string {
   const detail = failure.detail ? ` Detail: ${failure.detail}.` : '';
   const hint = failure.hint ? ` Hint: ${failure.hint}.` : '';
   return `PostgreSQL error${code}: ${failure.message}${at}.${detail}${hint}`;
+}
+
+/** An engine error's message without its span trace (`   0: schema_engine_wasm::...`), on one line. */
+function engineMessage(error: unknown): string {
+  const message = messageOf(error).split(/\n\s+0: /)[0] ?? '';
+  return message
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
+    .replace(/\.$/, '');
 }
 
 function listOf(names: readonly string[]): string {
@@ -271,7 +283,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
         applied = output.appliedMigrationNames;
       } catch (error) {
         if (state.mode === 'release') await client.query('ROLLBACK').catch(() => undefined);
-        throw this.failure(state, withPanic(error), bundle);
+        throw this.failure(state, session.explain(error), bundle);
       }
       if (state.mode === 'release') await this.commit(client, state);
       return { applied, transactionMode: state.mode };
@@ -304,7 +316,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
       });
       return { inSync: result.exitCode === 0, script: result.stdout ?? '' };
     } catch (error) {
-      throw withPanic(error);
+      throw session.explain(error);
     } finally {
       await session.close();
     }
@@ -415,7 +427,8 @@ export class PrismaMigrationEngine implements MigrationEngine {
     }
     if (code === 'P3019' || code === 'P3004') {
       return new MigrationsInvalidError(
-        `Prisma refused the migrations in ${bundle.directory} (${code}): ${messageOf(error)}`,
+        `Prisma refused the migrations in ${bundle.directory} (${code}): ${engineMessage(error)}. Fix the ` +
+          'migrations directory (migration_lock.toml must say provider = "postgresql") and deploy again.',
         { ...cause, details: { code } },
       );
     }
@@ -423,7 +436,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
     const rolledBack = [...state.completed];
     if (state.mode === 'release') {
       const migration = failure?.migration ?? state.current ?? '(before the first migration)';
-      const what = failure ? describeFailure(failure) : `The schema engine failed: ${messageOf(error)}`;
+      const what = failure ? describeFailure(failure) : `The schema engine failed: ${engineMessage(error)}.`;
       return new MigrationFailedDatabaseUnchangedError(
         `Migration ${migration} failed. ${what} The release ran in one transaction, which was rolled back: ` +
           'the database, its data and _prisma_migrations are exactly as before the release ' +
@@ -434,7 +447,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
           details: {
             migration,
             ...(failure?.code ? { code: failure.code } : {}),
-            message: failure?.message ?? messageOf(error),
+            message: failure?.message ?? engineMessage(error),
             ...(failure?.position ? { position: failure.position } : {}),
             ...(failure?.line ? { line: failure.line } : {}),
             applied: [],
@@ -448,7 +461,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
     const what = failure
       ? `${describeFailure(failure)} PostgreSQL rolled back this migration's statements, and Prisma recorded ` +
         'it as failed in _prisma_migrations.'
-      : `The schema engine failed: ${messageOf(error)}.`;
+      : `The schema engine failed: ${engineMessage(error)}.`;
     const fallback = state.fallbackReason ? ` Release transaction not used: ${state.fallbackReason}.` : '';
     return new MigrationFailedError(
       `Migration ${migration} failed. ${what} Committed before it in this run: ${listOf(rolledBack)}.${fallback} ` +
@@ -459,7 +472,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
         details: {
           migration,
           ...(failure?.code ? { code: failure.code } : {}),
-          message: failure?.message ?? messageOf(error),
+          message: failure?.message ?? engineMessage(error),
           ...(failure?.position ? { position: failure.position } : {}),
           ...(failure?.line ? { line: failure.line } : {}),
           applied: rolledBack,

@@ -208,8 +208,10 @@ async function serve(args: Arguments): Promise<void> {
 
   const handle = async (request: Json): Promise<void> => {
     const { id, method, params } = request;
+    let explain = (error: unknown): unknown => withPanic(error);
     try {
-      const { engine } = await engineSession();
+      const { engine, explain: explainEngineError } = await engineSession();
+      explain = explainEngineError;
       const name = method === 'getDatabaseVersion' ? 'version' : String(method);
       const fn = (engine as unknown as Record<string, unknown>)[name];
       if (typeof fn !== 'function' || name === 'free' || name.startsWith('__')) {
@@ -238,7 +240,7 @@ async function serve(args: Arguments): Promise<void> {
       }
       write({ jsonrpc: '2.0', id, result });
     } catch (error) {
-      write(rpcError(id, error));
+      write(rpcError(id, explain(error)));
     }
   };
 

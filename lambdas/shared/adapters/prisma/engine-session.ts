@@ -4,6 +4,7 @@
  */
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
+import { messageOf, OrchestratorError } from '../../errors.js';
 import type { MigrationBundle } from '../../ports.js';
 import { type MigrationAdapterHooks, PinnedMigrationAdapterFactory } from './migration-driver-adapter.js';
 import { type ConnectionTarget, openClient } from './pg-connection.js';
@@ -41,6 +42,12 @@ export interface EngineSession {
   readonly engine: SchemaEngine;
   /** The pinned client every statement of the run goes through. */
   readonly client: pg.Client;
+  /**
+   * The error to report for an engine failure: the JavaScript error behind an `External error id#N` (an
+   * error of our adapter, which the engine only knows by number) when there is one, else the engine's
+   * error with any panic message added.
+   */
+  explain(error: unknown): unknown;
   close(): Promise<void>;
 }
 
@@ -83,20 +90,31 @@ export async function openEngineSession(options: EngineSessionOptions): Promise<
       release();
     }
   };
+  const bound = bindMigrationAwareSqlAdapterFactory(factory);
+  const explain = (error: unknown): unknown => {
+    const id = /External error id#(\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    const original = id === undefined ? undefined : bound.errorRegistry.consumeError(Number(id))?.error;
+    if (original === undefined) return withPanic(error);
+    if (original instanceof OrchestratorError) return original;
+    if (error instanceof Error) {
+      error.message = error.message.replace(`External error id#${id}`, messageOf(original));
+    }
+    return error;
+  };
   try {
     await options.prepare?.(client);
     const onLog = options.onLog;
     engine = await glue.SchemaEngine.new(
       { datamodels: options.datamodels },
       (raw: string) => onLog?.(parseLog(raw), raw),
-      bindMigrationAwareSqlAdapterFactory(factory),
+      bound,
     );
   } catch (error) {
     await close();
-    throw withPanic(error);
+    throw explain(error);
   }
   const opened = engine;
-  return { engine: opened, client, close };
+  return { engine: opened, client, explain, close };
 }
 
 /** Runs `fn` in a session and closes it. */
