@@ -228,7 +228,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       process.off('exit', killOnExit);
       if (server.exitCode === null) server.kill('SIGINT');
       await exited;
-      if (!persistent) await rm(dataDir, { recursive: true, force: true });
+      if (!persistent) {
+        await rm(dataDir, { recursive: true, force: true });
+        await rm(`${dataDir}.credentials`, { force: true });
+      }
     },
   };
 }

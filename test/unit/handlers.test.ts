@@ -2,7 +2,12 @@
  * The Lambda handlers as AWS invokes them: the environment the construct sets, the middy wiring, the RDS
  * API (aws-sdk-client-mock) and the structured log lines.
  */
-import { CreateDBSnapshotCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBSnapshotCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorNames } from '../../lambdas/shared/contract.js';
@@ -31,7 +36,11 @@ describe('create-snapshot handler', () => {
       DBInstances: [{ DBInstanceIdentifier: 'orders-db', DBInstanceStatus: 'available', Engine: 'postgres' }],
     });
     rds.on(CreateDBSnapshotCommand).resolves({
-      DBSnapshot: { DBSnapshotIdentifier: 'orders-db-premigration-exec-1', DBInstanceIdentifier: 'orders-db', Status: 'creating' },
+      DBSnapshot: {
+        DBSnapshotIdentifier: 'orders-db-premigration-exec-1',
+        DBInstanceIdentifier: 'orders-db',
+        Status: 'creating',
+      },
     });
     const { handler } = await import('../../lambdas/create-snapshot/handler.js');
 
@@ -41,21 +50,32 @@ describe('create-snapshot handler', () => {
     // Assess
     expect(result).toMatchObject({ snapshotId: 'orders-db-premigration-exec-1', status: 'creating' });
     const create = rds.commandCalls(CreateDBSnapshotCommand)[0]?.args[0].input;
-    expect(create).toMatchObject({ DBInstanceIdentifier: 'orders-db', DBSnapshotIdentifier: 'orders-db-premigration-exec-1' });
+    expect(create).toMatchObject({
+      DBInstanceIdentifier: 'orders-db',
+      DBSnapshotIdentifier: 'orders-db-premigration-exec-1',
+    });
     expect(create?.Tags).toEqual(
       expect.arrayContaining([
         { Key: 'managed-by', Value: 'MigrationOrchestrator' },
         { Key: 'migration-release', Value: 'v2.0.0' },
       ]),
     );
-    expect(logs.map((line) => JSON.parse(line).message)).toEqual(expect.arrayContaining(['step started', 'step succeeded']));
+    expect(logs.map((line) => JSON.parse(line).message)).toEqual(
+      expect.arrayContaining(['step started', 'step succeeded']),
+    );
   });
 });
 
 describe('check-snapshot handler', () => {
   it('fails with SnapshotFailed, logged with its name, when RDS reports the snapshot failed', async () => {
     rds.on(DescribeDBSnapshotsCommand).resolves({
-      DBSnapshots: [{ DBSnapshotIdentifier: 'orders-db-premigration-exec-1', DBInstanceIdentifier: 'orders-db', Status: 'failed' }],
+      DBSnapshots: [
+        {
+          DBSnapshotIdentifier: 'orders-db-premigration-exec-1',
+          DBInstanceIdentifier: 'orders-db',
+          Status: 'failed',
+        },
+      ],
     });
     const { handler } = await import('../../lambdas/check-snapshot/handler.js');
     const snapshot = {
@@ -67,8 +87,14 @@ describe('check-snapshot handler', () => {
       attempts: 0,
       waitSeconds: 15,
     };
-    await expect(handler(stateWith({ snapshot }), {} as never)).rejects.toMatchObject({ name: ErrorNames.SnapshotFailed });
+    await expect(handler(stateWith({ snapshot }), {} as never)).rejects.toMatchObject({
+      name: ErrorNames.SnapshotFailed,
+    });
     const failure = logs.map((line) => JSON.parse(line)).find((line) => line.message === 'step failed');
-    expect(failure).toMatchObject({ level: 'ERROR', step: 'check-snapshot', errorName: ErrorNames.SnapshotFailed });
+    expect(failure).toMatchObject({
+      level: 'ERROR',
+      step: 'check-snapshot',
+      errorName: ErrorNames.SnapshotFailed,
+    });
   });
 });
