@@ -2,7 +2,7 @@
  * `npm run bench`: runs the benchmarks against the embedded PostgreSQL (or BENCH_DATABASE_URL), prints the
  * table, and writes the result as JSON to .bench/ (git-ignored). See bench/README.md.
  *
- *   BENCH_QUICK=1         the small sizes only (N = 50, 200; 10 and 200 MB)
+ *   BENCH_QUICK=1         the small sizes only (N = 50, 200; no-op over 200; 10 and 200 MB)
  *   BENCH_SMOKE=1         tiny sizes, one repetition (what `npm test` runs)
  *   BENCH_REPEAT=5        repetitions of each measurement (default 3; the figure is their median)
  *   BENCH_ONLY=a,b        only these benchmarks (apply-throughput, noop-deploy, snapshot-restore,

@@ -18,6 +18,7 @@ import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedd
 import { type LocalRunResult, Outcomes, type RunEvent, runLocal } from '../lib/local/runner.js';
 import {
   applyFirstMigrations,
+  composeRelease,
   createSampleDatabase,
   databaseExists,
   withDatabase,
@@ -26,7 +27,6 @@ import {
 const SAMPLE_DATABASE = 'taskapp';
 const ROLLBACK_DEMO_DATABASE = 'taskapp_demo';
 const SAMPLE_MIGRATIONS = resolve('prisma/migrations');
-const FAILING_RELEASE = resolve('test/fixtures/releases/failing');
 
 class UsageError extends Error {}
 
@@ -231,7 +231,10 @@ async function commandDemo(args: string[]): Promise<number> {
     await createSampleDatabase(url, ROLLBACK_DEMO_DATABASE, SAMPLE_MIGRATIONS);
     await applyFirstMigrations(url, SAMPLE_MIGRATIONS, Number.MAX_SAFE_INTEGER);
     const before = await digestDatabase(url);
-    print(`Deploying the failing release in ${FAILING_RELEASE}`);
+    const release = await composeRelease('failing');
+    print(
+      `Deploying the failing release test/fixtures/releases/failing (on top of the sample migrations, in ${release})`,
+    );
     print(
       which === 'rollback'
         ? 'Transaction mode: per-migration. The first new migration commits before the next one fails, so only ' +
@@ -242,7 +245,7 @@ async function commandDemo(args: string[]): Promise<number> {
     print();
     const result = await runLocal({
       databaseUrl: url,
-      migrationsDir: FAILING_RELEASE,
+      migrationsDir: release,
       input: { release: `demo-${which}` },
       transactionMode,
       onEvent: stateReporter(),

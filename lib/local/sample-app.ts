@@ -3,12 +3,39 @@
  * first three migrations of prisma/migrations), filled with a little realistic data, so that the workflow
  * then deploys the last two (including the data-preserving split of "User"."name").
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
+
+/** The project's root (this file is lib/local/sample-app.ts). */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The sample app's migrations. */
+export const SAMPLE_MIGRATIONS_DIR = join(ROOT, 'prisma', 'migrations');
+
+/** Where the release fixtures live: each holds only its release's new migrations. */
+export const RELEASE_FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'releases');
+
+/**
+ * A migrations directory in Prisma's layout for a release fixture: the sample app's migrations plus the
+ * fixture's own, copied into a new temporary directory (the caller may delete it).
+ */
+export async function composeRelease(fixture: string, base = SAMPLE_MIGRATIONS_DIR): Promise<string> {
+  const source = join(RELEASE_FIXTURES_DIR, fixture);
+  const entries = await readdir(source, { withFileTypes: true }).catch(() => {
+    throw new Error(`No release fixture named ${fixture} in ${RELEASE_FIXTURES_DIR}.`);
+  });
+  const dir = await mkdtemp(join(tmpdir(), `release-${fixture}-`));
+  await cp(base, dir, { recursive: true });
+  for (const entry of entries.filter((e) => e.isDirectory())) {
+    await cp(join(source, entry.name), join(dir, entry.name), { recursive: true });
+  }
+  return dir;
+}
 
 /** The migrations already deployed before the demo release. */
 export const BASELINE_MIGRATIONS = 3;

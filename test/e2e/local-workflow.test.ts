@@ -7,11 +7,11 @@ import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract.js';
 import { SnapshotFailedError } from '../../lambdas/shared/errors.js';
 import { digestDatabase } from '../../lib/local/database-digest.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { applyFirstMigrations, createSampleDatabase } from '../../lib/local/sample-app.js';
+import { applyFirstMigrations, composeRelease, createSampleDatabase } from '../../lib/local/sample-app.js';
 import { dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
-const FAILING = 'test/fixtures/releases/failing';
+let FAILING = '';
 const created: string[] = [];
 
 async function sampleDatabase(prefix: string, allMigrations = false): Promise<{ name: string; url: string }> {
@@ -42,6 +42,10 @@ async function databasesLike(fragment: string): Promise<string[]> {
     ).rows.map((row) => row.datname),
   );
 }
+
+beforeAll(async () => {
+  FAILING = await composeRelease('failing');
+});
 
 afterAll(async () => {
   for (const name of created) {

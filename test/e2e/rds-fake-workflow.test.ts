@@ -11,7 +11,7 @@ import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds-in
 import { StateNames } from '../../lambdas/shared/contract.js';
 import type { HealthProbe, MigrationEngine, SnapshotGateway } from '../../lambdas/shared/ports.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { applyFirstMigrations, createSampleDatabase } from '../../lib/local/sample-app.js';
+import { applyFirstMigrations, composeRelease, createSampleDatabase } from '../../lib/local/sample-app.js';
 import { dropDatabase, uniqueName, urlFor } from '../helpers/database.js';
 import { FakeRds } from '../helpers/fake-rds.js';
 
@@ -135,7 +135,7 @@ describe.each(cases)('the workflow on the fake RDS ($kind)', ({ target, setup })
 
     const result = await runLocal({
       databaseUrl: url,
-      migrationsDir: 'test/fixtures/releases/failing',
+      migrationsDir: await composeRelease('failing'),
       transactionMode: 'per-migration',
       settings: { targetIdentifier: target },
       adapters: {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
 import { ErrorNames } from '../../lambdas/shared/contract.js';
+import { composeRelease } from '../../lib/local/sample-app.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
 import { bundleSchemaEngineHelper, SCHEMA_ENGINE_BINARY } from '../helpers/schema-engine-binary/bundle.js';
 
@@ -18,7 +19,6 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const PRISMA_CLI = resolve(ROOT, 'node_modules/prisma/build/index.js');
 const CONFIG = resolve(ROOT, 'test/fixtures/prisma-compat/prisma.config.ts');
 const SAMPLE = resolve(ROOT, 'prisma/migrations');
-const RELEASES = resolve(ROOT, 'test/fixtures/releases');
 
 const BUILD_DIR = resolve(ROOT, `.data/schema-engine-helper-${process.pid}`);
 const created: string[] = [];
@@ -119,7 +119,7 @@ describe('Prisma CLI compatibility', () => {
 
   it('sees a release applied in one transaction as up to date', async () => {
     // Prepare
-    const release = resolve(RELEASES, 'good');
+    const release = await composeRelease('good');
     const { url, outcome } = await deployed(release, 'release');
     expect(outcome).toMatchObject({ transactionMode: 'release' });
 
@@ -134,7 +134,7 @@ describe('Prisma CLI compatibility', () => {
 
   it('lets `prisma migrate resolve --rolled-back` clear the failed row our engine recorded', async () => {
     // Prepare
-    const release = resolve(RELEASES, 'fourth-fails');
+    const release = await composeRelease('fourth-fails');
     const { url, engine, bundle, outcome } = await deployed(release, 'per-migration');
     expect(outcome).toMatchObject({ name: ErrorNames.MigrationFailed });
     const blocked = await engine

@@ -10,10 +10,10 @@ import { ErrorNames } from '../../lambdas/shared/contract.js';
 import type { OrchestratorError } from '../../lambdas/shared/errors.js';
 import type { MigrationBundle } from '../../lambdas/shared/ports.js';
 import { freePort } from '../../lib/local/embedded-postgres.js';
+import { composeRelease } from '../../lib/local/sample-app.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
-const RELEASES = 'test/fixtures/releases';
 const created: string[] = [];
 
 afterAll(async () => {
@@ -130,7 +130,7 @@ describe('PrismaMigrationEngine', () => {
   it('fails atomically per migration: the failing one leaves nothing behind, earlier ones stay, Prisma records it as failed', async () => {
     // Prepare
     const { url, engine } = await sampleDatabaseWithData();
-    const release = await load(join(RELEASES, 'fourth-fails'));
+    const release = await load(await composeRelease('fourth-fails'));
     const tasksBefore = await withClient(
       url,
       async (c) => (await c.query('SELECT * FROM "Task" ORDER BY id')).rows,
@@ -190,7 +190,7 @@ describe('PrismaMigrationEngine', () => {
   it('rolls the whole release back when its fourth migration fails: schema, data and history are unchanged', async () => {
     // Prepare
     const { url, engine } = await sampleDatabaseWithData();
-    const release = await load(join(RELEASES, 'fourth-fails'));
+    const release = await load(await composeRelease('fourth-fails'));
     const before = await stateOf(url);
 
     // Act
@@ -220,7 +220,7 @@ describe('PrismaMigrationEngine', () => {
   it('applies a release with $$ function bodies in one transaction (scripts are not split on semicolons)', async () => {
     // Prepare
     const { url, engine } = await sampleDatabaseWithData();
-    const release = await load(join(RELEASES, 'good'));
+    const release = await load(await composeRelease('good'));
 
     // Act
     const outcome = await engine.applyPending(release, { transactionMode: 'release' });
@@ -248,7 +248,7 @@ describe('PrismaMigrationEngine', () => {
   it('falls back to one transaction per migration for CREATE INDEX CONCURRENTLY, and says so', async () => {
     // Prepare
     const { url, engine } = await sampleDatabaseWithData();
-    const release = await load(join(RELEASES, 'concurrent-index'));
+    const release = await load(await composeRelease('concurrent-index'));
 
     // Act
     const outcome = await engine.applyPending(release, { transactionMode: 'release' });
@@ -300,7 +300,7 @@ INSERT INTO "Tree" VALUES (1, 99);`;
     // Prepare: the application holds a lock on "Task" that ALTER TABLE must wait for.
     const { url } = await sampleDatabaseWithData();
     const engine = new PrismaMigrationEngine({ connectionString: url, lockTimeoutMs: 300 });
-    const release = await load(join(RELEASES, 'good'));
+    const release = await load(await composeRelease('good'));
     const before = await stateOf(url);
 
     // Act
