@@ -103,6 +103,7 @@ function printSummary(result: LocalRunResult): void {
       `  plan:       ${state.plan.pending.length} pending of ${state.plan.totalMigrations}, transaction mode ${state.plan.transactionMode}` +
         (state.plan.transactionFallbackReason ? ` (fallback: ${state.plan.transactionFallbackReason})` : ''),
     );
+    if (state.plan.lockedTables.length > 0) print(`  locks:      ${state.plan.lockedTables.join(', ')}`);
     for (const warning of state.plan.warnings) print(`  warning:    ${warning}`);
   }
   if (state.apply) print(`  applied:    ${state.apply.applied.join(', ') || '(none)'}`);

@@ -252,14 +252,57 @@ describe('the local workflow', () => {
     expect(result.path).toContain(StateNames.failedWithoutSnapshot);
   });
 
-  it('ends a failed release in one transaction with the database unchanged and no restore', async () => {
-    const db = await sampleDatabase('e2e_tx', true);
-    const before = await digestDatabase(db.url);
-    const result = await runLocal({ databaseUrl: db.url, migrationsDir: FAILING });
-    expect(result.outcome).toBe('release-failed-unchanged');
-    expect(result.exitCode).toBe(5);
-    expect(result.path).toContain(StateNames.releaseFailedUnchanged);
-    expect(result.path).not.toContain(StateNames.restoreSnapshot);
-    expect(await digestDatabase(db.url)).toEqual(before);
+  describe('all-or-nothing releases (five migrations, the fourth fails)', () => {
+    let fourthFails = '';
+    beforeAll(async () => {
+      fourthFails = await composeRelease('fourth-fails');
+    });
+
+    it('ends a failed release in one transaction with the database unchanged and no restore', async () => {
+      // Prepare
+      const db = await sampleDatabase('e2e_tx', true);
+      const before = await digestDatabase(db.url);
+
+      // Act
+      const result = await runLocal({ databaseUrl: db.url, migrationsDir: fourthFails });
+
+      // Assess
+      expect(result.state.plan?.pending).toHaveLength(5);
+      expect(result.state.plan?.transactionMode).toBe('release');
+      expect(result.outcome).toBe('release-failed-unchanged');
+      expect(result.exitCode).toBe(5);
+      expect(result.error?.cause).toContain('20250226090000_task_estimates');
+      expect(result.path.slice(-2)).toEqual([StateNames.applyMigrations, StateNames.releaseFailedUnchanged]);
+      expect(result.path).not.toContain(StateNames.restoreSnapshot);
+      expect(await digestDatabase(db.url)).toEqual(before);
+    });
+
+    it('takes the restore branch in per-migration mode and ends identical too', async () => {
+      const db = await sampleDatabase('e2e_pm', true);
+      const before = await digestDatabase(db.url);
+      const result = await runLocal({
+        databaseUrl: db.url,
+        migrationsDir: fourthFails,
+        input: { transactionMode: 'per-migration' },
+      });
+      expect(result.state.plan?.transactionMode).toBe('per-migration');
+      expect(result.outcome).toBe('migration-rolled-back');
+      expect(result.path).toContain(StateNames.restoreSnapshot);
+      expect(await digestDatabase(db.url)).toEqual(before);
+    });
+  });
+
+  it('falls back to per-migration mode for a release with CREATE INDEX CONCURRENTLY, and says so', async () => {
+    const db = await sampleDatabase('e2e_cic', true);
+    const result = await runLocal({
+      databaseUrl: db.url,
+      migrationsDir: await composeRelease('concurrent-index'),
+    });
+    expect(result.outcome).toBe('succeeded');
+    expect(result.state.plan?.transactionMode).toBe('per-migration');
+    expect(result.state.plan?.transactionFallbackReason).toMatch(/CREATE INDEX CONCURRENTLY/i);
+    expect(result.state.plan?.warnings.join(' ')).toContain('cannot run in one transaction');
+    expect(result.state.apply?.transactionMode).toBe('per-migration');
+    expect(result.state.plan?.lockedTables.length).toBeGreaterThan(0);
   });
 });
