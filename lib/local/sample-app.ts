@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
+import { connect } from '../../lambdas/shared/adapters/pg-connection.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
 
 /** The project's root (this file is lib/local/sample-app.ts). */
@@ -51,8 +52,7 @@ function withDatabase(url: string, database: string): string {
 }
 
 export async function databaseExists(serverUrl: string, name: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-  await client.connect();
+  const client = await connect(withDatabase(serverUrl, 'postgres'));
   try {
     return ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
   } finally {
@@ -61,8 +61,7 @@ export async function databaseExists(serverUrl: string, name: string): Promise<b
 }
 
 export async function recreateDatabase(serverUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-  await client.connect();
+  const client = await connect(withDatabase(serverUrl, 'postgres'));
   try {
     await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
