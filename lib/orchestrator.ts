@@ -128,6 +128,14 @@ export interface MigrationOrchestratorProps {
    */
   readonly healthChecks?: HealthCheck[];
   /**
+   * Also check, after the release and after a rollback, that the live schema is exactly what the migrations
+   * produce (Prisma's engine replays them in a temporary shadow database, then diffs). The database user
+   * needs CREATEDB, and the verify-health function then carries the engine and the migrations.
+   *
+   * @default false
+   */
+  readonly checkSchemaDrift?: boolean;
+  /**
    * The key that encrypts the log groups and the state machine's data. If you pass an imported key, its
    * key policy must allow CloudWatch Logs (`logs.<region>.amazonaws.com`) and Step Functions to use it.
    *
@@ -681,6 +689,7 @@ export class MigrationOrchestrator extends Construct {
       LOCK_TIMEOUT_MS: String(lockTimeout.toMilliseconds()),
       STATEMENT_TIMEOUT_MS: String(props.statementTimeout?.toMilliseconds() ?? 0),
       HEALTH_CHECKS: healthChecksJson,
+      CHECK_SCHEMA_DRIFT: String(props.checkSchemaDrift ?? false),
       MANAGED_BY: stack.stackName,
       NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
     };
@@ -724,7 +733,11 @@ export class MigrationOrchestrator extends Construct {
         ...(profile.rollbackPath && rollbackConcurrency > 0
           ? { reservedConcurrentExecutions: rollbackConcurrency }
           : {}),
-        bundling: this.bundlingOptions(profile.migrations ? migrations.path : undefined),
+        bundling: this.bundlingOptions(
+          profile.migrations || (step === 'verify-health' && props.checkSchemaDrift === true)
+            ? migrations.path
+            : undefined,
+        ),
       });
       (fn.node.defaultChild as lambda.CfnFunction).addMetadata(STEP_METADATA_KEY, step);
       if (profile.connects) props.credentials.grantRead(fn);

@@ -70,8 +70,16 @@ export function awsRuntime(): AwsRuntime {
         statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
       });
     },
-    healthProbe: async () =>
-      new PgHealthProbe({ connection: await credentials.connection(), checks: settings.healthChecks }),
+    healthProbe: async () => {
+      const connection = await credentials.connection();
+      if (!env.CHECK_SCHEMA_DRIFT) return new PgHealthProbe({ connection, checks: settings.healthChecks });
+      const { PrismaSchemaDriftDetector } = await import('./adapters/prisma-schema-drift-detector.js');
+      const drift = new PrismaSchemaDriftDetector({
+        connection,
+        source: new DirectoryMigrationSource(migrationsDir),
+      });
+      return new PgHealthProbe({ connection, checks: settings.healthChecks, drift });
+    },
     databaseName: async () => (await credentials.connection()).database ?? env.TARGET_IDENTIFIER,
   };
   cached = runtime;

@@ -34,6 +34,10 @@ const EnvSchema = z.object({
       }
     })
     .pipe(z.array(z.object({ name: z.string().min(1), sql: z.string().min(1) }).strict())),
+  CHECK_SCHEMA_DRIFT: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   MANAGED_BY: z.string().min(1).default('migration-orchestrator'),
 });
 

@@ -149,6 +149,19 @@ export interface HealthExpectation {
   readonly exact?: boolean;
 }
 
+/** What a schema drift check found. */
+export interface SchemaDriftResult {
+  /** True when the live schema is exactly what the migrations produce. */
+  readonly inSync: boolean;
+  /** SQL that would turn the migrations' schema into the live one (empty when in sync). */
+  readonly script: string;
+}
+
+/** Compares the live schema with the schema the named migrations produce (replayed in a shadow database). */
+export interface SchemaDriftDetector {
+  diff(migrations: readonly string[]): Promise<SchemaDriftResult>;
+}
+
 export interface HealthProbe {
   check(expectation: HealthExpectation): Promise<HealthReport>;
 }

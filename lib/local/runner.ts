@@ -18,6 +18,7 @@ import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/director
 import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
 import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
+import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma-schema-drift-detector.js';
 import {
   OutcomeErrors,
   type Step,
@@ -102,6 +103,8 @@ export interface LocalRunOptions {
   readonly healthChecks?: readonly HealthCheckDefinition[];
   /** End the application's sessions on the database when cloning/renaming it. @default false */
   readonly terminateSessions?: boolean;
+  /** Check that the live schema matches the migrations after the release and after a rollback. @default true */
+  readonly checkSchemaDrift?: boolean;
   readonly executionName?: string;
   /** Replace adapters (e.g. the RDS fake standing in for AWS). */
   readonly adapters?: Partial<LocalAdapters>;
@@ -217,6 +220,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     healthChecks: options.healthChecks ?? [],
     ...options.settings,
   };
+  const source = options.adapters?.source ?? new DirectoryMigrationSource(options.migrationsDir);
   const adapters: LocalAdapters = {
     gateway:
       options.adapters?.gateway ??
@@ -225,13 +229,19 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
         databaseName,
         terminateSessions: options.terminateSessions ?? false,
       }),
-    source: options.adapters?.source ?? new DirectoryMigrationSource(options.migrationsDir),
+    source,
     engine:
       options.adapters?.engine ??
       (() => new PrismaMigrationEngine({ connectionString: options.databaseUrl })),
     probe:
       options.adapters?.probe ??
-      new PgHealthProbe({ connection: options.databaseUrl, checks: settings.healthChecks }),
+      new PgHealthProbe({
+        connection: options.databaseUrl,
+        checks: settings.healthChecks,
+        ...(options.checkSchemaDrift === false
+          ? {}
+          : { drift: new PrismaSchemaDriftDetector({ connection: options.databaseUrl, source }) }),
+      }),
     clock: options.adapters?.clock ?? systemClock,
   };
   const handlers = localHandlers(adapters, settings, databaseName);

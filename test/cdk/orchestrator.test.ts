@@ -101,6 +101,7 @@ describe('MigrationOrchestrator resources', () => {
         LOCK_TIMEOUT_MS: '10000',
         STATEMENT_TIMEOUT_MS: '0',
         HEALTH_CHECKS: '[]',
+        CHECK_SCHEMA_DRIFT: 'false',
         MANAGED_BY: 'MigrationOrchestrator',
         NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
       });
@@ -273,6 +274,15 @@ describe('MigrationOrchestrator props', () => {
     const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
     for (const fn of Object.values(functions))
       expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it('turns the schema drift check on for the functions when checkSchemaDrift is true', () => {
+    // Act
+    const { stack } = orchestrate(() => ({ checkSchemaDrift: true }));
+    // Assess
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThan(0);
+    for (const fn of functions) expect(fn.Properties.Environment.Variables.CHECK_SCHEMA_DRIFT).toBe('true');
   });
 
   it('fails when both instance and cluster are given', () => {

@@ -95,6 +95,9 @@ describe('the local workflow', () => {
         '20250129090000_task_priority',
       ]);
       expect(result.state.snapshot?.status).toBe('available');
+      expect(result.state.health?.checks).toContainEqual(
+        expect.objectContaining({ name: 'schema matches the migrations', ok: true }),
+      );
       const after = await withClient(db.url, (c) =>
         c.query<{ name: string }>(
           `SELECT trim("firstName" || ' ' || coalesce("lastName", '')) AS name FROM "User" ORDER BY id`,
@@ -146,6 +149,9 @@ describe('the local workflow', () => {
     );
     expect(result.path).not.toContain(StateNames.verifyHealth);
     expect(await digestDatabase(db.url)).toEqual(before);
+    expect(result.state.rollbackHealth?.checks).toContainEqual(
+      expect.objectContaining({ name: 'schema matches the migrations', ok: true }),
+    );
     const aside = result.state.swap?.asideIdentifier ?? '';
     expect(await databasesLike(aside)).toEqual([aside]);
     expect((await migrationNames(urlFor(aside))).length).toBeGreaterThan(

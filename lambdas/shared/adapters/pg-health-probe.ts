@@ -3,13 +3,15 @@
  * every expected migration finished and no failed row, and the user's own SQL checks return true.
  */
 import type { HealthCheckResult, HealthReport } from '../contract.js';
-import type { HealthExpectation, HealthProbe } from '../ports.js';
+import type { HealthExpectation, HealthProbe, SchemaDriftDetector } from '../ports.js';
 import type { HealthCheckDefinition } from '../settings.js';
 import { type ConnectionSettings, connect } from './pg-connection.js';
 
 export interface PgHealthProbeOptions {
   readonly connection: ConnectionSettings;
   readonly checks?: readonly HealthCheckDefinition[];
+  /** Compares the live schema with the expected migrations. @default - no drift check */
+  readonly drift?: SchemaDriftDetector;
   /** Per-query timeout. @default 30 s */
   readonly statementTimeoutMs?: number;
 }
@@ -37,7 +39,30 @@ export class PgHealthProbe implements HealthProbe {
     } finally {
       await client.end().catch(() => undefined);
     }
+    if (this.options.drift) checks.push(await this.driftCheck(this.options.drift, expectation));
     return { healthy: checks.every((check) => check.ok), checks };
+  }
+
+  private async driftCheck(
+    drift: SchemaDriftDetector,
+    expectation: HealthExpectation,
+  ): Promise<HealthCheckResult> {
+    const name = 'schema matches the migrations';
+    try {
+      const result = await drift.diff(expectation.migrations);
+      if (result.inSync)
+        return { name, ok: true, detail: `no drift from ${expectation.migrations.length} migrations` };
+      const script = result.script.trim();
+      return {
+        name,
+        ok: false,
+        detail: `the live schema differs from the migrations; the difference as SQL: ${
+          script.length > 600 ? `${script.slice(0, 600)} ...` : script
+        }`,
+      };
+    } catch (error) {
+      return { name, ok: false, detail: `the drift check failed: ${(error as Error).message}` };
+    }
   }
 
   private async history(

@@ -1,0 +1,93 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
+import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
+import {
+  PrismaSchemaDriftDetector,
+  urlOfDatabase,
+} from '../../lambdas/shared/adapters/prisma-schema-drift-detector.js';
+import { createDatabase, dropDatabase, withAdmin, withClient } from '../helpers/database.js';
+
+const SAMPLE = 'prisma/migrations';
+const created: string[] = [];
+
+afterAll(async () => {
+  for (const name of created) await dropDatabase(name);
+});
+
+async function migratedDatabase(): Promise<{ name: string; url: string; names: string[] }> {
+  const db = await createDatabase('drift');
+  created.push(db.name);
+  const bundle = await new DirectoryMigrationSource(SAMPLE).load();
+  const engine = new PrismaMigrationEngine({ connectionString: db.url });
+  try {
+    await engine.applyPending(bundle, { transactionMode: 'release' });
+  } finally {
+    await engine.close();
+  }
+  return { ...db, names: bundle.migrations.map((m) => m.name) };
+}
+
+async function shadowDatabases(name: string): Promise<number> {
+  return await withAdmin(async (client) =>
+    Number(
+      (
+        await client.query('SELECT count(*) AS n FROM pg_database WHERE datname LIKE $1', [
+          `${name}_shadow_%`,
+        ])
+      ).rows[0].n,
+    ),
+  );
+}
+
+describe('PrismaSchemaDriftDetector', () => {
+  it('finds no drift when the schema is what the migrations produce, and drops its shadow database', async () => {
+    const db = await migratedDatabase();
+    const detector = new PrismaSchemaDriftDetector({
+      connection: db.url,
+      source: new DirectoryMigrationSource(SAMPLE),
+    });
+    await expect(detector.diff(db.names)).resolves.toEqual({ inSync: true, script: expect.any(String) });
+    expect(await shadowDatabases(db.name)).toBe(0);
+  });
+
+  it('reports a column added by hand, with the SQL of the difference, through the health probe', async () => {
+    const db = await migratedDatabase();
+    await withClient(db.url, (client) => client.query('ALTER TABLE "Task" ADD COLUMN "addedByHand" integer'));
+    const probe = new PgHealthProbe({
+      connection: db.url,
+      drift: new PrismaSchemaDriftDetector({
+        connection: db.url,
+        source: new DirectoryMigrationSource(SAMPLE),
+      }),
+    });
+    const report = await probe.check({ migrations: db.names });
+    expect(report.healthy).toBe(false);
+    expect(report.checks.find((c) => c.name === 'schema matches the migrations')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('addedByHand'),
+    });
+  });
+
+  it('compares with the named migrations only (the history before a failed release)', async () => {
+    const db = await migratedDatabase();
+    const detector = new PrismaSchemaDriftDetector({
+      connection: db.url,
+      source: new DirectoryMigrationSource(SAMPLE),
+    });
+    const result = await detector.diff(db.names.slice(0, 3));
+    expect(result.inSync).toBe(false);
+    expect(result.script).toContain('priority');
+  });
+
+  it('builds the shadow URL from pg settings without losing special characters of the password', () => {
+    const url = urlOfDatabase(
+      { host: 'db.example.com', port: 6432, user: 'app', password: 'p@ss:w/rd', database: 'orders' },
+      'orders_shadow_1',
+    );
+    const parsed = new URL(url);
+    expect(decodeURIComponent(parsed.password)).toBe('p@ss:w/rd');
+    expect(parsed.pathname).toBe('/orders_shadow_1');
+    expect(parsed.port).toBe('6432');
+  });
+});
