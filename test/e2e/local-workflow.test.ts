@@ -229,6 +229,20 @@ describe('the local workflow', () => {
     expect(result.path).not.toContain(StateNames.createSnapshot);
   });
 
+  it('plans without applying on a dry run', async () => {
+    const db = await sampleDatabase('e2e_dry');
+    const before = await digestDatabase(db.url);
+    const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, input: { dryRun: true } });
+    expect(result.outcome).toBe('dry-run');
+    expect(result.exitCode).toBe(0);
+    expect(result.state.plan?.pending).toEqual([
+      '20250122090000_split_user_name',
+      '20250129090000_task_priority',
+    ]);
+    expect(result.path).not.toContain(StateNames.createSnapshot);
+    expect(await digestDatabase(db.url)).toEqual(before);
+  });
+
   it('refuses bad input, naming the field', async () => {
     const db = await sampleDatabase('e2e_input');
     const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, input: { release: 42 } });
