@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { preflight } from '../lambdas/preflight/preflight.js';
 import { DirectoryMigrationSource } from '../lambdas/shared/adapters/directory-migration-source.js';
+import { PostgresExecutionGuard } from '../lambdas/shared/adapters/postgres-execution-guard.js';
 import { PrismaMigrationEngine } from '../lambdas/shared/adapters/prisma-migration-engine.js';
 import type { Plan } from '../lambdas/shared/contract.js';
 import { analyzeRelease } from '../lambdas/shared/release-analysis.js';
@@ -38,15 +39,25 @@ async function runPreflight(
   index: number,
 ): Promise<Plan> {
   const engine = new PrismaMigrationEngine({ connectionString: url });
+  // As the local runner does: the run holds its database's execution lock.
+  const guard = await PostgresExecutionGuard.acquire(url, DATABASE);
   try {
     return await preflight(
       {
         input: {},
         execution: { id: `bench-${index}`, name: `bench-${index}`, startedAt: new Date().toISOString() },
       },
-      { source: new DirectoryMigrationSource(dir), engine, settings, databaseName: DATABASE, analyzeRelease },
+      {
+        source: new DirectoryMigrationSource(dir),
+        engine,
+        guard,
+        settings,
+        databaseName: DATABASE,
+        analyzeRelease,
+      },
     );
   } finally {
+    await guard.release();
     await engine.close();
   }
 }

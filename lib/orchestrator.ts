@@ -757,10 +757,27 @@ export class MigrationOrchestrator extends Construct {
       retention: logRetention,
       encryptionKey: this.encryptionKey,
     });
+    // Named: CDK conditions the role's use of the key on the state machine ARN, which needs the name; the
+    // preflight function's permission to list the running executions is built from it too (referencing the
+    // state machine resource itself would make a dependency cycle through the definition).
+    const stateMachineName =
+      props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
+    roles.preflight?.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListRunningExecutionsOfThisWorkflow',
+        actions: ['states:ListExecutions'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: stateMachineName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      // Named: CDK conditions the role's use of the key on the state machine ARN, which needs the name.
-      stateMachineName:
-        props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' }),
+      stateMachineName,
       comment: `Prisma migrations for ${target.kind} ${target.identifier}: snapshot, apply, verify, roll back.`,
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,

@@ -10,6 +10,7 @@ export const handler = stepHandler('preflight', async (event, runtime) => {
     return await preflight(event, {
       source: runtime.migrationSource(),
       engine,
+      guard: await runtime.executionGuard(),
       settings: runtime.settings,
       databaseName: await runtime.databaseName(),
       analyzeRelease,

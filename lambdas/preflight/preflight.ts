@@ -3,10 +3,10 @@
  * refuse unsafe states before anything is touched.
  */
 import type { AppliedMigration, Plan, TransactionMode, WorkflowState } from '../shared/contract.js';
-import { MigrationHistoryBlockedError } from '../shared/errors.js';
-import type { Migration, MigrationEngine, MigrationSource } from '../shared/ports.js';
+import { ConcurrentExecutionError, MigrationHistoryBlockedError } from '../shared/errors.js';
+import type { ExecutionGuard, Migration, MigrationEngine, MigrationSource } from '../shared/ports.js';
 import type { WorkflowSettings } from '../shared/settings.js';
-import { parseWorkflowInput, stateOf } from '../shared/state.js';
+import { parseWorkflowInput, requireExecution, stateOf } from '../shared/state.js';
 
 /** What the release analysis (PostgreSQL's parser over the pending scripts) tells preflight. */
 export interface ReleaseAnalysisResult {
@@ -17,6 +17,8 @@ export interface ReleaseAnalysisResult {
 export interface PreflightDeps {
   readonly source: MigrationSource;
   readonly engine: MigrationEngine;
+  /** Refuses the release while another execution runs against the same target. */
+  readonly guard: ExecutionGuard;
   readonly settings: WorkflowSettings;
   readonly databaseName: string;
   readonly analyzeRelease: (
@@ -35,6 +37,15 @@ function isApplied(row: AppliedMigration): boolean {
 export async function preflight(event: unknown, deps: PreflightDeps): Promise<Plan> {
   const state: WorkflowState = stateOf(event, 'preflight');
   const input = parseWorkflowInput(state.input);
+  const others = await deps.guard.othersRunning(requireExecution(state, 'preflight'));
+  if (others.length > 0) {
+    throw new ConcurrentExecutionError(
+      `Another execution is running against ${deps.settings.targetIdentifier}: ${others.join(', ')}. Nothing was ` +
+        'touched. Releases and rollbacks of one database run one at a time: wait for it to end (or stop it), then ' +
+        'start this release again.',
+      { details: { others } },
+    );
+  }
   const bundle = await deps.source.load();
   const history = await deps.engine.readHistory();
 

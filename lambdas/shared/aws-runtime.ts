@@ -10,7 +10,7 @@ import { DirectoryMigrationSource } from './adapters/directory-migration-source.
 import { PgHealthProbe } from './adapters/pg-health-probe.js';
 import { SecretsManagerCredentials } from './adapters/secrets-manager-credentials.js';
 import { type LambdaEnv, readEnv, settingsFromEnv } from './env.js';
-import type { MigrationEngine, MigrationSource, SnapshotGateway } from './ports.js';
+import type { ExecutionGuard, MigrationEngine, MigrationSource, SnapshotGateway } from './ports.js';
 import type { WorkflowSettings } from './settings.js';
 
 export interface AwsRuntime {
@@ -18,6 +18,7 @@ export interface AwsRuntime {
   readonly settings: WorkflowSettings;
   gateway(): Promise<SnapshotGateway>;
   migrationSource(): MigrationSource;
+  executionGuard(): Promise<ExecutionGuard>;
   /** A new engine on a new connection; the caller closes it. */
   engine(): Promise<MigrationEngine>;
   healthProbe(): Promise<PgHealthProbe>;
@@ -62,6 +63,10 @@ export function awsRuntime(): AwsRuntime {
       return gateway;
     },
     migrationSource: () => new DirectoryMigrationSource(migrationsDir),
+    executionGuard: async () => {
+      const { SfnExecutionGuard } = await import('./adapters/sfn-execution-guard.js');
+      return new SfnExecutionGuard();
+    },
     engine: async () => {
       const { PrismaMigrationEngine } = await import('./adapters/prisma-migration-engine.js');
       return new PrismaMigrationEngine({

@@ -15,6 +15,8 @@ export const ErrorNames = {
   DatabaseUnreachable: 'DatabaseUnreachable',
   /** `_prisma_migrations` holds a failed row, or a state `prisma migrate deploy` would refuse. */
   MigrationHistoryBlocked: 'MigrationHistoryBlocked',
+  /** Another execution of the workflow is running against the same target. Nothing was touched. */
+  ConcurrentExecution: 'ConcurrentExecution',
   /** The target database (instance or cluster) is not in a state that allows a snapshot. */
   TargetNotAvailable: 'TargetNotAvailable',
   /** Creating the pre-migration snapshot failed. The database was not touched. */

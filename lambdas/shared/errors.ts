@@ -37,6 +37,10 @@ export class MigrationHistoryBlockedError extends OrchestratorError {
   override readonly name = ErrorNames.MigrationHistoryBlocked;
 }
 
+export class ConcurrentExecutionError extends OrchestratorError {
+  override readonly name = ErrorNames.ConcurrentExecution;
+}
+
 export class TargetNotAvailableError extends OrchestratorError {
   override readonly name = ErrorNames.TargetNotAvailable;
 }

@@ -5,6 +5,7 @@
  */
 import type {
   AppliedMigration,
+  ExecutionInfo,
   HealthReport,
   RestoreStatus,
   SnapshotStatus,
@@ -164,6 +165,18 @@ export interface SchemaDriftDetector {
 
 export interface HealthProbe {
   check(expectation: HealthExpectation): Promise<HealthReport>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One release at a time
+
+/**
+ * Knows which executions of the workflow are running against the target, so that two releases (or a
+ * release and a rollback) never interleave their snapshots, migrations and swaps.
+ */
+export interface ExecutionGuard {
+  /** Descriptions of the other running executions (empty when this one is alone). */
+  othersRunning(current: ExecutionInfo): Promise<readonly string[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import { preflight } from '../../lambdas/preflight/preflight.js';
 import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot.js';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
 import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
+import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres-execution-guard.js';
 import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
 import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma-schema-drift-detector.js';
@@ -29,6 +30,7 @@ import {
 import { compactTimestamp } from '../../lambdas/shared/identifiers.js';
 import {
   type Clock,
+  type ExecutionGuard,
   type HealthProbe,
   type MigrationEngine,
   type MigrationSource,
@@ -90,6 +92,8 @@ export interface LocalAdapters {
   /** A new engine per step; the runner closes it (a template clone needs the database free). */
   readonly engine: () => MigrationEngine;
   readonly probe: HealthProbe;
+  /** One run per database at a time. @default - a PostgreSQL advisory lock taken for the whole run */
+  readonly guard: ExecutionGuard;
   readonly clock: Clock;
 }
 
@@ -171,7 +175,9 @@ function localHandlers(
   const { gateway, clock, source } = adapters;
   return {
     preflight: (event) =>
-      withEngine((engine) => preflight(event, { source, engine, settings, databaseName, analyzeRelease })),
+      withEngine((engine) =>
+        preflight(event, { source, engine, guard: adapters.guard, settings, databaseName, analyzeRelease }),
+      ),
     'create-snapshot': (event) => createSnapshot(event, { gateway, settings, clock }),
     'check-snapshot': (event) => checkSnapshot(event, { gateway, settings, clock }),
     'apply-migrations': (event) => withEngine((engine) => applyMigrations(event, { source, engine, clock })),
@@ -207,8 +213,32 @@ export function synthesizedWorkflow(transactionMode: TransactionMode = 'release'
   return { definition: definition as StateMachineDefinition, taskSteps };
 }
 
-/** Runs the synthesized workflow locally against PostgreSQL. */
+/**
+ * Runs the synthesized workflow locally against PostgreSQL. The run holds its database's execution lock
+ * (a PostgreSQL advisory lock) from start to end, unless `adapters.guard` replaces it.
+ */
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
+  if (options.adapters?.guard) return await execute(options, options.adapters.guard);
+  const lock = await PostgresExecutionGuard.acquire(
+    options.databaseUrl,
+    databaseNameOf(options.databaseUrl),
+  ).catch((error: unknown) => error as Error);
+  if (lock instanceof Error) {
+    // The server cannot be reached: preflight reports it, through the workflow, when it asks the guard.
+    return await execute(options, {
+      othersRunning: async () => {
+        throw lock;
+      },
+    });
+  }
+  try {
+    return await execute(options, lock);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise<LocalRunResult> {
   const databaseName = databaseNameOf(options.databaseUrl);
   const settings: WorkflowSettings = {
     ...DEFAULT_SETTINGS,
@@ -242,6 +272,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
           ? {}
           : { drift: new PrismaSchemaDriftDetector({ connection: options.databaseUrl, source }) }),
       }),
+    guard,
     clock: options.adapters?.clock ?? systemClock,
   };
   const handlers = localHandlers(adapters, settings, databaseName);

@@ -137,6 +137,25 @@ describe('IAM of the instance orchestrator', () => {
     }
   });
 
+  it('lets only preflight list the running executions, of its own state machine only', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      const listing = statements.filter((statement) =>
+        list(statement.Action).includes('states:ListExecutions'),
+      );
+      if (role !== 'preflight') {
+        expect(listing, role).toEqual([]);
+        continue;
+      }
+      expect(listing).toHaveLength(1);
+      expect(list(listing[0]?.Resource).map(flat)).toEqual([
+        expect.stringMatching(
+          /^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:[A-Za-z0-9-]+$/,
+        ),
+      ]);
+    }
+  });
+
   it('never grants an action with a wildcard', () => {
     // Assess
     for (const [role, statements] of byRole) {

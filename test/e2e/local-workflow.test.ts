@@ -2,6 +2,7 @@
  * The whole workflow, from the synthesized definition, through the local runner, against real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres-execution-guard.js';
 import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
 import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract.js';
 import { SnapshotFailedError } from '../../lambdas/shared/errors.js';
@@ -241,6 +242,19 @@ describe('the local workflow', () => {
     ]);
     expect(result.path).not.toContain(StateNames.createSnapshot);
     expect(await digestDatabase(db.url)).toEqual(before);
+  });
+
+  it('refuses a second run on the same database while the first holds it, before any snapshot', async () => {
+    const db = await sampleDatabase('e2e_lock');
+    const first = await PostgresExecutionGuard.acquire(db.url, db.name);
+    try {
+      const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE });
+      expect(result.outcome).toBe('preflight-refused');
+      expect(result.error?.cause).toContain('ConcurrentExecution');
+      expect(result.path).not.toContain(StateNames.createSnapshot);
+    } finally {
+      await first.release();
+    }
   });
 
   it('refuses bad input, naming the field', async () => {

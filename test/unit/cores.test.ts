@@ -29,10 +29,11 @@ const m3 = migration('20250103000000_add_index');
 
 const noAnalysis = (): ReleaseAnalysisResult => ({ nonTransactional: [], lockedTables: ['"Order"'] });
 
-function preflightDeps(engine = new FakeMigrationEngine(), migrations = [m1, m2, m3]) {
+function preflightDeps(engine = new FakeMigrationEngine(), migrations = [m1, m2, m3], others: string[] = []) {
   return {
     source: new FakeMigrationSource(migrations),
     engine,
+    guard: { othersRunning: async () => others },
     settings: testSettings,
     databaseName: 'orders',
     analyzeRelease: noAnalysis,
@@ -94,6 +95,16 @@ describe('preflight', () => {
     const error = await rejection(preflight(stateWith({ input: { skipSnapshot: {} } }), preflightDeps()));
     expect(error.name).toBe(ErrorNames.InvalidInput);
     expect(error.message).toContain('input.skipSnapshot.reason');
+  });
+
+  it('refuses while another execution runs against the target, naming it, and reads nothing', async () => {
+    const engine = new FakeMigrationEngine();
+    const error = await rejection(
+      preflight(stateWith(), preflightDeps(engine, [m1], ['release-41 (started 2025-03-01T11:58:00.000Z)'])),
+    );
+    expect(error.name).toBe(ErrorNames.ConcurrentExecution);
+    expect(error.message).toContain('release-41');
+    expect(error.message).toContain('orders-db');
   });
 
   it('refuses a history with a failed row, naming it and the fix, and applies nothing', async () => {
