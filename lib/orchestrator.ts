@@ -18,7 +18,13 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { type Step, Steps, type TransactionMode, TransactionModes } from '../lambdas/shared/contract.js';
+import {
+  type Step,
+  Steps,
+  TagKeys,
+  type TransactionMode,
+  TransactionModes,
+} from '../lambdas/shared/contract.js';
 import {
   asideIdentifier,
   isValidRdsIdentifier,
@@ -190,7 +196,7 @@ export const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
 export const MAX_HEALTH_CHECKS_JSON_LENGTH = 3000;
 
 /** The tag every resource the workflow creates carries, with the stack name as value. */
-export const MANAGED_BY_TAG = 'managed-by';
+export const MANAGED_BY_TAG = TagKeys.managedBy;
 
 /** Where the CA bundle of RDS lives in the Lambda runtime (Node 20+ runtimes no longer load it by default). */
 export const RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';

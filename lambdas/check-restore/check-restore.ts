@@ -3,15 +3,10 @@
  */
 import type { RestoreProgress } from '../shared/contract.js';
 import { RestoreFailedError, RestoreTimedOutError } from '../shared/errors.js';
-import type { Clock, SnapshotGateway } from '../shared/ports.js';
-import { backoffSeconds, type WorkflowSettings } from '../shared/settings.js';
+import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
 import { requireRestore, stateOf } from '../shared/state.js';
 
-export interface CheckRestoreDeps {
-  readonly gateway: SnapshotGateway;
-  readonly settings: WorkflowSettings;
-  readonly clock: Clock;
-}
+export type CheckRestoreDeps = SnapshotStepDeps;
 
 export async function checkRestore(event: unknown, deps: CheckRestoreDeps): Promise<RestoreProgress> {
   const state = stateOf(event, 'check-restore');

@@ -4,15 +4,10 @@
  */
 import type { SnapshotProgress } from '../shared/contract.js';
 import { SnapshotFailedError, SnapshotTimedOutError } from '../shared/errors.js';
-import type { Clock, SnapshotGateway } from '../shared/ports.js';
-import { backoffSeconds, type WorkflowSettings } from '../shared/settings.js';
+import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
 import { requireSnapshot, stateOf } from '../shared/state.js';
 
-export interface CheckSnapshotDeps {
-  readonly gateway: SnapshotGateway;
-  readonly settings: WorkflowSettings;
-  readonly clock: Clock;
-}
+export type CheckSnapshotDeps = SnapshotStepDeps;
 
 export async function checkSnapshot(event: unknown, deps: CheckSnapshotDeps): Promise<SnapshotProgress> {
   const state = stateOf(event, 'check-snapshot');

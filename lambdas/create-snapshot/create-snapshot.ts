@@ -2,26 +2,13 @@
  * Create the pre-migration snapshot. Refuses when the target is not available; adopts the snapshot of
  * this execution if a retried call already created it.
  */
-import type { SnapshotProgress } from '../shared/contract.js';
+import { type SnapshotProgress, TagKeys } from '../shared/contract.js';
 import { TargetNotAvailableError } from '../shared/errors.js';
 import { preMigrationSnapshotId } from '../shared/identifiers.js';
-import type { Clock, SnapshotGateway } from '../shared/ports.js';
-import { backoffSeconds, type WorkflowSettings } from '../shared/settings.js';
+import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
 import { parseWorkflowInput, requireExecution, stateOf } from '../shared/state.js';
 
-export interface CreateSnapshotDeps {
-  readonly gateway: SnapshotGateway;
-  readonly settings: WorkflowSettings;
-  readonly clock: Clock;
-}
-
-export const TagKeys = {
-  managedBy: 'managed-by',
-  execution: 'migration-execution',
-  release: 'migration-release',
-  retention: 'retention-class',
-  source: 'source-identifier',
-} as const;
+export type CreateSnapshotDeps = SnapshotStepDeps;
 
 export async function createSnapshot(event: unknown, deps: CreateSnapshotDeps): Promise<SnapshotProgress> {
   const state = stateOf(event, 'create-snapshot');

@@ -3,19 +3,13 @@
  * the original keeps serving.
  */
 
-import { TagKeys } from '../create-snapshot/create-snapshot.js';
-import type { RestoreProgress } from '../shared/contract.js';
+import { type RestoreProgress, TagKeys } from '../shared/contract.js';
 import { RestoreFailedError } from '../shared/errors.js';
 import { asideIdentifier, restoredIdentifier } from '../shared/identifiers.js';
-import type { Clock, SnapshotGateway } from '../shared/ports.js';
-import { backoffSeconds, type WorkflowSettings } from '../shared/settings.js';
+import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
 import { requireExecution, stateOf } from '../shared/state.js';
 
-export interface RestoreSnapshotDeps {
-  readonly gateway: SnapshotGateway;
-  readonly settings: WorkflowSettings;
-  readonly clock: Clock;
-}
+export type RestoreSnapshotDeps = SnapshotStepDeps;
 
 export async function restoreSnapshot(event: unknown, deps: RestoreSnapshotDeps): Promise<RestoreProgress> {
   const state = stateOf(event, 'restore-snapshot');

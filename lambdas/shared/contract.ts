@@ -291,3 +291,12 @@ export const ResultPaths = {
   'check-restore': '$.restore',
   swap: '$.swap',
 } as const satisfies Record<Step, string>;
+
+/** Tag keys on what the workflow creates (snapshots, restored copies); `managed-by` also scopes IAM. */
+export const TagKeys = {
+  managedBy: 'managed-by',
+  execution: 'migration-execution',
+  release: 'migration-release',
+  retention: 'retention-class',
+  source: 'source-identifier',
+} as const;

@@ -3,6 +3,7 @@
  * construct); locally from the runner's options. Never a secret here.
  */
 import type { TransactionMode } from './contract.js';
+import type { Clock, SnapshotGateway } from './ports.js';
 
 export interface HealthCheckDefinition {
   /** Shown in reports. */
@@ -38,4 +39,11 @@ export const DEFAULT_SETTINGS = {
 export function backoffSeconds(settings: WorkflowSettings, attempts: number): number {
   const raw = settings.initialPollSeconds * 2 ** Math.max(0, attempts);
   return Math.max(1, Math.min(settings.maxPollSeconds, Math.round(raw)));
+}
+
+/** What the snapshot, restore and swap cores depend on. */
+export interface SnapshotStepDeps {
+  readonly gateway: SnapshotGateway;
+  readonly settings: WorkflowSettings;
+  readonly clock: Clock;
 }

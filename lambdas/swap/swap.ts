@@ -4,14 +4,10 @@
  */
 import type { SwapProgress } from '../shared/contract.js';
 import { SwapFailedError } from '../shared/errors.js';
-import type { SnapshotGateway } from '../shared/ports.js';
-import { backoffSeconds, type WorkflowSettings } from '../shared/settings.js';
+import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
 import { requireRestore, stateOf } from '../shared/state.js';
 
-export interface SwapDeps {
-  readonly gateway: SnapshotGateway;
-  readonly settings: WorkflowSettings;
-}
+export type SwapDeps = Omit<SnapshotStepDeps, 'clock'>;
 
 /** How many swap steps may run before the swap is declared stuck (with capped waits: about two hours). */
 export const MAX_SWAP_ATTEMPTS = 60;
