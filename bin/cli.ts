@@ -13,6 +13,7 @@ import '../lib/local/polyfills.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract.js';
+import { sanitizeIdentifierPart } from '../lambdas/shared/identifiers.js';
 import { type DatabaseDigest, digestDatabase } from '../lib/local/database-digest.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
 import { type LocalRunResult, Outcomes, type RunEvent, runLocal } from '../lib/local/runner.js';
@@ -21,6 +22,7 @@ import {
   composeRelease,
   createSampleDatabase,
   databaseExists,
+  dropDemoLeftovers,
   withDatabase,
 } from '../lib/local/sample-app.js';
 
@@ -226,6 +228,9 @@ async function commandDemo(args: string[]): Promise<number> {
   const { url: targetUrl, embedded } = await server();
   try {
     const url = withDatabase(targetUrl, ROLLBACK_DEMO_DATABASE);
+    const leftovers = await dropDemoLeftovers(targetUrl, sanitizeIdentifierPart(ROLLBACK_DEMO_DATABASE));
+    if (leftovers.length > 0)
+      print(`Dropped ${leftovers.length} database(s) the previous demo left: ${leftovers.join(', ')}`);
     print(
       `Preparing ${ROLLBACK_DEMO_DATABASE}: the sample app with data, every sample migration applied ...`,
     );

@@ -70,6 +70,26 @@ export async function recreateDatabase(serverUrl: string, name: string): Promise
   }
 }
 
+/**
+ * Drops the databases a previous demo left: its snapshots, restored copies and failed databases kept aside
+ * (`<prefix>-premigration-*`, `-restored-*`, `-rolledback-*`). Returns their names.
+ */
+export async function dropDemoLeftovers(serverUrl: string, prefix: string): Promise<string[]> {
+  const client = await connect(withDatabase(serverUrl, 'postgres'));
+  try {
+    const result = await client.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname ~ ('^' || $1 || '-(premigration|restored|rolledback)-')`,
+      [prefix],
+    );
+    for (const { datname } of result.rows) {
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
+    }
+    return result.rows.map((row) => row.datname);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Deterministic, realistic rows for the schema of the first three migrations. */
 export const SEED_SQL = `
 INSERT INTO "User" ("email", "name", "createdAt")
