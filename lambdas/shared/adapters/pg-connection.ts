@@ -1,45 +1,22 @@
 /**
- * Connection settings for `pg`, and the only place that turns a connection failure into
- * `DatabaseUnreachableError` with a message that names the server and database, never the password.
+ * Connection settings for `pg` as the adapters take them (a URL or a `pg` client configuration), opened
+ * through the one place that turns a connection failure into `DatabaseUnreachableError` with a message that
+ * names the server and database and never the password (`prisma/pg-connection.ts`).
  */
-import pg from 'pg';
-import { DatabaseUnreachableError } from '../errors.js';
+import type pg from 'pg';
+import { type ConnectionTarget, connectionTarget, openClient } from './prisma/pg-connection.js';
 
 export type ConnectionSettings = string | pg.ClientConfig;
 
-/** `host:port/database` of a connection, for messages. */
-export function describeConnection(settings: ConnectionSettings): string {
-  if (typeof settings === 'string') {
-    try {
-      const url = new URL(settings);
-      return `${url.hostname}:${url.port || '5432'}/${decodeURIComponent(url.pathname.slice(1)) || '(default)'}`;
-    } catch {
-      return '(unparseable connection URL)';
-    }
-  }
-  return `${settings.host ?? 'localhost'}:${settings.port ?? 5432}/${settings.database ?? '(default)'}`;
-}
+const APPLICATION_NAME = 'migration-orchestrator';
 
-export function clientConfig(settings: ConnectionSettings): pg.ClientConfig {
-  const base: pg.ClientConfig =
-    typeof settings === 'string' ? { connectionString: settings } : { ...settings };
-  return { connectionTimeoutMillis: 10_000, application_name: 'migration-orchestrator', ...base };
+function targetOf(settings: ConnectionSettings): ConnectionTarget {
+  return typeof settings === 'string'
+    ? connectionTarget(settings, { application_name: APPLICATION_NAME })
+    : connectionTarget(undefined, { application_name: APPLICATION_NAME, ...settings });
 }
 
 /** Connects a new client, or throws `DatabaseUnreachableError`. */
 export async function connect(settings: ConnectionSettings): Promise<pg.Client> {
-  const client = new pg.Client(clientConfig(settings));
-  try {
-    await client.connect();
-    return client;
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    const code = (error as { code?: string }).code;
-    throw new DatabaseUnreachableError(
-      `Cannot connect to PostgreSQL at ${describeConnection(settings)}${code ? ` (${code})` : ''}: ` +
-        `${(error as Error).message}. Check that the database is up, reachable from here (network, security ` +
-        'group), and that the credentials are right.',
-      { cause: error, details: { server: describeConnection(settings), code } },
-    );
-  }
+  return await openClient(targetOf(settings));
 }

@@ -7,14 +7,9 @@
  * (`busyTimeoutMs`) and, only when `terminateSessions` is set, ended.
  */
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { SwapPhase } from '../contract.js';
-import {
-  DatabaseUnreachableError,
-  RestoreFailedError,
-  SnapshotFailedError,
-  SwapFailedError,
-} from '../errors.js';
+import { RestoreFailedError, SnapshotFailedError, SwapFailedError } from '../errors.js';
 import type {
   CreateSnapshotRequest,
   RestoreDescription,
@@ -25,6 +20,7 @@ import type {
   SwapStatus,
   TargetDescription,
 } from '../ports.js';
+import { connect } from './pg-connection.js';
 
 export interface PostgresSnapshotGatewayOptions {
   /** A URL of the server with CREATEDB rights (any database; `postgres` is used for admin work). */
@@ -61,15 +57,6 @@ export function databaseNameFor(identifier: string): string {
   return `${identifier.slice(0, MAX_NAME - 9)}-${hash}`;
 }
 
-function redactedServer(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || '5432'}`;
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
 export class PostgresSnapshotGateway implements SnapshotGateway {
   readonly targetIdentifier: string;
   private readonly serverUrl: string;
@@ -86,19 +73,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
   }
 
   private async admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({
-      connectionString: this.serverUrl,
-      application_name: 'migration-orchestrator',
-    });
-    try {
-      await client.connect();
-    } catch (error) {
-      throw new DatabaseUnreachableError(
-        `Cannot connect to PostgreSQL at ${redactedServer(this.serverUrl)} (database postgres) to manage ` +
-          'snapshots. Check that the server is up and the user may connect to the "postgres" database.',
-        { cause: error },
-      );
-    }
+    const client = await connect(this.serverUrl);
     try {
       return await fn(client);
     } finally {
