@@ -3,9 +3,9 @@
  * first three migrations of prisma/migrations), filled with a little realistic data, so that the workflow
  * then deploys the last two (including the data-preserving split of "User"."name").
  */
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
@@ -21,20 +21,32 @@ export const SAMPLE_MIGRATIONS_DIR = join(ROOT, 'prisma', 'migrations');
 /** Where the release fixtures live: each holds only its release's new migrations. */
 export const RELEASE_FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'releases');
 
-/**
- * A migrations directory in Prisma's layout for a release fixture: the sample app's migrations plus the
- * fixture's own, copied into a new temporary directory (the caller may delete it).
- */
-export async function composeRelease(fixture: string, base = SAMPLE_MIGRATIONS_DIR): Promise<string> {
+/** The migration folders of a release fixture, after those of the fixtures it builds on (its `BASE` file). */
+async function fixtureLayers(fixture: string, seen: readonly string[] = []): Promise<string[]> {
+  if (seen.includes(fixture))
+    throw new Error(`Release fixtures build on each other in a cycle: ${[...seen, fixture].join(' -> ')}`);
   const source = join(RELEASE_FIXTURES_DIR, fixture);
   const entries = await readdir(source, { withFileTypes: true }).catch(() => {
     throw new Error(`No release fixture named ${fixture} in ${RELEASE_FIXTURES_DIR}.`);
   });
+  const base = entries.some((e) => e.isFile() && e.name === 'BASE')
+    ? (await readFile(join(source, 'BASE'), 'utf8')).split(/\s+/).filter(Boolean)
+    : [];
+  const layers: string[] = [];
+  for (const name of base) layers.push(...(await fixtureLayers(name, [...seen, fixture])));
+  return [...layers, ...entries.filter((e) => e.isDirectory()).map((e) => join(source, e.name))];
+}
+
+/**
+ * A migrations directory in Prisma's layout for a release fixture: the sample app's migrations, then those
+ * of the fixtures it builds on (named in its `BASE` file), then its own, copied into a new temporary
+ * directory (the caller may delete it).
+ */
+export async function composeRelease(fixture: string, base = SAMPLE_MIGRATIONS_DIR): Promise<string> {
+  const layers = await fixtureLayers(fixture);
   const dir = await mkdtemp(join(tmpdir(), `release-${fixture}-`));
   await cp(base, dir, { recursive: true });
-  for (const entry of entries.filter((e) => e.isDirectory())) {
-    await cp(join(source, entry.name), join(dir, entry.name), { recursive: true });
-  }
+  for (const layer of layers) await cp(layer, join(dir, basename(layer)), { recursive: true });
   return dir;
 }
 
