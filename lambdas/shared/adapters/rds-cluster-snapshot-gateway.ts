@@ -52,6 +52,9 @@ import type {
 } from '../ports.js';
 import {
   accessHint,
+  activeSecurityGroupIds,
+  adoptExistingSnapshot,
+  adoptRestoredCopy,
   advanceSwap,
   CLUSTER_SNAPSHOT_READY,
   DEFAULT_MANAGED_BY,
@@ -63,6 +66,7 @@ import {
   isTransientFault,
   isUsable,
   MAX_POST_RESTORE_ATTEMPTS,
+  type ResourceNouns,
   type RestoreTagKeys,
   readForRestore,
   restoredTags,
@@ -83,13 +87,7 @@ export interface RdsClusterSnapshotGatewayOptions {
   readonly managedBy?: string;
 }
 
-function securityGroupIds(cluster: DBCluster): string[] | undefined {
-  const ids = (cluster.VpcSecurityGroups ?? [])
-    .filter((group) => group.Status !== 'removing')
-    .map((group) => group.VpcSecurityGroupId)
-    .filter((id): id is string => id !== undefined);
-  return ids.length > 0 ? ids : undefined;
-}
+const NOUNS: ResourceNouns = { resource: 'Aurora cluster', snapshot: 'cluster snapshot' };
 
 /** The RestoreDBClusterFromSnapshot input that recreates `original` from the snapshot (without instances). */
 export function clusterRestoreInput(
@@ -113,7 +111,7 @@ export function clusterRestoreInput(
     EngineVersion: original.EngineVersion,
     DBClusterParameterGroupName: original.DBClusterParameterGroup,
     DBSubnetGroupName: original.DBSubnetGroup,
-    VpcSecurityGroupIds: securityGroupIds(original),
+    VpcSecurityGroupIds: activeSecurityGroupIds(original.VpcSecurityGroups),
     KmsKeyId: original.StorageEncrypted ? original.KmsKeyId : undefined,
     EnableIAMDatabaseAuthentication: original.IAMDatabaseAuthenticationEnabled,
     ServerlessV2ScalingConfiguration: scaling
@@ -283,7 +281,7 @@ export class RdsClusterSnapshotGateway implements SnapshotGateway {
       const details = { snapshotId, identifier: id };
       switch (faultName(error)) {
         case 'DBClusterSnapshotAlreadyExistsFault':
-          return await this.adoptSnapshot(snapshotId, error);
+          return adoptExistingSnapshot(await this.describeSnapshot(snapshotId), snapshotId, id, NOUNS, error);
         case 'SnapshotQuotaExceededFault':
           throw new SnapshotQuotaExceededError(
             `Cannot create snapshot ${snapshotId} of Aurora cluster ${id}: the account's manual DB cluster snapshot quota in this region is reached ` +
@@ -645,46 +643,13 @@ export class RdsClusterSnapshotGateway implements SnapshotGateway {
   }
 
   private adoptRestore(existing: DBCluster, request: RestoreRequest): RestoreDescription {
-    const { restoredIdentifier: r, snapshotId, originalIdentifier: o } = request;
-    const tags = fromRdsTags(existing.TagList);
-    if (tags[this.keys.restoreId] !== r || tags[this.keys.restoredFrom] !== snapshotId) {
-      throw new RestoreFailedError(
-        `Cannot restore snapshot ${snapshotId} as ${r}: an Aurora cluster ${r} already exists and was not restored from that snapshot by this workflow` +
-          `${tags[this.keys.restoredFrom] ? ` (it was restored from ${tags[this.keys.restoredFrom]})` : ''}. ` +
-          `The original ${o} is untouched. Delete or rename ${r}, then retry the rollback.`,
-        { details: { snapshotId, originalIdentifier: o, restoredIdentifier: r, existing: existing.Status } },
-      );
-    }
-    const raw = existing.Status ?? 'unknown';
     // Its instances are created by describeRestore: until then it is still restoring.
-    const status = restoreStatusOf(raw);
-    return { identifier: r, status: status === 'available' ? 'restoring' : status, rawStatus: raw };
-  }
-
-  private async adoptSnapshot(snapshotId: string, cause: unknown): Promise<SnapshotDescription> {
-    const existing = await this.describeSnapshot(snapshotId);
-    if (existing === undefined) {
-      throw new SnapshotFailedError(
-        `RDS answered that cluster snapshot ${snapshotId} already exists, but it cannot be found now (it is probably being deleted). ` +
-          'Start the execution again under a new name. The database was not touched.',
-        { cause, details: { snapshotId, identifier: this.targetIdentifier } },
-      );
-    }
-    if (existing.sourceIdentifier !== this.targetIdentifier) {
-      throw new SnapshotFailedError(
-        `Cluster snapshot ${snapshotId} already exists but was taken of Aurora cluster ${existing.sourceIdentifier}, not of ${this.targetIdentifier}. ` +
-          'Snapshot identifiers are unique per account and region: start the execution under another name. The database was not touched.',
-        {
-          cause,
-          details: {
-            snapshotId,
-            identifier: this.targetIdentifier,
-            existingSource: existing.sourceIdentifier,
-          },
-        },
-      );
-    }
-    return existing;
+    return adoptRestoredCopy(
+      { tags: fromRdsTags(existing.TagList), status: existing.Status },
+      request,
+      this.keys,
+      NOUNS,
+    );
   }
 
   private snapshotDescription(

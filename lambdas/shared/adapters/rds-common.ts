@@ -3,10 +3,16 @@
  * one of our errors), tag conversion, the mapping of RDS status words to the contract's statuses, and the
  * identifier swap, which is the same three-identifier state machine for instances and clusters.
  */
-import type { Tag } from '@aws-sdk/client-rds';
+import type { Tag, VpcSecurityGroupMembership } from '@aws-sdk/client-rds';
 import type { RestoreStatus, SnapshotStatus } from '../contract.js';
-import { RestoreFailedError, SwapFailedError, TransientFaultError } from '../errors.js';
-import type { SwapRequest, SwapStatus } from '../ports.js';
+import { RestoreFailedError, SnapshotFailedError, SwapFailedError, TransientFaultError } from '../errors.js';
+import type {
+  RestoreDescription,
+  RestoreRequest,
+  SnapshotDescription,
+  SwapRequest,
+  SwapStatus,
+} from '../ports.js';
 
 /** Default prefix of the tag keys the gateways put on what they restore. */
 export const DEFAULT_MANAGED_BY = 'prisma-migration-orchestrator';
@@ -169,6 +175,89 @@ export async function readForRestore<T>(
 /** Drops undefined values, so that an SDK input carries only the settings that were read. */
 export function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The VPC security groups a database uses (not those being removed), or undefined when there are none. */
+export function activeSecurityGroupIds(
+  groups: readonly VpcSecurityGroupMembership[] | undefined,
+): string[] | undefined {
+  const ids = (groups ?? [])
+    .filter((group) => group.Status !== 'removing')
+    .map((group) => group.VpcSecurityGroupId)
+    .filter((id): id is string => id !== undefined);
+  return ids.length > 0 ? ids : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Adopting what a previous attempt created
+
+/** How a gateway names what it handles, in messages. */
+export interface ResourceNouns {
+  /** 'RDS DB instance' or 'Aurora cluster'. */
+  readonly resource: string;
+  /** 'snapshot' or 'cluster snapshot'. */
+  readonly snapshot: string;
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * The snapshot a retried CreateDB(Cluster)Snapshot found already there (`existing`, from describeSnapshot):
+ * adopted when it was taken of the target, an error otherwise.
+ */
+export function adoptExistingSnapshot(
+  existing: SnapshotDescription | undefined,
+  snapshotId: string,
+  targetIdentifier: string,
+  nouns: ResourceNouns,
+  cause: unknown,
+): SnapshotDescription {
+  if (existing === undefined) {
+    throw new SnapshotFailedError(
+      `RDS answered that ${nouns.snapshot} ${snapshotId} already exists, but it cannot be found now (it is probably being deleted). ` +
+        'Start the execution again under a new name. The database was not touched.',
+      { cause, details: { snapshotId, identifier: targetIdentifier } },
+    );
+  }
+  if (existing.sourceIdentifier !== targetIdentifier) {
+    throw new SnapshotFailedError(
+      `${capitalized(nouns.snapshot)} ${snapshotId} already exists but was taken of ${nouns.resource} ${existing.sourceIdentifier}, not of ${targetIdentifier}. ` +
+        'Snapshot identifiers are unique per account and region: start the execution under another name. The database was not touched.',
+      {
+        cause,
+        details: { snapshotId, identifier: targetIdentifier, existingSource: existing.sourceIdentifier },
+      },
+    );
+  }
+  return existing;
+}
+
+/**
+ * A database already under the restored identifier: adopted when this workflow restored it from this
+ * snapshot (its tags say so), an error otherwise. Adopted, it is still `restoring`: the gateway's
+ * describeRestore finishes it (post-restore settings, Aurora instances) before reporting it available.
+ */
+export function adoptRestoredCopy(
+  existing: { readonly tags: Readonly<Record<string, string>>; readonly status: string | undefined },
+  request: RestoreRequest,
+  keys: RestoreTagKeys,
+  nouns: ResourceNouns,
+): RestoreDescription {
+  const { restoredIdentifier: r, snapshotId, originalIdentifier: o } = request;
+  const { tags } = existing;
+  if (tags[keys.restoreId] !== r || tags[keys.restoredFrom] !== snapshotId) {
+    throw new RestoreFailedError(
+      `Cannot restore snapshot ${snapshotId} as ${r}: an ${nouns.resource} ${r} already exists and was not restored from that snapshot by this workflow` +
+        `${tags[keys.restoredFrom] ? ` (it was restored from ${tags[keys.restoredFrom]})` : ''}. ` +
+        `The original ${o} is untouched. Delete or rename ${r}, then retry the rollback.`,
+      { details: { snapshotId, originalIdentifier: o, restoredIdentifier: r, existing: existing.status } },
+    );
+  }
+  const raw = existing.status ?? 'unknown';
+  const status = restoreStatusOf(raw);
+  return { identifier: r, status: status === 'available' ? 'restoring' : status, rawStatus: raw };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ import type {
 } from '../ports.js';
 import {
   accessHint,
+  activeSecurityGroupIds,
+  adoptExistingSnapshot,
+  adoptRestoredCopy,
   advanceSwap,
   DEFAULT_MANAGED_BY,
   defined,
@@ -50,6 +53,7 @@ import {
   isTransientFault,
   isUsable,
   MAX_POST_RESTORE_ATTEMPTS,
+  type ResourceNouns,
   type RestoreTagKeys,
   readForRestore,
   restoredTags,
@@ -70,19 +74,12 @@ export interface RdsInstanceSnapshotGatewayOptions {
   readonly managedBy?: string;
 }
 
+const NOUNS: ResourceNouns = { resource: 'RDS DB instance', snapshot: 'snapshot' };
+
 /** Storage types that take provisioned IOPS, and those that also take a throughput. */
 const IOPS_STORAGE = new Set(['io1', 'io2', 'gp3']);
 /** Below this size (GiB), RDS for PostgreSQL gp3 storage has fixed baseline IOPS and throughput. */
 const GP3_PROVISIONING_THRESHOLD_GIB = 400;
-
-/** Security groups the instance uses (not those being removed). */
-function securityGroupIds(db: DBInstance): string[] | undefined {
-  const ids = (db.VpcSecurityGroups ?? [])
-    .filter((group) => group.Status !== 'removing')
-    .map((group) => group.VpcSecurityGroupId)
-    .filter((id): id is string => id !== undefined);
-  return ids.length > 0 ? ids : undefined;
-}
 
 /**
  * The RestoreDBInstanceFromDBSnapshot input that recreates `original` from the snapshot under
@@ -109,7 +106,7 @@ export function instanceRestoreInput(
     DBSnapshotIdentifier: request.snapshotId,
     DBInstanceClass: original.DBInstanceClass,
     DBSubnetGroupName: original.DBSubnetGroup?.DBSubnetGroupName,
-    VpcSecurityGroupIds: securityGroupIds(original),
+    VpcSecurityGroupIds: activeSecurityGroupIds(original.VpcSecurityGroups),
     DBParameterGroupName: original.DBParameterGroups?.[0]?.DBParameterGroupName,
     OptionGroupName: original.OptionGroupMemberships?.[0]?.OptionGroupName,
     MultiAZ: multiAZ,
@@ -270,7 +267,7 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
       const details = { snapshotId, identifier: id };
       switch (faultName(error)) {
         case 'DBSnapshotAlreadyExistsFault':
-          return await this.adoptSnapshot(snapshotId, error);
+          return adoptExistingSnapshot(await this.describeSnapshot(snapshotId), snapshotId, id, NOUNS, error);
         case 'SnapshotQuotaExceededFault':
           throw new SnapshotQuotaExceededError(
             `Cannot create snapshot ${snapshotId} of RDS DB instance ${id}: the account's manual DB snapshot quota in this region is reached ` +
@@ -510,53 +507,13 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
   }
 
   private adoptRestore(existing: DBInstance, request: RestoreRequest): RestoreDescription {
-    const { restoredIdentifier: r, snapshotId, originalIdentifier: o } = request;
-    const tags = fromRdsTags(existing.TagList);
-    if (tags[this.keys.restoreId] !== r || tags[this.keys.restoredFrom] !== snapshotId) {
-      throw new RestoreFailedError(
-        `Cannot restore snapshot ${snapshotId} as ${r}: an RDS DB instance ${r} already exists and was not restored from that snapshot by this workflow` +
-          `${tags[this.keys.restoredFrom] ? ` (it was restored from ${tags[this.keys.restoredFrom]})` : ''}. ` +
-          `The original ${o} is untouched. Delete or rename ${r}, then retry the rollback.`,
-        {
-          details: {
-            snapshotId,
-            originalIdentifier: o,
-            restoredIdentifier: r,
-            existing: existing.DBInstanceStatus,
-          },
-        },
-      );
-    }
-    const raw = existing.DBInstanceStatus ?? 'unknown';
     // Its post-restore settings are applied by describeRestore: until then it is still restoring.
-    const status = restoreStatusOf(raw);
-    return { identifier: r, status: status === 'available' ? 'restoring' : status, rawStatus: raw };
-  }
-
-  private async adoptSnapshot(snapshotId: string, cause: unknown): Promise<SnapshotDescription> {
-    const existing = await this.describeSnapshot(snapshotId);
-    if (existing === undefined) {
-      throw new SnapshotFailedError(
-        `RDS answered that snapshot ${snapshotId} already exists, but it cannot be found now (it is probably being deleted). ` +
-          'Start the execution again under a new name. The database was not touched.',
-        { cause, details: { snapshotId, identifier: this.targetIdentifier } },
-      );
-    }
-    if (existing.sourceIdentifier !== this.targetIdentifier) {
-      throw new SnapshotFailedError(
-        `Snapshot ${snapshotId} already exists but was taken of RDS DB instance ${existing.sourceIdentifier}, not of ${this.targetIdentifier}. ` +
-          'Snapshot identifiers are unique per account and region: start the execution under another name. The database was not touched.',
-        {
-          cause,
-          details: {
-            snapshotId,
-            identifier: this.targetIdentifier,
-            existingSource: existing.sourceIdentifier,
-          },
-        },
-      );
-    }
-    return existing;
+    return adoptRestoredCopy(
+      { tags: fromRdsTags(existing.TagList), status: existing.DBInstanceStatus },
+      request,
+      this.keys,
+      NOUNS,
+    );
   }
 
   private snapshotDescription(snapshot: DBSnapshot | undefined, snapshotId: string): SnapshotDescription {
