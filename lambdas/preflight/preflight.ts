@@ -2,8 +2,9 @@
  * Preflight: validate the input, load the migrations, read `_prisma_migrations`, compute the plan, and
  * refuse unsafe states before anything is touched.
  */
-import type { AppliedMigration, Plan, TransactionMode, WorkflowState } from '../shared/contract.js';
+import type { Plan, TransactionMode, WorkflowState } from '../shared/contract.js';
 import { ConcurrentExecutionError, MigrationHistoryBlockedError } from '../shared/errors.js';
+import { isAppliedRow, isFailedRow } from '../shared/history.js';
 import type { ExecutionGuard, Migration, MigrationEngine, MigrationSource } from '../shared/ports.js';
 import type { WorkflowSettings } from '../shared/settings.js';
 import { parseWorkflowInput, requireExecution, stateOf } from '../shared/state.js';
@@ -26,14 +27,6 @@ export interface PreflightDeps {
   ) => ReleaseAnalysisResult | Promise<ReleaseAnalysisResult>;
 }
 
-function isFailed(row: AppliedMigration): boolean {
-  return row.finishedAt === null && row.rolledBackAt === null;
-}
-
-function isApplied(row: AppliedMigration): boolean {
-  return row.finishedAt !== null && row.rolledBackAt === null;
-}
-
 export async function preflight(event: unknown, deps: PreflightDeps): Promise<Plan> {
   const state: WorkflowState = stateOf(event, 'preflight');
   const input = parseWorkflowInput(state.input);
@@ -49,7 +42,7 @@ export async function preflight(event: unknown, deps: PreflightDeps): Promise<Pl
   const bundle = await deps.source.load();
   const history = await deps.engine.readHistory();
 
-  const failed = history.filter(isFailed);
+  const failed = history.filter(isFailedRow);
   if (failed.length > 0) {
     const names = failed.map((row) => row.name).join(', ');
     const first = failed[0];
@@ -63,7 +56,7 @@ export async function preflight(event: unknown, deps: PreflightDeps): Promise<Pl
     );
   }
 
-  const appliedRows = history.filter(isApplied);
+  const appliedRows = history.filter(isAppliedRow);
   const appliedByName = new Map(appliedRows.map((row) => [row.name, row]));
   const local = new Map(bundle.migrations.map((m) => [m.name, m]));
   const applied = bundle.migrations.filter((m) => appliedByName.has(m.name)).map((m) => m.name);

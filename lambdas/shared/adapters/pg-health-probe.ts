@@ -3,9 +3,11 @@
  * every expected migration finished and no failed row, and the user's own SQL checks return true.
  */
 import type { HealthCheckResult, HealthReport } from '../contract.js';
+import { isAppliedRow, isFailedRow } from '../history.js';
 import type { HealthExpectation, HealthProbe, SchemaDriftDetector } from '../ports.js';
 import type { HealthCheckDefinition } from '../settings.js';
 import { type ConnectionSettings, connect } from './pg-connection.js';
+import { readPrismaHistory } from './prisma/history.js';
 
 export interface PgHealthProbeOptions {
   readonly connection: ConnectionSettings;
@@ -14,12 +16,6 @@ export interface PgHealthProbeOptions {
   readonly drift?: SchemaDriftDetector;
   /** Per-query timeout. @default 30 s */
   readonly statementTimeoutMs?: number;
-}
-
-interface Row {
-  migration_name: string;
-  finished_at: Date | null;
-  rolled_back_at: Date | null;
 }
 
 export class PgHealthProbe implements HealthProbe {
@@ -69,20 +65,9 @@ export class PgHealthProbe implements HealthProbe {
     client: Awaited<ReturnType<typeof connect>>,
     expectation: HealthExpectation,
   ): Promise<HealthCheckResult[]> {
-    const table = await client.query(`SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present`);
-    const rows: Row[] = table.rows[0]?.present
-      ? (
-          await client.query<Row>(
-            'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY started_at',
-          )
-        ).rows
-      : [];
-    const failed = rows.filter((row) => row.finished_at === null && row.rolled_back_at === null);
-    const finished = new Set(
-      rows
-        .filter((row) => row.finished_at !== null && row.rolled_back_at === null)
-        .map((r) => r.migration_name),
-    );
+    const rows = await readPrismaHistory(client);
+    const failed = rows.filter(isFailedRow);
+    const finished = new Set(rows.filter(isAppliedRow).map((row) => row.name));
     const missing = expectation.migrations.filter((name) => !finished.has(name));
     const expected = new Set(expectation.migrations);
     const unexpected = [...finished].filter((name) => !expected.has(name));
@@ -93,7 +78,7 @@ export class PgHealthProbe implements HealthProbe {
         detail:
           failed.length === 0
             ? 'no unfinished row in _prisma_migrations'
-            : `unfinished rows: ${failed.map((row) => row.migration_name).join(', ')}`,
+            : `unfinished rows: ${failed.map((row) => row.name).join(', ')}`,
       },
       {
         name: 'history complete',

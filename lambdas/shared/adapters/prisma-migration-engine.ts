@@ -22,6 +22,7 @@ import {
   MigrationsInvalidError,
   messageOf,
 } from '../errors.js';
+import { isAppliedRow, isFailedRow } from '../history.js';
 import type { ApplyOptions, ApplyOutcome, Migration, MigrationBundle, MigrationEngine } from '../ports.js';
 import { analyzeRelease, transactionFallbackReason } from '../release-analysis.js';
 import {
@@ -31,6 +32,7 @@ import {
   noFilters,
   openEngineSession,
 } from './prisma/engine-session.js';
+import { readPrismaHistory } from './prisma/history.js';
 import type { ScriptRunner } from './prisma/migration-driver-adapter.js';
 import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from './prisma/pg-connection.js';
 
@@ -154,44 +156,8 @@ function listOf(names: readonly string[]): string {
   return names.length === 0 ? 'none' : names.join(', ');
 }
 
-/** Rows of `_prisma_migrations`, oldest first, or none when the table does not exist. */
-async function historyOf(client: pg.Client): Promise<AppliedMigration[]> {
-  const exists = await client.query<{ present: boolean }>(
-    "SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present",
-  );
-  if (!exists.rows[0]?.present) return [];
-  const { rows } = await client.query<{
-    migration_name: string;
-    checksum: string;
-    finished_at: Date | null;
-    rolled_back_at: Date | null;
-    started_at: Date;
-    applied_steps_count: number;
-    logs: string | null;
-  }>(
-    `SELECT migration_name, checksum, finished_at, rolled_back_at, started_at, applied_steps_count, logs
-       FROM _prisma_migrations ORDER BY started_at, migration_name`,
-  );
-  return rows.map((row) => ({
-    name: row.migration_name,
-    checksum: row.checksum,
-    finishedAt: row.finished_at?.toISOString() ?? null,
-    rolledBackAt: row.rolled_back_at?.toISOString() ?? null,
-    startedAt: row.started_at.toISOString(),
-    appliedStepsCount: row.applied_steps_count,
-    logs: row.logs,
-  }));
-}
-
-/** Rows `prisma migrate deploy` refuses to go past (failed, not resolved). */
-function failedRows(history: readonly AppliedMigration[]): AppliedMigration[] {
-  return history.filter((row) => row.finishedAt === null && row.rolledBackAt === null);
-}
-
 function pendingOf(bundle: MigrationBundle, history: readonly AppliedMigration[]): Migration[] {
-  const applied = new Set(
-    history.filter((row) => row.finishedAt !== null && row.rolledBackAt === null).map((row) => row.name),
-  );
+  const applied = new Set(history.filter(isAppliedRow).map((row) => row.name));
   return bundle.migrations.filter((migration) => !applied.has(migration.name));
 }
 
@@ -223,7 +189,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
     const client = await openClient(this.target);
     try {
       await this.useSchema(client);
-      return await historyOf(client);
+      return await readPrismaHistory(client);
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -251,7 +217,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
       },
       prepare: async (client) => {
         await this.useSchema(client);
-        state.history = await historyOf(client);
+        state.history = await readPrismaHistory(client);
         state.pending = pendingOf(bundle, state.history);
         if (state.mode === 'release') {
           const reason = transactionFallbackReason(analyzeRelease(state.pending));
@@ -406,7 +372,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
     const code = engineErrorCode(error);
     const cause = { cause: error };
     if (code === 'P3009') {
-      const rows = failedRows(state.history);
+      const rows = state.history.filter(isFailedRow);
       const names = rows.map((row) => row.name);
       const first = names[0] ?? '<name>';
       return new MigrationHistoryBlockedError(
