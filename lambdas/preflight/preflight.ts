@@ -8,12 +8,10 @@ import { isAppliedRow, isFailedRow } from '../shared/history.js';
 import type { ExecutionGuard, Migration, MigrationEngine, MigrationSource } from '../shared/ports.js';
 import type { WorkflowSettings } from '../shared/settings.js';
 import { parseWorkflowInput, requireExecution, stateOf } from '../shared/state.js';
-
-/** What the release analysis (PostgreSQL's parser over the pending scripts) tells preflight. */
-export interface ReleaseAnalysisResult {
-  readonly nonTransactional: readonly { migration: string; statement: string; reason: string }[];
-  readonly lockedTables: readonly string[];
-}
+import {
+  transactionFallbackReason as fallbackReason,
+  type ReleaseAnalysis,
+} from '../shared/transaction-fallback.js';
 
 export interface PreflightDeps {
   readonly source: MigrationSource;
@@ -22,9 +20,8 @@ export interface PreflightDeps {
   readonly guard: ExecutionGuard;
   readonly settings: WorkflowSettings;
   readonly databaseName: string;
-  readonly analyzeRelease: (
-    migrations: readonly Migration[],
-  ) => ReleaseAnalysisResult | Promise<ReleaseAnalysisResult>;
+  /** PostgreSQL's parser over the pending scripts (injected: it loads WebAssembly). */
+  readonly analyzeRelease: (migrations: readonly Migration[]) => ReleaseAnalysis | Promise<ReleaseAnalysis>;
 }
 
 export async function preflight(event: unknown, deps: PreflightDeps): Promise<Plan> {
@@ -86,15 +83,13 @@ export async function preflight(event: unknown, deps: PreflightDeps): Promise<Pl
 
   const analysis = pendingMigrations.length > 0 ? await deps.analyzeRelease(pendingMigrations) : undefined;
   let transactionMode: TransactionMode = input.transactionMode ?? deps.settings.transactionMode;
-  let transactionFallbackReason: string | undefined;
-  if (transactionMode === 'release' && analysis && analysis.nonTransactional.length > 0) {
+  const transactionFallbackReason =
+    transactionMode === 'release' && analysis ? fallbackReason(analysis) : undefined;
+  if (transactionFallbackReason !== undefined) {
     transactionMode = 'per-migration';
-    transactionFallbackReason = analysis.nonTransactional
-      .map((item) => `${item.migration}: ${item.reason}`)
-      .join('; ');
     warnings.push(
-      `This release cannot run in one transaction (${transactionFallbackReason}); it is applied one ` +
-        'migration at a time, and a failure is undone by restoring the snapshot.',
+      `This release cannot run in one transaction: ${transactionFallbackReason}. A failure is then undone by ` +
+        'restoring the snapshot.',
     );
   }
 

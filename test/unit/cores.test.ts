@@ -3,12 +3,13 @@ import { applyMigrations } from '../../lambdas/apply-migrations/apply-migrations
 import { checkRestore } from '../../lambdas/check-restore/check-restore.js';
 import { checkSnapshot } from '../../lambdas/check-snapshot/check-snapshot.js';
 import { createSnapshot } from '../../lambdas/create-snapshot/create-snapshot.js';
-import { preflight, type ReleaseAnalysisResult } from '../../lambdas/preflight/preflight.js';
+import { preflight } from '../../lambdas/preflight/preflight.js';
 import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot.js';
 import { ErrorNames, type Plan } from '../../lambdas/shared/contract.js';
 import { MigrationFailedError } from '../../lambdas/shared/errors.js';
 import { isValidRdsIdentifier } from '../../lambdas/shared/identifiers.js';
 import type { SnapshotGateway } from '../../lambdas/shared/ports.js';
+import type { ReleaseAnalysis } from '../../lambdas/shared/transaction-fallback.js';
 import { MAX_SWAP_ATTEMPTS, swap } from '../../lambdas/swap/swap.js';
 import { verifyHealth } from '../../lambdas/verify-health/verify-health.js';
 import {
@@ -27,7 +28,7 @@ const m1 = migration('20250101000000_init');
 const m2 = migration('20250102000000_add_orders');
 const m3 = migration('20250103000000_add_index');
 
-const noAnalysis = (): ReleaseAnalysisResult => ({ nonTransactional: [], lockedTables: ['"Order"'] });
+const noAnalysis = (): ReleaseAnalysis => ({ nonTransactional: [], lockedTables: ['"Order"'], notes: [] });
 
 function preflightDeps(engine = new FakeMigrationEngine(), migrations = [m1, m2, m3], others: string[] = []) {
   return {
@@ -146,7 +147,7 @@ describe('preflight', () => {
   it('falls back to per-migration mode when the release cannot run in one transaction', async () => {
     const deps = {
       ...preflightDeps(),
-      analyzeRelease: (): ReleaseAnalysisResult => ({
+      analyzeRelease: (): ReleaseAnalysis => ({
         nonTransactional: [
           {
             migration: m3.name,
@@ -155,6 +156,7 @@ describe('preflight', () => {
           },
         ],
         lockedTables: [],
+        notes: [],
       }),
     };
     const plan = await preflight(stateWith(), deps);
