@@ -12,6 +12,7 @@
 import '../lib/local/polyfills.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { urlWithDatabase } from '../lambdas/shared/adapters/pg-connection.js';
 import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/identifiers.js';
 import { type DatabaseDigest, digestDatabase } from '../lib/local/database-digest.js';
@@ -23,7 +24,6 @@ import {
   createSampleDatabase,
   databaseExists,
   dropDemoLeftovers,
-  withDatabase,
 } from '../lib/local/sample-app.js';
 
 const SAMPLE_DATABASE = 'taskapp';
@@ -161,7 +161,7 @@ async function server(): Promise<{ url: string; embedded?: RunningPostgres }> {
   }
   print('Starting the embedded PostgreSQL (data in .data/embedded-pg) ...');
   const embedded = await startEmbeddedPostgres({ dataDir: '.data/embedded-pg', persistent: true });
-  return { url: withDatabase(embedded.url, SAMPLE_DATABASE), embedded };
+  return { url: urlWithDatabase(embedded.url, SAMPLE_DATABASE), embedded };
 }
 
 async function commandRun(args: string[]): Promise<number> {
@@ -227,7 +227,7 @@ async function commandDemo(args: string[]): Promise<number> {
   const transactionMode: TransactionMode = which === 'rollback' ? 'per-migration' : 'release';
   const { url: targetUrl, embedded } = await server();
   try {
-    const url = withDatabase(targetUrl, ROLLBACK_DEMO_DATABASE);
+    const url = urlWithDatabase(targetUrl, ROLLBACK_DEMO_DATABASE);
     const leftovers = await dropDemoLeftovers(targetUrl, sanitizeIdentifierPart(ROLLBACK_DEMO_DATABASE));
     if (leftovers.length > 0)
       print(`Dropped ${leftovers.length} database(s) the previous demo left: ${leftovers.join(', ')}`);

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
+import { urlWithDatabase } from '../../lambdas/shared/adapters/pg-connection.js';
 
 export const CLIENT_TOOLS = ['psql', 'pg_dump', 'pg_restore'] as const;
 export type ClientTool = (typeof CLIENT_TOOLS)[number];
@@ -45,16 +46,10 @@ export function missingTools(tools: ClientTools, needed: readonly ClientTool[]):
   return missing.length === 0 ? undefined : `${missing.join(', ')} not found on PATH: ${INSTALL_HINT}`;
 }
 
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+export const quoteIdent = pg.escapeIdentifier;
 
 /** The URL of database `name` on the server of `serverUrl`. */
-export function databaseUrl(serverUrl: string, name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${encodeURIComponent(name)}`;
-  return url.toString();
-}
+export const databaseUrl = urlWithDatabase;
 
 /** The server's `host:port`, for messages (never the password). */
 export function serverLabel(serverUrl: string): string {

@@ -18,10 +18,6 @@ export interface DatabaseDigest {
   readonly indexes: readonly string[];
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 export async function digestDatabase(url: string): Promise<DatabaseDigest> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -33,7 +29,7 @@ export async function digestDatabase(url: string): Promise<DatabaseDigest> {
     );
     const digests: Record<string, TableDigest> = {};
     for (const { schema, name } of tables.rows) {
-      const qualified = `${quoteIdent(schema)}.${quoteIdent(name)}`;
+      const qualified = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`;
       const result = await client.query<{ rows: string; hash: string | null }>(
         `SELECT count(*) AS rows, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS hash FROM ${qualified} t`,
       );

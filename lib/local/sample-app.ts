@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
-import { connect } from '../../lambdas/shared/adapters/pg-connection.js';
+import { connect, urlWithDatabase } from '../../lambdas/shared/adapters/pg-connection.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
 
 /** The project's root (this file is lib/local/sample-app.ts). */
@@ -53,18 +53,8 @@ export async function composeRelease(fixture: string, base = SAMPLE_MIGRATIONS_D
 /** The migrations already deployed before the demo release. */
 export const BASELINE_MIGRATIONS = 3;
 
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
 export async function databaseExists(serverUrl: string, name: string): Promise<boolean> {
-  const client = await connect(withDatabase(serverUrl, 'postgres'));
+  const client = await connect(urlWithDatabase(serverUrl, 'postgres'));
   try {
     return ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
   } finally {
@@ -73,10 +63,10 @@ export async function databaseExists(serverUrl: string, name: string): Promise<b
 }
 
 export async function recreateDatabase(serverUrl: string, name: string): Promise<void> {
-  const client = await connect(withDatabase(serverUrl, 'postgres'));
+  const client = await connect(urlWithDatabase(serverUrl, 'postgres'));
   try {
-    await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   } finally {
     await client.end();
   }
@@ -87,14 +77,14 @@ export async function recreateDatabase(serverUrl: string, name: string): Promise
  * (`<prefix>-premigration-*`, `-restored-*`, `-rolledback-*`). Returns their names.
  */
 export async function dropDemoLeftovers(serverUrl: string, prefix: string): Promise<string[]> {
-  const client = await connect(withDatabase(serverUrl, 'postgres'));
+  const client = await connect(urlWithDatabase(serverUrl, 'postgres'));
   try {
     const result = await client.query<{ datname: string }>(
       `SELECT datname FROM pg_database WHERE datname ~ ('^' || $1 || '-(premigration|restored|rolledback)-')`,
       [prefix],
     );
     for (const { datname } of result.rows) {
-      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)} WITH (FORCE)`);
+      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
     }
     return result.rows.map((row) => row.datname);
   } finally {
@@ -170,10 +160,8 @@ export async function createSampleDatabase(
   baseline = BASELINE_MIGRATIONS,
 ): Promise<string[]> {
   await recreateDatabase(serverUrl, name);
-  const url = withDatabase(serverUrl, name);
+  const url = urlWithDatabase(serverUrl, name);
   const applied = await applyFirstMigrations(url, migrationsDir, baseline);
   await seed(url);
   return applied;
 }
-
-export { withDatabase };

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { urlWithDatabase } from '../../lambdas/shared/adapters/pg-connection.js';
 
 export function adminUrl(): string {
   return inject('adminDatabaseUrl');
@@ -11,9 +12,7 @@ export function adminUrl(): string {
 
 /** The URL of database `name` on the test server. */
 export function urlFor(name: string): string {
-  const url = new URL(adminUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
+  return urlWithDatabase(adminUrl(), name);
 }
 
 export function uniqueName(prefix: string): string {

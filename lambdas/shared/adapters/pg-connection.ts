@@ -16,6 +16,13 @@ function targetOf(settings: ConnectionSettings): ConnectionTarget {
     : connectionTarget(undefined, { application_name: APPLICATION_NAME, ...settings });
 }
 
+/** The URL of database `database` on the server of `url` (same user, password and options). */
+export function urlWithDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}
+
 /** Connects a new client, or throws `DatabaseUnreachableError`. */
 export async function connect(settings: ConnectionSettings): Promise<pg.Client> {
   return await openClient(targetOf(settings));

@@ -6,19 +6,13 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ExecutionGuard } from '../ports.js';
-import { connect } from './pg-connection.js';
+import { connect, urlWithDatabase } from './pg-connection.js';
 
 /** 'morc': the first key of every lock this guard takes. */
 const NAMESPACE = 0x6d6f7263;
 
 function keyOf(databaseName: string): number {
   return createHash('sha256').update(databaseName).digest().readInt32BE(0);
-}
-
-function adminUrl(serverUrl: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = '/postgres';
-  return url.toString();
 }
 
 export class PostgresExecutionGuard implements ExecutionGuard {
@@ -30,7 +24,7 @@ export class PostgresExecutionGuard implements ExecutionGuard {
 
   /** Tries to take the lock of `databaseName` on the server of `serverUrl`; never waits. */
   static async acquire(serverUrl: string, databaseName: string): Promise<PostgresExecutionGuard> {
-    const client = await connect(adminUrl(serverUrl));
+    const client = await connect(urlWithDatabase(serverUrl, 'postgres'));
     try {
       await client.query(
         `SET application_name = 'migration-orchestrator: ${databaseName.replaceAll("'", "''")}'`,

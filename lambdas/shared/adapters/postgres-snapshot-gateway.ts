@@ -7,7 +7,7 @@
  * (`busyTimeoutMs`) and, only when `terminateSessions` is set, ended.
  */
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import type { SwapPhase } from '../contract.js';
 import { RestoreFailedError, SnapshotFailedError, SwapFailedError } from '../errors.js';
 import type {
@@ -20,7 +20,9 @@ import type {
   SwapStatus,
   TargetDescription,
 } from '../ports.js';
-import { connect } from './pg-connection.js';
+import { connect, urlWithDatabase } from './pg-connection.js';
+
+const { escapeIdentifier, escapeLiteral } = pg;
 
 export interface PostgresSnapshotGatewayOptions {
   /** A URL of the server with CREATEDB rights (any database; `postgres` is used for admin work). */
@@ -42,14 +44,6 @@ interface Metadata {
   readonly tags: Record<string, string>;
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-function quoteLiteral(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
 /** A PostgreSQL database name (at most 63 bytes) for an identifier of the workflow. */
 export function databaseNameFor(identifier: string): string {
   if (Buffer.byteLength(identifier) <= MAX_NAME) return identifier;
@@ -65,9 +59,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
 
   constructor(options: PostgresSnapshotGatewayOptions) {
     this.targetIdentifier = options.databaseName;
-    const url = new URL(options.serverUrl);
-    url.pathname = '/postgres';
-    this.serverUrl = url.toString();
+    this.serverUrl = urlWithDatabase(options.serverUrl, 'postgres');
     this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
     this.terminateSessions = options.terminateSessions ?? false;
   }
@@ -171,10 +163,10 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
       };
       try {
         await client.query(
-          `CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(this.targetIdentifier)}`,
+          `CREATE DATABASE ${escapeIdentifier(name)} TEMPLATE ${escapeIdentifier(this.targetIdentifier)}`,
         );
         await client.query(
-          `COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(JSON.stringify(metadata))}`,
+          `COMMENT ON DATABASE ${escapeIdentifier(name)} IS ${escapeLiteral(JSON.stringify(metadata))}`,
         );
       } catch (error) {
         throw new SnapshotFailedError(
@@ -238,9 +230,11 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         tags: { ...request.tags },
       };
       try {
-        await client.query(`CREATE DATABASE ${quoteIdent(restored)} TEMPLATE ${quoteIdent(snapshot)}`);
         await client.query(
-          `COMMENT ON DATABASE ${quoteIdent(restored)} IS ${quoteLiteral(JSON.stringify(metadata))}`,
+          `CREATE DATABASE ${escapeIdentifier(restored)} TEMPLATE ${escapeIdentifier(snapshot)}`,
+        );
+        await client.query(
+          `COMMENT ON DATABASE ${escapeIdentifier(restored)} IS ${escapeLiteral(JSON.stringify(metadata))}`,
         );
       } catch (error) {
         throw new RestoreFailedError(
@@ -280,7 +274,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         if (sessions > 0)
           throw new SwapFailedError(`${this.busyMessage(from, sessions, 'renamed')} ${state}`);
         try {
-          await client.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
+          await client.query(`ALTER DATABASE ${escapeIdentifier(from)} RENAME TO ${escapeIdentifier(to)}`);
         } catch (error) {
           throw new SwapFailedError(
             `Renaming ${from} to ${to} failed (${(error as Error).message}) during phase ${phase}. ${state} ${recovery}`,

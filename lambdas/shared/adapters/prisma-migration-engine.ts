@@ -293,7 +293,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
 
   private async useSchema(client: pg.Client): Promise<void> {
     if (this.schema !== undefined)
-      await client.query(`SET search_path TO "${this.schema.replace(/"/g, '""')}"`);
+      await client.query(`SET search_path TO ${client.escapeIdentifier(this.schema)}`);
   }
 
   private followLog(state: RunState, entry: EngineLogEntry): void {

@@ -117,19 +117,6 @@ export async function openEngineSession(options: EngineSessionOptions): Promise<
   return { engine: opened, client, explain, close };
 }
 
-/** Runs `fn` in a session and closes it. */
-export async function withEngineSession<T>(
-  options: EngineSessionOptions,
-  fn: (session: EngineSession) => Promise<T>,
-): Promise<T> {
-  const session = await openEngineSession(options);
-  try {
-    return await fn(session);
-  } finally {
-    await session.close();
-  }
-}
-
 /** An engine error: `code` is Prisma's error code (`P3009`, ...) for the user-facing ones. */
 export interface EngineError extends Error {
   readonly code?: string;

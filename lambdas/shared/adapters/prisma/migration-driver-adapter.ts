@@ -204,7 +204,7 @@ async function emptyDatabase(client: pg.Client): Promise<void> {
     `SELECT nspname AS name FROM pg_namespace
       WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'`,
   );
-  const drops = rows.map((row) => `DROP SCHEMA "${row.name.replace(/"/g, '""')}" CASCADE;`).join('\n');
+  const drops = rows.map((row) => `DROP SCHEMA ${client.escapeIdentifier(row.name)} CASCADE;`).join('\n');
   await client.query(`${drops}\nCREATE SCHEMA IF NOT EXISTS public;`);
 }
 

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { DatabaseUnreachableError } from '../../errors.js';
+import { urlWithDatabase } from '../pg-connection.js';
 
 /** Where to connect, without ever exposing the password in a message. */
 export interface ConnectionTarget {
@@ -48,9 +49,7 @@ export function withDatabase(target: ConnectionTarget, database: string): Connec
   if (connectionString === undefined) {
     return connectionTarget(undefined, { ...rest, database });
   }
-  const url = new URL(connectionString);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return connectionTarget(url.toString(), rest);
+  return connectionTarget(urlWithDatabase(connectionString, database), rest);
 }
 
 /** The `schema` query parameter of a Prisma connection string (`?schema=...`), if any. */
