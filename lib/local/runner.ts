@@ -45,7 +45,7 @@ import {
 } from '../../lambdas/shared/settings.js';
 import { swap } from '../../lambdas/swap/swap.js';
 import { verifyHealth } from '../../lambdas/verify-health/verify-health.js';
-import { definitionFromTemplate } from '../asl.js';
+import { type AslDefinition, definitionFromTemplate } from '../asl.js';
 import { synthesizeTemplate } from '../stack.js';
 
 /** How a local run ended, and the process exit code the CLI uses for it. */
@@ -190,27 +190,22 @@ function localHandlers(
 
 /** Synthesizes the stack and returns its state machine as plain ASL, with each Task state's step. */
 export function synthesizedWorkflow(transactionMode: TransactionMode = 'release'): {
-  definition: StateMachineDefinition;
+  definition: AslDefinition;
   taskSteps: Map<string, Step>;
 } {
-  const template = synthesizeTemplate({ transactionMode });
-  const { definition, resourceToLogicalId } = definitionFromTemplate(template);
-  const resources = (template as { Resources: Record<string, { Metadata?: Record<string, unknown> }> })
-    .Resources;
-  const states = (definition as { States: Record<string, { Type: string; Resource?: string }> }).States;
+  const { definition, resourceToStep } = definitionFromTemplate(synthesizeTemplate({ transactionMode }));
   const taskSteps = new Map<string, Step>();
-  for (const [name, state] of Object.entries(states)) {
+  for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
-    const logicalId = state.Resource ? resourceToLogicalId.get(state.Resource) : undefined;
-    const step = logicalId ? resources[logicalId]?.Metadata?.['orchestrator:step'] : undefined;
-    if (typeof step !== 'string' || !(Steps as readonly string[]).includes(step)) {
+    const step = state.Resource ? resourceToStep.get(state.Resource) : undefined;
+    if (step === undefined || !(Steps as readonly string[]).includes(step)) {
       throw new Error(
         `Task state "${name}" invokes ${state.Resource ?? '(no resource)'}, which is not a step function.`,
       );
     }
     taskSteps.set(name, step as Step);
   }
-  return { definition: definition as StateMachineDefinition, taskSteps };
+  return { definition, taskSteps };
 }
 
 /**
@@ -289,7 +284,7 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
     };
   }
   const waitMs = options.waitMs ?? 0;
-  const states = (definition as { States: Record<string, { Type: string; Retry?: unknown[] }> }).States;
+  const states = definition.States;
   const waitTimeOverrides: Record<string, number> = {};
   const retryIntervalOverrides: Record<string, number> = {};
   for (const [name, state] of Object.entries(states)) {
@@ -300,7 +295,9 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
   const started = Date.now();
   const executionName =
     options.executionName ?? `local-${compactTimestamp(new Date(started))}-${randomBytes(3).toString('hex')}`;
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  const machine = new StateMachine(definition as StateMachineDefinition, {
+    validationOptions: { checkArn: false },
+  });
   const execution = machine.run(
     (options.input ?? {}) as never,
     {
