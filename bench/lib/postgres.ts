@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
-import { urlWithDatabase } from '../../lambdas/shared/adapters/pg-connection.js';
+import { urlWithDatabase, withClient as withPgClient } from '../../lambdas/shared/adapters/pg-connection.js';
 
 export const CLIENT_TOOLS = ['psql', 'pg_dump', 'pg_restore'] as const;
 export type ClientTool = (typeof CLIENT_TOOLS)[number];
@@ -99,13 +99,7 @@ export async function runTool(
 }
 
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'migration-orchestrator-bench' });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+  return await withPgClient({ connectionString: url, application_name: 'migration-orchestrator-bench' }, fn);
 }
 
 /** Runs `fn` on the server's `postgres` database. */

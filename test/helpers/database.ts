@@ -2,9 +2,12 @@
  * Per-test databases on the server of the run (see global-setup.ts).
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { inject } from 'vitest';
-import { urlWithDatabase } from '../../lambdas/shared/adapters/pg-connection.js';
+import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/pg-connection.js';
+
+/** Runs `fn` with a client connected to database `url`, and closes it. */
+export { withClient };
 
 export function adminUrl(): string {
   return inject('adminDatabaseUrl');
@@ -21,13 +24,7 @@ export function uniqueName(prefix: string): string {
 
 /** Runs `fn` with a client connected to the admin database, and closes it. */
 export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl() });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+  return await withClient(adminUrl(), fn);
 }
 
 /** Creates a fresh, empty database and returns its name and URL. */
@@ -39,15 +36,4 @@ export async function createDatabase(prefix = 'test'): Promise<{ name: string; u
 
 export async function dropDatabase(name: string): Promise<void> {
   await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-}
-
-/** Runs `fn` with a client connected to database `url`, and closes it. */
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }

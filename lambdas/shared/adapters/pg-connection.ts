@@ -27,3 +27,16 @@ export function urlWithDatabase(url: string, database: string): string {
 export async function connect(settings: ConnectionSettings): Promise<pg.Client> {
   return await openClient(targetOf(settings));
 }
+
+/** Runs `fn` with a new client on `settings`, and always ends the client. */
+export async function withClient<T>(
+  settings: ConnectionSettings,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = await connect(settings);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

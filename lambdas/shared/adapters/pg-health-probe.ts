@@ -2,11 +2,12 @@
  * Health of a PostgreSQL database after a release or a rollback: it answers, `_prisma_migrations` holds
  * every expected migration finished and no failed row, and the user's own SQL checks return true.
  */
+import type pg from 'pg';
 import type { HealthCheckResult, HealthReport } from '../contract.js';
 import { isAppliedRow, isFailedRow } from '../history.js';
 import type { HealthExpectation, HealthProbe, SchemaDriftDetector } from '../ports.js';
 import type { HealthCheckDefinition } from '../settings.js';
-import { type ConnectionSettings, connect } from './pg-connection.js';
+import { type ConnectionSettings, withClient } from './pg-connection.js';
 import { readPrismaHistory } from './prisma/history.js';
 
 export interface PgHealthProbeOptions {
@@ -22,19 +23,16 @@ export class PgHealthProbe implements HealthProbe {
   constructor(private readonly options: PgHealthProbeOptions) {}
 
   async check(expectation: HealthExpectation): Promise<HealthReport> {
-    const client = await connect(this.options.connection);
-    const checks: HealthCheckResult[] = [];
-    try {
+    const checks = await withClient(this.options.connection, async (client) => {
       await client.query(`SET statement_timeout = ${Math.trunc(this.options.statementTimeoutMs ?? 30_000)}`);
       await client.query('SELECT 1');
-      checks.push({ name: 'connectivity', ok: true, detail: 'the database answers' });
-      checks.push(...(await this.history(client, expectation)));
-      for (const check of this.options.checks ?? []) {
-        checks.push(await this.userCheck(client, check));
-      }
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+      const results: HealthCheckResult[] = [
+        { name: 'connectivity', ok: true, detail: 'the database answers' },
+      ];
+      results.push(...(await this.history(client, expectation)));
+      for (const check of this.options.checks ?? []) results.push(await this.userCheck(client, check));
+      return results;
+    });
     if (this.options.drift) checks.push(await this.driftCheck(this.options.drift, expectation));
     return { healthy: checks.every((check) => check.ok), checks };
   }
@@ -61,10 +59,7 @@ export class PgHealthProbe implements HealthProbe {
     }
   }
 
-  private async history(
-    client: Awaited<ReturnType<typeof connect>>,
-    expectation: HealthExpectation,
-  ): Promise<HealthCheckResult[]> {
+  private async history(client: pg.Client, expectation: HealthExpectation): Promise<HealthCheckResult[]> {
     const rows = await readPrismaHistory(client);
     const failed = rows.filter(isFailedRow);
     const finished = new Set(rows.filter(isAppliedRow).map((row) => row.name));
@@ -102,10 +97,7 @@ export class PgHealthProbe implements HealthProbe {
     return results;
   }
 
-  private async userCheck(
-    client: Awaited<ReturnType<typeof connect>>,
-    check: HealthCheckDefinition,
-  ): Promise<HealthCheckResult> {
+  private async userCheck(client: pg.Client, check: HealthCheckDefinition): Promise<HealthCheckResult> {
     try {
       const result = await client.query({ text: check.sql, rowMode: 'array' });
       const value = (result.rows[0] as unknown[] | undefined)?.[0];

@@ -20,7 +20,7 @@ import type {
   SwapStatus,
   TargetDescription,
 } from '../ports.js';
-import { connect, urlWithDatabase } from './pg-connection.js';
+import { urlWithDatabase, withClient } from './pg-connection.js';
 
 const { escapeIdentifier, escapeLiteral } = pg;
 
@@ -64,13 +64,8 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
     this.terminateSessions = options.terminateSessions ?? false;
   }
 
-  private async admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = await connect(this.serverUrl);
-    try {
-      return await fn(client);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+  private admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    return withClient(this.serverUrl, fn);
   }
 
   private async exists(client: pg.Client, name: string): Promise<boolean> {
