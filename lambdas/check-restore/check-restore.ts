@@ -3,7 +3,7 @@
  */
 import type { RestoreProgress } from '../shared/contract.js';
 import { RestoreFailedError, RestoreTimedOutError } from '../shared/errors.js';
-import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
+import { nextPoll, type SnapshotStepDeps } from '../shared/settings.js';
 import { requireRestore, stateOf } from '../shared/state.js';
 
 export type CheckRestoreDeps = SnapshotStepDeps;
@@ -23,18 +23,13 @@ export async function checkRestore(event: unknown, deps: CheckRestoreDeps): Prom
       { details: { ...progress, status: description?.rawStatus ?? 'missing' } },
     );
   }
-  const attempts = progress.attempts + 1;
-  if (description.status !== 'available' && deps.clock.now().getTime() > Date.parse(progress.deadline)) {
+  const { attempts, waitSeconds, overdue } = nextPoll(deps.settings, progress, deps.clock.now());
+  if (description.status !== 'available' && overdue) {
     throw new RestoreTimedOutError(
       `${progress.restoredIdentifier} was still "${description.rawStatus}" at the deadline ${progress.deadline}. ` +
         `${untouched} When it becomes available, swap it in by hand (see the runbook).`,
       { details: { ...progress, status: description.rawStatus } },
     );
   }
-  return {
-    ...progress,
-    status: description.status,
-    attempts,
-    waitSeconds: backoffSeconds(deps.settings, attempts),
-  };
+  return { ...progress, status: description.status, attempts, waitSeconds };
 }

@@ -4,7 +4,7 @@
  */
 import type { SnapshotProgress } from '../shared/contract.js';
 import { SnapshotFailedError, SnapshotTimedOutError } from '../shared/errors.js';
-import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
+import { nextPoll, type SnapshotStepDeps } from '../shared/settings.js';
 import { requireSnapshot, stateOf } from '../shared/state.js';
 
 export type CheckSnapshotDeps = SnapshotStepDeps;
@@ -27,8 +27,8 @@ export async function checkSnapshot(event: unknown, deps: CheckSnapshotDeps): Pr
       { details: { snapshotId: progress.snapshotId, status: description.rawStatus } },
     );
   }
-  const attempts = progress.attempts + 1;
-  if (description.status !== 'available' && deps.clock.now().getTime() > Date.parse(progress.deadline)) {
+  const { attempts, waitSeconds, overdue } = nextPoll(deps.settings, progress, deps.clock.now());
+  if (description.status !== 'available' && overdue) {
     throw new SnapshotTimedOutError(
       `Snapshot ${progress.snapshotId} of ${progress.sourceIdentifier} was still "${description.rawStatus}" at ` +
         `the deadline ${progress.deadline} (after ${attempts} checks). Nothing was applied. Raise ` +
@@ -36,10 +36,5 @@ export async function checkSnapshot(event: unknown, deps: CheckSnapshotDeps): Pr
       { details: { snapshotId: progress.snapshotId, status: description.rawStatus } },
     );
   }
-  return {
-    ...progress,
-    status: description.status,
-    attempts,
-    waitSeconds: backoffSeconds(deps.settings, attempts),
-  };
+  return { ...progress, status: description.status, attempts, waitSeconds };
 }

@@ -5,7 +5,7 @@
 import { type SnapshotProgress, TagKeys } from '../shared/contract.js';
 import { TargetNotAvailableError } from '../shared/errors.js';
 import { preMigrationSnapshotId } from '../shared/identifiers.js';
-import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
+import { type SnapshotStepDeps, startPolling } from '../shared/settings.js';
 import { parseWorkflowInput, requireExecution, stateOf } from '../shared/state.js';
 
 export type CreateSnapshotDeps = SnapshotStepDeps;
@@ -36,15 +36,12 @@ export async function createSnapshot(event: unknown, deps: CreateSnapshotDeps): 
       [TagKeys.source]: settings.targetIdentifier,
     },
   });
-  const startedAt = clock.now();
+  const done = description.status === 'available';
   return {
     snapshotId: description.snapshotId,
     sourceIdentifier: description.sourceIdentifier,
     status: description.status === 'failed' ? 'creating' : description.status,
-    startedAt: startedAt.toISOString(),
-    deadline: new Date(startedAt.getTime() + settings.snapshotTimeoutSeconds * 1000).toISOString(),
-    attempts: 0,
-    waitSeconds: description.status === 'available' ? 1 : backoffSeconds(settings, 0),
-    ...(description.status === 'available' ? { adopted: true } : {}),
+    ...startPolling(settings, clock.now(), settings.snapshotTimeoutSeconds, done),
+    ...(done ? { adopted: true } : {}),
   };
 }

@@ -6,7 +6,7 @@
 import { type RestoreProgress, TagKeys } from '../shared/contract.js';
 import { RestoreFailedError } from '../shared/errors.js';
 import { asideIdentifier, restoredIdentifier } from '../shared/identifiers.js';
-import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
+import { type SnapshotStepDeps, startPolling } from '../shared/settings.js';
 import { requireExecution, stateOf } from '../shared/state.js';
 
 export type RestoreSnapshotDeps = SnapshotStepDeps;
@@ -41,9 +41,6 @@ export async function restoreSnapshot(event: unknown, deps: RestoreSnapshotDeps)
     restoredIdentifier: description.identifier,
     asideIdentifier: asideIdentifier(settings.targetIdentifier, now),
     status: description.status === 'failed' ? 'restoring' : description.status,
-    startedAt: now.toISOString(),
-    deadline: new Date(now.getTime() + settings.restoreTimeoutSeconds * 1000).toISOString(),
-    attempts: 0,
-    waitSeconds: description.status === 'available' ? 1 : backoffSeconds(settings, 0),
+    ...startPolling(settings, now, settings.restoreTimeoutSeconds, description.status === 'available'),
   };
 }

@@ -41,6 +41,35 @@ export function backoffSeconds(settings: WorkflowSettings, attempts: number): nu
   return Math.max(1, Math.min(settings.maxPollSeconds, Math.round(raw)));
 }
 
+/** Where a Wait -> Check -> Choice loop starts: its deadline and the first wait (1 s when already done). */
+export function startPolling(
+  settings: WorkflowSettings,
+  now: Date,
+  timeoutSeconds: number,
+  done: boolean,
+): { startedAt: string; deadline: string; attempts: number; waitSeconds: number } {
+  return {
+    startedAt: now.toISOString(),
+    deadline: new Date(now.getTime() + timeoutSeconds * 1000).toISOString(),
+    attempts: 0,
+    waitSeconds: done ? 1 : backoffSeconds(settings, 0),
+  };
+}
+
+/** One more check of such a loop: its count, the next wait, and whether the loop's deadline has passed. */
+export function nextPoll(
+  settings: WorkflowSettings,
+  progress: { readonly attempts: number; readonly deadline: string },
+  now: Date,
+): { attempts: number; waitSeconds: number; overdue: boolean } {
+  const attempts = progress.attempts + 1;
+  return {
+    attempts,
+    waitSeconds: backoffSeconds(settings, attempts),
+    overdue: now.getTime() > Date.parse(progress.deadline),
+  };
+}
+
 /** What the snapshot, restore and swap cores depend on. */
 export interface SnapshotStepDeps {
   readonly gateway: SnapshotGateway;
