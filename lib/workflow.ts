@@ -77,7 +77,17 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   }
   const root = new Construct(scope, 'Workflow');
 
-  const invoke = (key: keyof typeof StateNames, step: Step, resultPath: string, comment: string) => {
+  /**
+   * A Lambda task for `step`. Its own retriers (`retries`) come first, then the retrier every task has: Lambda
+   * throttling and service faults, and our TransientFault.
+   */
+  const invoke = (
+    key: keyof typeof StateNames,
+    step: Step,
+    resultPath: string,
+    comment: string,
+    retries: readonly sfn.RetryProps[] = [],
+  ) => {
     const task = tasks.LambdaInvoke.jsonPath(root, stateId(key), {
       stateName: StateNames[key],
       comment,
@@ -89,9 +99,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       // Our own retrier below replaces the default one, so that throttling and TransientFault are covered.
       retryOnServiceExceptions: false,
     });
-    return task;
-  };
-  const retryLambdaFaults = (task: tasks.LambdaInvoke) =>
+    for (const retry of retries) task.addRetry(retry);
     task.addRetry({
       errors: [...LAMBDA_RETRY_ERRORS],
       interval: Duration.seconds(2),
@@ -99,6 +107,8 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       maxAttempts: 6,
       jitterStrategy: sfn.JitterType.FULL,
     });
+    return task;
+  };
   const fail = (key: keyof typeof StateNames, error: string, causePath: string, comment: string) =>
     sfn.Fail.jsonPath(root, stateId(key), { stateName: StateNames[key], error, causePath, comment });
   const wait = (key: keyof typeof StateNames, secondsPath: string) =>
@@ -168,7 +178,6 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     ResultPaths['restore-snapshot'],
     'Restores the pre-migration snapshot under a temporary identifier; the original keeps serving.',
   );
-  retryLambdaFaults(restoreSnapshot);
   catchRollback(restoreSnapshot);
 
   const waitForRestore = wait('waitForRestore', '$.restore.waitSeconds');
@@ -178,7 +187,6 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     ResultPaths['check-restore'],
     'Reads the restored database status; fails with RestoreTimedOut past the restore timeout.',
   );
-  retryLambdaFaults(checkRestore);
   catchRollback(checkRestore);
 
   const swap = invoke(
@@ -187,7 +195,6 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     ResultPaths.swap,
     'Renames the original aside, then the restored copy to the original identifier (one step per call).',
   );
-  retryLambdaFaults(swap);
   catchRollback(swap);
   const waitForSwap = wait('waitForSwap', '$.swap.waitSeconds');
 
@@ -196,15 +203,16 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     'verify-health',
     '$.rollbackHealth',
     'Checks the restored database answers under the original endpoint with the pre-release history.',
+    // The renamed endpoint's DNS name takes minutes to follow: be patient before declaring the rollback failed.
+    [
+      {
+        errors: [ErrorNames.HealthCheckFailed, ErrorNames.DatabaseUnreachable],
+        interval: Duration.seconds(30),
+        backoffRate: 2,
+        maxAttempts: 6,
+      },
+    ],
   );
-  // The renamed endpoint's DNS name takes minutes to follow: be patient before declaring the rollback failed.
-  verifyRollbackHealth.addRetry({
-    errors: [ErrorNames.HealthCheckFailed, ErrorNames.DatabaseUnreachable],
-    interval: Duration.seconds(30),
-    backoffRate: 2,
-    maxAttempts: 6,
-  });
-  retryLambdaFaults(verifyRollbackHealth);
   catchRollback(verifyRollbackHealth);
 
   restoreSnapshot.next(waitForRestore);
@@ -251,7 +259,6 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     ResultPaths.preflight,
     'Validates the input, loads the migrations, reads _prisma_migrations and computes the plan.',
   );
-  retryLambdaFaults(preflight);
   preflight.addCatch(preflightRefused, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
   const createSnapshot = invoke(
@@ -260,7 +267,6 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     ResultPaths['create-snapshot'],
     'Starts the pre-migration snapshot (adopts it when a retry finds it already started).',
   );
-  retryLambdaFaults(createSnapshot);
   createSnapshot.addCatch(snapshotFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
   const waitForSnapshot = wait('waitForSnapshot', '$.snapshot.waitSeconds');
@@ -270,7 +276,6 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     ResultPaths['check-snapshot'],
     'Reads the snapshot status; fails with SnapshotTimedOut past the snapshot timeout.',
   );
-  retryLambdaFaults(checkSnapshot);
   checkSnapshot.addCatch(snapshotFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
   const applyMigrations = invoke(
@@ -279,7 +284,6 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     ResultPaths['apply-migrations'],
     "Applies the pending migrations with Prisma's schema engine.",
   );
-  retryLambdaFaults(applyMigrations);
   applyMigrations.addCatch(releaseFailedUnchanged, {
     errors: [ErrorNames.MigrationFailedDatabaseUnchanged],
     resultPath: '$.error',
@@ -291,14 +295,15 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     'verify-health',
     ResultPaths['verify-health'],
     'Checks the database answers, the history is complete with no failed row, and the user checks pass.',
+    [
+      {
+        errors: [ErrorNames.DatabaseUnreachable],
+        interval: Duration.seconds(10),
+        backoffRate: 2,
+        maxAttempts: 2,
+      },
+    ],
   );
-  verifyHealth.addRetry({
-    errors: [ErrorNames.DatabaseUnreachable],
-    interval: Duration.seconds(10),
-    backoffRate: 2,
-    maxAttempts: 2,
-  });
-  retryLambdaFaults(verifyHealth);
   verifyHealth.addCatch(snapshotToRestore, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
   createSnapshot.next(waitForSnapshot);
