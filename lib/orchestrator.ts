@@ -768,20 +768,18 @@ export class MigrationOrchestrator extends Construct {
     // state machine resource itself would make a dependency cycle through the definition).
     const stateMachineName =
       props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
-    roles.preflight?.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListRunningExecutionsOfThisWorkflow',
-        actions: ['states:ListExecutions'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'states',
-            resource: 'stateMachine',
-            resourceName: stateMachineName,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
+    this.allow(allRoles.preflight, {
+      sid: 'ListRunningExecutionsOfThisWorkflow',
+      actions: ['states:ListExecutions'],
+      resources: [
+        Stack.of(this).formatArn({
+          service: 'states',
+          resource: 'stateMachine',
+          resourceName: stateMachineName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName,
       comment: `Prisma migrations for ${target.kind} ${target.identifier}: snapshot, apply, verify, roll back.`,
