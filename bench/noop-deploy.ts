@@ -24,7 +24,7 @@ import {
   runTool,
   withClient,
 } from './lib/postgres.js';
-import { type BenchRow, row } from './lib/report.js';
+import { type BenchRow, type RowInput, row } from './lib/report.js';
 import { sample, timed } from './lib/stats.js';
 
 const DATABASE = `${DATABASE_PREFIX}_noop`;
@@ -108,20 +108,21 @@ export async function noopDeploy(context: BenchContext): Promise<BenchRow[]> {
     if (pending !== 0) throw new Error(`the in-process check found ${pending} pending`);
   });
   const details = { appliedMigrations: n, firstInProcessMs: Math.round(first.ms) };
+  /** A row of our preflight against one baseline (or the reason that baseline is unavailable). */
+  const preflightRow = (against: Pick<RowInput, 'baseline' | 'baselineUnavailable'>) =>
+    row('noop-deploy', {
+      case: `N=${n} applied`,
+      subject: 'preflight, nothing pending',
+      unit: 'ms',
+      samples: preflightSamples,
+      ...against,
+      details,
+    });
   const rows: BenchRow[] = [];
   const psqlMissing = missingTools(tools, ['psql']);
   if (psqlMissing) {
     context.note(`No-op deploy: the psql baseline is unavailable (${psqlMissing}).`);
-    rows.push(
-      row('noop-deploy', {
-        case: `N=${n} applied`,
-        subject: 'preflight, nothing pending',
-        unit: 'ms',
-        samples: preflightSamples,
-        baselineUnavailable: psqlMissing,
-        details,
-      }),
-    );
+    rows.push(preflightRow({ baselineUnavailable: psqlMissing }));
   } else {
     const psqlSamples = await sample(profile.noopRepetitions, async () => {
       const out = await runTool(
@@ -132,26 +133,10 @@ export async function noopDeploy(context: BenchContext): Promise<BenchRow[]> {
       const lines = out.trim().split('\n').filter(Boolean).length;
       if (lines !== n) throw new Error(`psql read ${lines} history rows, expected ${n}`);
     });
-    rows.push(
-      row('noop-deploy', {
-        case: `N=${n} applied`,
-        subject: 'preflight, nothing pending',
-        unit: 'ms',
-        samples: preflightSamples,
-        baseline: { name: 'psql reading _prisma_migrations', samples: psqlSamples },
-        details,
-      }),
-    );
+    rows.push(preflightRow({ baseline: { name: 'psql reading _prisma_migrations', samples: psqlSamples } }));
   }
   rows.push(
-    row('noop-deploy', {
-      case: `N=${n} applied`,
-      subject: 'preflight, nothing pending',
-      unit: 'ms',
-      samples: preflightSamples,
-      baseline: { name: 'pg client: read history, compare files', samples: floorSamples },
-      details,
-    }),
+    preflightRow({ baseline: { name: 'pg client: read history, compare files', samples: floorSamples } }),
   );
   await dropDatabase(serverUrl, DATABASE);
   return rows;
