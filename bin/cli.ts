@@ -12,7 +12,7 @@
 import '../lib/local/polyfills.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { urlWithDatabase } from '../lambdas/shared/adapters/pg-connection.js';
+import { databaseOfUrl, urlWithDatabase } from '../lambdas/shared/adapters/pg-connection.js';
 import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/identifiers.js';
 import { type DatabaseDigest, digestDatabase } from '../lib/local/database-digest.js';
@@ -179,7 +179,7 @@ async function commandRun(args: string[]): Promise<number> {
   const migrationsDir = resolve(values.migrations ?? SAMPLE_MIGRATIONS);
   const { url, embedded } = await server();
   try {
-    const name = decodeURIComponent(new URL(url).pathname.slice(1));
+    const name = databaseOfUrl(url);
     if (!name)
       throw new UsageError('DATABASE_URL names no database: add it, e.g. postgres://user@host:5432/mydb');
     if (!(await databaseExists(url, name))) {

@@ -15,6 +15,7 @@ import { createSnapshot } from '../../lambdas/create-snapshot/create-snapshot.js
 import { preflight } from '../../lambdas/preflight/preflight.js';
 import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot.js';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
+import { databaseOfUrl } from '../../lambdas/shared/adapters/pg-connection.js';
 import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
 import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres-execution-guard.js';
 import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
@@ -142,7 +143,7 @@ export interface LocalRunResult {
 }
 
 function databaseNameOf(url: string): string {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const name = databaseOfUrl(url);
   if (!name)
     throw new Error('The database URL names no database: add it, e.g. postgres://user@host:5432/mydb');
   return name;

@@ -3,6 +3,7 @@
  * first three migrations of prisma/migrations), filled with a little realistic data, so that the workflow
  * then deploys the last two (including the data-preserving split of "User"."name").
  */
+import { rmSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -37,14 +38,34 @@ async function fixtureLayers(fixture: string, seen: readonly string[] = []): Pro
   return [...layers, ...entries.filter((e) => e.isDirectory()).map((e) => join(source, e.name))];
 }
 
+/** Composed releases of this process, by fixture and base; their directories go when the process exits. */
+const composed = new Map<string, Promise<string>>();
+const created: string[] = [];
+
 /**
  * A migrations directory in Prisma's layout for a release fixture: the sample app's migrations, then those
- * of the fixtures it builds on (named in its `BASE` file), then its own, copied into a new temporary
- * directory (the caller may delete it).
+ * of the fixtures it builds on (named in its `BASE` file), then its own, copied once per process into a
+ * temporary directory that is removed when the process exits. Read it; do not change it.
  */
-export async function composeRelease(fixture: string, base = SAMPLE_MIGRATIONS_DIR): Promise<string> {
+export function composeRelease(fixture: string, base = SAMPLE_MIGRATIONS_DIR): Promise<string> {
+  const key = `${fixture}\u0000${base}`;
+  let dir = composed.get(key);
+  if (dir === undefined) {
+    if (composed.size === 0) {
+      process.once('exit', () => {
+        for (const path of created) rmSync(path, { recursive: true, force: true });
+      });
+    }
+    dir = compose(fixture, base);
+    composed.set(key, dir);
+  }
+  return dir;
+}
+
+async function compose(fixture: string, base: string): Promise<string> {
   const layers = await fixtureLayers(fixture);
   const dir = await mkdtemp(join(tmpdir(), `release-${fixture}-`));
+  created.push(dir);
   await cp(base, dir, { recursive: true });
   for (const layer of layers) await cp(layer, join(dir, basename(layer)), { recursive: true });
   return dir;

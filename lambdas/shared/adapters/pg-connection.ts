@@ -23,6 +23,11 @@ export function urlWithDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+/** The database a URL names ('' when it names none). */
+export function databaseOfUrl(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.slice(1));
+}
+
 /** Connects a new client, or throws `DatabaseUnreachableError`. */
 export async function connect(settings: ConnectionSettings): Promise<pg.Client> {
   return await openClient(targetOf(settings));
