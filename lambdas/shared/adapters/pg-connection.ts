@@ -6,6 +6,8 @@
 import type pg from 'pg';
 import { type ConnectionTarget, connectionTarget, openClient } from './prisma/pg-connection.js';
 
+export { urlWithDatabase } from './prisma/pg-connection.js';
+
 export type ConnectionSettings = string | pg.ClientConfig;
 
 const APPLICATION_NAME = 'migration-orchestrator';
@@ -14,13 +16,6 @@ function targetOf(settings: ConnectionSettings): ConnectionTarget {
   return typeof settings === 'string'
     ? connectionTarget(settings, { application_name: APPLICATION_NAME })
     : connectionTarget(undefined, { application_name: APPLICATION_NAME, ...settings });
-}
-
-/** The URL of database `database` on the server of `url` (same user, password and options). */
-export function urlWithDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  return parsed.toString();
 }
 
 /** The database a URL names ('' when it names none). */

@@ -5,7 +5,6 @@
  */
 import pg from 'pg';
 import { DatabaseUnreachableError } from '../../errors.js';
-import { urlWithDatabase } from '../pg-connection.js';
 
 /** Where to connect, without ever exposing the password in a message. */
 export interface ConnectionTarget {
@@ -41,6 +40,13 @@ export function connectionTarget(
   }
   const endpoint = `${probe.host}:${probe.port}/${probe.database ?? probe.user ?? ''}`;
   return { config, endpoint };
+}
+
+/** The URL of database `database` on the server of `url` (same user, password and options). */
+export function urlWithDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
 }
 
 /** The same server, another database (the connection string, when there is one, takes precedence). */
