@@ -69,6 +69,7 @@ import {
   type ResourceNouns,
   type RestoreTagKeys,
   readForRestore,
+  restoreCallFailure,
   restoredTags,
   restoreStatusOf,
   restoreTagKeys,
@@ -385,7 +386,6 @@ export class RdsClusterSnapshotGateway implements SnapshotGateway {
         );
         if (raced !== undefined) return this.adoptRestore(raced, request);
       }
-      if (isTransientFault(error)) throw transientFault('RestoreDBClusterFromSnapshot', r, error);
       const why: Record<string, string> = {
         DBClusterSnapshotNotFoundFault: `snapshot ${snapshotId} does not exist`,
         InvalidDBClusterSnapshotStateFault: `snapshot ${snapshotId} is not available`,
@@ -396,10 +396,14 @@ export class RdsClusterSnapshotGateway implements SnapshotGateway {
         KMSKeyNotAccessibleFault: `the KMS key ${original.KmsKeyId ?? ''} cannot be used (check its key policy and that it is enabled)`,
         DBClusterAlreadyExistsFault: `the identifier ${r} is taken`,
       };
-      throw new RestoreFailedError(
-        `Restoring snapshot ${snapshotId} as Aurora cluster ${r} failed: ${why[name] ?? `${name}: ${faultMessage(error)}`}. ${untouched}` +
-          accessHint('RestoreDBClusterFromSnapshot', error),
-        { cause: error, details },
+      throw restoreCallFailure(
+        error,
+        'RestoreDBClusterFromSnapshot',
+        request,
+        NOUNS,
+        why,
+        untouched,
+        details,
       );
     }
   }

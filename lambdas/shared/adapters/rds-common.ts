@@ -235,6 +235,30 @@ export function adoptExistingSnapshot(
 }
 
 /**
+ * The error for a failed RestoreDBInstanceFromDBSnapshot / RestoreDBClusterFromSnapshot call: a transient
+ * fault is retried by the workflow; any other says why (`why`, by fault name) and that the original is
+ * untouched.
+ */
+export function restoreCallFailure(
+  error: unknown,
+  operation: string,
+  request: RestoreRequest,
+  nouns: ResourceNouns,
+  why: Readonly<Record<string, string>>,
+  untouched: string,
+  details: Record<string, unknown>,
+): Error {
+  const r = request.restoredIdentifier;
+  if (isTransientFault(error)) return transientFault(operation, r, error);
+  const name = faultName(error);
+  return new RestoreFailedError(
+    `Restoring snapshot ${request.snapshotId} as ${nouns.resource} ${r} failed: ${why[name] ?? `${name}: ${faultMessage(error)}`}. ${untouched}` +
+      accessHint(operation, error),
+    { cause: error, details },
+  );
+}
+
+/**
  * A database already under the restored identifier: adopted when this workflow restored it from this
  * snapshot (its tags say so), an error otherwise. Adopted, it is still `restoring`: the gateway's
  * describeRestore finishes it (post-restore settings, Aurora instances) before reporting it available.

@@ -56,6 +56,7 @@ import {
   type ResourceNouns,
   type RestoreTagKeys,
   readForRestore,
+  restoreCallFailure,
   restoredTags,
   restoreStatusOf,
   restoreTagKeys,
@@ -371,7 +372,6 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
         );
         if (raced !== undefined) return this.adoptRestore(raced, request);
       }
-      if (isTransientFault(error)) throw transientFault('RestoreDBInstanceFromDBSnapshot', r, error);
       const why: Record<string, string> = {
         DBSnapshotNotFoundFault: `snapshot ${snapshotId} does not exist`,
         InvalidDBSnapshotStateFault: `snapshot ${snapshotId} is not available`,
@@ -381,10 +381,14 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
         InsufficientDBInstanceCapacityFault: `RDS has no capacity for ${original.DBInstanceClass} in ${original.AvailabilityZone ?? 'the zone'} now`,
         DBInstanceAlreadyExistsFault: `the identifier ${r} is taken`,
       };
-      throw new RestoreFailedError(
-        `Restoring snapshot ${snapshotId} as RDS DB instance ${r} failed: ${why[name] ?? `${name}: ${faultMessage(error)}`}. ${untouched}` +
-          accessHint('RestoreDBInstanceFromDBSnapshot', error),
-        { cause: error, details },
+      throw restoreCallFailure(
+        error,
+        'RestoreDBInstanceFromDBSnapshot',
+        request,
+        NOUNS,
+        why,
+        untouched,
+        details,
       );
     }
   }
