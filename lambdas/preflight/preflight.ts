@@ -3,7 +3,11 @@
  * refuse unsafe states before anything is touched.
  */
 import type { Plan, TransactionMode, WorkflowState } from '../shared/contract.js';
-import { ConcurrentExecutionError, MigrationHistoryBlockedError } from '../shared/errors.js';
+import {
+  ConcurrentExecutionError,
+  MigrationHistoryBlockedError,
+  MigrationsInvalidError,
+} from '../shared/errors.js';
 import { isAppliedRow, isFailedRow } from '../shared/history.js';
 import type { ExecutionGuard, Migration, MigrationEngine, MigrationSource } from '../shared/ports.js';
 import type { WorkflowSettings } from '../shared/settings.js';
@@ -11,6 +15,7 @@ import { parseWorkflowInput, requireExecution, stateOf } from '../shared/state.j
 import {
   transactionFallbackReason as fallbackReason,
   type ReleaseAnalysis,
+  unparsableScriptsMessage,
 } from '../shared/transaction-fallback.js';
 
 export interface PreflightDeps {
@@ -82,6 +87,10 @@ export async function preflight(event: unknown, deps: PreflightDeps): Promise<Pl
   }
 
   const analysis = pendingMigrations.length > 0 ? await deps.analyzeRelease(pendingMigrations) : undefined;
+  const unparsable = analysis && unparsableScriptsMessage(analysis, bundle.directory);
+  if (unparsable !== undefined) {
+    throw new MigrationsInvalidError(unparsable, { details: { unparsable: analysis?.unparsable } });
+  }
   let transactionMode: TransactionMode = input.transactionMode ?? deps.settings.transactionMode;
   const transactionFallbackReason =
     transactionMode === 'release' && analysis ? fallbackReason(analysis) : undefined;

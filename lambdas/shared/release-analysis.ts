@@ -7,10 +7,10 @@
  */
 import { loadModule, parseSync } from 'pgsql-parser';
 import type { Migration } from './ports.js';
-import type { NonTransactionalStatement, ReleaseAnalysis } from './transaction-fallback.js';
+import type { NonTransactionalStatement, ReleaseAnalysis, UnparsableScript } from './transaction-fallback.js';
 
-export type { NonTransactionalStatement, ReleaseAnalysis } from './transaction-fallback.js';
-export { transactionFallbackReason } from './transaction-fallback.js';
+export type { NonTransactionalStatement, ReleaseAnalysis, UnparsableScript } from './transaction-fallback.js';
+export { transactionFallbackReason, unparsableScriptsMessage } from './transaction-fallback.js';
 
 await loadModule();
 
@@ -222,41 +222,48 @@ function addedEnumValue(node: AstNode): { typeName: string; value: string } | un
   return { typeName: nameList(body.typeName) ?? '?', value: body.newVal };
 }
 
-function parseErrorReason(error: unknown, sql: string): { statement: string; reason: string } {
-  const details = (error as { sqlDetails?: { cursorPosition?: number } } | null)?.sqlDetails;
+/**
+ * Where the parser stopped, as an editor counts it. libpg_query reports the cursor as a character offset
+ * (PostgreSQL counts it with `pg_mbstrlen`, i.e. in code points of the UTF-8 text; the wasm binding makes it
+ * 0-based), not a byte offset, and not a UTF-16 index either: iterate the string by code points.
+ */
+function unparsableScript(migration: string, sql: string, error: unknown): UnparsableScript {
   const message = error instanceof Error ? error.message : String(error);
-  const position = details?.cursorPosition;
-  if (typeof position === 'number' && position >= 0) {
-    const before = Buffer.from(sql, 'utf8').subarray(0, position).toString('utf8');
-    const line = before.split('\n').length;
-    const lineText = sql.split('\n')[line - 1] ?? '';
-    return {
-      statement: shorten(lineText),
-      reason: `PostgreSQL's parser rejects the script (${message}, line ${line}), so it cannot be shown to be safe inside one transaction`,
-    };
+  const cursor = (error as { sqlDetails?: { cursorPosition?: unknown } } | null)?.sqlDetails?.cursorPosition;
+  const offset = typeof cursor === 'number' && cursor >= 0 ? cursor : 0;
+  let line = 1;
+  let column = 1;
+  let index = 0;
+  for (const character of sql) {
+    if (index === offset) break;
+    index += 1;
+    if (character === '\n') {
+      line += 1;
+      column = 1;
+    } else {
+      column += 1;
+    }
   }
-  return {
-    statement: shorten(sql),
-    reason: `PostgreSQL's parser rejects the script (${message}), so it cannot be shown to be safe inside one transaction`,
-  };
+  return { migration, line, column, message, excerpt: shorten(sql.split('\n')[line - 1] ?? '') };
 }
 
 /**
  * Reads the release's migrations (in order) and says what prevents a release transaction and what the
- * release locks. A script PostgreSQL's parser rejects is reported as non-transactional (the release then
- * runs migration by migration, and PostgreSQL reports the syntax error when it gets there).
+ * release locks. A script PostgreSQL's parser rejects is reported in `unparsable`, not as a reason to fall
+ * back: it fails in any mode, so the release must be refused (preflight does), not applied half way.
  */
 export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysis {
   const nonTransactional: NonTransactionalStatement[] = [];
   const locked = new Set<string>();
   const notes: string[] = [];
+  const unparsable: UnparsableScript[] = [];
   const added: AddedEnumValue[] = [];
   for (const migration of migrations) {
     let statements: ParsedStatement[];
     try {
       statements = statementsOf(migration.sql);
     } catch (error) {
-      nonTransactional.push({ migration: migration.name, ...parseErrorReason(error, migration.sql) });
+      unparsable.push(unparsableScript(migration.name, migration.sql, error));
       continue;
     }
     for (const { node, text } of statements) {
@@ -287,5 +294,5 @@ export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysi
         'it runs inside a transaction on PostgreSQL 12 and later, and the new value is usable once that transaction commits',
     );
   }
-  return { nonTransactional, lockedTables: [...locked].sort(), notes };
+  return { nonTransactional, unparsable, lockedTables: [...locked].sort(), notes };
 }

@@ -12,9 +12,24 @@ export interface NonTransactionalStatement {
   readonly reason: string;
 }
 
+/** A migration script PostgreSQL's parser rejects: it cannot succeed in any transaction mode. */
+export interface UnparsableScript {
+  readonly migration: string;
+  /** 1-based line of `migration.sql` where the parser stopped. */
+  readonly line: number;
+  /** 1-based column in that line, in characters (Unicode code points), as an editor shows it. */
+  readonly column: number;
+  /** The parser's own message, e.g. `syntax error at or near "ALTR"`. */
+  readonly message: string;
+  /** That line as written (whitespace collapsed, shortened). */
+  readonly excerpt: string;
+}
+
 export interface ReleaseAnalysis {
   /** Empty when the whole release can run in one transaction. */
   readonly nonTransactional: NonTransactionalStatement[];
+  /** Scripts that do not parse; absent or empty when every script parses. They are not fallback reasons. */
+  readonly unparsable?: readonly UnparsableScript[];
   /** Tables the release locks, qualified as written (`schema.table` or `table`), deduplicated, sorted. */
   readonly lockedTables: string[];
   /** Things worth knowing that do not prevent a release transaction. */
@@ -29,5 +44,26 @@ export function transactionFallbackReason(analysis: ReleaseAnalysis): string | u
   return (
     `${first.migration}: ${first.reason} ("${first.statement}")${more}; ` +
     'the release is applied one migration at a time, each in its own transaction'
+  );
+}
+
+/**
+ * Why preflight refuses the release because a script does not parse, or undefined when every script parses.
+ * `directory` is the migrations directory the bundle was loaded from.
+ */
+export function unparsableScriptsMessage(analysis: ReleaseAnalysis, directory: string): string | undefined {
+  const scripts = analysis.unparsable ?? [];
+  if (scripts.length === 0) return undefined;
+  const where = scripts
+    .map(
+      (script) =>
+        `${script.migration}/migration.sql line ${script.line}, column ${script.column}: ${script.message} ` +
+        `("${script.excerpt}")`,
+    )
+    .join('; ');
+  return (
+    `PostgreSQL's parser rejects ${scripts.length === 1 ? 'a migration' : `${scripts.length} migrations`} in ` +
+    `${directory}: ${where}. Such a script fails in any transaction mode, so the release was refused and nothing ` +
+    'was touched. Fix the script (it has not been applied, so editing it is safe), then start the release again.'
   );
 }

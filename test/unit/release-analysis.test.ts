@@ -2,7 +2,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Migration } from '../../lambdas/shared/ports.js';
-import { analyzeRelease, transactionFallbackReason } from '../../lambdas/shared/release-analysis.js';
+import {
+  analyzeRelease,
+  transactionFallbackReason,
+  unparsableScriptsMessage,
+} from '../../lambdas/shared/release-analysis.js';
 
 function migration(name: string, sql: string): Migration {
   return { name, sql, checksum: '' };
@@ -94,21 +98,51 @@ describe('analyzeRelease', () => {
         },
       ]);
     });
+  });
 
-    it('reports a script PostgreSQL cannot parse instead of throwing', () => {
+  describe('unparsable scripts: refused, never a reason to fall back', () => {
+    it('reports a script PostgreSQL cannot parse with its line, column and the parser message, not as a fallback', () => {
       const analysis = analyzeRelease([
-        migration('20250301090000_typo', 'ALTER TABLE "Task" ADD COLUMN "x" INTEGER;\nSELEC 1;'),
+        migration('20250301090000_ok', 'ALTER TABLE "Task" ADD COLUMN "x" INTEGER;'),
+        migration(
+          '20250302090000_typo',
+          'ALTER TABLE "Task" ADD COLUMN "y" INTEGER;\n  ALTR TABLE "Task" DROP COLUMN "x";',
+        ),
       ]);
 
-      expect(analysis.nonTransactional).toEqual([
+      expect(analysis.unparsable).toEqual([
         {
-          migration: '20250301090000_typo',
-          statement: 'SELEC 1;',
-          reason: expect.stringMatching(
-            /parser rejects the script \(syntax error at or near "SELEC", line 2\)/,
-          ),
+          migration: '20250302090000_typo',
+          line: 2,
+          column: 3,
+          message: 'syntax error at or near "ALTR"',
+          excerpt: 'ALTR TABLE "Task" DROP COLUMN "x";',
         },
       ]);
+      expect(analysis.nonTransactional).toEqual([]);
+      expect(transactionFallbackReason(analysis)).toBeUndefined();
+      expect(unparsableScriptsMessage(analysis, 'prisma/migrations')).toContain(
+        '20250302090000_typo/migration.sql line 2, column 3: syntax error at or near "ALTR"',
+      );
+    });
+
+    it.each([
+      ['accented text on an earlier line', '-- tâche réglée\nSELEC 1;', 2, 1],
+      ['accented text earlier on the same line', '/* é ü */ ALTR TABLE "Task";', 1, 11],
+      ['an emoji (two UTF-16 units) earlier on the same line', '/* 📝 */ ALTR TABLE "Task";', 1, 9],
+      ['CRLF line ends', 'SELECT 1;\r\nSELECT 2;\r\n  SELEC 3;', 3, 3],
+      ['an error at the end of the script', 'SELECT 1;\nSELECT (1', 2, 10],
+    ])('counts the position in characters with %s', (_case, sql, line, column) => {
+      const analysis = analyzeRelease([migration('20250301090000_a', sql)]);
+
+      expect(analysis.unparsable).toEqual([expect.objectContaining({ line, column })]);
+    });
+
+    it('says nothing when every script parses', () => {
+      const analysis = analyzeRelease([migration('20250301090000_a', 'SELECT 1;')]);
+
+      expect(analysis.unparsable).toEqual([]);
+      expect(unparsableScriptsMessage(analysis, 'prisma/migrations')).toBeUndefined();
     });
   });
 
