@@ -198,16 +198,6 @@ function lockedBy(node: AstNode): string[] {
   return tables;
 }
 
-/** String constants a statement uses (to find a new enum value used in the same transaction). */
-function stringConstants(node: AstNode): Set<string> {
-  const values = new Set<string>();
-  for (const [type, body] of walk(node)) {
-    if (type === 'A_Const' && isObject(body.sval) && typeof body.sval.sval === 'string')
-      values.add(body.sval.sval);
-  }
-  return values;
-}
-
 interface AddedEnumValue {
   readonly migration: string;
   readonly statement: string;
@@ -215,11 +205,453 @@ interface AddedEnumValue {
   readonly value: string;
 }
 
-function addedEnumValue(node: AstNode): { typeName: string; value: string } | undefined {
-  const [type, body] = unwrap(node);
-  if (type !== 'AlterEnumStmt' || typeof body.newVal !== 'string' || body.oldVal !== undefined)
-    return undefined;
-  return { typeName: nameList(body.typeName) ?? '?', value: body.newVal };
+/**
+ * One type of the database, followed by identity through the release: `ALTER TYPE "Role_new" RENAME TO "Role"`
+ * moves the identity to the other name, and a column keeps the type it was given whatever the type is called later.
+ */
+interface TrackedType {
+  /** Values `ALTER TYPE ... ADD VALUE` added in the release that no later migration was seen to use yet. */
+  readonly added: Map<string, AddedEnumValue>;
+}
+
+interface KnownType {
+  readonly type: TrackedType;
+  readonly array: boolean;
+}
+
+/**
+ * The type a string constant is converted to where it stands: a known type; `'unknown'` when it is assigned to,
+ * defaulted on or compared with a column whose type the release does not show; `undefined` when nothing
+ * converts it to a column's type (a select list, a function argument, a LIKE pattern, a comment).
+ */
+type Target = KnownType | 'unknown' | undefined;
+
+interface Scope {
+  /** Tables the statement names (its target and its FROM/USING/JOIN items), unqualified. */
+  readonly tables: readonly string[];
+  readonly aliases: ReadonlyMap<string, string>;
+}
+
+const COMPARISONS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
+
+function stringValue(node: unknown): string | undefined {
+  return isObject(node) && isObject(node.String) && typeof node.String.sval === 'string'
+    ? node.String.sval
+    : undefined;
+}
+
+/** The unqualified name of a `List`/array of `String` nodes or of a `TypeName` (schemas are ignored, see below). */
+function lastName(value: unknown): string | undefined {
+  const body = isObject(value) && isObject(value.TypeName) ? value.TypeName : value;
+  const items = isObject(body) && isObject(body.List) ? body.List.items : isObject(body) ? body.names : body;
+  return Array.isArray(items) ? stringValue(items.at(-1)) : undefined;
+}
+
+/**
+ * The elements of an array literal's text (a constant's value, not SQL) such as `{EMAIL,"TEXT MESSAGE"}`, or the
+ * text itself when it is not one.
+ */
+function arrayLiteralElements(text: string): string[] {
+  const inner = /^\s*\{(.*)\}\s*$/s.exec(text)?.[1];
+  if (inner === undefined) return [text];
+  return inner.split(',').map((item) => item.trim().replace(/^"(.*)"$/s, '$1'));
+}
+
+/**
+ * The new enum values (`ALTER TYPE ... ADD VALUE`) a release uses after the migration that added them.
+ * PostgreSQL refuses such a use inside the transaction that added the value ("unsafe use of new value"), also
+ * when the type itself was created in that transaction (checked on PostgreSQL 15); the values listed in
+ * `CREATE TYPE ... AS ENUM` are safe, which is why Prisma's `Role_new` dance is no use of the value it re-lists.
+ *
+ * A use counts only when the constant is converted to the type the value was added to: a cast (`'EMAIL'::"A"`,
+ * `ARRAY['EMAIL']::"A"[]`), the default of a column of that type, a value assigned to such a column (UPDATE,
+ * INSERT, ON CONFLICT), or a comparison with it (`=`, `IN`, `ANY`, `CASE`). A column's type comes from the
+ * release's own CREATE TABLE / ADD COLUMN / ALTER COLUMN TYPE, followed through renames and drops.
+ *
+ * When the release does not show a column's type (the table was created by an earlier release), a constant
+ * assigned to it or compared with it counts as a use of every type that gained that value. Both mistakes are
+ * possible here. Taking it as no use when it is one loses no data (PostgreSQL refuses it inside the release
+ * transaction, which rolls back) but makes the release fail on every attempt in one-transaction mode, and this is
+ * the canonical shape (one migration adds 'EMAIL', a later one runs `ALTER TABLE "User" ALTER COLUMN "role" SET
+ * DEFAULT 'EMAIL'` on an existing table). Taking it as a use when it is not costs a per-migration release (how
+ * `prisma migrate deploy` always runs; a failure then needs the snapshot), and needs a column set to, or compared
+ * with, exactly the new value's text while the release does not show that column's type: rarer. So: a use.
+ * Schemas are ignored (types and tables are known by their unqualified names), in the same direction.
+ *
+ * Not seen (PostgreSQL then refuses inside the release transaction, which rolls back: nothing is applied): a
+ * use inside a DO block, a function called later in the release, or a text column's data cast to the type.
+ * Function bodies (`AS $$ ... $$`) are not executed by their CREATE, so what they mention is not a use.
+ */
+class NewEnumValues {
+  private readonly types = new Map<string, TrackedType>();
+  private readonly withAdded = new Set<TrackedType>();
+  private readonly tables = new Map<string, Map<string, KnownType>>();
+
+  /** Reads one statement in release order: the new values it uses (added by an earlier migration), then its effect. */
+  read(node: AstNode, migration: string, text: string): { added: AddedEnumValue; uncertain: boolean }[] {
+    const used: { added: AddedEnumValue; uncertain: boolean }[] = [];
+    const onConstant = (constant: string, target: Target) => {
+      if (target === undefined) return;
+      const candidates = target === 'unknown' ? [...this.withAdded] : [target.type];
+      const values = target !== 'unknown' && target.array ? arrayLiteralElements(constant) : [constant];
+      for (const type of candidates) {
+        for (const value of values) {
+          const added = type.added.get(value);
+          if (added === undefined || added.migration === migration) continue;
+          used.push({ added, uncertain: target === 'unknown' });
+          type.added.delete(value);
+        }
+      }
+    };
+    const [type, body] = unwrap(node);
+    // Most statements come with no new value pending: then only their effect on types and columns matters.
+    const scope = this.pending() ? this.scopeOf(body) : undefined;
+    if (type === 'AlterTableStmt' && body.objtype === 'OBJECT_TABLE') {
+      const table = rangeVarName(body.relation)?.split('.').at(-1);
+      for (const cmd of Array.isArray(body.cmds) ? body.cmds : []) {
+        const command = isObject(cmd) && isObject(cmd.AlterTableCmd) ? cmd.AlterTableCmd : {};
+        if (scope) this.findUses(command, table, scope, onConstant);
+        if (table !== undefined) this.alterTable(table, command);
+      }
+    } else {
+      if (scope) this.visit(node, undefined, scope, onConstant);
+      this.apply(type, body, migration, text);
+    }
+    return used;
+  }
+
+  /** Values added and never seen used later in the release. */
+  unused(): AddedEnumValue[] {
+    return [...this.withAdded].flatMap((type) => [...type.added.values()]);
+  }
+
+  private pending(): boolean {
+    return [...this.withAdded].some((type) => type.added.size > 0);
+  }
+
+  private typeNamed(name: string): TrackedType {
+    let type = this.types.get(name);
+    if (type === undefined) {
+      type = { added: new Map() };
+      this.types.set(name, type);
+    }
+    return type;
+  }
+
+  private typeOf(typeName: unknown): KnownType | undefined {
+    const name = lastName(isObject(typeName) ? { TypeName: typeName } : typeName);
+    if (name === undefined || !isObject(typeName)) return undefined;
+    const array = Array.isArray(typeName.arrayBounds) && typeName.arrayBounds.length > 0;
+    return { type: this.typeNamed(name), array };
+  }
+
+  private table(name: string): Map<string, KnownType> {
+    let columns = this.tables.get(name);
+    if (columns === undefined) {
+      columns = new Map();
+      this.tables.set(name, columns);
+    }
+    return columns;
+  }
+
+  private columnTarget(table: string | undefined, column: unknown): Target {
+    if (table === undefined || typeof column !== 'string') return 'unknown';
+    return this.tables.get(table)?.get(column) ?? 'unknown';
+  }
+
+  private scopeOf(statement: AstNode): Scope {
+    const tables: string[] = [];
+    const aliases = new Map<string, string>();
+    const add = (range: unknown) => {
+      if (!isObject(range) || typeof range.relname !== 'string') return;
+      tables.push(range.relname);
+      if (isObject(range.alias) && typeof range.alias.aliasname === 'string')
+        aliases.set(range.alias.aliasname, range.relname);
+    };
+    add(statement.relation);
+    for (const [type, body] of walk(statement)) {
+      if (type === 'RangeVar') add(body);
+      else if (isObject(body.relation)) add(body.relation);
+    }
+    return { tables, aliases };
+  }
+
+  /** The type of a column reference or a cast, when the release shows it. */
+  private typeOfExpression(expression: unknown, scope: Scope): Target {
+    if (!isObject(expression)) return undefined;
+    if (isObject(expression.TypeCast)) return this.typeOf(expression.TypeCast.typeName);
+    if (!isObject(expression.ColumnRef)) return undefined;
+    const fields = Array.isArray(expression.ColumnRef.fields) ? expression.ColumnRef.fields : [];
+    const names = fields.map(stringValue);
+    const column = names.at(-1);
+    if (column === undefined || names.some((name) => name === undefined)) return 'unknown';
+    if (names.length >= 2) {
+      const qualifier = names.at(-2) as string;
+      return this.columnTarget(scope.aliases.get(qualifier) ?? qualifier, column);
+    }
+    const found = scope.tables.flatMap((table) => this.tables.get(table)?.get(column) ?? []);
+    const [first] = found;
+    return first && found.every((known) => known.type === first.type && known.array === first.array)
+      ? first
+      : 'unknown';
+  }
+
+  private findUses(
+    command: AstNode,
+    table: string | undefined,
+    scope: Scope,
+    onConstant: (constant: string, target: Target) => void,
+  ): void {
+    if (command.subtype === 'AT_ColumnDefault') {
+      this.visit(command.def, this.columnTarget(table, command.name), scope, onConstant);
+    } else {
+      this.visit(command, undefined, scope, onConstant);
+    }
+  }
+
+  /** Every string constant below `value`, with the type it is converted to. */
+  private visit(
+    value: unknown,
+    target: Target,
+    scope: Scope,
+    onConstant: (constant: string, target: Target) => void,
+  ): void {
+    const visit = (child: unknown, childTarget: Target = undefined) =>
+      this.visit(child, childTarget, scope, onConstant);
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, target);
+      return;
+    }
+    if (!isObject(value)) return;
+    const entries = Object.entries(value);
+    const [type, body] = entries[0] ?? ['', undefined];
+    if (entries.length !== 1 || !/^[A-Z]/.test(type) || !isObject(body)) {
+      for (const [, child] of entries) visit(child);
+      return;
+    }
+    const others = (...handled: string[]) => {
+      for (const [key, child] of Object.entries(body)) if (!handled.includes(key)) visit(child);
+    };
+    switch (type) {
+      case 'A_Const':
+        if (isObject(body.sval) && typeof body.sval.sval === 'string') onConstant(body.sval.sval, target);
+        return;
+      case 'List':
+        visit(body.items, target);
+        return;
+      case 'TypeCast':
+        visit(body.arg, this.typeOf(body.typeName));
+        return;
+      case 'A_ArrayExpr':
+        visit(
+          body.elements,
+          target === 'unknown' ? 'unknown' : target?.array ? { type: target.type, array: false } : undefined,
+        );
+        return;
+      case 'CoalesceExpr':
+      case 'MinMaxExpr': {
+        const args = Array.isArray(body.args) ? body.args : [];
+        const typed = args.map((arg) => this.typeOfExpression(arg, scope)).find((t) => t !== undefined);
+        visit(args, target ?? typed);
+        return;
+      }
+      case 'CaseExpr': {
+        const argType = this.typeOfExpression(body.arg, scope);
+        for (const when of Array.isArray(body.args) ? body.args : []) {
+          const caseWhen = isObject(when) && isObject(when.CaseWhen) ? when.CaseWhen : {};
+          visit(caseWhen.expr, argType);
+          visit(caseWhen.result, target);
+        }
+        visit(body.defresult, target);
+        visit(body.arg);
+        return;
+      }
+      case 'A_Expr': {
+        const operator = Array.isArray(body.name) ? stringValue(body.name.at(-1)) : undefined;
+        const kind = body.kind;
+        const compares =
+          ((kind === 'AEXPR_OP' || kind === 'AEXPR_OP_ANY' || kind === 'AEXPR_OP_ALL') &&
+            operator !== undefined &&
+            COMPARISONS.has(operator)) ||
+          ['AEXPR_IN', 'AEXPR_DISTINCT', 'AEXPR_NOT_DISTINCT', 'AEXPR_NULLIF'].includes(String(kind)) ||
+          String(kind).includes('BETWEEN');
+        if (!compares) {
+          others();
+          return;
+        }
+        const left = this.typeOfExpression(body.lexpr, scope);
+        const right = this.typeOfExpression(body.rexpr, scope);
+        const listOnRight = kind === 'AEXPR_IN' || String(kind).includes('BETWEEN');
+        const anyOrAll = kind === 'AEXPR_OP_ANY' || kind === 'AEXPR_OP_ALL';
+        visit(body.lexpr, listOnRight || anyOrAll ? undefined : right);
+        visit(
+          body.rexpr,
+          anyOrAll && left !== undefined && left !== 'unknown' ? { ...left, array: true } : left,
+        );
+        return;
+      }
+      case 'ColumnDef': {
+        const columnType = this.typeOf(body.typeName);
+        for (const constraint of Array.isArray(body.constraints) ? body.constraints : []) {
+          const inner = isObject(constraint) && isObject(constraint.Constraint) ? constraint.Constraint : {};
+          visit(constraint, inner.contype === 'CONSTR_DEFAULT' ? columnType : undefined);
+        }
+        // `ALTER COLUMN ... TYPE t USING (expression)`: the expression is converted to the new type.
+        visit(body.raw_default, columnType);
+        return;
+      }
+      case 'Constraint':
+        visit(body.raw_expr, body.contype === 'CONSTR_DEFAULT' ? target : undefined);
+        others('raw_expr');
+        return;
+      case 'UpdateStmt': {
+        const table = rangeVarName(body.relation)?.split('.').at(-1);
+        this.visitAssignments(body.targetList, table, visit);
+        others('targetList');
+        return;
+      }
+      case 'InsertStmt': {
+        const table = rangeVarName(body.relation)?.split('.').at(-1);
+        const columns = (Array.isArray(body.cols) ? body.cols : []).map((col) =>
+          isObject(col) && isObject(col.ResTarget) ? col.ResTarget.name : undefined,
+        );
+        const targetAt = (index: number) => this.columnTarget(table, columns[index]);
+        const select =
+          isObject(body.selectStmt) && isObject(body.selectStmt.SelectStmt) ? body.selectStmt.SelectStmt : {};
+        for (const row of Array.isArray(select.valuesLists) ? select.valuesLists : []) {
+          const items =
+            isObject(row) && isObject(row.List) && Array.isArray(row.List.items) ? row.List.items : [];
+          for (const [index, item] of items.entries()) visit(item, targetAt(index));
+        }
+        for (const [index, item] of (Array.isArray(select.targetList) ? select.targetList : []).entries()) {
+          visit(isObject(item) && isObject(item.ResTarget) ? item.ResTarget.val : item, targetAt(index));
+        }
+        for (const [key, child] of Object.entries(select))
+          if (key !== 'valuesLists' && key !== 'targetList') visit(child);
+        const conflict = isObject(body.onConflictClause) ? body.onConflictClause : {};
+        this.visitAssignments(conflict.targetList, table, visit);
+        visit(conflict.whereClause);
+        visit(conflict.infer);
+        others('selectStmt', 'onConflictClause');
+        return;
+      }
+      default:
+        others();
+        return;
+    }
+  }
+
+  /** `SET "column" = value` items: each value is converted to its column's type. */
+  private visitAssignments(
+    targetList: unknown,
+    table: string | undefined,
+    visit: (child: unknown, target?: Target) => void,
+  ): void {
+    for (const item of Array.isArray(targetList) ? targetList : []) {
+      const target = isObject(item) && isObject(item.ResTarget) ? item.ResTarget : {};
+      visit(target.val, this.columnTarget(table, target.name));
+      visit(target.indirection);
+    }
+  }
+
+  private alterTable(table: string, command: AstNode): void {
+    const columns = this.table(table);
+    const def = isObject(command.def) && isObject(command.def.ColumnDef) ? command.def.ColumnDef : undefined;
+    switch (command.subtype) {
+      case 'AT_AddColumn':
+        this.defineColumn(columns, def?.colname, def?.typeName);
+        break;
+      case 'AT_AlterColumnType':
+        this.defineColumn(columns, command.name, def?.typeName);
+        break;
+      case 'AT_DropColumn':
+        if (typeof command.name === 'string') columns.delete(command.name);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private defineColumn(columns: Map<string, KnownType>, name: unknown, typeName: unknown): void {
+    const known = this.typeOf(typeName);
+    if (typeof name === 'string' && known !== undefined) columns.set(name, known);
+  }
+
+  /** What the statement changes in the types and columns the release knows. */
+  private apply(type: string, body: AstNode, migration: string, text: string): void {
+    switch (type) {
+      case 'CreateEnumStmt': {
+        const name = lastName(body.typeName);
+        // A new identity: the values it lists are committed with the type, so using them is safe.
+        if (name !== undefined) this.types.set(name, { added: new Map() });
+        break;
+      }
+      case 'AlterEnumStmt': {
+        const name = lastName(body.typeName);
+        if (name === undefined || typeof body.newVal !== 'string') break;
+        const tracked = this.typeNamed(name);
+        if (typeof body.oldVal === 'string') {
+          const renamed = tracked.added.get(body.oldVal);
+          if (renamed) {
+            tracked.added.delete(body.oldVal);
+            tracked.added.set(body.newVal, { ...renamed, value: body.newVal });
+          }
+        } else if (!tracked.added.has(body.newVal)) {
+          tracked.added.set(body.newVal, {
+            migration,
+            statement: shorten(text),
+            typeName: nameList(body.typeName) ?? name,
+            value: body.newVal,
+          });
+          this.withAdded.add(tracked);
+        }
+        break;
+      }
+      case 'RenameStmt': {
+        if (typeof body.newname !== 'string') break;
+        if (body.renameType === 'OBJECT_TYPE') {
+          const name = lastName(body.object);
+          if (name === undefined) break;
+          const tracked = this.typeNamed(name);
+          this.types.delete(name);
+          this.types.set(body.newname, tracked);
+        } else if (body.renameType === 'OBJECT_TABLE') {
+          const name = rangeVarName(body.relation)?.split('.').at(-1);
+          if (name === undefined) break;
+          this.tables.set(body.newname, this.table(name));
+          this.tables.delete(name);
+        } else if (body.renameType === 'OBJECT_COLUMN' && typeof body.subname === 'string') {
+          const name = rangeVarName(body.relation)?.split('.').at(-1);
+          const columns = name === undefined ? undefined : this.tables.get(name);
+          const known = columns?.get(body.subname);
+          columns?.delete(body.subname);
+          if (known) columns?.set(body.newname, known);
+        }
+        break;
+      }
+      case 'DropStmt':
+        for (const object of Array.isArray(body.objects) ? body.objects : []) {
+          const name = lastName(object);
+          if (name === undefined) continue;
+          if (body.removeType === 'OBJECT_TYPE') this.types.delete(name);
+          if (body.removeType === 'OBJECT_TABLE') this.tables.delete(name);
+        }
+        break;
+      case 'CreateStmt': {
+        const name = rangeVarName(body.relation)?.split('.').at(-1);
+        if (name === undefined) break;
+        const columns = new Map<string, KnownType>();
+        for (const element of Array.isArray(body.tableElts) ? body.tableElts : []) {
+          if (isObject(element) && isObject(element.ColumnDef))
+            this.defineColumn(columns, element.ColumnDef.colname, element.ColumnDef.typeName);
+        }
+        this.tables.set(name, columns);
+        break;
+      }
+      default:
+        break;
+    }
+  }
 }
 
 /**
@@ -257,7 +689,7 @@ export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysi
   const locked = new Set<string>();
   const notes: string[] = [];
   const unparsable: UnparsableScript[] = [];
-  const added: AddedEnumValue[] = [];
+  const enums = new NewEnumValues();
   for (const migration of migrations) {
     let statements: ParsedStatement[];
     try {
@@ -271,26 +703,24 @@ export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysi
       if (reason !== undefined)
         nonTransactional.push({ migration: migration.name, statement: shorten(text), reason });
       for (const table of lockedBy(node)) locked.add(table);
-      const constants = stringConstants(node);
-      for (const enumValue of added) {
-        if (enumValue.migration !== migration.name && constants.has(enumValue.value)) {
-          nonTransactional.push({
-            migration: enumValue.migration,
-            statement: enumValue.statement,
-            reason:
-              `the enum value '${enumValue.value}' added to ${enumValue.typeName} is used later in the release ` +
-              `(${migration.name}); PostgreSQL cannot use a new enum value in the transaction that added it`,
-          });
-          added.splice(added.indexOf(enumValue), 1);
-        }
+      for (const { added, uncertain } of enums.read(node, migration.name, text)) {
+        const how = uncertain
+          ? `, assigned to or compared with a column whose type this release does not show, so taken to be ${added.typeName}`
+          : '';
+        nonTransactional.push({
+          migration: added.migration,
+          statement: added.statement,
+          reason:
+            `the enum value '${added.value}' added to ${added.typeName} is used later in the release ` +
+            `(${migration.name}: "${shorten(text)}"${how}); PostgreSQL cannot use a new enum value in the ` +
+            'transaction that added it',
+        });
       }
-      const enumValue = addedEnumValue(node);
-      if (enumValue) added.push({ migration: migration.name, statement: shorten(text), ...enumValue });
     }
   }
-  for (const enumValue of added) {
+  for (const added of enums.unused()) {
     notes.push(
-      `${enumValue.migration} adds the value '${enumValue.value}' to ${enumValue.typeName} (ALTER TYPE ... ADD VALUE); ` +
+      `${added.migration} adds the value '${added.value}' to ${added.typeName} (ALTER TYPE ... ADD VALUE); ` +
         'it runs inside a transaction on PostgreSQL 12 and later, and the new value is usable once that transaction commits',
     );
   }
