@@ -1,6 +1,6 @@
 /**
  * Create the pre-migration snapshot. Refuses when the target is not available; adopts the snapshot of
- * this execution if a retried call already created it.
+ * this execution if a retried call already created it (its execution tag says so), never another's.
  */
 import { type SnapshotProgress, TagKeys } from '../shared/contract.js';
 import { TargetNotAvailableError } from '../shared/errors.js';
@@ -25,9 +25,10 @@ export async function createSnapshot(event: unknown, deps: CreateSnapshotDeps): 
     );
   }
 
-  const snapshotId = preMigrationSnapshotId(settings.targetIdentifier, execution.name);
+  const snapshotId = preMigrationSnapshotId(settings.targetIdentifier, execution);
   const description = await gateway.createSnapshot({
     snapshotId,
+    executionId: execution.id,
     tags: {
       [TagKeys.managedBy]: settings.managedBy,
       [TagKeys.execution]: execution.id,

@@ -1,11 +1,14 @@
 /**
  * Start restoring the pre-migration snapshot next to the original, under a temporary identifier, while
- * the original keeps serving.
+ * the original keeps serving. Only the snapshot this execution took is restored, proven by its execution tag:
+ * another execution's snapshot under the same identifier would bring back other data.
  */
 
-import { type RestoreProgress, TagKeys } from '../shared/contract.js';
-import { RestoreFailedError } from '../shared/errors.js';
+import { type ExecutionInfo, type RestoreProgress, TagKeys } from '../shared/contract.js';
+import { messageOf, RestoreFailedError, TransientFaultError } from '../shared/errors.js';
+import { createdBy, creatorOf, creatorPhrase } from '../shared/execution-tag.js';
 import { asideIdentifier, restoredIdentifier } from '../shared/identifiers.js';
+import type { SnapshotDescription, SnapshotGateway } from '../shared/ports.js';
 import { type SnapshotStepDeps, startPolling } from '../shared/settings.js';
 import { requireExecution, stateOf } from '../shared/state.js';
 
@@ -23,12 +26,14 @@ export async function restoreSnapshot(event: unknown, deps: RestoreSnapshotDeps)
         'the failed release left it; repair it by hand (see the runbook).',
     );
   }
+  await proveOwnSnapshot(gateway, snapshot.snapshotId, settings.targetIdentifier, execution);
   const now = clock.now();
-  const restoredId = restoredIdentifier(settings.targetIdentifier, execution.name);
+  const restoredId = restoredIdentifier(settings.targetIdentifier, execution);
   const description = await gateway.restoreSnapshot({
     snapshotId: snapshot.snapshotId,
     originalIdentifier: settings.targetIdentifier,
     restoredIdentifier: restoredId,
+    executionId: execution.id,
     tags: {
       [TagKeys.managedBy]: settings.managedBy,
       [TagKeys.execution]: execution.id,
@@ -43,4 +48,51 @@ export async function restoreSnapshot(event: unknown, deps: RestoreSnapshotDeps)
     status: description.status === 'failed' ? 'restoring' : description.status,
     ...startPolling(settings, now, settings.restoreTimeoutSeconds, description.status === 'available'),
   };
+}
+
+/**
+ * Describes the snapshot and refuses (RestoreFailed, nothing restored) unless its execution tag names this
+ * execution. A transient fault of the describe is rethrown for the workflow to retry.
+ */
+async function proveOwnSnapshot(
+  gateway: SnapshotGateway,
+  snapshotId: string,
+  target: string,
+  execution: ExecutionInfo,
+): Promise<SnapshotDescription> {
+  const untouched = `Nothing was restored: the original ${target} is untouched and still holds the failed release.`;
+  let described: SnapshotDescription | undefined;
+  try {
+    described = await gateway.describeSnapshot(snapshotId);
+  } catch (error) {
+    if (error instanceof TransientFaultError) throw error;
+    throw new RestoreFailedError(
+      `Cannot read snapshot ${snapshotId} to prove that this execution took it (${messageOf(error)}). ${untouched} ` +
+        'Fix the cause and restore the snapshot by hand (see the runbook, "RollbackFailed").',
+      { cause: error, details: { snapshotId, originalIdentifier: target, executionId: execution.id } },
+    );
+  }
+  if (described === undefined) {
+    throw new RestoreFailedError(
+      `Snapshot ${snapshotId} of ${target} no longer exists. ${untouched} Repair the database by hand ` +
+        '(see the runbook, "RollbackFailed").',
+      { details: { snapshotId, originalIdentifier: target, executionId: execution.id } },
+    );
+  }
+  if (!createdBy(described.tags, execution.id)) {
+    throw new RestoreFailedError(
+      `Snapshot ${snapshotId} of ${target} was taken by ${creatorPhrase(described.tags)}, not by this execution ` +
+        `${execution.id}: restoring it would bring back another release's data. ${untouched} Find the snapshot this ` +
+        `execution took (tag ${TagKeys.execution}=${execution.id}) and restore it by hand (see the runbook, "RollbackFailed").`,
+      {
+        details: {
+          snapshotId,
+          originalIdentifier: target,
+          executionId: execution.id,
+          createdBy: creatorOf(described.tags),
+        },
+      },
+    );
+  }
+  return described;
 }

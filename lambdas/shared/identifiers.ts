@@ -5,6 +5,7 @@
  * The local PostgreSQL gateway uses the same names (lower case), which are valid database names too.
  */
 import { createHash } from 'node:crypto';
+import type { ExecutionInfo } from './contract.js';
 
 export const MAX_DB_IDENTIFIER_LENGTH = 63;
 export const MAX_SNAPSHOT_IDENTIFIER_LENGTH = 255;
@@ -66,14 +67,47 @@ export function compactTimestamp(at: Date): string {
     .toLowerCase();
 }
 
-/** The pre-migration snapshot of `target` for the execution named `executionName` (stable across retries). */
-export function preMigrationSnapshotId(target: string, executionName: string): string {
-  return joinWithin([target, 'premigration', executionName], MAX_SNAPSHOT_IDENTIFIER_LENGTH);
+/**
+ * The execution an identifier belongs to: its id (the execution ARN) and start time make it unique, its name
+ * keeps the identifier readable. A plain string stands for an execution whose id and name are that string;
+ * it is meant for deriving identifier patterns (IAM), never for naming what an execution creates.
+ */
+export type ExecutionRef = Pick<ExecutionInfo, 'id' | 'name' | 'startedAt'> | string;
+
+/** Longest execution name part kept in a snapshot identifier (Step Functions names have at most 80). */
+const MAX_NAME_PART = 80;
+
+/**
+ * A short hash of what makes the execution unique: its id (execution ARN, which contains the exact name, so
+ * `Release.1` and `release-1` differ) and its start time (a name reused after Step Functions' 90 days gets the
+ * same ARN again, never the same start time). Stable across retries: both are fixed for an execution.
+ */
+function executionKey(execution: ExecutionRef): string {
+  return typeof execution === 'string'
+    ? shortHash(execution)
+    : shortHash(`${execution.id}\n${execution.startedAt}`);
 }
 
-/** The temporary identifier the snapshot is restored under while the original keeps serving. */
-export function restoredIdentifier(target: string, executionName: string): string {
-  return joinWithin([target, 'restored', shortHash(executionName)], MAX_DB_IDENTIFIER_LENGTH);
+function nameOf(execution: ExecutionRef): string {
+  return typeof execution === 'string' ? execution : execution.name;
+}
+
+/**
+ * The pre-migration snapshot of `target` taken by `execution`:
+ * `<target>-premigration-<execution name, cleaned>-<hash of execution id and start time>`. Stable across
+ * retries of the execution, different for any other execution, whatever its name.
+ */
+export function preMigrationSnapshotId(target: string, execution: ExecutionRef): string {
+  const name = cleanPart(nameOf(execution)).slice(0, MAX_NAME_PART);
+  return joinWithin([target, 'premigration', name, executionKey(execution)], MAX_SNAPSHOT_IDENTIFIER_LENGTH);
+}
+
+/**
+ * The temporary identifier `execution` restores the snapshot under while the original keeps serving:
+ * `<target>-restored-<hash of execution id and start time>`.
+ */
+export function restoredIdentifier(target: string, execution: ExecutionRef): string {
+  return joinWithin([target, 'restored', executionKey(execution)], MAX_DB_IDENTIFIER_LENGTH);
 }
 
 /** Where the failed original is kept after the swap: `<id>-rolledback-<time>`. */

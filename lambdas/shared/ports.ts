@@ -49,6 +49,11 @@ export interface TargetDescription {
 
 export interface CreateSnapshotRequest {
   readonly snapshotId: string;
+  /**
+   * The execution taking the snapshot (the execution ARN; locally the runner's execution id). The gateway
+   * tags the snapshot with it (`TagKeys.execution`) and adopts an existing snapshot only when that tag names it.
+   */
+  readonly executionId: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -67,6 +72,11 @@ export interface RestoreRequest {
   readonly originalIdentifier: string;
   /** A temporary identifier for the restored copy while the original keeps serving. */
   readonly restoredIdentifier: string;
+  /**
+   * The execution restoring (see `CreateSnapshotRequest.executionId`): the copy is tagged with it, and a copy
+   * already under `restoredIdentifier` is adopted only when it was restored by this execution from this snapshot.
+   */
+  readonly executionId: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -91,16 +101,24 @@ export interface SwapStatus {
 
 /**
  * Snapshots, restores and the identifier swap of one target database. Every method is idempotent: a
- * retried call finds what the previous attempt did and goes on from there.
+ * retried call of the same execution finds what its previous attempt did and goes on from there. What
+ * another execution created is never adopted, even under the same identifier: the `migration-execution` tag
+ * (`TagKeys.execution`) decides, not the name.
  */
 export interface SnapshotGateway {
   /** The target's identifier (RDS instance id, cluster id, or local database name). */
   readonly targetIdentifier: string;
   describeTarget(): Promise<TargetDescription>;
-  /** Starts a snapshot; if one with this id already exists from the same source, adopts it. */
+  /**
+   * Starts a snapshot. If one with this id already exists, adopts it only when it was taken of the target by
+   * `request.executionId` (its execution tag); otherwise refuses with SnapshotFailed, naming its creator.
+   */
   createSnapshot(request: CreateSnapshotRequest): Promise<SnapshotDescription>;
   describeSnapshot(snapshotId: string): Promise<SnapshotDescription | undefined>;
-  /** Starts restoring the snapshot under `restoredIdentifier`, with the original's settings. */
+  /**
+   * Starts restoring the snapshot under `restoredIdentifier`, with the original's settings. The caller proves
+   * first (describeSnapshot, its execution tag) that the snapshot is its own.
+   */
   restoreSnapshot(request: RestoreRequest): Promise<RestoreDescription>;
   describeRestore(restoredIdentifier: string): Promise<RestoreDescription | undefined>;
   /**

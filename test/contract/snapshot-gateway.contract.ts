@@ -7,6 +7,7 @@
  * `advance` lets time pass (a fake's clock), so nothing waits for real.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExecutionInfo } from '../../lambdas/shared/contract.js';
 import {
   asideIdentifier,
   preMigrationSnapshotId,
@@ -33,6 +34,17 @@ export interface SnapshotGatewayContractFixture {
 const MAX_POLLS = 200;
 const TAGS = { 'managed-by': 'prisma-migration-orchestrator', release: 'contract-1' };
 
+function executionInfo(name: string): ExecutionInfo {
+  return {
+    id: `arn:aws:states:us-east-1:123456789012:execution:contract:${name}`,
+    name,
+    startedAt: '2030-01-01T00:00:00.000Z',
+  };
+}
+
+/** An earlier execution, whose snapshot or restored copy sits under an identifier this one wants. */
+const OTHER_EXECUTION = executionInfo('Contract.0').id;
+
 export function describeSnapshotGatewayContract(
   name: string,
   setup: () => Promise<SnapshotGatewayContractFixture>,
@@ -52,11 +64,12 @@ export function describeSnapshotGatewayContract(
 
     const ids = () => {
       const target = fixture.gateway.targetIdentifier;
-      const executionName = `contract-${execution}`;
+      const current = executionInfo(`contract-${execution}`);
       return {
         target,
-        snapshotId: preMigrationSnapshotId(target, executionName),
-        restored: restoredIdentifier(target, executionName),
+        executionId: current.id,
+        snapshotId: preMigrationSnapshotId(target, current),
+        restored: restoredIdentifier(target, current),
         aside: asideIdentifier(target, new Date(Date.UTC(2030, 0, 1, 0, 0, execution))),
       };
     };
@@ -70,8 +83,8 @@ export function describeSnapshotGatewayContract(
       throw new Error(`${what} did not settle after ${MAX_POLLS} polls`);
     }
 
-    async function availableSnapshot(snapshotId: string) {
-      await fixture.gateway.createSnapshot({ snapshotId, tags: TAGS });
+    async function availableSnapshot(snapshotId: string, executionId = ids().executionId) {
+      await fixture.gateway.createSnapshot({ snapshotId, executionId, tags: TAGS });
       return await poll(
         () => fixture.gateway.describeSnapshot(snapshotId),
         (s) => s !== undefined && s.status !== 'creating',
@@ -79,11 +92,12 @@ export function describeSnapshotGatewayContract(
       );
     }
 
-    async function availableRestore(snapshotId: string, restored: string) {
+    async function availableRestore(snapshotId: string, restored: string, executionId = ids().executionId) {
       await fixture.gateway.restoreSnapshot({
         snapshotId,
         originalIdentifier: fixture.gateway.targetIdentifier,
         restoredIdentifier: restored,
+        executionId,
         tags: TAGS,
       });
       return await poll(
@@ -130,12 +144,12 @@ export function describeSnapshotGatewayContract(
       expect(target.engine).not.toBe('');
     });
 
-    it('creates a snapshot that becomes available, of the target, with the tags given', async () => {
+    it('creates a snapshot that becomes available, of the target, with the tags given and its execution', async () => {
       // Prepare
-      const { snapshotId, target } = ids();
+      const { snapshotId, target, executionId } = ids();
 
       // Act
-      const started = await fixture.gateway.createSnapshot({ snapshotId, tags: TAGS });
+      const started = await fixture.gateway.createSnapshot({ snapshotId, executionId, tags: TAGS });
       const settled = await poll(
         () => fixture.gateway.describeSnapshot(snapshotId),
         (s) => s !== undefined && s.status !== 'creating',
@@ -145,27 +159,50 @@ export function describeSnapshotGatewayContract(
       // Assess
       expect(started).toMatchObject({ snapshotId, sourceIdentifier: target });
       expect(settled).toMatchObject({ snapshotId, sourceIdentifier: target, status: 'available' });
-      expect(settled?.tags).toMatchObject(TAGS);
+      expect(settled?.tags).toEqual({ ...TAGS, 'migration-execution': executionId });
     });
 
-    it('adopts the existing snapshot when the create is retried with the same id', async () => {
+    it('adopts the existing snapshot when the same execution retries the create', async () => {
       // Prepare
-      const { snapshotId, target } = ids();
-      await fixture.gateway.createSnapshot({ snapshotId, tags: TAGS });
+      const { snapshotId, target, executionId } = ids();
+      await fixture.gateway.createSnapshot({ snapshotId, executionId, tags: TAGS });
 
       // Act
-      const retried = await fixture.gateway.createSnapshot({ snapshotId, tags: TAGS });
+      const retried = await fixture.gateway.createSnapshot({ snapshotId, executionId, tags: TAGS });
       const settled = await poll(
         () => fixture.gateway.describeSnapshot(snapshotId),
         (s) => s !== undefined && s.status !== 'creating',
         'snapshot',
       );
-      const again = await fixture.gateway.createSnapshot({ snapshotId, tags: TAGS });
+      const again = await fixture.gateway.createSnapshot({ snapshotId, executionId, tags: TAGS });
 
       // Assess
       expect(retried).toMatchObject({ snapshotId, sourceIdentifier: target });
       expect(settled?.status).toBe('available');
       expect(again).toMatchObject({ snapshotId, sourceIdentifier: target, status: 'available' });
+    });
+
+    it('refuses, without adopting it, a snapshot under the same id that another execution took', async () => {
+      // Prepare
+      const { snapshotId, target, executionId } = ids();
+      await fixture.data?.write(target, 'before the earlier execution');
+      await availableSnapshot(snapshotId, OTHER_EXECUTION);
+      await targetAvailable();
+      await fixture.data?.write(target, 'now');
+
+      // Act
+      const attempt = fixture.gateway.createSnapshot({ snapshotId, executionId, tags: TAGS });
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({ name: 'SnapshotFailed' });
+      await expect(attempt).rejects.toThrow(
+        `already exists but was taken by execution ${OTHER_EXECUTION}, not by this execution ${executionId}`,
+      );
+      await expect(attempt).rejects.toThrow(snapshotId);
+      expect((await fixture.gateway.describeSnapshot(snapshotId))?.tags).toMatchObject({
+        'migration-execution': OTHER_EXECUTION,
+      });
+      if (fixture.data) expect(await fixture.data.read(target)).toBe('now');
     });
 
     it('answers undefined for a snapshot that does not exist', async () => {
@@ -205,9 +242,15 @@ export function describeSnapshotGatewayContract(
 
     it('restore is idempotent: a retried restore goes on with the first one', async () => {
       // Prepare
-      const { snapshotId, restored, target } = ids();
+      const { snapshotId, restored, target, executionId } = ids();
       await availableSnapshot(snapshotId);
-      const request = { snapshotId, originalIdentifier: target, restoredIdentifier: restored, tags: TAGS };
+      const request = {
+        snapshotId,
+        originalIdentifier: target,
+        restoredIdentifier: restored,
+        executionId,
+        tags: TAGS,
+      };
       await fixture.gateway.restoreSnapshot(request);
 
       // Act
@@ -222,6 +265,31 @@ export function describeSnapshotGatewayContract(
       expect(retried.identifier).toBe(restored);
       expect(retried.status).not.toBe('failed');
       expect(settled?.status).toBe('available');
+    });
+
+    it('refuses a copy under the temporary identifier that another execution restored, leaving the original untouched', async () => {
+      // Prepare
+      const { snapshotId, restored, target, executionId } = ids();
+      await availableSnapshot(snapshotId);
+      await fixture.data?.write(target, 'after the release');
+      await availableRestore(snapshotId, restored, OTHER_EXECUTION);
+
+      // Act
+      const attempt = fixture.gateway.restoreSnapshot({
+        snapshotId,
+        originalIdentifier: target,
+        restoredIdentifier: restored,
+        executionId,
+        tags: TAGS,
+      });
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({ name: 'RestoreFailed' });
+      await expect(attempt).rejects.toThrow(
+        `by this execution ${executionId} (it was restored from it by execution ${OTHER_EXECUTION})`,
+      );
+      expect((await targetAvailable()).identifier).toBe(target);
+      if (fixture.data) expect(await fixture.data.read(target)).toBe('after the release');
     });
 
     it('swaps the restored copy into place: restored data under the original identifier, the original aside', async () => {

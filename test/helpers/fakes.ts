@@ -5,6 +5,8 @@
 
 import { checksumOf } from '../../lambdas/shared/adapters/directory-migration-source.js';
 import type { AppliedMigration, ExecutionInfo, WorkflowState } from '../../lambdas/shared/contract.js';
+import { RestoreFailedError, SnapshotFailedError } from '../../lambdas/shared/errors.js';
+import { createdBy, creatorPhrase, withCreatorTag } from '../../lambdas/shared/execution-tag.js';
 import type {
   ApplyOptions,
   ApplyOutcome,
@@ -119,11 +121,16 @@ export class InMemorySnapshotGateway implements SnapshotGateway {
   async createSnapshot(request: CreateSnapshotRequest): Promise<SnapshotDescription> {
     this.calls.push(`createSnapshot ${request.snapshotId}`);
     const existing = this.snapshots.get(request.snapshotId);
+    if (existing && !createdBy(existing.tags, request.executionId)) {
+      throw new SnapshotFailedError(
+        `Snapshot ${request.snapshotId} was taken by ${creatorPhrase(existing.tags)}, not by ${request.executionId}.`,
+      );
+    }
     if (!existing) {
       this.snapshots.set(request.snapshotId, {
         status: 'creating',
         describesUntilAvailable: this.steps,
-        tags: { ...request.tags },
+        tags: withCreatorTag(request.tags, request.executionId),
         source: this.targetIdentifier,
       });
     }
@@ -156,11 +163,17 @@ export class InMemorySnapshotGateway implements SnapshotGateway {
 
   async restoreSnapshot(request: RestoreRequest): Promise<RestoreDescription> {
     this.calls.push(`restoreSnapshot ${request.snapshotId} as ${request.restoredIdentifier}`);
-    if (!this.databases.has(request.restoredIdentifier)) {
+    const existing = this.databases.get(request.restoredIdentifier);
+    if (existing && !createdBy(existing.tags, request.executionId)) {
+      throw new RestoreFailedError(
+        `${request.restoredIdentifier} was restored by ${creatorPhrase(existing.tags)}, not by ${request.executionId}.`,
+      );
+    }
+    if (!existing) {
       this.databases.set(request.restoredIdentifier, {
         status: 'creating',
         describesUntilAvailable: this.steps,
-        tags: { ...request.tags },
+        tags: withCreatorTag(request.tags, request.executionId),
         source: request.snapshotId,
       });
     }

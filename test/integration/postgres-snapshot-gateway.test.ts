@@ -6,6 +6,9 @@ import { digestDatabase } from '../../lib/local/database-digest.js';
 import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 const created: string[] = [];
+const EXECUTION = 'arn:aws:states:local:000000000000:execution:migration-orchestrator:release-1';
+/** An earlier execution whose name cleaned to the same identifier. */
+const OTHER_EXECUTION = 'arn:aws:states:local:000000000000:execution:migration-orchestrator:Release.1';
 
 async function seededDatabase(): Promise<{ name: string; url: string }> {
   const db = await createDatabase('snapgw');
@@ -51,7 +54,11 @@ describe('PostgresSnapshotGateway', () => {
     const snapshotId = `${db.name.replaceAll('_', '-')}-premigration-exec-1`;
 
     // Act: snapshot, then damage the original, then restore and swap
-    const snapshot = await gateway.createSnapshot({ snapshotId, tags: { 'managed-by': 'test' } });
+    const snapshot = await gateway.createSnapshot({
+      snapshotId,
+      executionId: EXECUTION,
+      tags: { 'managed-by': 'test' },
+    });
     await withClient(db.url, (client) =>
       client.query(
         `DELETE FROM note WHERE id % 3 = 0; ALTER TABLE account ADD COLUMN extra int; UPDATE account SET extra = 1`,
@@ -64,6 +71,7 @@ describe('PostgresSnapshotGateway', () => {
       snapshotId,
       originalIdentifier: db.name,
       restoredIdentifier: restoredId,
+      executionId: EXECUTION,
       tags: {},
     });
     const first = await gateway.swap({
@@ -87,7 +95,7 @@ describe('PostgresSnapshotGateway', () => {
       snapshotId,
       status: 'available',
       sourceIdentifier: db.name,
-      tags: { 'managed-by': 'test' },
+      tags: { 'managed-by': 'test', 'migration-execution': EXECUTION },
     });
     expect(restore.status).toBe('available');
     expect(first).toEqual({ phase: 'original-renamed', complete: false });
@@ -103,16 +111,91 @@ describe('PostgresSnapshotGateway', () => {
     const db = await seededDatabase();
     const gateway = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name });
     const snapshotId = `${db.name.replaceAll('_', '-')}-premigration-exec-2`;
-    await gateway.createSnapshot({ snapshotId, tags: {} });
-    await expect(gateway.createSnapshot({ snapshotId, tags: {} })).resolves.toMatchObject({
+    await gateway.createSnapshot({ snapshotId, executionId: EXECUTION, tags: {} });
+    await expect(
+      gateway.createSnapshot({ snapshotId, executionId: EXECUTION, tags: {} }),
+    ).resolves.toMatchObject({
       status: 'available',
     });
 
     const foreign = `${db.name.replaceAll('_', '-')}-premigration-exec-3`;
     await withAdmin((client) => client.query(`CREATE DATABASE "${foreign}"`));
-    await expect(gateway.createSnapshot({ snapshotId: foreign, tags: {} })).rejects.toMatchObject({
+    await expect(
+      gateway.createSnapshot({ snapshotId: foreign, executionId: EXECUTION, tags: {} }),
+    ).rejects.toMatchObject({
       name: ErrorNames.SnapshotFailed,
       message: expect.stringContaining('is not a snapshot of'),
+    });
+  });
+
+  it('refuses, without adopting it, a snapshot with the same id that another execution took, naming it', async () => {
+    // Prepare: the earlier execution's snapshot, then a row written after it
+    const db = await seededDatabase();
+    const gateway = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name });
+    const snapshotId = `${db.name.replaceAll('_', '-')}-premigration-release-1`;
+    await gateway.createSnapshot({
+      snapshotId,
+      executionId: OTHER_EXECUTION,
+      tags: { 'managed-by': 'test' },
+    });
+    await withClient(db.url, (client) =>
+      client.query(`INSERT INTO account (email) VALUES ('late@example.com')`),
+    );
+
+    // Act
+    const attempt = gateway.createSnapshot({
+      snapshotId,
+      executionId: EXECUTION,
+      tags: { 'managed-by': 'test' },
+    });
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      name: ErrorNames.SnapshotFailed,
+      details: { snapshotId, executionId: EXECUTION, createdBy: OTHER_EXECUTION },
+    });
+    await expect(attempt).rejects.toThrow(
+      `Snapshot ${snapshotId} (database ${snapshotId}) of ${db.name} already exists but was taken by execution ${OTHER_EXECUTION}, not by this execution ${EXECUTION}`,
+    );
+    await expect(attempt).rejects.toThrow('Nothing was applied and the database was not touched.');
+    expect((await gateway.describeSnapshot(snapshotId))?.tags).toEqual({
+      'managed-by': 'test',
+      'migration-execution': OTHER_EXECUTION,
+    });
+    const inSnapshot = await withClient(urlFor(snapshotId), (client) =>
+      client.query(`SELECT 1 FROM account WHERE email = 'late@example.com'`),
+    );
+    expect(inSnapshot.rowCount).toBe(0);
+  });
+
+  it('refuses a restored copy with the same identifier that another execution restored, leaving the original', async () => {
+    // Prepare
+    const db = await seededDatabase();
+    const gateway = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name });
+    const snapshotId = `${db.name.replaceAll('_', '-')}-premigration-release-1`;
+    const restoredIdentifier = `${db.name.replaceAll('_', '-')}-restored-1`;
+    await gateway.createSnapshot({ snapshotId, executionId: EXECUTION, tags: {} });
+    const request = { snapshotId, originalIdentifier: db.name, restoredIdentifier, tags: {} };
+    await gateway.restoreSnapshot({ ...request, executionId: OTHER_EXECUTION });
+    const before = await digestDatabase(db.url);
+
+    // Act
+    const attempt = gateway.restoreSnapshot({ ...request, executionId: EXECUTION });
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      name: ErrorNames.RestoreFailed,
+      details: { restoredIdentifier, executionId: EXECUTION, createdBy: OTHER_EXECUTION },
+    });
+    await expect(attempt).rejects.toThrow(
+      `was not restored from snapshot ${snapshotId} by this execution ${EXECUTION} (it was restored from it by execution ${OTHER_EXECUTION})`,
+    );
+    expect(await digestDatabase(db.url)).toEqual(before);
+    await expect(
+      gateway.restoreSnapshot({ ...request, executionId: OTHER_EXECUTION }),
+    ).resolves.toMatchObject({
+      identifier: restoredIdentifier,
+      status: 'available',
     });
   });
 
@@ -130,7 +213,9 @@ describe('PostgresSnapshotGateway', () => {
       databaseName: db.name,
       busyTimeoutMs: 200,
     });
-    await expect(polite.createSnapshot({ snapshotId, tags: {} })).rejects.toMatchObject({
+    await expect(
+      polite.createSnapshot({ snapshotId, executionId: EXECUTION, tags: {} }),
+    ).rejects.toMatchObject({
       name: ErrorNames.SnapshotFailed,
       message: expect.stringContaining('1 other session(s)'),
     });
@@ -142,7 +227,9 @@ describe('PostgresSnapshotGateway', () => {
       databaseName: db.name,
       terminateSessions: true,
     });
-    await expect(forceful.createSnapshot({ snapshotId, tags: {} })).resolves.toMatchObject({
+    await expect(
+      forceful.createSnapshot({ snapshotId, executionId: EXECUTION, tags: {} }),
+    ).resolves.toMatchObject({
       status: 'available',
     });
     expect((await ended).message).toMatch(/terminat/);

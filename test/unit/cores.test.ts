@@ -5,8 +5,12 @@ import { checkSnapshot } from '../../lambdas/check-snapshot/check-snapshot.js';
 import { createSnapshot } from '../../lambdas/create-snapshot/create-snapshot.js';
 import { preflight } from '../../lambdas/preflight/preflight.js';
 import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot.js';
-import { ErrorNames, type Plan } from '../../lambdas/shared/contract.js';
-import { MigrationFailedError } from '../../lambdas/shared/errors.js';
+import { ErrorNames, type ExecutionInfo, type Plan } from '../../lambdas/shared/contract.js';
+import {
+  MigrationFailedError,
+  SnapshotFailedError,
+  TransientFaultError,
+} from '../../lambdas/shared/errors.js';
 import { isValidRdsIdentifier } from '../../lambdas/shared/identifiers.js';
 import type { SnapshotGateway } from '../../lambdas/shared/ports.js';
 import type { ReleaseAnalysis } from '../../lambdas/shared/transaction-fallback.js';
@@ -21,8 +25,14 @@ import {
   InMemorySnapshotGateway,
   migration,
   stateWith,
+  testExecution,
   testSettings,
 } from '../helpers/fakes.js';
+
+/** An execution of the test state machine named `name` (its ARN ends with the exact name). */
+function executionNamed(name: string): ExecutionInfo {
+  return { id: testExecution.id.replace(/[^:]+$/, name), name, startedAt: testExecution.startedAt };
+}
 
 const m1 = migration('20250101000000_init');
 const m2 = migration('20250102000000_add_orders');
@@ -212,6 +222,25 @@ describe('createSnapshot and checkSnapshot', () => {
     expect(gateway.snapshots.size).toBe(1);
   });
 
+  it('takes its own snapshot when an earlier execution has a name that cleans alike (Release.1, release-1)', async () => {
+    // Prepare
+    const gateway = new InMemorySnapshotGateway('orders-db');
+    const deps = { gateway, settings: testSettings, clock: new FakeClock() };
+    const earlier = await createSnapshot(stateWith({ execution: executionNamed('Release.1') }), deps);
+
+    // Act
+    const later = await createSnapshot(stateWith({ execution: executionNamed('release-1') }), deps);
+
+    // Assess
+    expect(later.snapshotId).not.toBe(earlier.snapshotId);
+    expect(gateway.snapshots.get(later.snapshotId)?.tags['migration-execution']).toBe(
+      executionNamed('release-1').id,
+    );
+    expect(gateway.snapshots.get(earlier.snapshotId)?.tags['migration-execution']).toBe(
+      executionNamed('Release.1').id,
+    );
+  });
+
   it('refuses when the target is not available, naming its state', async () => {
     const gateway = new InMemorySnapshotGateway('orders-db');
     gateway.targetStatus = 'modifying';
@@ -363,6 +392,74 @@ describe('restore, check and swap', () => {
     expect(gateway.databases.has(restore.asideIdentifier)).toBe(true);
   });
 
+  it('refuses to restore a snapshot that another execution took, naming it; nothing is restored', async () => {
+    // Prepare: the snapshot under the id in the state document was taken by another execution.
+    const gateway = new InMemorySnapshotGateway('orders-db');
+    const clock = new FakeClock();
+    const other = executionNamed('Release.1');
+    const deps = { gateway, settings: testSettings, clock };
+    let snapshot = await createSnapshot(stateWith({ execution: other }), deps);
+    while (snapshot.status !== 'available')
+      snapshot = await checkSnapshot(stateWith({ execution: other, snapshot }), deps);
+    gateway.calls = [];
+
+    // Act
+    const error = await rejection(restoreSnapshot(stateWith({ snapshot }), deps));
+
+    // Assess
+    expect(error.name).toBe(ErrorNames.RestoreFailed);
+    expect(error.message).toContain(
+      `Snapshot ${snapshot.snapshotId} of orders-db was taken by execution ${other.id}, not by this execution ${testExecution.id}`,
+    );
+    expect(error.message).toContain('the original orders-db is untouched');
+    expect(gateway.calls).toEqual([`describeSnapshot ${snapshot.snapshotId}`]);
+    expect([...gateway.databases.keys()]).toEqual(['orders-db']);
+  });
+
+  it('refuses to restore when the snapshot no longer exists, saying the original is untouched', async () => {
+    // Prepare
+    const gateway = new InMemorySnapshotGateway('orders-db');
+    const deps = { gateway, settings: testSettings, clock: new FakeClock() };
+    const snapshot = { ...(await snapshotReady(gateway, deps.clock)) };
+    gateway.snapshots.clear();
+
+    // Act
+    const error = await rejection(restoreSnapshot(stateWith({ snapshot }), deps));
+
+    // Assess
+    expect(error.name).toBe(ErrorNames.RestoreFailed);
+    expect(error.message).toContain(`Snapshot ${snapshot.snapshotId} of orders-db no longer exists`);
+    expect(gateway.calls.some((call) => call.startsWith('restoreSnapshot'))).toBe(false);
+  });
+
+  it('lets a transient fault of the snapshot describe through for a retry, and names any other as RestoreFailed', async () => {
+    // Prepare
+    const gateway = new InMemorySnapshotGateway('orders-db');
+    const clock = new FakeClock();
+    const snapshot = await snapshotReady(gateway, clock);
+    const failing = (error: Error): SnapshotGateway =>
+      Object.assign(Object.create(gateway) as InMemorySnapshotGateway, {
+        describeSnapshot: async () => {
+          throw error;
+        },
+      });
+    const restoreWith = (error: Error) =>
+      rejection(
+        restoreSnapshot(stateWith({ snapshot }), { gateway: failing(error), settings: testSettings, clock }),
+      );
+
+    // Act
+    const transient = await restoreWith(new TransientFaultError('RDS DescribeDBSnapshots was throttled'));
+    const denied = await restoreWith(new SnapshotFailedError('The function lacks rds:DescribeDBSnapshots'));
+
+    // Assess
+    expect(transient.name).toBe(ErrorNames.TransientFault);
+    expect(denied.name).toBe(ErrorNames.RestoreFailed);
+    expect(denied.message).toContain(
+      `Cannot read snapshot ${snapshot.snapshotId} to prove that this execution took it (The function lacks rds:DescribeDBSnapshots)`,
+    );
+  });
+
   it('fails when there is no snapshot to restore', async () => {
     const gateway = new InMemorySnapshotGateway('orders-db');
     const error = await rejection(
@@ -378,7 +475,11 @@ describe('restore, check and swap', () => {
     const deps = { gateway, settings: testSettings, clock };
     const snapshot = await snapshotReady(gateway, clock);
     const slow = new InMemorySnapshotGateway('orders-db', 1000);
-    slow.snapshots.set(snapshot.snapshotId, { status: 'available', describesUntilAvailable: 0, tags: {} });
+    slow.snapshots.set(snapshot.snapshotId, {
+      status: 'available',
+      describesUntilAvailable: 0,
+      tags: { 'migration-execution': testExecution.id },
+    });
     const restore = await restoreSnapshot(stateWith({ snapshot }), { ...deps, gateway: slow });
     clock.advance(testSettings.restoreTimeoutSeconds + 1);
     const error = await rejection(checkRestore(stateWith({ restore }), { ...deps, gateway: slow }));

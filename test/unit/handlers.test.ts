@@ -11,9 +11,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorNames } from '../../lambdas/shared/contract.js';
-import { stateWith } from '../helpers/fakes.js';
+import { preMigrationSnapshotId } from '../../lambdas/shared/identifiers.js';
+import { stateWith, testExecution } from '../helpers/fakes.js';
 
 const rds = mockClient(RDSClient);
+/** The snapshot the execution of `stateWith` takes of orders-db: `orders-db-premigration-exec-1-<hash>`. */
+const SNAPSHOT = preMigrationSnapshotId('orders-db', testExecution);
 const logs: string[] = [];
 
 beforeAll(() => {
@@ -37,7 +40,7 @@ describe('create-snapshot handler', () => {
     });
     rds.on(CreateDBSnapshotCommand).resolves({
       DBSnapshot: {
-        DBSnapshotIdentifier: 'orders-db-premigration-exec-1',
+        DBSnapshotIdentifier: SNAPSHOT,
         DBInstanceIdentifier: 'orders-db',
         Status: 'creating',
       },
@@ -48,16 +51,15 @@ describe('create-snapshot handler', () => {
     const result = await handler(stateWith({ input: { release: 'v2.0.0' } }), {} as never);
 
     // Assess
-    expect(result).toMatchObject({ snapshotId: 'orders-db-premigration-exec-1', status: 'creating' });
+    expect(SNAPSHOT).toMatch(/^orders-db-premigration-exec-1-[0-9a-f]{8}$/);
+    expect(result).toMatchObject({ snapshotId: SNAPSHOT, status: 'creating' });
     const create = rds.commandCalls(CreateDBSnapshotCommand)[0]?.args[0].input;
-    expect(create).toMatchObject({
-      DBInstanceIdentifier: 'orders-db',
-      DBSnapshotIdentifier: 'orders-db-premigration-exec-1',
-    });
+    expect(create).toMatchObject({ DBInstanceIdentifier: 'orders-db', DBSnapshotIdentifier: SNAPSHOT });
     expect(create?.Tags).toEqual(
       expect.arrayContaining([
         { Key: 'managed-by', Value: 'MigrationOrchestrator' },
         { Key: 'migration-release', Value: 'v2.0.0' },
+        { Key: 'migration-execution', Value: testExecution.id },
       ]),
     );
     expect(logs.map((line) => JSON.parse(line).message)).toEqual(

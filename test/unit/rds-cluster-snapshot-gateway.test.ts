@@ -1,4 +1,9 @@
-import { type DBCluster, type DBInstance, RestoreDBClusterFromSnapshotCommand } from '@aws-sdk/client-rds';
+import {
+  CreateDBClusterSnapshotCommand,
+  type DBCluster,
+  type DBInstance,
+  RestoreDBClusterFromSnapshotCommand,
+} from '@aws-sdk/client-rds';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds-cluster-snapshot-gateway.js';
 import type { RestoreDescription } from '../../lambdas/shared/ports.js';
@@ -10,6 +15,9 @@ const A = 'orders-cluster-rolledback-20300101t000000z';
 const WRITER = 'orders-cluster-writer';
 const READER = 'orders-cluster-reader-1';
 const SNAPSHOT = 'orders-cluster-premigration-release-42';
+const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:orchestrator:release-42';
+/** An earlier execution whose name cleaned to the same identifier (`Release.42`). */
+const OTHER_EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:orchestrator:Release.42';
 const TAGS = { 'managed-by': 'prisma-migration-orchestrator', release: 'release-42' };
 const IAM = 'arn:aws:iam::123456789012';
 const KMS = 'arn:aws:kms:us-east-1:123456789012:key';
@@ -141,7 +149,7 @@ describe('RdsClusterSnapshotGateway', () => {
   const seed = () => fake.addCluster(CLUSTER, [WRITER_INSTANCE, READER_INSTANCE], 'before the release');
 
   async function snapshotReady(): Promise<void> {
-    await gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+    await gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
     fake.settle();
   }
 
@@ -152,6 +160,7 @@ describe('RdsClusterSnapshotGateway', () => {
       snapshotId: SNAPSHOT,
       originalIdentifier: O,
       restoredIdentifier: R,
+      executionId: EXECUTION,
       tags: TAGS,
     });
     const seen: RestoreDescription[] = [];
@@ -233,7 +242,11 @@ describe('RdsClusterSnapshotGateway', () => {
 
     it('calls CreateDBClusterSnapshot with the id, the cluster and the tags', async () => {
       // Act
-      const started = await gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      const started = await gateway.createSnapshot({
+        snapshotId: SNAPSHOT,
+        executionId: EXECUTION,
+        tags: TAGS,
+      });
 
       // Assess
       expect(fake.calls('CreateDBClusterSnapshot')).toEqual([
@@ -243,6 +256,7 @@ describe('RdsClusterSnapshotGateway', () => {
           Tags: [
             { Key: 'managed-by', Value: 'prisma-migration-orchestrator' },
             { Key: 'release', Value: 'release-42' },
+            { Key: 'migration-execution', Value: EXECUTION },
           ],
         },
       ]);
@@ -251,7 +265,7 @@ describe('RdsClusterSnapshotGateway', () => {
         sourceIdentifier: O,
         status: 'creating',
         rawStatus: 'creating',
-        tags: TAGS,
+        tags: { ...TAGS, 'migration-execution': EXECUTION },
       });
     });
 
@@ -260,10 +274,70 @@ describe('RdsClusterSnapshotGateway', () => {
       await snapshotReady();
 
       // Act
-      const adopted = await gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      const adopted = await gateway.createSnapshot({
+        snapshotId: SNAPSHOT,
+        executionId: EXECUTION,
+        tags: TAGS,
+      });
 
       // Assess
       expect(adopted).toMatchObject({ snapshotId: SNAPSHOT, sourceIdentifier: O, status: 'available' });
+    });
+
+    it('refuses, without adopting it, a cluster snapshot with that id that another execution took, naming it', async () => {
+      // Prepare
+      await gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: OTHER_EXECUTION, tags: TAGS });
+      fake.settle();
+      fake.clearCalls();
+
+      // Act
+      const attempt = gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({
+        name: 'SnapshotFailed',
+        details: { snapshotId: SNAPSHOT, executionId: EXECUTION, createdBy: OTHER_EXECUTION },
+      });
+      await expect(attempt).rejects.toThrow(
+        `Cluster snapshot ${SNAPSHOT} of ${O} already exists but was taken by execution ${OTHER_EXECUTION}, not by this execution ${EXECUTION}`,
+      );
+      await expect(attempt).rejects.toThrow(/Nothing was applied and the database was not touched/);
+      expect(fake.operations()).toEqual(['CreateDBClusterSnapshot', 'DescribeDBClusterSnapshots']);
+      expect(fake.calls('CreateDBClusterSnapshot')).toEqual([
+        {
+          DBClusterSnapshotIdentifier: SNAPSHOT,
+          DBClusterIdentifier: O,
+          Tags: [
+            { Key: 'managed-by', Value: 'prisma-migration-orchestrator' },
+            { Key: 'release', Value: 'release-42' },
+            { Key: 'migration-execution', Value: EXECUTION },
+          ],
+        },
+      ]);
+      expect(fake.calls('DescribeDBClusterSnapshots')).toEqual([{ DBClusterSnapshotIdentifier: SNAPSHOT }]);
+      expect(fake.clusterSnapshot(SNAPSHOT)?.TagList).toContainEqual({
+        Key: 'migration-execution',
+        Value: OTHER_EXECUTION,
+      });
+    });
+
+    it('refuses a cluster snapshot with that id that carries no execution tag (taken by hand)', async () => {
+      // Prepare
+      await fake.client.send(
+        new CreateDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: SNAPSHOT, DBClusterIdentifier: O }),
+      );
+      fake.settle();
+      fake.clearCalls();
+
+      // Act
+      const attempt = gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({ name: 'SnapshotFailed' });
+      await expect(attempt).rejects.toThrow(
+        'was taken by an unknown execution (it has no migration-execution tag), not by this execution',
+      );
+      expect(fake.operations()).toEqual(['CreateDBClusterSnapshot', 'DescribeDBClusterSnapshots']);
     });
 
     it('fails when a snapshot with that id exists from another cluster, naming both', async () => {
@@ -273,10 +347,10 @@ describe('RdsClusterSnapshotGateway', () => {
         clusterIdentifier: 'billing-cluster',
         client: fake.client,
       });
-      await other.createSnapshot({ snapshotId: SNAPSHOT, tags: {} });
+      await other.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: {} });
 
       // Act
-      const attempt = gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      const attempt = gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
 
       // Assess
       await expect(attempt).rejects.toMatchObject({ name: 'SnapshotFailed' });
@@ -290,7 +364,7 @@ describe('RdsClusterSnapshotGateway', () => {
       ['incompatible-restore', 'failed'],
     ])('describes a cluster snapshot that is %s as %s', async (raw, status) => {
       // Prepare
-      await gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      await gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
       fake.setSnapshotStatus(SNAPSHOT, raw);
 
       // Act
@@ -320,6 +394,7 @@ describe('RdsClusterSnapshotGateway', () => {
         snapshotId: SNAPSHOT,
         originalIdentifier: O,
         restoredIdentifier: R,
+        executionId: EXECUTION,
         tags: TAGS,
       });
 
@@ -351,6 +426,7 @@ describe('RdsClusterSnapshotGateway', () => {
             { Key: 'team', Value: 'orders' },
             { Key: 'managed-by', Value: 'prisma-migration-orchestrator' },
             { Key: 'release', Value: 'release-42' },
+            { Key: 'migration-execution', Value: EXECUTION },
             { Key: 'prisma-migration-orchestrator:restore-id', Value: R },
             { Key: 'prisma-migration-orchestrator:restore-of', Value: O },
             { Key: 'prisma-migration-orchestrator:restored-from', Value: SNAPSHOT },
@@ -368,6 +444,7 @@ describe('RdsClusterSnapshotGateway', () => {
       const ours = [
         { Key: 'managed-by', Value: 'prisma-migration-orchestrator' },
         { Key: 'release', Value: 'release-42' },
+        { Key: 'migration-execution', Value: EXECUTION },
       ];
       expect(fake.calls('CreateDBInstance')).toEqual([
         {
@@ -444,6 +521,7 @@ describe('RdsClusterSnapshotGateway', () => {
         snapshotId: SNAPSHOT,
         originalIdentifier: O,
         restoredIdentifier: R,
+        executionId: EXECUTION,
         tags: TAGS,
       });
       fake.settle();
@@ -457,6 +535,49 @@ describe('RdsClusterSnapshotGateway', () => {
       expect(first?.rawStatus).toContain(`creating instances ${R}-writer, ${R}-reader-1`);
     });
 
+    it('adopts its own restored cluster when retried, without a second restore call', async () => {
+      // Prepare
+      await snapshotReady();
+      const request = {
+        snapshotId: SNAPSHOT,
+        originalIdentifier: O,
+        restoredIdentifier: R,
+        executionId: EXECUTION,
+        tags: TAGS,
+      };
+      await gateway.restoreSnapshot(request);
+      fake.clearCalls();
+
+      // Act
+      const retried = await gateway.restoreSnapshot(request);
+
+      // Assess
+      expect(retried).toMatchObject({ identifier: R, status: 'restoring' });
+      expect(fake.operations()).toEqual(['DescribeDBClusters']);
+    });
+
+    it('refuses, without a restore call, a restored cluster under that identifier that another execution restored', async () => {
+      // Prepare
+      await snapshotReady();
+      const request = { snapshotId: SNAPSHOT, originalIdentifier: O, restoredIdentifier: R, tags: TAGS };
+      await gateway.restoreSnapshot({ ...request, executionId: OTHER_EXECUTION });
+      fake.clearCalls();
+
+      // Act
+      const attempt = gateway.restoreSnapshot({ ...request, executionId: EXECUTION });
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({
+        name: 'RestoreFailed',
+        details: { restoredIdentifier: R, executionId: EXECUTION, createdBy: OTHER_EXECUTION },
+      });
+      await expect(attempt).rejects.toThrow(
+        `was not restored from that snapshot by this execution ${EXECUTION} (it was restored from it by execution ${OTHER_EXECUTION}). The original ${O} is untouched.`,
+      );
+      expect(fake.operations()).toEqual(['DescribeDBClusters']);
+      expect(fake.calls('DescribeDBClusters')).toEqual([{ DBClusterIdentifier: R }]);
+    });
+
     it('does not create an instance twice when describeRestore is retried', async () => {
       // Prepare
       await snapshotReady();
@@ -464,6 +585,7 @@ describe('RdsClusterSnapshotGateway', () => {
         snapshotId: SNAPSHOT,
         originalIdentifier: O,
         restoredIdentifier: R,
+        executionId: EXECUTION,
         tags: TAGS,
       });
       fake.settle();
@@ -497,6 +619,7 @@ describe('RdsClusterSnapshotGateway', () => {
         snapshotId: SNAPSHOT,
         originalIdentifier: O,
         restoredIdentifier: R,
+        executionId: EXECUTION,
         tags: TAGS,
       });
       fake.settle();
@@ -598,6 +721,7 @@ describe('RdsClusterSnapshotGateway', () => {
         snapshotId: SNAPSHOT,
         originalIdentifier: O,
         restoredIdentifier: R,
+        executionId: EXECUTION,
         tags: TAGS,
       });
       fake.settle();
@@ -636,13 +760,14 @@ describe('RdsClusterSnapshotGateway', () => {
           snapshotId: SNAPSHOT,
           originalIdentifier: O,
           restoredIdentifier: R,
+          executionId: EXECUTION,
           tags: TAGS,
         });
       switch (scenario) {
         case 'describeTarget':
           return () => gateway.describeTarget();
         case 'createSnapshot':
-          return () => gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+          return () => gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
         case 'describeSnapshot':
           await snapshotReady();
           return () => gateway.describeSnapshot(SNAPSHOT);

@@ -1,4 +1,4 @@
-import type { DBInstance } from '@aws-sdk/client-rds';
+import { CreateDBSnapshotCommand, type DBInstance } from '@aws-sdk/client-rds';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds-instance-snapshot-gateway.js';
 import type { RestoreDescription } from '../../lambdas/shared/ports.js';
@@ -8,6 +8,9 @@ const O = 'orders-db';
 const R = 'orders-db-restored-1a2b3c4d';
 const A = 'orders-db-rolledback-20300101t000000z';
 const SNAPSHOT = 'orders-db-premigration-release-42';
+const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:orchestrator:release-42';
+/** An earlier execution whose name cleaned to the same identifier (`Release.42`). */
+const OTHER_EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:orchestrator:Release.42';
 const TAGS = {
   'managed-by': 'prisma-migration-orchestrator',
   release: 'release-42',
@@ -121,7 +124,7 @@ describe('RdsInstanceSnapshotGateway', () => {
   });
 
   async function snapshotReady(): Promise<void> {
-    await gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+    await gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
     fake.settle();
   }
 
@@ -133,6 +136,7 @@ describe('RdsInstanceSnapshotGateway', () => {
       snapshotId: SNAPSHOT,
       originalIdentifier: O,
       restoredIdentifier: R,
+      executionId: EXECUTION,
       tags: TAGS,
     });
     const seen: RestoreDescription[] = [];
@@ -207,7 +211,11 @@ describe('RdsInstanceSnapshotGateway', () => {
 
     it('calls CreateDBSnapshot with the id, the instance and the tags as an RDS tag list', async () => {
       // Act
-      const started = await gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      const started = await gateway.createSnapshot({
+        snapshotId: SNAPSHOT,
+        executionId: EXECUTION,
+        tags: TAGS,
+      });
 
       // Assess
       expect(fake.calls('CreateDBSnapshot')).toEqual([
@@ -218,6 +226,7 @@ describe('RdsInstanceSnapshotGateway', () => {
             { Key: 'managed-by', Value: 'prisma-migration-orchestrator' },
             { Key: 'release', Value: 'release-42' },
             { Key: 'retention-class', Value: 'pre-migration' },
+            { Key: 'migration-execution', Value: EXECUTION },
           ],
         },
       ]);
@@ -226,31 +235,92 @@ describe('RdsInstanceSnapshotGateway', () => {
         sourceIdentifier: O,
         status: 'creating',
         rawStatus: 'creating',
-        tags: TAGS,
+        tags: { ...TAGS, 'migration-execution': EXECUTION },
       });
     });
 
     it('adopts the snapshot when it already exists from the same instance', async () => {
       // Prepare
-      await gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      await gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
       fake.settle();
 
       // Act
-      const adopted = await gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      const adopted = await gateway.createSnapshot({
+        snapshotId: SNAPSHOT,
+        executionId: EXECUTION,
+        tags: TAGS,
+      });
 
       // Assess
       expect(adopted).toMatchObject({ snapshotId: SNAPSHOT, sourceIdentifier: O, status: 'available' });
       expect(fake.mutations()).toEqual(['CreateDBSnapshot', 'CreateDBSnapshot']);
     });
 
+    it('refuses, without adopting it, a snapshot with that id that another execution took, naming it', async () => {
+      // Prepare
+      await gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: OTHER_EXECUTION, tags: TAGS });
+      fake.settle();
+      fake.clearCalls();
+
+      // Act
+      const attempt = gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({
+        name: 'SnapshotFailed',
+        details: { snapshotId: SNAPSHOT, executionId: EXECUTION, createdBy: OTHER_EXECUTION },
+      });
+      await expect(attempt).rejects.toThrow(
+        `Snapshot ${SNAPSHOT} of ${O} already exists but was taken by execution ${OTHER_EXECUTION}, not by this execution ${EXECUTION}`,
+      );
+      await expect(attempt).rejects.toThrow(/Nothing was applied and the database was not touched/);
+      expect(fake.operations()).toEqual(['CreateDBSnapshot', 'DescribeDBSnapshots']);
+      expect(fake.calls('CreateDBSnapshot')).toEqual([
+        {
+          DBSnapshotIdentifier: SNAPSHOT,
+          DBInstanceIdentifier: O,
+          Tags: [
+            { Key: 'managed-by', Value: 'prisma-migration-orchestrator' },
+            { Key: 'release', Value: 'release-42' },
+            { Key: 'retention-class', Value: 'pre-migration' },
+            { Key: 'migration-execution', Value: EXECUTION },
+          ],
+        },
+      ]);
+      expect(fake.calls('DescribeDBSnapshots')).toEqual([{ DBSnapshotIdentifier: SNAPSHOT }]);
+      expect(fake.snapshot(SNAPSHOT)?.TagList).toContainEqual({
+        Key: 'migration-execution',
+        Value: OTHER_EXECUTION,
+      });
+    });
+
+    it('refuses a snapshot with that id that carries no execution tag (taken by hand)', async () => {
+      // Prepare: RDS copies the instance's tags, which name no execution.
+      await fake.client.send(
+        new CreateDBSnapshotCommand({ DBSnapshotIdentifier: SNAPSHOT, DBInstanceIdentifier: O }),
+      );
+      fake.settle();
+      fake.clearCalls();
+
+      // Act
+      const attempt = gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({ name: 'SnapshotFailed' });
+      await expect(attempt).rejects.toThrow(
+        'was taken by an unknown execution (it has no migration-execution tag), not by this execution',
+      );
+      expect(fake.operations()).toEqual(['CreateDBSnapshot', 'DescribeDBSnapshots']);
+    });
+
     it('fails when a snapshot with that id exists from another instance, naming both', async () => {
       // Prepare
       fake.addInstance({ DBInstanceIdentifier: 'billing-db' });
       const other = new RdsInstanceSnapshotGateway({ instanceIdentifier: 'billing-db', client: fake.client });
-      await other.createSnapshot({ snapshotId: SNAPSHOT, tags: {} });
+      await other.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: {} });
 
       // Act
-      const attempt = gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      const attempt = gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
 
       // Assess
       await expect(attempt).rejects.toMatchObject({ name: 'SnapshotFailed' });
@@ -264,7 +334,7 @@ describe('RdsInstanceSnapshotGateway', () => {
       const onFull = new RdsInstanceSnapshotGateway({ instanceIdentifier: O, client: full.client });
 
       // Act
-      const attempt = onFull.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      const attempt = onFull.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
 
       // Assess
       await expect(attempt).rejects.toMatchObject({ name: 'SnapshotQuotaExceeded' });
@@ -277,7 +347,7 @@ describe('RdsInstanceSnapshotGateway', () => {
       fake.setInstanceStatus(O, 'backing-up');
 
       // Act
-      const attempt = gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      const attempt = gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
 
       // Assess
       await expect(attempt).rejects.toMatchObject({ name: 'TargetNotAvailable' });
@@ -297,7 +367,7 @@ describe('RdsInstanceSnapshotGateway', () => {
     ])('maps the RDS status %s to %s and keeps the word', async (raw, status) => {
       // Prepare
       fake.addInstance(ORIGINAL);
-      await gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+      await gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
       fake.setSnapshotStatus(SNAPSHOT, raw);
 
       // Act
@@ -327,6 +397,7 @@ describe('RdsInstanceSnapshotGateway', () => {
         snapshotId: SNAPSHOT,
         originalIdentifier: O,
         restoredIdentifier: R,
+        executionId: EXECUTION,
         tags: TAGS,
       });
 
@@ -364,6 +435,7 @@ describe('RdsInstanceSnapshotGateway', () => {
             { Key: 'release', Value: 'release-42' },
             { Key: 'managed-by', Value: 'prisma-migration-orchestrator' },
             { Key: 'retention-class', Value: 'pre-migration' },
+            { Key: 'migration-execution', Value: EXECUTION },
             { Key: 'prisma-migration-orchestrator:restore-id', Value: R },
             { Key: 'prisma-migration-orchestrator:restore-of', Value: O },
             { Key: 'prisma-migration-orchestrator:restored-from', Value: SNAPSHOT },
@@ -379,7 +451,7 @@ describe('RdsInstanceSnapshotGateway', () => {
         instanceIdentifier: 'multi-az-db',
         client: fake.client,
       });
-      await multiAz.createSnapshot({ snapshotId: 'multi-az-snapshot', tags: {} });
+      await multiAz.createSnapshot({ snapshotId: 'multi-az-snapshot', executionId: EXECUTION, tags: {} });
       fake.settle();
 
       // Act
@@ -387,6 +459,7 @@ describe('RdsInstanceSnapshotGateway', () => {
         snapshotId: 'multi-az-snapshot',
         originalIdentifier: 'multi-az-db',
         restoredIdentifier: 'multi-az-db-restored',
+        executionId: EXECUTION,
         tags: {},
       });
 
@@ -420,7 +493,7 @@ describe('RdsInstanceSnapshotGateway', () => {
         instanceIdentifier: 'storage-db',
         client: fake.client,
       });
-      await onStorage.createSnapshot({ snapshotId: 'storage-snapshot', tags: {} });
+      await onStorage.createSnapshot({ snapshotId: 'storage-snapshot', executionId: EXECUTION, tags: {} });
       fake.settle();
 
       // Act
@@ -428,6 +501,7 @@ describe('RdsInstanceSnapshotGateway', () => {
         snapshotId: 'storage-snapshot',
         originalIdentifier: 'storage-db',
         restoredIdentifier: 'storage-db-restored',
+        executionId: EXECUTION,
         tags: {},
       });
 
@@ -444,7 +518,13 @@ describe('RdsInstanceSnapshotGateway', () => {
     it('adopts its own restore when retried, without a second restore call', async () => {
       // Prepare
       await snapshotReady();
-      const request = { snapshotId: SNAPSHOT, originalIdentifier: O, restoredIdentifier: R, tags: TAGS };
+      const request = {
+        snapshotId: SNAPSHOT,
+        originalIdentifier: O,
+        restoredIdentifier: R,
+        executionId: EXECUTION,
+        tags: TAGS,
+      };
       await gateway.restoreSnapshot(request);
 
       // Act
@@ -453,6 +533,28 @@ describe('RdsInstanceSnapshotGateway', () => {
       // Assess
       expect(retried).toMatchObject({ identifier: R, status: 'restoring' });
       expect(fake.calls('RestoreDBInstanceFromDBSnapshot')).toHaveLength(1);
+    });
+
+    it('refuses, without a restore call, a copy under the temporary identifier that another execution restored', async () => {
+      // Prepare
+      await snapshotReady();
+      const request = { snapshotId: SNAPSHOT, originalIdentifier: O, restoredIdentifier: R, tags: TAGS };
+      await gateway.restoreSnapshot({ ...request, executionId: OTHER_EXECUTION });
+      fake.clearCalls();
+
+      // Act
+      const attempt = gateway.restoreSnapshot({ ...request, executionId: EXECUTION });
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({
+        name: 'RestoreFailed',
+        details: { restoredIdentifier: R, executionId: EXECUTION, createdBy: OTHER_EXECUTION },
+      });
+      await expect(attempt).rejects.toThrow(
+        `was not restored from that snapshot by this execution ${EXECUTION} (it was restored from it by execution ${OTHER_EXECUTION}). The original ${O} is untouched.`,
+      );
+      expect(fake.operations()).toEqual(['DescribeDBInstances']);
+      expect(fake.calls('DescribeDBInstances')).toEqual([{ DBInstanceIdentifier: R }]);
     });
 
     it('fails when the temporary identifier is taken by an instance this workflow did not restore', async () => {
@@ -465,6 +567,7 @@ describe('RdsInstanceSnapshotGateway', () => {
         snapshotId: SNAPSHOT,
         originalIdentifier: O,
         restoredIdentifier: R,
+        executionId: EXECUTION,
         tags: TAGS,
       });
 
@@ -483,6 +586,7 @@ describe('RdsInstanceSnapshotGateway', () => {
         snapshotId: SNAPSHOT,
         originalIdentifier: 'gone-db',
         restoredIdentifier: R,
+        executionId: EXECUTION,
         tags: TAGS,
       });
 
@@ -536,12 +640,13 @@ describe('RdsInstanceSnapshotGateway', () => {
       // Prepare
       fake.addInstance({ DBInstanceIdentifier: 'plain-db' });
       const plain = new RdsInstanceSnapshotGateway({ instanceIdentifier: 'plain-db', client: fake.client });
-      await plain.createSnapshot({ snapshotId: 'plain-snapshot', tags: {} });
+      await plain.createSnapshot({ snapshotId: 'plain-snapshot', executionId: EXECUTION, tags: {} });
       fake.settle();
       await plain.restoreSnapshot({
         snapshotId: 'plain-snapshot',
         originalIdentifier: 'plain-db',
         restoredIdentifier: 'plain-db-restored',
+        executionId: EXECUTION,
         tags: {},
       });
       fake.settle();
@@ -572,6 +677,7 @@ describe('RdsInstanceSnapshotGateway', () => {
         snapshotId: SNAPSHOT,
         originalIdentifier: O,
         restoredIdentifier: R,
+        executionId: EXECUTION,
         tags: TAGS,
       });
       fake.setInstanceStatus(R, raw);
@@ -698,6 +804,7 @@ describe('RdsInstanceSnapshotGateway', () => {
         snapshotId: SNAPSHOT,
         originalIdentifier: O,
         restoredIdentifier: R,
+        executionId: EXECUTION,
         tags: TAGS,
       });
       fake.setInstanceStatus(R, 'creating');
@@ -784,7 +891,7 @@ describe('RdsInstanceSnapshotGateway', () => {
         case 'describeTarget':
           return () => gateway.describeTarget();
         case 'createSnapshot':
-          return () => gateway.createSnapshot({ snapshotId: SNAPSHOT, tags: TAGS });
+          return () => gateway.createSnapshot({ snapshotId: SNAPSHOT, executionId: EXECUTION, tags: TAGS });
         case 'describeSnapshot':
           await snapshotReady();
           return () => gateway.describeSnapshot(SNAPSHOT);
@@ -795,6 +902,7 @@ describe('RdsInstanceSnapshotGateway', () => {
               snapshotId: SNAPSHOT,
               originalIdentifier: O,
               restoredIdentifier: R,
+              executionId: EXECUTION,
               tags: TAGS,
             });
         case 'describeRestoreRoles':
@@ -803,6 +911,7 @@ describe('RdsInstanceSnapshotGateway', () => {
             snapshotId: SNAPSHOT,
             originalIdentifier: O,
             restoredIdentifier: R,
+            executionId: EXECUTION,
             tags: TAGS,
           });
           fake.settle();
@@ -814,6 +923,7 @@ describe('RdsInstanceSnapshotGateway', () => {
             snapshotId: SNAPSHOT,
             originalIdentifier: O,
             restoredIdentifier: R,
+            executionId: EXECUTION,
             tags: TAGS,
           });
           fake.settle();

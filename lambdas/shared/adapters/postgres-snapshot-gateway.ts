@@ -1,7 +1,8 @@
 /**
  * Snapshots for plain PostgreSQL (the local runner, and teams not on RDS): a snapshot is a database cloned
  * with `CREATE DATABASE ... TEMPLATE`, a restore is a clone of the snapshot, and the swap renames databases,
- * the same shape as the RDS flow. Metadata (source, tags) lives in the database comment.
+ * the same shape as the RDS flow. Metadata (source, tags) lives in the database comment; its execution tag
+ * says which execution created a snapshot or a restored copy, and only that execution adopts it on a retry.
  *
  * Cloning needs no other session on the source. Sessions of the application on the target are waited for
  * (`busyTimeoutMs`) and, only when `terminateSessions` is set, ended.
@@ -10,6 +11,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { SwapPhase } from '../contract.js';
 import { RestoreFailedError, SnapshotFailedError, SwapFailedError } from '../errors.js';
+import { createdBy, creatorOf, creatorPhrase, withCreatorTag } from '../execution-tag.js';
 import type {
   CreateSnapshotRequest,
   RestoreDescription,
@@ -136,13 +138,30 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
     return await this.admin(async (client) => {
       if (await this.exists(client, name)) {
         const metadata = await this.metadataOf(client, name);
-        if (metadata?.kind === 'snapshot' && metadata.source === this.targetIdentifier) {
-          return this.snapshotDescription(request.snapshotId, metadata);
+        if (metadata?.kind !== 'snapshot' || metadata.source !== this.targetIdentifier) {
+          throw new SnapshotFailedError(
+            `A database named ${name} already exists and is not a snapshot of ${this.targetIdentifier}. ` +
+              'Rename or drop it, then start the release again.',
+            { details: { snapshotId: request.snapshotId, identifier: this.targetIdentifier } },
+          );
         }
-        throw new SnapshotFailedError(
-          `A database named ${name} already exists and is not a snapshot of ${this.targetIdentifier}. ` +
-            'Rename or drop it, then start the release again.',
-        );
+        if (!createdBy(metadata.tags, request.executionId)) {
+          throw new SnapshotFailedError(
+            `Snapshot ${request.snapshotId} (database ${name}) of ${this.targetIdentifier} already exists but was taken by ` +
+              `${creatorPhrase(metadata.tags)}, not by this execution ${request.executionId}: it is not adopted, since it may ` +
+              `hold other data than ${this.targetIdentifier} has now. Nothing was applied and the database was not touched. ` +
+              `Start the release again under a new execution name (or drop ${name} if nobody needs it).`,
+            {
+              details: {
+                snapshotId: request.snapshotId,
+                identifier: this.targetIdentifier,
+                executionId: request.executionId,
+                createdBy: creatorOf(metadata.tags),
+              },
+            },
+          );
+        }
+        return this.snapshotDescription(request.snapshotId, metadata);
       }
       const sessions = await this.drain(client, this.targetIdentifier);
       if (sessions > 0) {
@@ -154,7 +173,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         kind: 'snapshot',
         source: this.targetIdentifier,
         id: request.snapshotId,
-        tags: { ...request.tags },
+        tags: withCreatorTag(request.tags, request.executionId),
       };
       try {
         await client.query(
@@ -206,12 +225,30 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
       }
       if (await this.exists(client, restored)) {
         const metadata = await this.metadataOf(client, restored);
-        if (metadata?.kind === 'restore' && metadata.source === request.snapshotId) {
+        if (
+          metadata?.kind === 'restore' &&
+          metadata.source === request.snapshotId &&
+          createdBy(metadata.tags, request.executionId)
+        ) {
           return { identifier: request.restoredIdentifier, status: 'available', rawStatus: 'available' };
         }
+        const origin =
+          metadata?.kind === 'restore'
+            ? metadata.source === request.snapshotId
+              ? ` (it was restored from it by ${creatorPhrase(metadata.tags)})`
+              : ` (it was restored from ${metadata.source})`
+            : '';
         throw new RestoreFailedError(
-          `A database named ${restored} already exists and is not a restore of ${request.snapshotId}. ` +
-            `Rename or drop it, then retry the rollback. ${request.originalIdentifier} is untouched.`,
+          `A database named ${restored} already exists and was not restored from snapshot ${request.snapshotId} by this ` +
+            `execution ${request.executionId}${origin}. Rename or drop it, then retry the rollback. ${request.originalIdentifier} is untouched.`,
+          {
+            details: {
+              snapshotId: request.snapshotId,
+              restoredIdentifier: request.restoredIdentifier,
+              executionId: request.executionId,
+              createdBy: metadata ? creatorOf(metadata.tags) : undefined,
+            },
+          },
         );
       }
       const sessions = await this.drain(client, snapshot);
@@ -222,7 +259,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         kind: 'restore',
         source: request.snapshotId,
         id: request.restoredIdentifier,
-        tags: { ...request.tags },
+        tags: withCreatorTag(request.tags, request.executionId),
       };
       try {
         await client.query(

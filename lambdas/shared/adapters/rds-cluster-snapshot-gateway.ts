@@ -39,6 +39,7 @@ import {
   SnapshotQuotaExceededError,
   TargetNotAvailableError,
 } from '../errors.js';
+import { withCreatorTag } from '../execution-tag.js';
 import { restoredMemberIdentifier } from '../identifiers.js';
 import type {
   CreateSnapshotRequest,
@@ -274,7 +275,7 @@ export class RdsClusterSnapshotGateway implements SnapshotGateway {
         new CreateDBClusterSnapshotCommand({
           DBClusterSnapshotIdentifier: snapshotId,
           DBClusterIdentifier: id,
-          Tags: toRdsTags(request.tags),
+          Tags: toRdsTags(withCreatorTag(request.tags, request.executionId)),
         }),
       );
       return this.snapshotDescription(out.DBClusterSnapshot, snapshotId);
@@ -282,7 +283,7 @@ export class RdsClusterSnapshotGateway implements SnapshotGateway {
       const details = { snapshotId, identifier: id };
       switch (faultName(error)) {
         case 'DBClusterSnapshotAlreadyExistsFault':
-          return adoptExistingSnapshot(await this.describeSnapshot(snapshotId), snapshotId, id, NOUNS, error);
+          return adoptExistingSnapshot(await this.describeSnapshot(snapshotId), request, id, NOUNS, error);
         case 'SnapshotQuotaExceededFault':
           throw new SnapshotQuotaExceededError(
             `Cannot create snapshot ${snapshotId} of Aurora cluster ${id}: the account's manual DB cluster snapshot quota in this region is reached ` +
@@ -360,7 +361,7 @@ export class RdsClusterSnapshotGateway implements SnapshotGateway {
     }
     const tags = restoredTags(
       original.TagList,
-      request.tags,
+      withCreatorTag(request.tags, request.executionId),
       { [this.keys.restoreId]: r, [this.keys.restoreOf]: o, [this.keys.restoredFrom]: snapshotId },
       this.managedBy,
     );

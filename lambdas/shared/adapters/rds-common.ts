@@ -6,7 +6,9 @@
 import type { Tag, VpcSecurityGroupMembership } from '@aws-sdk/client-rds';
 import type { RestoreStatus, SnapshotStatus } from '../contract.js';
 import { RestoreFailedError, SnapshotFailedError, SwapFailedError, TransientFaultError } from '../errors.js';
+import { createdBy, creatorOf, creatorPhrase } from '../execution-tag.js';
 import type {
+  CreateSnapshotRequest,
   RestoreDescription,
   RestoreRequest,
   SnapshotDescription,
@@ -205,15 +207,17 @@ function capitalized(text: string): string {
 
 /**
  * The snapshot a retried CreateDB(Cluster)Snapshot found already there (`existing`, from describeSnapshot):
- * adopted when it was taken of the target, an error otherwise.
+ * adopted only when it was taken of the target by this very execution (its execution tag), an error otherwise.
+ * An identifier alone proves nothing: another execution's snapshot under the same one holds other data.
  */
 export function adoptExistingSnapshot(
   existing: SnapshotDescription | undefined,
-  snapshotId: string,
+  request: CreateSnapshotRequest,
   targetIdentifier: string,
   nouns: ResourceNouns,
   cause: unknown,
 ): SnapshotDescription {
+  const { snapshotId, executionId } = request;
   if (existing === undefined) {
     throw new SnapshotFailedError(
       `RDS answered that ${nouns.snapshot} ${snapshotId} already exists, but it cannot be found now (it is probably being deleted). ` +
@@ -228,6 +232,22 @@ export function adoptExistingSnapshot(
       {
         cause,
         details: { snapshotId, identifier: targetIdentifier, existingSource: existing.sourceIdentifier },
+      },
+    );
+  }
+  if (!createdBy(existing.tags, executionId)) {
+    throw new SnapshotFailedError(
+      `${capitalized(nouns.snapshot)} ${snapshotId} of ${targetIdentifier} already exists but was taken by ${creatorPhrase(existing.tags)}, ` +
+        `not by this execution ${executionId}: it is not adopted, since it may hold other data than ${targetIdentifier} has now. ` +
+        `Nothing was applied and the database was not touched. Start the execution again under a new name (or delete ${snapshotId} if nobody needs it).`,
+      {
+        cause,
+        details: {
+          snapshotId,
+          identifier: targetIdentifier,
+          executionId,
+          createdBy: creatorOf(existing.tags),
+        },
       },
     );
   }
@@ -259,7 +279,7 @@ export function restoreCallFailure(
 }
 
 /**
- * A database already under the restored identifier: adopted when this workflow restored it from this
+ * A database already under the restored identifier: adopted when this execution restored it from this
  * snapshot (its tags say so), an error otherwise. Adopted, it is still `restoring`: the gateway's
  * describeRestore finishes it (post-restore settings, Aurora instances) before reporting it available.
  */
@@ -269,14 +289,28 @@ export function adoptRestoredCopy(
   keys: RestoreTagKeys,
   nouns: ResourceNouns,
 ): RestoreDescription {
-  const { restoredIdentifier: r, snapshotId, originalIdentifier: o } = request;
+  const { restoredIdentifier: r, snapshotId, originalIdentifier: o, executionId } = request;
   const { tags } = existing;
-  if (tags[keys.restoreId] !== r || tags[keys.restoredFrom] !== snapshotId) {
+  const ours = tags[keys.restoreId] === r && tags[keys.restoredFrom] === snapshotId;
+  if (!ours || !createdBy(tags, executionId)) {
+    const origin = ours
+      ? ` (it was restored from it by ${creatorPhrase(tags)})`
+      : tags[keys.restoredFrom]
+        ? ` (it was restored from ${tags[keys.restoredFrom]})`
+        : '';
     throw new RestoreFailedError(
-      `Cannot restore snapshot ${snapshotId} as ${r}: an ${nouns.resource} ${r} already exists and was not restored from that snapshot by this workflow` +
-        `${tags[keys.restoredFrom] ? ` (it was restored from ${tags[keys.restoredFrom]})` : ''}. ` +
+      `Cannot restore snapshot ${snapshotId} as ${r}: an ${nouns.resource} ${r} already exists and was not restored from that snapshot by this execution ${executionId}${origin}. ` +
         `The original ${o} is untouched. Delete or rename ${r}, then retry the rollback.`,
-      { details: { snapshotId, originalIdentifier: o, restoredIdentifier: r, existing: existing.status } },
+      {
+        details: {
+          snapshotId,
+          originalIdentifier: o,
+          restoredIdentifier: r,
+          existing: existing.status,
+          executionId,
+          createdBy: creatorOf(tags),
+        },
+      },
     );
   }
   const raw = existing.status ?? 'unknown';

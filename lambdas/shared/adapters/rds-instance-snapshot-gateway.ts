@@ -28,6 +28,7 @@ import {
   SnapshotQuotaExceededError,
   TargetNotAvailableError,
 } from '../errors.js';
+import { withCreatorTag } from '../execution-tag.js';
 import type {
   CreateSnapshotRequest,
   RestoreDescription,
@@ -260,7 +261,7 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
         new CreateDBSnapshotCommand({
           DBSnapshotIdentifier: snapshotId,
           DBInstanceIdentifier: id,
-          Tags: toRdsTags(request.tags),
+          Tags: toRdsTags(withCreatorTag(request.tags, request.executionId)),
         }),
       );
       return this.snapshotDescription(out.DBSnapshot, snapshotId);
@@ -268,7 +269,7 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
       const details = { snapshotId, identifier: id };
       switch (faultName(error)) {
         case 'DBSnapshotAlreadyExistsFault':
-          return adoptExistingSnapshot(await this.describeSnapshot(snapshotId), snapshotId, id, NOUNS, error);
+          return adoptExistingSnapshot(await this.describeSnapshot(snapshotId), request, id, NOUNS, error);
         case 'SnapshotQuotaExceededFault':
           throw new SnapshotQuotaExceededError(
             `Cannot create snapshot ${snapshotId} of RDS DB instance ${id}: the account's manual DB snapshot quota in this region is reached ` +
@@ -346,7 +347,7 @@ export class RdsInstanceSnapshotGateway implements SnapshotGateway {
     }
     const tags = restoredTags(
       original.TagList,
-      request.tags,
+      withCreatorTag(request.tags, request.executionId),
       { [this.keys.restoreId]: r, [this.keys.restoreOf]: o, [this.keys.restoredFrom]: snapshotId },
       this.managedBy,
     );
