@@ -1,10 +1,12 @@
 /**
  * The middy middleware every step handler uses: one structured log line when the step starts and ends,
  * and on failure the error's name, message and details (never a secret: messages are written not to hold
- * any), then the error is rethrown so Step Functions routes on its name.
+ * any; never a table row: values PostgreSQL quotes are redacted), then the error is rethrown so Step Functions
+ * routes on its name.
  */
 import type middy from '@middy/core';
 import { OrchestratorError } from './errors.js';
+import { redactError } from './redaction.js';
 
 export interface StepLogOptions {
   readonly step: string;
@@ -25,7 +27,9 @@ export function stepLogging(options: StepLogOptions): middy.MiddlewareObj<unknow
       log({ level: 'INFO', step: options.step, message: 'step succeeded', durationMs: Date.now() - started });
     },
     onError: (request) => {
-      const error = request.error;
+      // The one place an error leaves the step (its log line, Lambda's errorMessage, the execution history):
+      // row values PostgreSQL quoted in it are redacted here.
+      const error = redactError(request.error);
       log({
         level: 'ERROR',
         step: options.step,
