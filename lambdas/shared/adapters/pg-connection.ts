@@ -4,7 +4,7 @@
  * names the server and database and never the password (`prisma/pg-connection.ts`).
  */
 import type pg from 'pg';
-import { type ConnectionTarget, connectionTarget, openClient } from './prisma/pg-connection.js';
+import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from './prisma/pg-connection.js';
 
 export { urlWithDatabase } from './prisma/pg-connection.js';
 
@@ -23,9 +23,23 @@ export function databaseOfUrl(url: string): string {
   return decodeURIComponent(new URL(url).pathname.slice(1));
 }
 
-/** Connects a new client, or throws `DatabaseUnreachableError`. */
+/**
+ * Connects a new client, or throws `DatabaseUnreachableError`. A Prisma connection string's `?schema=` becomes
+ * the session's search path, as Prisma's engine uses it: `_prisma_migrations` and unqualified names in the
+ * user's checks then resolve where the migrations put them.
+ */
 export async function connect(settings: ConnectionSettings): Promise<pg.Client> {
-  return await openClient(targetOf(settings));
+  const client = await openClient(targetOf(settings));
+  const schema = typeof settings === 'string' ? schemaOf(settings) : undefined;
+  if (schema !== undefined) {
+    try {
+      await client.query(`SET search_path TO ${client.escapeIdentifier(schema)}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  }
+  return client;
 }
 
 /** Runs `fn` with a new client on `settings`, and always ends the client. */
