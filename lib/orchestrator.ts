@@ -252,6 +252,14 @@ const STEP_PROFILES: Record<Step, StepProfile> = {
     migrations: true,
     rollbackPath: false,
   },
+  'assess-release': {
+    description: "Ends a dead apply step's migration session and reads what the release committed.",
+    memorySize: 256,
+    timeout: Duration.minutes(2),
+    connects: true,
+    migrations: false,
+    rollbackPath: true,
+  },
   'verify-health': {
     description: 'Verifies the database health after the release or after a rollback.',
     memorySize: 512,

@@ -28,6 +28,19 @@ export const LAMBDA_RETRY_ERRORS: readonly string[] = [
   ErrorNames.TransientFault,
 ];
 
+/**
+ * Errors of the apply step that mean nothing of the release committed: the release ends "database unchanged",
+ * with no restore. `MigrationFailedDatabaseUnchanged` is thrown only on evidence read from `_prisma_migrations`;
+ * the others are thrown before the first statement of the release.
+ */
+export const NOTHING_COMMITTED_ERRORS: readonly string[] = [
+  ErrorNames.MigrationFailedDatabaseUnchanged,
+  ErrorNames.MigrationHistoryBlocked,
+  ErrorNames.MigrationsInvalid,
+  ErrorNames.InvalidInput,
+  ErrorNames.DatabaseUnreachable,
+];
+
 /** How much longer than its function's timeout a Task state waits before it gives up on the invocation. */
 export const TASK_TIMEOUT_MARGIN = Duration.seconds(30);
 
@@ -158,6 +171,12 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     '$.rollbackError.Cause',
     'The rollback itself failed. Operator action required (see the runbook).',
   );
+  const releaseOutcomeUnknown = fail(
+    'releaseOutcomeUnknown',
+    OutcomeErrors.ReleaseOutcomeUnknown,
+    '$.error.Cause',
+    'What the release committed could not be read: nothing was restored on a guess. Operator action required.',
+  );
   const rolledBack = fail(
     'rolledBack',
     OutcomeErrors.MigrationRolledBack,
@@ -282,13 +301,49 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     'applyMigrations',
     'apply-migrations',
     ResultPaths['apply-migrations'],
-    "Applies the pending migrations with Prisma's schema engine.",
+    "Applies the pending migrations with Prisma's schema engine; on failure reports what committed.",
+    // A connection that fails before the release started: nothing was touched, try again.
+    [
+      {
+        errors: [ErrorNames.DatabaseUnreachable],
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 2,
+      },
+    ],
   );
+  // Evidence before destruction: only a release that committed something goes to the restore branch.
   applyMigrations.addCatch(releaseFailedUnchanged, {
+    errors: [...NOTHING_COMMITTED_ERRORS],
+    resultPath: '$.error',
+  });
+  applyMigrations.addCatch(snapshotToRestore, {
+    errors: [ErrorNames.MigrationFailed],
+    resultPath: '$.error',
+  });
+
+  const assessRelease = invoke(
+    'assessRelease',
+    'assess-release',
+    ResultPaths['assess-release'],
+    "Ends the apply step's migration session, reads _prisma_migrations on a fresh connection and decides.",
+    [
+      {
+        errors: [ErrorNames.DatabaseUnreachable, ErrorNames.ReleaseOutcomeUnknown],
+        interval: Duration.seconds(10),
+        backoffRate: 2,
+        maxAttempts: 5,
+      },
+    ],
+  );
+  assessRelease.addCatch(releaseFailedUnchanged, {
     errors: [ErrorNames.MigrationFailedDatabaseUnchanged],
     resultPath: '$.error',
   });
-  applyMigrations.addCatch(snapshotToRestore, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+  assessRelease.addCatch(snapshotToRestore, { errors: [ErrorNames.MigrationFailed], resultPath: '$.error' });
+  assessRelease.addCatch(releaseOutcomeUnknown, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+  // The apply step died without answering (timeout, out of memory) or could not read what it committed.
+  applyMigrations.addCatch(assessRelease, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
 
   const verifyHealth = invoke(
     'verifyHealth',
@@ -314,6 +369,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       .otherwise(waitForSnapshot),
   );
   applyMigrations.next(verifyHealth);
+  assessRelease.next(verifyHealth);
   verifyHealth.next(succeeded);
 
   const snapshotRequested = sfn.Choice.jsonPath(root, stateId('snapshotRequested'), {

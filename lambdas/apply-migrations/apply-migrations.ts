@@ -1,25 +1,55 @@
 /**
  * Apply the pending migrations with Prisma's own migration engine, in the transaction mode the plan chose.
+ *
+ * When the engine fails, the step does not guess what that means for the database: it ends its own migration
+ * session on the server, reads `_prisma_migrations` on a fresh connection and reports what committed
+ * (`judgeRelease`). Nothing committed: `MigrationFailedDatabaseUnchanged` (no restore). Something committed:
+ * `MigrationFailed` (the restore path). A database unreachable before anything started stays
+ * `DatabaseUnreachable` (retried, then nothing to restore).
  */
-import type { ApplyResult } from '../shared/contract.js';
-import type { Clock, MigrationEngine, MigrationSource } from '../shared/ports.js';
-import { requirePlan, stateOf } from '../shared/state.js';
+import { type ApplyResult, ErrorNames } from '../shared/contract.js';
+import { DatabaseUnreachableError, messageOf, OrchestratorError } from '../shared/errors.js';
+import type { Clock, MigrationEngine, MigrationSource, ReleaseInspector } from '../shared/ports.js';
+import { applySessionName, decideOnEvidence, type FailureSummary } from '../shared/release-evidence.js';
+import { requireExecution, requirePlan, stateOf } from '../shared/state.js';
 
 export interface ApplyMigrationsDeps {
   readonly source: MigrationSource;
   readonly engine: MigrationEngine;
+  /** Reads what a failed release committed, on fresh connections. */
+  readonly inspector: ReleaseInspector;
   readonly clock: Clock;
 }
+
+/** Errors that say the release never started: the database is untouched, no evidence is needed. */
+const NOT_STARTED: ReadonlySet<string> = new Set([
+  ErrorNames.InvalidInput,
+  ErrorNames.MigrationsInvalid,
+  ErrorNames.MigrationHistoryBlocked,
+]);
 
 export async function applyMigrations(event: unknown, deps: ApplyMigrationsDeps): Promise<ApplyResult> {
   const state = stateOf(event, 'apply-migrations');
   const plan = requirePlan(state, 'apply-migrations');
+  const sessionName = applySessionName(requireExecution(state, 'apply-migrations'));
   const bundle = await deps.source.load();
   const started = deps.clock.now().getTime();
-  const outcome = await deps.engine.applyPending(bundle, { transactionMode: plan.transactionMode });
-  return {
-    applied: outcome.applied,
-    transactionMode: outcome.transactionMode,
-    durationMs: deps.clock.now().getTime() - started,
-  };
+  try {
+    const outcome = await deps.engine.applyPending(bundle, {
+      transactionMode: plan.transactionMode,
+      applicationName: sessionName,
+    });
+    return {
+      applied: outcome.applied,
+      transactionMode: outcome.transactionMode,
+      durationMs: deps.clock.now().getTime() - started,
+    };
+  } catch (error) {
+    if (error instanceof OrchestratorError && NOT_STARTED.has(error.name)) throw error;
+    if (error instanceof DatabaseUnreachableError && error.details.started !== true) throw error;
+    const failure: FailureSummary = { name: (error as Error).name, message: messageOf(error) };
+    const result = await decideOnEvidence(plan, deps.inspector, sessionName, failure, error);
+    // The engine failed, yet every pending migration is recorded as finished (it failed after the last one).
+    return { ...result, durationMs: deps.clock.now().getTime() - started };
+  }
 }

@@ -2,10 +2,23 @@ import { stepHandler } from '../shared/handler-factory.js';
 import { systemClock } from '../shared/ports.js';
 import { applyMigrations } from './apply-migrations.js';
 
-export const handler = stepHandler('apply-migrations', async (event, runtime) => {
-  const engine = await runtime.engine();
+/**
+ * Time the function keeps to report after a statement is cancelled: reading what committed takes a fresh
+ * connection and one query. Without a `statementTimeout` prop, no statement may run past the function's
+ * remaining time minus this margin, so the step answers instead of dying.
+ */
+export const REPORT_MARGIN_MS = 60_000;
+
+export const handler = stepHandler('apply-migrations', async (event, runtime, context) => {
+  const remaining = context.getRemainingTimeInMillis();
+  const engine = await runtime.engine({ statementTimeoutMs: Math.max(1_000, remaining - REPORT_MARGIN_MS) });
   try {
-    return await applyMigrations(event, { source: runtime.migrationSource(), engine, clock: systemClock });
+    return await applyMigrations(event, {
+      source: runtime.migrationSource(),
+      engine,
+      inspector: await runtime.releaseInspector(),
+      clock: systemClock,
+    });
   } finally {
     await engine.close();
   }

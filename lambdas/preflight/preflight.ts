@@ -118,6 +118,7 @@ export async function preflight(event: unknown, deps: PreflightDeps): Promise<Pl
     unknownApplied,
     transactionMode,
     ...(transactionFallbackReason === undefined ? {} : { transactionFallbackReason }),
+    nonAtomic: [...new Set(analysis?.nonTransactional.map((statement) => statement.migration) ?? [])],
     lockedTables: analysis?.lockedTables ?? [],
     snapshotRequired,
     ...(input.skipSnapshot === undefined ? {} : { skipSnapshotReason: input.skipSnapshot.reason }),

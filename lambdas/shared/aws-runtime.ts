@@ -10,7 +10,13 @@ import { DirectoryMigrationSource } from './adapters/directory-migration-source.
 import { PgHealthProbe } from './adapters/pg-health-probe.js';
 import { SecretsManagerCredentials } from './adapters/secrets-manager-credentials.js';
 import { type LambdaEnv, readEnv, settingsFromEnv } from './env.js';
-import type { ExecutionGuard, MigrationEngine, MigrationSource, SnapshotGateway } from './ports.js';
+import type {
+  ExecutionGuard,
+  MigrationEngine,
+  MigrationSource,
+  ReleaseInspector,
+  SnapshotGateway,
+} from './ports.js';
 import type { WorkflowSettings } from './settings.js';
 
 export interface AwsRuntime {
@@ -19,8 +25,12 @@ export interface AwsRuntime {
   gateway(): Promise<SnapshotGateway>;
   migrationSource(): MigrationSource;
   executionGuard(): Promise<ExecutionGuard>;
-  /** A new engine on a new connection; the caller closes it. */
-  engine(): Promise<MigrationEngine>;
+  /**
+   * A new engine on a new connection; the caller closes it. `statementTimeoutMs` applies when the construct
+   * sets none (0).
+   */
+  engine(defaults?: { statementTimeoutMs?: number }): Promise<MigrationEngine>;
+  releaseInspector(): Promise<ReleaseInspector>;
   healthProbe(): Promise<PgHealthProbe>;
   databaseName(): Promise<string>;
 }
@@ -67,13 +77,17 @@ export function awsRuntime(): AwsRuntime {
       const { SfnExecutionGuard } = await import('./adapters/sfn-execution-guard.js');
       return new SfnExecutionGuard();
     },
-    engine: async () => {
+    engine: async (defaults) => {
       const { PrismaMigrationEngine } = await import('./adapters/prisma-migration-engine.js');
       return new PrismaMigrationEngine({
         clientConfig: await credentials.connection(),
         lockTimeoutMs: env.LOCK_TIMEOUT_MS,
-        statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
+        statementTimeoutMs: env.STATEMENT_TIMEOUT_MS || (defaults?.statementTimeoutMs ?? 0),
       });
+    },
+    releaseInspector: async () => {
+      const { PgReleaseInspector } = await import('./adapters/pg-release-inspector.js');
+      return new PgReleaseInspector({ connection: await credentials.connection() });
     },
     healthProbe: async () => {
       const connection = await credentials.connection();

@@ -42,6 +42,11 @@ export const ErrorNames = {
   SwapFailed: 'SwapFailed',
   /** A transient fault of a cloud API (throttling, 5xx) that is worth retrying. */
   TransientFault: 'TransientFault',
+  /**
+   * What the release committed could not be read (the database stayed unreachable after the apply step
+   * failed): nothing is restored on a guess.
+   */
+  ReleaseOutcomeUnknown: 'ReleaseOutcomeUnknown',
 } as const;
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
 
@@ -62,6 +67,11 @@ export const OutcomeErrors = {
    * nothing could be restored, the database is as the failure left it. An operator must act.
    */
   MigrationFailedNoSnapshot: 'MigrationFailedWithoutSnapshot',
+  /**
+   * The apply step failed and what it committed could not be read: nothing was restored on a guess. An
+   * operator must look (the snapshot is kept).
+   */
+  ReleaseOutcomeUnknown: 'ReleaseOutcomeUnknown',
 } as const;
 export type OutcomeError = (typeof OutcomeErrors)[keyof typeof OutcomeErrors];
 
@@ -77,6 +87,8 @@ export const StateNames = {
   checkSnapshot: 'Check the snapshot',
   snapshotReady: 'Is the snapshot available?',
   applyMigrations: 'Apply pending migrations',
+  assessRelease: 'Find out what the release committed',
+  releaseOutcomeUnknown: 'Release outcome unknown, operator action required',
   verifyHealth: 'Verify database health',
   succeeded: 'Migrations applied',
   snapshotToRestore: 'Is there a snapshot to restore?',
@@ -102,6 +114,7 @@ export const Steps = [
   'create-snapshot',
   'check-snapshot',
   'apply-migrations',
+  'assess-release',
   'verify-health',
   'restore-snapshot',
   'check-restore',
@@ -175,6 +188,11 @@ export interface Plan {
   readonly transactionMode: TransactionMode;
   /** Why the release falls back to per-migration mode, when it does. */
   readonly transactionFallbackReason?: string;
+  /**
+   * Pending migrations that cannot run as one transaction (a statement such as `CREATE INDEX CONCURRENTLY`, or
+   * their own `BEGIN`/`COMMIT`): when one fails, part of it may have committed.
+   */
+  readonly nonAtomic?: readonly string[];
   /** Tables the release will lock (from the parsed statements). */
   readonly lockedTables: readonly string[];
   readonly snapshotRequired: boolean;
@@ -206,6 +224,26 @@ export interface ApplyResult {
   readonly applied: readonly string[];
   readonly transactionMode: TransactionMode;
   readonly durationMs: number;
+  /**
+   * Set when the apply step did not answer and the release was found complete afterwards, from
+   * `_prisma_migrations` read on a fresh connection.
+   */
+  readonly assessed?: boolean;
+}
+
+/** What a failed release committed, read from `_prisma_migrations` on a fresh connection. */
+export interface ReleaseEvidence {
+  /** Pending migrations of the plan recorded as finished: committed. */
+  readonly committed: readonly string[];
+  /** Pending migrations with an unfinished row (started, then failed or interrupted). */
+  readonly failed: readonly string[];
+  /**
+   * Failed migrations whose statements may have partly committed: non-atomic scripts, or rows that record no
+   * error (interrupted between the script and Prisma's bookkeeping).
+   */
+  readonly uncertain: readonly string[];
+  /** True when nothing of the release can have committed: no restore is needed. */
+  readonly unchanged: boolean;
 }
 
 /** A failure while applying, as recorded for the report (no secret, no connection string). */
@@ -286,6 +324,7 @@ export const ResultPaths = {
   'create-snapshot': '$.snapshot',
   'check-snapshot': '$.snapshot',
   'apply-migrations': '$.apply',
+  'assess-release': '$.apply',
   'verify-health': '$.health',
   'restore-snapshot': '$.restore',
   'check-restore': '$.restore',

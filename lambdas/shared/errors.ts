@@ -85,6 +85,10 @@ export class TransientFaultError extends OrchestratorError {
   override readonly name = ErrorNames.TransientFault;
 }
 
+export class ReleaseOutcomeUnknownError extends OrchestratorError {
+  override readonly name = ErrorNames.ReleaseOutcomeUnknown;
+}
+
 /** The message of any thrown value, for reports. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

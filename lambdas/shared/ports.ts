@@ -133,6 +133,11 @@ export interface SnapshotGateway {
 
 export interface ApplyOptions {
   readonly transactionMode: TransactionMode;
+  /**
+   * `application_name` of the migration session, so that a later step can find it on the server and end it
+   * (see `applySessionName`). @default the connection's own
+   */
+  readonly applicationName?: string;
 }
 
 export interface ApplyOutcome {
@@ -153,6 +158,28 @@ export interface MigrationEngine {
    */
   applyPending(bundle: MigrationBundle, options: ApplyOptions): Promise<ApplyOutcome>;
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Evidence after a failed release
+
+/**
+ * Reads what a failed release left, on fresh connections: the evidence the workflow decides a restore on.
+ */
+export interface ReleaseInspector {
+  /**
+   * Ends the sessions whose `application_name` is `applicationName` (the apply step's migration session,
+   * which may still be running a statement and holding locks after the step died) and waits until they are
+   * gone. Returns how many it ended. Throws when they do not go within `timeoutMs`.
+   */
+  endSessions(applicationName: string, timeoutMs: number): Promise<number>;
+  /** Rows of `_prisma_migrations`, oldest first. */
+  readHistory(): Promise<readonly AppliedMigration[]>;
+  /**
+   * Marks the unfinished rows of these migrations rolled back, as `prisma migrate resolve --rolled-back`
+   * does, so the next deploy is not blocked (P3009) by a migration that left nothing behind.
+   */
+  markRolledBack(migrations: readonly string[]): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------------------

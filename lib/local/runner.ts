@@ -9,6 +9,7 @@ import './polyfills.js';
 import { randomBytes } from 'node:crypto';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { applyMigrations } from '../../lambdas/apply-migrations/apply-migrations.js';
+import { assessRelease } from '../../lambdas/assess-release/assess-release.js';
 import { checkRestore } from '../../lambdas/check-restore/check-restore.js';
 import { checkSnapshot } from '../../lambdas/check-snapshot/check-snapshot.js';
 import { createSnapshot } from '../../lambdas/create-snapshot/create-snapshot.js';
@@ -17,6 +18,7 @@ import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
 import { databaseOfUrl } from '../../lambdas/shared/adapters/pg-connection.js';
 import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
+import { PgReleaseInspector } from '../../lambdas/shared/adapters/pg-release-inspector.js';
 import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres-execution-guard.js';
 import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
@@ -35,9 +37,11 @@ import {
   type HealthProbe,
   type MigrationEngine,
   type MigrationSource,
+  type ReleaseInspector,
   type SnapshotGateway,
   systemClock,
 } from '../../lambdas/shared/ports.js';
+import { redactError } from '../../lambdas/shared/redaction.js';
 import { analyzeRelease } from '../../lambdas/shared/release-analysis.js';
 import {
   DEFAULT_SETTINGS,
@@ -72,7 +76,14 @@ export const Outcomes = {
   'snapshot-failed': { exitCode: 4, summary: 'the snapshot could not be taken; nothing was applied' },
   'release-failed-unchanged': {
     exitCode: 5,
-    summary: 'the release failed inside one transaction that was rolled back: the database is unchanged',
+    summary:
+      'the release failed and nothing of it committed: the database is unchanged, nothing was restored',
+  },
+  'outcome-unknown': {
+    exitCode: 6,
+    summary:
+      'the release failed and what it committed could not be read: nothing was restored on a guess; operator ' +
+      'action required',
   },
 } as const;
 export type Outcome = keyof typeof Outcomes;
@@ -84,6 +95,7 @@ const OUTCOME_BY_ERROR: Record<string, Outcome> = {
   [OutcomeErrors.MigrationRolledBack]: 'migration-rolled-back',
   [OutcomeErrors.RollbackFailed]: 'rollback-failed',
   [OutcomeErrors.MigrationFailedNoSnapshot]: 'failed-without-snapshot',
+  [OutcomeErrors.ReleaseOutcomeUnknown]: 'outcome-unknown',
 };
 
 /** The adapters each step core gets locally. Any of them can be replaced (tests, the RDS fake). */
@@ -92,6 +104,8 @@ export interface LocalAdapters {
   readonly source: MigrationSource;
   /** A new engine per step; the runner closes it (a template clone needs the database free). */
   readonly engine: () => MigrationEngine;
+  /** Reads what a failed release committed. */
+  readonly inspector: ReleaseInspector;
   readonly probe: HealthProbe;
   /** One run per database at a time. @default - a PostgreSQL advisory lock taken for the whole run */
   readonly guard: ExecutionGuard;
@@ -119,6 +133,12 @@ export interface LocalRunOptions {
   readonly waitMs?: number;
   /** Receives each state event as it happens. */
   readonly onEvent?: (event: RunEvent) => void;
+  /**
+   * Called with each step's input before its core runs. What it throws is what the step's invocation fails
+   * with, as when a Lambda function dies (`Lambda.Unknown`, `States.Timeout`): how rehearsals and tests
+   * exercise the paths of a step that never answers.
+   */
+  readonly beforeStep?: (step: Step, input: WorkflowState) => void | Promise<void>;
 }
 
 export interface RunEvent {
@@ -152,7 +172,8 @@ function databaseNameOf(url: string): string {
 /** The AWS Lambda error shape: Step Functions sees `Error` = errorType, `Cause` = this JSON. */
 class LambdaStyleError extends Error {
   constructor(original: unknown) {
-    const error = original instanceof Error ? original : new Error(String(original));
+    // Where an error leaves a step locally, as the middleware is on AWS: row values are redacted.
+    const error = redactError(original instanceof Error ? original : new Error(String(original)));
     super(JSON.stringify({ errorType: error.name, errorMessage: error.message }));
     this.name = error.name;
   }
@@ -181,7 +202,11 @@ function localHandlers(
       ),
     'create-snapshot': (event) => createSnapshot(event, { gateway, settings, clock }),
     'check-snapshot': (event) => checkSnapshot(event, { gateway, settings, clock }),
-    'apply-migrations': (event) => withEngine((engine) => applyMigrations(event, { source, engine, clock })),
+    'apply-migrations': (event) =>
+      withEngine((engine) =>
+        applyMigrations(event, { source, engine, inspector: adapters.inspector, clock }),
+      ),
+    'assess-release': (event) => assessRelease(event, { inspector: adapters.inspector }),
     'verify-health': (event) => verifyHealth(event, { probe: adapters.probe }),
     'restore-snapshot': (event) => restoreSnapshot(event, { gateway, settings, clock }),
     'check-restore': (event) => checkRestore(event, { gateway, settings, clock }),
@@ -268,6 +293,7 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
           ? {}
           : { drift: new PrismaSchemaDriftDetector({ connection: options.databaseUrl, source }) }),
       }),
+    inspector: options.adapters?.inspector ?? new PgReleaseInspector({ connection: options.databaseUrl }),
     guard,
     clock: options.adapters?.clock ?? systemClock,
   };
@@ -278,6 +304,7 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
   for (const [stateName, step] of taskSteps) {
     taskResourceLocalHandlers[stateName] = async (input) => {
       try {
+        await options.beforeStep?.(step, input as WorkflowState);
         return (await handlers[step](input)) as never;
       } catch (error) {
         throw new LambdaStyleError(error);

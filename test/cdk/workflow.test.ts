@@ -125,6 +125,7 @@ describe('the synthesized workflow definition', () => {
       [S.createSnapshot]: { step: 'create-snapshot', resultPath: ResultPaths['create-snapshot'] },
       [S.checkSnapshot]: { step: 'check-snapshot', resultPath: ResultPaths['check-snapshot'] },
       [S.applyMigrations]: { step: 'apply-migrations', resultPath: ResultPaths['apply-migrations'] },
+      [S.assessRelease]: { step: 'assess-release', resultPath: ResultPaths['assess-release'] },
       [S.verifyHealth]: { step: 'verify-health', resultPath: ResultPaths['verify-health'] },
       [S.restoreSnapshot]: { step: 'restore-snapshot', resultPath: ResultPaths['restore-snapshot'] },
       [S.checkRestore]: { step: 'check-restore', resultPath: ResultPaths['check-restore'] },
@@ -257,16 +258,28 @@ describe('the synthesized workflow definition', () => {
       }
     });
 
-    it('ends unchanged when the release transaction was rolled back, and restores on any other apply failure', () => {
+    it('restores only on evidence that the release committed: unchanged, restore, or find out first', () => {
       // Assess
       const apply = state(definition, S.applyMigrations);
+      expect(apply.Retry?.[0]).toMatchObject({
+        ErrorEquals: [ErrorNames.DatabaseUnreachable],
+        MaxAttempts: 2,
+      });
       expect(apply.Catch).toEqual([
         {
-          ErrorEquals: [ErrorNames.MigrationFailedDatabaseUnchanged],
+          ErrorEquals: [
+            ErrorNames.MigrationFailedDatabaseUnchanged,
+            ErrorNames.MigrationHistoryBlocked,
+            ErrorNames.MigrationsInvalid,
+            ErrorNames.InvalidInput,
+            ErrorNames.DatabaseUnreachable,
+          ],
           ResultPath: '$.error',
           Next: S.releaseFailedUnchanged,
         },
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.snapshotToRestore },
+        { ErrorEquals: [ErrorNames.MigrationFailed], ResultPath: '$.error', Next: S.snapshotToRestore },
+        // Died without answering (timeout, out of memory), or could not read what it committed.
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.assessRelease },
       ]);
       expect(state(definition, S.releaseFailedUnchanged)).toMatchObject({
         Type: 'Fail',
@@ -276,6 +289,30 @@ describe('the synthesized workflow definition', () => {
       expect(reachable(definition, S.releaseFailedUnchanged).has(S.restoreSnapshot)).toBe(false);
       expect(reachable(definition, S.snapshotToRestore).has(S.restoreSnapshot)).toBe(true);
       expect(apply.Next).toBe(S.verifyHealth);
+    });
+
+    it('finds out what a dead apply step committed before deciding, and never restores on a guess', () => {
+      // Assess
+      const assess = state(definition, S.assessRelease);
+      expect(assess.Retry?.[0]).toMatchObject({
+        ErrorEquals: [ErrorNames.DatabaseUnreachable, ErrorNames.ReleaseOutcomeUnknown],
+        MaxAttempts: 5,
+      });
+      expect(assess.Catch).toEqual([
+        {
+          ErrorEquals: [ErrorNames.MigrationFailedDatabaseUnchanged],
+          ResultPath: '$.error',
+          Next: S.releaseFailedUnchanged,
+        },
+        { ErrorEquals: [ErrorNames.MigrationFailed], ResultPath: '$.error', Next: S.snapshotToRestore },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.releaseOutcomeUnknown },
+      ]);
+      expect(assess.Next).toBe(S.verifyHealth);
+      expect(state(definition, S.releaseOutcomeUnknown)).toMatchObject({
+        Type: 'Fail',
+        Error: OutcomeErrors.ReleaseOutcomeUnknown,
+        CausePath: '$.error.Cause',
+      });
     });
 
     it('verifies health, retrying an unreachable database twice, and restores when unhealthy', () => {

@@ -18,6 +18,7 @@ import type {
   MigrationBundle,
   MigrationEngine,
   MigrationSource,
+  ReleaseInspector,
   RestoreDescription,
   RestoreRequest,
   SnapshotDescription,
@@ -73,6 +74,38 @@ export class FakeMigrationEngine implements MigrationEngine {
 
   async close(): Promise<void> {
     this.closed += 1;
+  }
+}
+
+/**
+ * Reads the history of a `FakeMigrationEngine` (the database both look at), records the sessions it was asked
+ * to end and marks rows rolled back as the real adapter does.
+ */
+export class FakeReleaseInspector implements ReleaseInspector {
+  ended: string[] = [];
+  /** When set, every call fails with it (the database is unreachable). */
+  failWith?: Error;
+
+  constructor(readonly engine: FakeMigrationEngine) {}
+
+  async endSessions(applicationName: string): Promise<number> {
+    if (this.failWith) throw this.failWith;
+    this.ended.push(applicationName);
+    return 1;
+  }
+
+  async readHistory(): Promise<readonly AppliedMigration[]> {
+    if (this.failWith) throw this.failWith;
+    return [...this.engine.history];
+  }
+
+  async markRolledBack(migrations: readonly string[]): Promise<void> {
+    const names = new Set(migrations);
+    this.engine.history = this.engine.history.map((row) =>
+      names.has(row.name) && row.finishedAt === null && row.rolledBackAt === null
+        ? { ...row, rolledBackAt: '2025-01-01T00:00:02.000Z' }
+        : row,
+    );
   }
 }
 

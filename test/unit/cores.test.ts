@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { applyMigrations } from '../../lambdas/apply-migrations/apply-migrations.js';
 import { checkRestore } from '../../lambdas/check-restore/check-restore.js';
 import { checkSnapshot } from '../../lambdas/check-snapshot/check-snapshot.js';
 import { createSnapshot } from '../../lambdas/create-snapshot/create-snapshot.js';
 import { preflight } from '../../lambdas/preflight/preflight.js';
 import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot.js';
 import { ErrorNames, type ExecutionInfo, type Plan } from '../../lambdas/shared/contract.js';
-import {
-  MigrationFailedError,
-  SnapshotFailedError,
-  TransientFaultError,
-} from '../../lambdas/shared/errors.js';
+import { SnapshotFailedError, TransientFaultError } from '../../lambdas/shared/errors.js';
 import { isValidRdsIdentifier } from '../../lambdas/shared/identifiers.js';
 import type { SnapshotGateway } from '../../lambdas/shared/ports.js';
 import type { ReleaseAnalysis } from '../../lambdas/shared/transaction-fallback.js';
@@ -288,45 +283,6 @@ const plan: Plan = {
   proceed: true,
   warnings: [],
 };
-
-describe('applyMigrations', () => {
-  it('applies the pending migrations in the plan mode', async () => {
-    const engine = new FakeMigrationEngine();
-    engine.history = [appliedRow(m1)];
-    const result = await applyMigrations(stateWith({ plan }), {
-      source: new FakeMigrationSource([m1, m2, m3]),
-      engine,
-      clock: new FakeClock(),
-    });
-    expect(result.applied).toEqual([m2.name, m3.name]);
-    expect(engine.applyCalls[0]?.options).toEqual({ transactionMode: 'release' });
-  });
-
-  it('lets the engine error through with its name, for the state machine to route', async () => {
-    const engine = new FakeMigrationEngine();
-    engine.failWith = new MigrationFailedError('Migration x failed');
-    const error = await rejection(
-      applyMigrations(stateWith({ plan }), {
-        source: new FakeMigrationSource([m1]),
-        engine,
-        clock: new FakeClock(),
-      }),
-    );
-    expect(error.name).toBe(ErrorNames.MigrationFailed);
-  });
-
-  it('fails when the plan is missing from the state document', async () => {
-    const error = await rejection(
-      applyMigrations(stateWith(), {
-        source: new FakeMigrationSource([m1]),
-        engine: new FakeMigrationEngine(),
-        clock: new FakeClock(),
-      }),
-    );
-    expect(error.name).toBe(ErrorNames.InvalidInput);
-    expect(error.message).toContain('no plan');
-  });
-});
 
 describe('verifyHealth', () => {
   it('expects every migration of the release after applying', async () => {

@@ -75,6 +75,9 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 0;
 
 const SAVEPOINT = 'prisma_migration';
 
+/** PostgreSQL's `lock_not_available`: a `lock_timeout` was hit. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
 /** A migration script PostgreSQL refused, as the report needs it. */
 interface ScriptFailure {
   readonly migration: string;
@@ -216,6 +219,9 @@ export class PrismaMigrationEngine implements MigrationEngine {
             : undefined,
       },
       prepare: async (client) => {
+        if (options.applicationName !== undefined) {
+          await client.query(`SET application_name = ${client.escapeLiteral(options.applicationName)}`);
+        }
         await this.useSchema(client);
         state.history = await readPrismaHistory(client);
         state.pending = pendingOf(bundle, state.history);
@@ -249,7 +255,9 @@ export class PrismaMigrationEngine implements MigrationEngine {
         applied = output.appliedMigrationNames;
       } catch (error) {
         if (state.mode === 'release') await client.query('ROLLBACK').catch(() => undefined);
-        throw this.failure(state, session.explain(error), bundle);
+        const explained = session.explain(error);
+        const blockers = state.failure?.code === LOCK_NOT_AVAILABLE ? await this.lockHolders(state) : '';
+        throw this.failure(state, explained, bundle, blockers);
       }
       if (state.mode === 'release') await this.commit(client, state);
       return { applied, transactionMode: state.mode };
@@ -368,7 +376,61 @@ export class PrismaMigrationEngine implements MigrationEngine {
     }
   }
 
-  private failure(state: RunState, error: unknown, bundle: MigrationBundle): Error {
+  /**
+   * Who holds locks on the tables the failed migration needed, for a lock timeout: process id, application,
+   * client address, state and how long their transaction has been open (never their query: it may hold row
+   * values). Read on a fresh connection; '' when nothing can be said.
+   */
+  private async lockHolders(state: RunState): Promise<string> {
+    const migration = state.pending.find((m) => m.name === state.failure?.migration);
+    if (!migration) return '';
+    try {
+      const tables = analyzeRelease([migration]).lockedTables;
+      if (tables.length === 0) return '';
+      const client = await openClient(this.target);
+      try {
+        await this.useSchema(client);
+        const { rows } = await client.query<{
+          pid: number;
+          application_name: string;
+          client_addr: string | null;
+          state: string | null;
+          xact_seconds: number | null;
+          tables: string[];
+        }>(
+          `SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.state,
+                  extract(epoch FROM now() - a.xact_start)::int AS xact_seconds,
+                  array_agg(DISTINCT l.relation::regclass::text ORDER BY l.relation::regclass::text) AS tables
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.granted AND l.locktype = 'relation' AND a.pid <> pg_backend_pid()
+              AND l.relation IN (SELECT to_regclass(t) FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NOT NULL)
+            GROUP BY a.pid, a.application_name, a.client_addr, a.state, a.xact_start
+            ORDER BY a.xact_start NULLS LAST`,
+          [
+            tables.map((table) =>
+              table
+                .split('.')
+                .map((part) => client.escapeIdentifier(part))
+                .join('.'),
+            ),
+          ],
+        );
+        if (rows.length === 0) return ' No other session holds a lock on its tables any more.';
+        const sessions = rows.map(
+          (row) =>
+            `pid ${row.pid} (application "${row.application_name || 'unnamed'}", client ${row.client_addr ?? 'local socket'}, ` +
+            `${row.state ?? 'unknown state'}, transaction open ${row.xact_seconds ?? '?'} s, holding ${row.tables.join(', ')})`,
+        );
+        return ` Blocked by: ${sessions.join('; ')}. End or wait for that session (SELECT pg_terminate_backend(pid)) and deploy again.`;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    } catch {
+      return '';
+    }
+  }
+
+  private failure(state: RunState, error: unknown, bundle: MigrationBundle, blockers = ''): Error {
     const code = engineErrorCode(error);
     const cause = { cause: error };
     if (code === 'P3009') {
@@ -404,10 +466,8 @@ export class PrismaMigrationEngine implements MigrationEngine {
       const migration = failure?.migration ?? state.current ?? '(before the first migration)';
       const what = failure ? describeFailure(failure) : `The schema engine failed: ${engineMessage(error)}.`;
       return new MigrationFailedDatabaseUnchangedError(
-        `Migration ${migration} failed. ${what} The release ran in one transaction, which was rolled back: ` +
-          'the database, its data and _prisma_migrations are exactly as before the release ' +
-          `(rolled back: ${listOf([...rolledBack, ...(failure ? [failure.migration] : [])])}). ` +
-          'Fix the migration and deploy again; there is nothing to resolve or restore.',
+        `Migration ${migration} failed. ${what}${blockers} The release ran in one transaction, which was rolled ` +
+          `back (rolled back: ${listOf([...rolledBack, ...(failure ? [failure.migration] : [])])}).`,
         {
           ...cause,
           details: {
@@ -430,9 +490,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
       : `The schema engine failed: ${engineMessage(error)}.`;
     const fallback = state.fallbackReason ? ` Release transaction not used: ${state.fallbackReason}.` : '';
     return new MigrationFailedError(
-      `Migration ${migration} failed. ${what} Committed before it in this run: ${listOf(rolledBack)}.${fallback} ` +
-        `Restore the pre-migration snapshot, or fix the cause and run \`prisma migrate resolve --rolled-back ` +
-        `${migration}\` before deploying again.`,
+      `Migration ${migration} failed. ${what}${blockers} Committed before it in this run: ${listOf(rolledBack)}.${fallback}`,
       {
         ...cause,
         details: {
