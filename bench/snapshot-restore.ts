@@ -40,7 +40,9 @@ export async function snapshotRestore(context: BenchContext): Promise<BenchRow[]
     let dumpBytes = 0;
     for (let rep = 0; rep < profile.repetitions; rep += 1) {
       const snapshotId = `${DATABASE_PREFIX}-snapshot-${mib}-${rep}`;
-      const snapshot = await timed(() => gateway.createSnapshot({ snapshotId, tags: { benchmark: 'true' } }));
+      const snapshot = await timed(() =>
+        gateway.createSnapshot({ snapshotId, executionId: 'benchmark', tags: { benchmark: 'true' } }),
+      );
       if (snapshot.value.status !== 'available')
         throw new Error(`snapshot ${snapshotId} is ${snapshot.value.status}`);
       samples.snapshot.push(snapshot.ms);
@@ -51,6 +53,7 @@ export async function snapshotRestore(context: BenchContext): Promise<BenchRow[]
           originalIdentifier: name,
           restoredIdentifier: `${DATABASE_PREFIX}-restored-${mib}-${rep}`,
           asideIdentifier: `${DATABASE_PREFIX}-aside-${mib}-${rep}`,
+          executionId: 'benchmark',
           tags: { benchmark: 'true' },
         };
         await gateway.restoreSnapshot(request);

@@ -1020,6 +1020,12 @@ export class MigrationOrchestrator extends Construct {
       { sid: 'DescribeOriginalAndRestored', actions: [describeDb], resources: [targetArn, restoredArn] },
       patternReason,
     );
+    // The restore step proves by its execution tag that the snapshot is this execution's own.
+    this.allow(
+      restore,
+      { sid: 'ProveSnapshotOwnership', actions: [describeSnapshots], resources: [snapshotArn] },
+      patternReason,
+    );
     this.allow(
       restore,
       { sid: 'RestorePreMigrationSnapshot', actions: [restoreAction], resources: [restoredArn, snapshotArn] },

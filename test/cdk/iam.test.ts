@@ -184,7 +184,7 @@ describe('IAM of the instance orchestrator', () => {
     // Assess
     for (const [role, statements] of byRole) {
       const reads = statements.some((s) => list(s.Action).includes('secretsmanager:GetSecretValue'));
-      expect(reads, role).toBe(['preflight', 'apply-migrations', 'verify-health'].includes(role));
+      expect(reads, role).toBe(['preflight', 'apply-migrations', 'assess-release', 'verify-health'].includes(role));
     }
   });
 
@@ -220,6 +220,10 @@ describe('IAM of the instance orchestrator', () => {
       `${ARN_PREFIX}og:*`,
     ]);
     expect(grants.get('rds:ModifyDBInstance')).toBeUndefined();
+    // It proves by the execution tag that the snapshot is its own before restoring it.
+    expect(grants.get('rds:DescribeDBSnapshots')).toEqual([
+      `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+    ]);
   });
 
   it('lets only check-restore and swap modify, check-restore only the restored copy', () => {
