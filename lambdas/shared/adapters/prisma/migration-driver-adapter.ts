@@ -6,13 +6,15 @@
  *   runs it atomically in its implicit transaction, as Prisma's native engine does, and `$$` bodies work;
  *   the caller may wrap it (savepoints of a release transaction).
  * - every statement of the run uses the same session (the advisory lock, a surrounding transaction);
- * - `"char"` columns (oid 18) are read as text;
+ * - `"char"` columns (oid 18, e.g. `pg_constraint.contype`) are reported as the engine's `Character` type,
+ *   which its schema describer reads them as (reported as text, the describer panics);
  * - error kinds this engine build does not know (`InvalidInputValue`, ...) are mapped to ones it accepts;
  * - the shadow database is a real, separate, temporary database (adapter-pg reuses the main one).
  */
 import { randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
+  ColumnTypeEnum,
   type ConnectionInfo,
   DriverAdapterError,
   type Error as DriverError,
@@ -27,6 +29,7 @@ import {
 import type pg from 'pg';
 import {
   type ConnectionTarget,
+  charColumnsOf,
   openClient,
   PinnedClientPool,
   pinClient,
@@ -119,12 +122,24 @@ export function scriptErrorForEngine(error: unknown): unknown {
   return error;
 }
 
+/**
+ * Reports the `"char"` columns of a result set as `Character` (adapter-pg saw them as text, see
+ * `charColumnsOf`): the schema describer reads catalog columns such as `pg_constraint.contype` with
+ * `get_char`, which fails on a text column.
+ */
+export function withCharacterColumns(result: SqlResultSet): SqlResultSet {
+  for (const index of charColumnsOf(result.rows)) {
+    if (index < result.columnTypes.length) result.columnTypes[index] = ColumnTypeEnum.Character;
+  }
+  return result;
+}
+
 function mappedTransaction(tx: Transaction): Transaction {
   return {
     provider: tx.provider,
     adapterName: tx.adapterName,
     options: tx.options,
-    queryRaw: (query) => mapped(() => tx.queryRaw(query)),
+    queryRaw: (query) => mapped(async () => withCharacterColumns(await tx.queryRaw(query))),
     executeRaw: (query) => mapped(() => tx.executeRaw(query)),
     commit: () => mapped(() => tx.commit()),
     rollback: () => mapped(() => tx.rollback()),
@@ -157,7 +172,7 @@ class PinnedMigrationAdapter implements SqlDriverAdapter {
   }
 
   queryRaw(query: SqlQuery): Promise<SqlResultSet> {
-    return mapped(() => this.inner.queryRaw(query));
+    return mapped(async () => withCharacterColumns(await this.inner.queryRaw(query)));
   }
 
   executeRaw(query: SqlQuery): Promise<number> {

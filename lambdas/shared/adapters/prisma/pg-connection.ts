@@ -129,13 +129,45 @@ export async function openClient(target: ConnectionTarget): Promise<pg.Client> {
 const CHAR_OID = 18;
 const TEXT_OID = 25;
 
+/** The indexes of the `"char"` columns of a result, keyed by the result's `rows` array. */
+const charColumns = new WeakMap<object, readonly number[]>();
+
+/**
+ * The indexes of the columns that were PostgreSQL `"char"` in the result whose `rows` array this is (empty
+ * for any other array). adapter-pg returns that very array in its result set, which is how its caller finds
+ * the columns again.
+ */
+export function charColumnsOf(rows: unknown): readonly number[] {
+  return (rows !== null && typeof rows === 'object' ? charColumns.get(rows) : undefined) ?? [];
+}
+
+/**
+ * Lets adapter-pg read `"char"` columns: it throws `UnsupportedNativeDataType` for oid 18, so the field is
+ * relabelled text (the value already is a string), and its index is remembered for `charColumnsOf` so the
+ * migration adapter can report the column as the engine's `Character` type.
+ */
+function relabelCharColumns(value: unknown): void {
+  for (const part of Array.isArray(value) ? value : [value]) {
+    const result = part as { fields?: { dataTypeID: number }[]; rows?: unknown } | undefined;
+    const indexes: number[] = [];
+    result?.fields?.forEach((field, index) => {
+      if (field.dataTypeID !== CHAR_OID) return;
+      field.dataTypeID = TEXT_OID;
+      indexes.push(index);
+    });
+    if (indexes.length > 0 && result?.rows !== null && typeof result?.rows === 'object') {
+      charColumns.set(result.rows, indexes);
+    }
+  }
+}
+
 interface PinnedClient extends pg.Client {
   release(): void;
 }
 
 /**
- * Makes `client` lendable by a pool (a no-op `release`) and maps `"char"` columns to text in every result.
- * The client is ours (opened for this run), so adjusting this one instance is safe.
+ * Makes `client` lendable by a pool (a no-op `release`) and makes `"char"` columns readable in every result
+ * (see `relabelCharColumns`). The client is ours (opened for this run), so adjusting this one instance is safe.
  */
 export function pinClient(client: pg.Client): PinnedClient {
   const pinned = client as PinnedClient;
@@ -145,12 +177,7 @@ export function pinClient(client: pg.Client): PinnedClient {
     const result = query(...args);
     if (!(result instanceof Promise)) return result;
     return result.then((value: unknown) => {
-      for (const part of Array.isArray(value) ? value : [value]) {
-        const fields = (part as { fields?: { dataTypeID: number }[] } | undefined)?.fields;
-        for (const field of fields ?? []) {
-          if (field.dataTypeID === CHAR_OID) field.dataTypeID = TEXT_OID;
-        }
-      }
+      relabelCharColumns(value);
       return value;
     });
   };
