@@ -1,21 +1,33 @@
 /**
  * Prisma's schema engine on real schemas, against a real PostgreSQL server and the real engine: catalog
- * columns of PostgreSQL's internal `"char"` type (a CHECK constraint used to make the describer panic).
+ * columns of PostgreSQL's internal `"char"` type (a CHECK constraint used to make the describer panic),
+ * engine panics turned into rejected calls instead of a dead process, and shadow databases that never
+ * outlive a run.
  */
+import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ColumnTypeEnum } from '@prisma/driver-adapter-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
 import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
+import {
+  type EngineSessionOptions,
+  migrationListOf,
+  noFilters,
+  openEngineSession,
+  SchemaEnginePanic,
+} from '../../lambdas/shared/adapters/prisma/engine-session.js';
 import { PinnedMigrationAdapterFactory } from '../../lambdas/shared/adapters/prisma/migration-driver-adapter.js';
 import { connectionTarget, openClient } from '../../lambdas/shared/adapters/prisma/pg-connection.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
 import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma-schema-drift-detector.js';
 import type { MigrationBundle } from '../../lambdas/shared/ports.js';
-import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
+import { createDatabase, dropDatabase, withAdmin, withClient } from '../helpers/database.js';
 
-const FIXTURE = resolve(import.meta.dirname, '../fixtures/engine-robustness');
+const ROOT = resolve(import.meta.dirname, '../..');
+const FIXTURE = resolve(ROOT, 'test/fixtures/engine-robustness');
 const MIGRATIONS = resolve(FIXTURE, 'migrations');
+const CHILD = resolve(FIXTURE, 'engine-session-child.ts');
 
 const created: string[] = [];
 
@@ -40,6 +52,75 @@ async function catalogDatabase(): Promise<{ name: string; url: string; names: st
   const engine = new PrismaMigrationEngine({ connectionString: db.url });
   await engine.applyPending(bundle, { transactionMode: 'release' });
   return { ...db, names: bundle.migrations.map((m) => m.name) };
+}
+
+/** The temporary shadow databases on the server. */
+async function shadowDatabases(): Promise<string[]> {
+  return await withAdmin(async (client) =>
+    (
+      await client.query<{ datname: string }>(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'prisma\\_migrate\\_shadow\\_db\\_%'",
+      )
+    ).rows.map((row) => row.datname),
+  );
+}
+
+/**
+ * No shadow database that was not there `before` is left. Another test file may be diffing at the same
+ * time: wait for its shadow databases to go (they live for a second or two); a leaked one stays.
+ */
+async function expectNoNewShadowDatabases(before: ReadonlySet<string>): Promise<void> {
+  await expect
+    .poll(async () => (await shadowDatabases()).filter((name) => !before.has(name)), { timeout: 5000 })
+    .toEqual([]);
+}
+
+const DATASOURCE = { path: 'schema.prisma', content: 'datasource db {\n  provider = "postgresql"\n}\n' };
+
+/** One migration with a CHECK constraint: describing the shadow database it builds reads `contype`. */
+const CHECK_BUNDLE: MigrationBundle = {
+  directory: FIXTURE,
+  provider: 'postgresql',
+  migrations: [{ name: '1_check', sql: 'CREATE TABLE "T" ("n" integer CHECK ("n" > 0));', checksum: '' }],
+};
+
+/** `diff --from-migrations <bundle> --to-config-datasource` on an open session. */
+function diffParams(bundle: MigrationBundle) {
+  return {
+    from: { tag: 'migrations' as const, ...migrationListOf(bundle) },
+    to: { tag: 'schemaDatasource' as const, files: [DATASOURCE], configDir: bundle.directory },
+    script: true,
+    exitCode: true,
+    filters: noFilters(),
+  };
+}
+
+/** Runs `fn` on a new engine session, and always closes it. */
+async function withSession<T>(
+  options: EngineSessionOptions,
+  fn: (session: Awaited<ReturnType<typeof openEngineSession>>) => Promise<T>,
+): Promise<T> {
+  const session = await openEngineSession(options);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Collects the uncaught exceptions raised while `fn` runs (there must be none). */
+async function uncaughtDuring(fn: () => Promise<void>): Promise<unknown[]> {
+  const uncaught: unknown[] = [];
+  const listener = (error: unknown) => uncaught.push(error);
+  process.on('uncaughtException', listener);
+  try {
+    await fn();
+    // Let any late callback of the engine run.
+    await new Promise((done) => setTimeout(done, 200));
+  } finally {
+    process.removeListener('uncaughtException', listener);
+  }
+  return uncaught;
 }
 
 describe('the engine on a schema with every kind of catalog object', () => {
@@ -135,5 +216,120 @@ describe('the engine on a schema with every kind of catalog object', () => {
     } finally {
       await client.end();
     }
+  });
+});
+
+describe('an engine panic', () => {
+  it('rejects the pending diff with the panic message, drops its shadow database, and the next session works', async () => {
+    const db = await database('panic');
+    const target = connectionTarget(db.url);
+    const before = new Set(await shadowDatabases());
+    let outcome: unknown;
+    const uncaught = await uncaughtDuring(async () => {
+      // Reporting "char" columns as text, as this adapter once did, makes the describer panic on the CHECK.
+      outcome = await withSession({ target, hooks: { charColumnsAsText: true } }, (session) =>
+        session.engine.diff(diffParams(CHECK_BUNDLE)).catch((error: unknown) => error),
+      );
+    });
+    expect(uncaught).toEqual([]);
+    expect(outcome).toBeInstanceOf(SchemaEnginePanic);
+    expect((outcome as SchemaEnginePanic).panic).toMatch(
+      /sql-schema-describer\/src\/postgres\.rs.*Getting constraint_type .* as char failed/s,
+    );
+    await expectNoNewShadowDatabases(before);
+
+    const next = await withSession({ target }, (session) => session.engine.diff(diffParams(CHECK_BUNDLE)));
+    expect(next.exitCode).toBe(2); // the live database lacks the table: a real answer from a fresh engine
+  });
+
+  it('rejects the calls pending on every open session, and a later session works', async () => {
+    const first = await database('panic');
+    const second = await database('panic');
+    const before = new Set(await shadowDatabases());
+    const calm = await openEngineSession({ target: connectionTarget(first.url) });
+    let pending: Promise<unknown> | undefined;
+    let thrown: unknown;
+    const uncaught = await uncaughtDuring(async () => {
+      try {
+        pending = calm.engine.diff(diffParams(CHECK_BUNDLE)).catch((error: unknown) => error);
+        await withSession({ target: connectionTarget(second.url) }, async (session) => {
+          try {
+            // The engine's own deliberate panic, raised synchronously by the wasm.
+            session.engine.debugPanic();
+          } catch (error) {
+            thrown = error;
+          }
+        });
+        expect(await pending).toBeInstanceOf(SchemaEnginePanic);
+      } finally {
+        await calm.close();
+      }
+    });
+    expect(uncaught).toEqual([]);
+    expect(thrown).toBeInstanceOf(SchemaEnginePanic);
+    expect((thrown as SchemaEnginePanic).panic).toMatch(/panicked at/);
+    // The calm session's shadow database may still have been being created when the panic came.
+    await expectNoNewShadowDatabases(before);
+
+    const engine = new PrismaMigrationEngine({ connectionString: first.url });
+    await expect(engine.diffAgainstMigrations(CHECK_BUNDLE)).resolves.toMatchObject({ inSync: false });
+  });
+
+  it('rejects opening a session whose engine panics while it starts', async () => {
+    const db = await database('panic');
+    let opened: unknown;
+    const uncaught = await uncaughtDuring(async () => {
+      // An empty list of schema files makes the engine panic in its constructor.
+      opened = await openEngineSession({ target: connectionTarget(db.url), datamodels: [] }).catch(
+        (error: unknown) => error,
+      );
+    });
+    expect(uncaught).toEqual([]);
+    expect(opened).toBeInstanceOf(SchemaEnginePanic);
+    expect((opened as SchemaEnginePanic).panic).toMatch(/must be called with at least one file/);
+  });
+});
+
+interface ChildResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the child fixture in a plain Node process (no test runner's uncaught-exception handlers). */
+function child(mode: 'panic' | 'foreign-error', url: string): Promise<ChildResult> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', CHILD, mode, url],
+      { cwd: ROOT, timeout: 45_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('a Node process running the engine', () => {
+  it('survives an engine panic: the call is rejected and the process ends normally', async () => {
+    const db = await database('panic');
+    const result = await child('panic', db.url);
+    expect(result.code).toBe(0);
+    const [outcome, closed] = result.stdout.trim().split('\n');
+    expect(JSON.parse(outcome ?? '{}')).toMatchObject({
+      settled: 'rejected',
+      name: 'SchemaEnginePanic',
+      message: expect.stringContaining('Getting constraint_type'),
+    });
+    expect(closed).toBe('closed');
+  });
+
+  it('still prints an uncaught error that is not the engine’s and exits with code 1', async () => {
+    const db = await database('panic');
+    const result = await child('foreign-error', db.url);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('an uncaught error that is not the engine’s');
+    expect(result.stdout).not.toContain('still running');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * One run of Prisma's schema engine (wasm) over one pinned `pg.Client`: open, use, and always close (free
- * the engine, drop any shadow database, end the client), whatever happened.
+ * the engine, drop any shadow database, end the client), whatever happened. A panic of the engine rejects
+ * the session's pending calls with `SchemaEnginePanic` (see `EngineInstance`) instead of killing the process.
  */
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
@@ -9,12 +10,16 @@ import type { MigrationBundle } from '../../ports.js';
 import { type MigrationAdapterHooks, PinnedMigrationAdapterFactory } from './migration-driver-adapter.js';
 import { type ConnectionTarget, openClient } from './pg-connection.js';
 import {
-  loadSchemaEngine,
+  type EngineInstance,
+  isWasmTrap,
+  loadEngineInstance,
   type MigrationList,
   retainEngine,
   type SchemaEngine,
   takePanicMessage,
 } from './schema-engine-wasm.js';
+
+export { SchemaEnginePanic } from './schema-engine-wasm.js';
 
 /** A log event of the engine (it logs JSON lines). */
 export interface EngineLogEntry {
@@ -39,6 +44,10 @@ export interface EngineSessionOptions {
 }
 
 export interface EngineSession {
+  /**
+   * The engine. Each of its calls settles even if the engine panics meanwhile (on this session or another
+   * one sharing the wasm instance): it is then rejected with `SchemaEnginePanic`.
+   */
   readonly engine: SchemaEngine;
   /** The pinned client every statement of the run goes through. */
   readonly client: pg.Client;
@@ -62,9 +71,38 @@ function parseLog(raw: string): EngineLogEntry {
   }
 }
 
+/** Runs `call` (a call into the engine) so that a panic of `instance` rejects it. */
+function racePanic<T>(instance: EngineInstance, call: () => T): T {
+  if (instance.poisoned) throw instance.poisoned;
+  let result: T;
+  try {
+    result = call();
+  } catch (error) {
+    throw isWasmTrap(error) ? instance.poison(error) : error;
+  }
+  return (result instanceof Promise ? Promise.race([result, instance.crashed]) : result) as T;
+}
+
+/** `engine` with every method call raced against a panic of its instance. */
+function panicSafe(engine: SchemaEngine, instance: EngineInstance): SchemaEngine {
+  return new Proxy(engine, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      // `free` and the glue's internals run on the engine object itself (its finalizer is keyed by it).
+      if (typeof property !== 'string' || property === 'free' || property.startsWith('__')) {
+        return method.bind(target);
+      }
+      return (...args: unknown[]) => racePanic(instance, () => method.apply(target, args));
+    },
+  });
+}
+
 /** Opens a session; the caller must `close()` it (the engine holds a session-level advisory lock). */
 export async function openEngineSession(options: EngineSessionOptions): Promise<EngineSession> {
-  const glue = await loadSchemaEngine(options.wasmPath);
+  const instance = await loadEngineInstance(options.wasmPath);
+  const glue = instance.glue;
   const release = retainEngine();
   let client: pg.Client;
   try {
@@ -82,7 +120,9 @@ export async function openEngineSession(options: EngineSessionOptions): Promise<
   let engine: SchemaEngine | undefined;
   const close = async () => {
     try {
-      engine?.free();
+      // A panicked instance is not called again (its state is gone): only forget the engine object.
+      if (instance.poisoned && engine) instance.forget(engine);
+      else engine?.free();
     } finally {
       engine = undefined;
       await factory.closeShadows();
@@ -104,17 +144,18 @@ export async function openEngineSession(options: EngineSessionOptions): Promise<
   try {
     await options.prepare?.(client);
     const onLog = options.onLog;
-    engine = await glue.SchemaEngine.new(
-      { datamodels: options.datamodels },
-      (raw: string) => onLog?.(parseLog(raw), raw),
-      bound,
+    engine = await racePanic(instance, () =>
+      glue.SchemaEngine.new(
+        { datamodels: options.datamodels },
+        (raw: string) => onLog?.(parseLog(raw), raw),
+        bound,
+      ),
     );
   } catch (error) {
     await close();
     throw explain(error);
   }
-  const opened = engine;
-  return { engine: opened, client, explain, close };
+  return { engine: panicSafe(engine, instance), client, explain, close };
 }
 
 /** An engine error: `code` is Prisma's error code (`P3009`, ...) for the user-facing ones. */

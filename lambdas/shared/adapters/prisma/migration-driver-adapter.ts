@@ -134,12 +134,13 @@ export function withCharacterColumns(result: SqlResultSet): SqlResultSet {
   return result;
 }
 
-function mappedTransaction(tx: Transaction): Transaction {
+function mappedTransaction(tx: Transaction, hooks: MigrationAdapterHooks): Transaction {
+  const characters = hooks.charColumnsAsText ? (result: SqlResultSet) => result : withCharacterColumns;
   return {
     provider: tx.provider,
     adapterName: tx.adapterName,
     options: tx.options,
-    queryRaw: (query) => mapped(async () => withCharacterColumns(await tx.queryRaw(query))),
+    queryRaw: (query) => mapped(async () => characters(await tx.queryRaw(query))),
     executeRaw: (query) => mapped(() => tx.executeRaw(query)),
     commit: () => mapped(() => tx.commit()),
     rollback: () => mapped(() => tx.rollback()),
@@ -156,6 +157,11 @@ export interface MigrationAdapterHooks {
   readonly refuseTransaction?: () => string | undefined;
   /** `schema` for the engine (the connection string's `?schema=`). @default the search path's first schema */
   readonly schema?: string;
+  /**
+   * Report `"char"` columns as text, as this adapter once did: the engine's schema describer then panics on
+   * any CHECK constraint. Only to reproduce a genuine engine panic in tests. @default false
+   */
+  readonly charColumnsAsText?: boolean;
 }
 
 class PinnedMigrationAdapter implements SqlDriverAdapter {
@@ -172,7 +178,10 @@ class PinnedMigrationAdapter implements SqlDriverAdapter {
   }
 
   queryRaw(query: SqlQuery): Promise<SqlResultSet> {
-    return mapped(async () => withCharacterColumns(await this.inner.queryRaw(query)));
+    return mapped(async () => {
+      const result = await this.inner.queryRaw(query);
+      return this.hooks.charColumnsAsText ? result : withCharacterColumns(result);
+    });
   }
 
   executeRaw(query: SqlQuery): Promise<number> {
@@ -190,7 +199,7 @@ class PinnedMigrationAdapter implements SqlDriverAdapter {
   async startTransaction(isolationLevel?: IsolationLevel): Promise<Transaction> {
     const refusal = this.hooks.refuseTransaction?.();
     if (refusal !== undefined) throw new Error(refusal);
-    return mappedTransaction(await mapped(() => this.inner.startTransaction(isolationLevel)));
+    return mappedTransaction(await mapped(() => this.inner.startTransaction(isolationLevel)), this.hooks);
   }
 
   getConnectionInfo(): ConnectionInfo {
@@ -244,6 +253,9 @@ export class PinnedMigrationAdapterFactory implements SqlMigrationAwareDriverAda
   readonly provider = 'postgres' as const;
   readonly adapterName = '@prisma/adapter-pg';
   private readonly shadows = new Set<() => Promise<void>>();
+  /** Shadow databases being created (a crashed engine does not wait for them; `closeShadows` does). */
+  private readonly opening = new Set<Promise<unknown>>();
+  private closed = false;
 
   constructor(private readonly options: MigrationAdapterFactoryOptions) {
     pinClient(options.client);
@@ -254,8 +266,25 @@ export class PinnedMigrationAdapterFactory implements SqlMigrationAwareDriverAda
     return adapterOver(this.options.client, this.options.hooks ?? {}, async () => undefined);
   }
 
-  async connectToShadowDb(): Promise<SqlDriverAdapter> {
-    const hooks = { schema: this.options.hooks?.schema };
+  connectToShadowDb(): Promise<SqlDriverAdapter> {
+    if (this.closed) {
+      return Promise.reject(
+        new Error('The engine session is closed; no shadow database is created any more.'),
+      );
+    }
+    const opening = this.openShadow();
+    this.opening.add(opening);
+    const settled = () => this.opening.delete(opening);
+    opening.then(settled, settled);
+    return opening;
+  }
+
+  private async openShadow(): Promise<SqlDriverAdapter> {
+    const { schema, charColumnsAsText } = this.options.hooks ?? {};
+    const hooks: MigrationAdapterHooks = {
+      ...(schema === undefined ? {} : { schema }),
+      ...(charColumnsAsText === undefined ? {} : { charColumnsAsText }),
+    };
     const shadow = this.options.shadow;
     if (shadow) {
       if (shadow.endpoint === this.options.target.endpoint) {
@@ -298,8 +327,11 @@ export class PinnedMigrationAdapterFactory implements SqlMigrationAwareDriverAda
     return adapterOver(client, hooks, close);
   }
 
-  /** Closes and drops any shadow database the engine left open. */
+  /** Closes and drops any shadow database the engine left open; creates none afterwards. */
   async closeShadows(): Promise<void> {
+    this.closed = true;
+    // A shadow database still being created (the engine panicked meanwhile) is dropped once it exists.
+    await Promise.allSettled([...this.opening]);
     for (const close of [...this.shadows]) await close();
   }
 }
