@@ -7,8 +7,10 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { ColumnTypeEnum } from '@prisma/driver-adapter-utils';
+import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
+import { connect } from '../../lambdas/shared/adapters/pg-connection.js';
 import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
 import {
   type EngineSessionOptions,
@@ -19,10 +21,15 @@ import {
 } from '../../lambdas/shared/adapters/prisma/engine-session.js';
 import { PinnedMigrationAdapterFactory } from '../../lambdas/shared/adapters/prisma/migration-driver-adapter.js';
 import { connectionTarget, openClient } from '../../lambdas/shared/adapters/prisma/pg-connection.js';
+import {
+  SHADOW_DATABASE_STALE_AFTER_MS,
+  shadowDatabaseCreatedAt,
+  shadowDatabaseName,
+} from '../../lambdas/shared/adapters/prisma/shadow-database.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
 import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma-schema-drift-detector.js';
 import type { MigrationBundle } from '../../lambdas/shared/ports.js';
-import { createDatabase, dropDatabase, withAdmin, withClient } from '../helpers/database.js';
+import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURE = resolve(ROOT, 'test/fixtures/engine-robustness');
@@ -331,5 +338,48 @@ describe('a Node process running the engine', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('an uncaught error that is not the engine’s');
     expect(result.stdout).not.toContain('still running');
+  });
+});
+
+describe('shadow databases', () => {
+  it('names a shadow database with its creation time, within 63 bytes', () => {
+    const createdAt = new Date('2025-02-01T09:00:00.000Z');
+    const name = shadowDatabaseName(createdAt);
+    expect(name).toMatch(/^prisma_migrate_shadow_db_20250201T090000Z_[0-9a-f]{8}$/);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+    expect(shadowDatabaseCreatedAt(name)).toEqual(createdAt);
+  });
+
+  it('drops leftover shadow databases at the next drift check, and leaves a fresh or connected one alone', async () => {
+    const db = await catalogDatabase();
+    const serverNow = await withAdmin(
+      async (client) => (await client.query<{ now: Date }>('SELECT now() AS now')).rows[0]?.now ?? new Date(),
+    );
+    const crashed = shadowDatabaseName(
+      new Date(serverNow.getTime() - SHADOW_DATABASE_STALE_AFTER_MS - 60_000),
+    );
+    const crashedBefore = 'prisma_migrate_shadow_db_0b8e2c1a-5f3d-4c2b-9a7e-1d2c3b4a5f60';
+    const fresh = shadowDatabaseName(serverNow);
+    const connected = shadowDatabaseName(new Date('2020-01-01T00:00:00Z'));
+    for (const name of [crashed, crashedBefore, fresh, connected]) {
+      await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
+    }
+    let holder: pg.Client | undefined;
+    try {
+      holder = await connect(urlFor(connected));
+      const detector = new PrismaSchemaDriftDetector({
+        connection: db.url,
+        source: new DirectoryMigrationSource(MIGRATIONS),
+      });
+      await expect(detector.diff(db.names)).resolves.toMatchObject({ inSync: true });
+      const left = await shadowDatabases();
+      expect(left).not.toContain(crashed);
+      expect(left).not.toContain(crashedBefore);
+      expect(left).toContain(fresh);
+      expect(left).toContain(connected);
+    } finally {
+      await holder?.end();
+      for (const name of [crashed, crashedBefore, fresh, connected]) await dropDatabase(name);
+    }
   });
 });

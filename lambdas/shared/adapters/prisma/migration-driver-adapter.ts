@@ -9,9 +9,9 @@
  * - `"char"` columns (oid 18, e.g. `pg_constraint.contype`) are reported as the engine's `Character` type,
  *   which its schema describer reads them as (reported as text, the describer panics);
  * - error kinds this engine build does not know (`InvalidInputValue`, ...) are mapped to ones it accepts;
- * - the shadow database is a real, separate, temporary database (adapter-pg reuses the main one).
+ * - the shadow database is a real, separate, temporary database (adapter-pg reuses the main one), named
+ *   with its creation time; leftovers of crashed runs are dropped before a new one is created.
  */
-import { randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
   ColumnTypeEnum,
@@ -35,6 +35,7 @@ import {
   pinClient,
   withDatabase,
 } from './pg-connection.js';
+import { dropShadowDatabase, dropStaleShadowDatabases, shadowDatabaseName } from './shadow-database.js';
 
 /** Runs one migration script on the pinned client; throws what `pg` throws. */
 export type ScriptRunner = (script: string, client: pg.Client) => Promise<void>;
@@ -309,19 +310,20 @@ export class PinnedMigrationAdapterFactory implements SqlMigrationAwareDriverAda
       return adapterOver(client, hooks, close);
     }
     const main = this.options.client;
-    const database = `prisma_migrate_shadow_db_${randomUUID()}`;
-    await main.query(`CREATE DATABASE "${database}"`);
+    const { now } = await dropStaleShadowDatabases(main);
+    const database = shadowDatabaseName(now);
+    await main.query(`CREATE DATABASE ${main.escapeIdentifier(database)}`);
     let client: pg.Client;
     try {
       client = await openClient(withDatabase(this.options.target, database));
     } catch (error) {
-      await main.query(`DROP DATABASE IF EXISTS "${database}"`).catch(() => undefined);
+      await dropShadowDatabase(main, this.options.target, database);
       throw error;
     }
     const close = async () => {
       this.shadows.delete(close);
       await client.end().catch(() => undefined);
-      await main.query(`DROP DATABASE IF EXISTS "${database}"`).catch(() => undefined);
+      await dropShadowDatabase(main, this.options.target, database);
     };
     this.shadows.add(close);
     return adapterOver(client, hooks, close);
