@@ -72,7 +72,7 @@ export async function preflight(event: unknown, deps: PreflightDeps): Promise<Pl
     .map((m) => m.name);
   const unknownApplied = [...appliedByName.keys()].filter((name) => !local.has(name));
 
-  const warnings: string[] = [];
+  const warnings: string[] = [...(bundle.warnings ?? [])];
   for (const name of edited) {
     warnings.push(
       `Migration ${name} was edited after it was applied (its checksum differs from _prisma_migrations). ` +

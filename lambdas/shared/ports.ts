@@ -29,6 +29,8 @@ export interface MigrationBundle {
   readonly migrations: readonly Migration[];
   /** `provider` of `migration_lock.toml`. */
   readonly provider: string;
+  /** What the source noticed and the plan should show (e.g. folder names outside Prisma's layout). */
+  readonly warnings?: readonly string[];
 }
 
 export interface MigrationSource {

@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MigrationsInvalidError } from '../errors.js';
 import type { Migration, MigrationBundle, MigrationSource } from '../ports.js';
 
@@ -21,6 +21,15 @@ export const MIGRATION_FILE = 'migration.sql';
 /** sha256 hex of the raw bytes, exactly as Prisma records it in `_prisma_migrations.checksum`. */
 export function checksumOf(bytes: Buffer | string): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Prisma's folder layout: a 14-digit timestamp, an underscore, a name (`20250101090000_init`). */
+export const PRISMA_MIGRATION_NAME = /^\d{14}_.+$/;
+
+/** True when `path` is `root` or lies under it (both already resolved through their links). */
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 function providerOf(lockFile: string): string | undefined {
@@ -37,13 +46,39 @@ export class DirectoryMigrationSource implements MigrationSource {
 
   async load(): Promise<MigrationBundle> {
     const dir = this.directory;
-    if (!existsSync(dir) || !(await stat(dir)).isDirectory()) {
+    const info = await stat(dir).catch(() => undefined);
+    if (info === undefined) {
       throw new MigrationsInvalidError(
         `The migrations directory ${dir} does not exist. Point the orchestrator at your Prisma ` +
           'migrations folder (the one `prisma migrate dev` writes, usually prisma/migrations).',
         { details: { directory: dir } },
       );
     }
+    if (!info.isDirectory()) {
+      throw new MigrationsInvalidError(
+        `The migrations directory ${dir} is a file, not a directory. Point the orchestrator at the folder ` +
+          'that holds migration_lock.toml and one folder per migration (usually prisma/migrations).',
+        { details: { directory: dir } },
+      );
+    }
+    const root = await realpath(dir);
+    /** Resolves a link under the migrations directory, refusing one that leads out of it. */
+    const inside = async (path: string, what: string): Promise<string> => {
+      const target = await realpath(path).catch(() => {
+        throw new MigrationsInvalidError(
+          `${what} ${path} is a symbolic link to a missing target. Restore its target or remove the link.`,
+          { details: { directory: dir, link: path } },
+        );
+      });
+      if (!isInside(root, target)) {
+        throw new MigrationsInvalidError(
+          `${what} ${path} is a symbolic link to ${target}, outside the migrations directory ${dir}. ` +
+            'Links that leave the migrations directory are refused: copy the migration into it instead.',
+          { details: { directory: dir, link: path, target } },
+        );
+      }
+      return target;
+    };
     const lockPath = join(dir, LOCK_FILE);
     if (!existsSync(lockPath)) {
       throw new MigrationsInvalidError(
@@ -52,7 +87,7 @@ export class DirectoryMigrationSource implements MigrationSource {
         { details: { directory: dir } },
       );
     }
-    const provider = providerOf(await readFile(lockPath, 'utf8'));
+    const provider = providerOf(await readFile(await inside(lockPath, LOCK_FILE), 'utf8'));
     if (provider !== 'postgresql') {
       throw new MigrationsInvalidError(
         `${lockPath} says provider = "${provider ?? '(none)'}"; this orchestrator deploys PostgreSQL ` +
@@ -60,10 +95,17 @@ export class DirectoryMigrationSource implements MigrationSource {
         { details: { directory: dir, provider } },
       );
     }
-    const entries = (await readdir(dir, { withFileTypes: true }))
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => entry.name)
-      .sort();
+    const entries: string[] = [];
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (entry.isSymbolicLink()) {
+        // One rule for every link: followed when it stays inside the migrations directory, refused otherwise.
+        const target = await inside(join(dir, entry.name), 'Migration folder');
+        if ((await stat(target)).isDirectory()) entries.push(entry.name);
+      } else if (entry.isDirectory()) {
+        entries.push(entry.name);
+      }
+    }
+    entries.sort();
     const migrations: Migration[] = [];
     for (const name of entries) {
       const file = join(dir, name, MIGRATION_FILE);
@@ -74,7 +116,7 @@ export class DirectoryMigrationSource implements MigrationSource {
           { details: { directory: dir, migration: name } },
         );
       }
-      const bytes = await readFile(file);
+      const bytes = await readFile(await inside(file, `The ${MIGRATION_FILE} of migration ${name},`));
       migrations.push({ name, sql: bytes.toString('utf8'), checksum: checksumOf(bytes) });
     }
     if (migrations.length === 0) {
@@ -84,6 +126,16 @@ export class DirectoryMigrationSource implements MigrationSource {
         { details: { directory: dir } },
       );
     }
-    return { directory: dir, migrations, provider };
+    const unusual = entries.filter((name) => !PRISMA_MIGRATION_NAME.test(name));
+    const warnings =
+      unusual.length === 0
+        ? []
+        : [
+            `Migration folder(s) ${unusual.join(', ')} in ${dir} do not follow Prisma's layout ` +
+              '<14-digit timestamp>_<name> (e.g. 20250101090000_init). Migrations are applied in the lexical ' +
+              `order of their folder names: ${entries.join(', ')}. Check that this order is the intended one, ` +
+              'or rename the folders with timestamps.',
+          ];
+    return { directory: dir, migrations, provider, warnings };
   }
 }
