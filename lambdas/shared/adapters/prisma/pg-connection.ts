@@ -16,11 +16,54 @@ export interface ConnectionTarget {
 /** How long to wait for a connection before giving up, unless the caller says otherwise. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/** The URL schemes PostgreSQL's clients accept. */
+const POSTGRES_SCHEMES = ['postgres:', 'postgresql:'];
+
+/**
+ * Refuses a connection string that is not a PostgreSQL URL (another scheme, such as `mysql://`) or whose
+ * percent-encoding is invalid (`pg` would pass it on as it is and report a wrong password). The messages
+ * name the part at fault, never its value.
+ */
+function checkConnectionString(connectionString: string): void {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(connectionString)?.[1];
+  if (scheme === undefined) return; // Not a URL: `pg` parses it (or says it cannot).
+  if (!POSTGRES_SCHEMES.includes(`${scheme.toLowerCase()}:`)) {
+    throw new DatabaseUnreachableError(
+      `The database URL has the scheme "${scheme}://"; this orchestrator connects to PostgreSQL only. Nothing ` +
+        'was changed; use postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or postgres://).',
+      { details: { scheme } },
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return; // `pg`'s own parser reports it below, without quoting it.
+  }
+  const parts: [string, string][] = [
+    ['user name', url.username],
+    ['password', url.password],
+    ['database name', url.pathname.slice(1)],
+  ];
+  for (const [part, raw] of parts) {
+    try {
+      decodeURIComponent(raw);
+    } catch {
+      throw new DatabaseUnreachableError(
+        `The database URL's ${part} is not valid percent-encoding: each % must be followed by two hex digits. ` +
+          `Nothing was changed; write a literal % as %25 (percent-encode special characters in the ${part}).`,
+        { details: { part } },
+      );
+    }
+  }
+}
+
 /** The target for a connection string and/or a client configuration (the string wins, as in `pg`). */
 export function connectionTarget(
   connectionString?: string,
   clientConfig?: pg.ClientConfig,
 ): ConnectionTarget {
+  if (connectionString !== undefined) checkConnectionString(connectionString);
   const config: pg.ClientConfig = {
     connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS,
     ...clientConfig,
