@@ -180,8 +180,8 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   const rolledBack = fail(
     'rolledBack',
     OutcomeErrors.MigrationRolledBack,
-    // The ORIGINAL failure (apply or verify), not the rollback's.
-    '$.error.Cause',
+    // The verified rollback's own account: the database's state, the original failure, the one next action.
+    '$.rollbackHealth.summary',
     'The snapshot was restored and swapped into place; the execution fails so the pipeline stops.',
   );
 

@@ -7,7 +7,12 @@
  */
 import type { ApplyResult, CaughtError } from '../shared/contract.js';
 import type { ReleaseInspector } from '../shared/ports.js';
-import { applySessionName, decideOnEvidence, type FailureSummary } from '../shared/release-evidence.js';
+import {
+  applySessionName,
+  decideOnEvidence,
+  type FailureSummary,
+  messageOfCaught,
+} from '../shared/release-evidence.js';
 import { requireExecution, requirePlan, stateOf } from '../shared/state.js';
 
 export interface AssessReleaseDeps {
@@ -17,15 +22,10 @@ export interface AssessReleaseDeps {
 /** The apply step's error as Step Functions caught it, told in one sentence. */
 export function failureOf(error: CaughtError | undefined): FailureSummary {
   if (!error) return { name: 'Unknown', message: 'The apply step failed without an error.' };
-  let message = error.Cause ?? '';
-  try {
-    const parsed = JSON.parse(message) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
-  } catch {
-    // Not the Lambda error JSON (a States.Timeout cause is plain text).
-  }
-  const said = message.trim() === '' ? '' : `: ${message.trim().replace(/\.?$/, '.')}`;
-  return { name: error.Error, message: `The apply step did not answer (${error.Error})${said}` };
+  return {
+    name: error.Error,
+    message: `The apply step did not answer (${error.Error}): ${messageOfCaught(error)}`,
+  };
 }
 
 export async function assessRelease(event: unknown, deps: AssessReleaseDeps): Promise<ApplyResult> {

@@ -14,6 +14,7 @@ export const handler = stepHandler('preflight', async (event, runtime) => {
       settings: runtime.settings,
       databaseName: await runtime.databaseName(),
       analyzeRelease,
+      ...(runtime.env.CHECK_SCHEMA_DRIFT ? { drift: await runtime.driftDetector() } : {}),
     });
   } finally {
     await engine.close();

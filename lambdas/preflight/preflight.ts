@@ -3,13 +3,20 @@
  * refuse unsafe states before anything is touched.
  */
 import type { Plan, TransactionMode, WorkflowState } from '../shared/contract.js';
+import { type DriftBaseline, driftBaseline } from '../shared/drift.js';
 import {
   ConcurrentExecutionError,
   MigrationHistoryBlockedError,
   MigrationsInvalidError,
 } from '../shared/errors.js';
 import { isAppliedRow, isFailedRow } from '../shared/history.js';
-import type { ExecutionGuard, Migration, MigrationEngine, MigrationSource } from '../shared/ports.js';
+import type {
+  ExecutionGuard,
+  Migration,
+  MigrationEngine,
+  MigrationSource,
+  SchemaDriftDetector,
+} from '../shared/ports.js';
 import type { WorkflowSettings } from '../shared/settings.js';
 import { parseWorkflowInput, requireExecution, stateOf } from '../shared/state.js';
 import {
@@ -25,6 +32,11 @@ export interface PreflightDeps {
   readonly guard: ExecutionGuard;
   readonly settings: WorkflowSettings;
   readonly databaseName: string;
+  /**
+   * Measures schema drift before anything is applied (the baseline verification compares with). @default -
+   * no baseline: all drift after the release counts as the release's
+   */
+  readonly drift?: SchemaDriftDetector;
   /** PostgreSQL's parser over the pending scripts (injected: it loads WebAssembly). */
   readonly analyzeRelease: (migrations: readonly Migration[]) => ReleaseAnalysis | Promise<ReleaseAnalysis>;
 }
@@ -107,6 +119,8 @@ export async function preflight(event: unknown, deps: PreflightDeps): Promise<Pl
     warnings.push(`No snapshot is taken: ${input.skipSnapshot?.reason}`);
   }
   const dryRun = input.dryRun ?? false;
+  const baseline =
+    pending.length > 0 ? await measureDrift(deps, applied, bundle.directory, warnings) : undefined;
 
   return {
     databaseName: deps.databaseName,
@@ -120,10 +134,43 @@ export async function preflight(event: unknown, deps: PreflightDeps): Promise<Pl
     ...(transactionFallbackReason === undefined ? {} : { transactionFallbackReason }),
     nonAtomic: [...new Set(analysis?.nonTransactional.map((statement) => statement.migration) ?? [])],
     lockedTables: analysis?.lockedTables ?? [],
+    ...(baseline === undefined ? {} : { driftBaseline: baseline }),
     snapshotRequired,
     ...(input.skipSnapshot === undefined ? {} : { skipSnapshotReason: input.skipSnapshot.reason }),
     dryRun,
     proceed: pending.length > 0 && !dryRun,
     warnings,
   };
+}
+
+/**
+ * The drift already there before the release (reported in the plan's warnings): verification fails only on
+ * drift the release introduces. A drift check that cannot run is a warning, never a refusal.
+ */
+async function measureDrift(
+  deps: PreflightDeps,
+  applied: readonly string[],
+  directory: string,
+  warnings: string[],
+): Promise<DriftBaseline | undefined> {
+  if (!deps.drift || deps.settings.drift.policy === 'off') return undefined;
+  try {
+    const result = await deps.drift.diff(applied);
+    const baseline = driftBaseline(result.inSync ? '' : result.script, deps.settings.drift);
+    if (baseline.fingerprints.length > 0) {
+      warnings.push(
+        `The live schema already differs from what the applied migrations in ${directory} produce ` +
+          `(${baseline.fingerprints.length} difference(s), e.g. ${baseline.summary.slice(0, 3).join('; ')}). ` +
+          "This drift is not the release's: it is reported after the release, never acted on. List tables the " +
+          'migrations do not manage in the drift ignore list to leave them out.',
+      );
+    }
+    return baseline;
+  } catch (error) {
+    warnings.push(
+      `The schema drift before the release could not be measured (${(error as Error).message}); after the ` +
+        "release every difference from the migrations counts as the release's.",
+    );
+    return undefined;
+  }
 }

@@ -15,6 +15,7 @@ import type {
   MigrationEngine,
   MigrationSource,
   ReleaseInspector,
+  SchemaDriftDetector,
   SnapshotGateway,
 } from './ports.js';
 import type { WorkflowSettings } from './settings.js';
@@ -32,6 +33,8 @@ export interface AwsRuntime {
   engine(defaults?: { statementTimeoutMs?: number }): Promise<MigrationEngine>;
   releaseInspector(): Promise<ReleaseInspector>;
   healthProbe(): Promise<PgHealthProbe>;
+  /** Prisma's engine replaying the bundled migrations in a temporary shadow database (CHECK_SCHEMA_DRIFT). */
+  driftDetector(): Promise<SchemaDriftDetector>;
   databaseName(): Promise<string>;
 }
 
@@ -92,12 +95,18 @@ export function awsRuntime(): AwsRuntime {
     healthProbe: async () => {
       const connection = await credentials.connection();
       if (!env.CHECK_SCHEMA_DRIFT) return new PgHealthProbe({ connection, checks: settings.healthChecks });
-      const { PrismaSchemaDriftDetector } = await import('./adapters/prisma-schema-drift-detector.js');
-      const drift = new PrismaSchemaDriftDetector({
+      return new PgHealthProbe({
         connection,
+        checks: settings.healthChecks,
+        drift: await runtime.driftDetector(),
+      });
+    },
+    driftDetector: async () => {
+      const { PrismaSchemaDriftDetector } = await import('./adapters/prisma-schema-drift-detector.js');
+      return new PrismaSchemaDriftDetector({
+        connection: await credentials.connection(),
         source: new DirectoryMigrationSource(migrationsDir),
       });
-      return new PgHealthProbe({ connection, checks: settings.healthChecks, drift });
     },
     databaseName: async () => (await credentials.connection()).database ?? env.TARGET_IDENTIFIER,
   };

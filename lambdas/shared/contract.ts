@@ -4,6 +4,7 @@
  * `lambdas/` (what the code throws) both import this file, so the two cannot drift apart.
  */
 import { z } from 'zod';
+import type { DriftBaseline } from './drift.js';
 
 /** Error names thrown by the steps. Each is the `name` of a class in `errors.ts`. */
 export const ErrorNames = {
@@ -195,6 +196,11 @@ export interface Plan {
   readonly nonAtomic?: readonly string[];
   /** Tables the release will lock (from the parsed statements). */
   readonly lockedTables: readonly string[];
+  /**
+   * Schema drift measured before anything is applied (the live schema against the applied migrations), so that
+   * verification can tell drift the release introduced from drift that was already there.
+   */
+  readonly driftBaseline?: DriftBaseline;
   readonly snapshotRequired: boolean;
   readonly skipSnapshotReason?: string;
   readonly dryRun: boolean;
@@ -255,15 +261,28 @@ export interface MigrationFailure {
   readonly applied: readonly string[];
 }
 
+/**
+ * What a health check looks at: the database itself and its migration history (a rollback must restore
+ * those), the user's own checks, or schema drift.
+ */
+export type HealthCheckKind = 'database' | 'history' | 'user' | 'drift';
+
 export interface HealthCheckResult {
   readonly name: string;
+  readonly kind?: HealthCheckKind;
   readonly ok: boolean;
   readonly detail: string;
+  /** Something worth knowing that does not make the database unhealthy (drift the release did not cause). */
+  readonly warning?: string;
 }
 
 export interface HealthReport {
   readonly healthy: boolean;
   readonly checks: readonly HealthCheckResult[];
+  /** Reported, not acted on: drift the release did not introduce, checks that cannot fail a rollback. */
+  readonly warnings?: readonly string[];
+  /** After a rollback: what happened, the state the database is in and the one next action. */
+  readonly summary?: string;
 }
 
 export const RestoreStatuses = ['restoring', 'available', 'failed'] as const;

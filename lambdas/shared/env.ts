@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { TransactionModes } from './contract.js';
+import { DEFAULT_DRIFT_POLICY, DriftPolicies } from './drift.js';
 import { InvalidInputError } from './errors.js';
 import { DEFAULT_SETTINGS, type WorkflowSettings } from './settings.js';
 
@@ -38,6 +39,19 @@ const EnvSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
+  DRIFT_POLICY: z.enum(DriftPolicies).default(DEFAULT_DRIFT_POLICY),
+  DRIFT_IGNORE: z
+    .string()
+    .default('[]')
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of table or schema names' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.string().min(1))),
   MANAGED_BY: z.string().min(1).default('migration-orchestrator'),
 });
 
@@ -67,5 +81,6 @@ export function settingsFromEnv(env: LambdaEnv): WorkflowSettings {
     maxPollSeconds: env.POLL_MAX_SECONDS,
     managedBy: env.MANAGED_BY,
     healthChecks: env.HEALTH_CHECKS,
+    drift: { policy: env.DRIFT_POLICY, ignore: env.DRIFT_IGNORE },
   };
 }

@@ -12,6 +12,7 @@ import type {
   SwapPhase,
   TransactionMode,
 } from './contract.js';
+import type { DriftBaseline, DriftSettings } from './drift.js';
 
 /** One migration directory: `migrations/<name>/migration.sql`. */
 export interface Migration {
@@ -191,10 +192,23 @@ export interface HealthExpectation {
   /** Migration names that must be present and finished in `_prisma_migrations`. */
   readonly migrations: readonly string[];
   /**
-   * When true, no other migration may be recorded as applied: after a rollback the history must be exactly
-   * what it was before the release.
+   * Migrations that must NOT be recorded as applied: after a rollback, those of the failed release (the
+   * restored database is at the release before; rows of migrations absent from the directory are fine).
    */
-  readonly exact?: boolean;
+  readonly absent?: readonly string[];
+  /** How to judge schema drift, when the probe has a drift detector. @default - drift fails the check */
+  readonly drift?: DriftExpectation;
+}
+
+export interface DriftExpectation {
+  readonly settings: DriftSettings;
+  /** Drift measured before the release; what it already held is reported, never failed on. */
+  readonly baseline?: DriftBaseline;
+  /**
+   * `release`: drift the release introduced fails under the `fail` policy. `report`: drift is only reported
+   * (after a rollback: the restored schema is the snapshot's, whatever it is).
+   */
+  readonly mode: 'release' | 'report';
 }
 
 /** What a schema drift check found. */

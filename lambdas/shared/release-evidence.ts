@@ -13,7 +13,14 @@
  * - no row: never started (or rolled back with the release transaction).
  */
 import { createHash } from 'node:crypto';
-import type { AppliedMigration, ApplyResult, ExecutionInfo, Plan, ReleaseEvidence } from './contract.js';
+import type {
+  AppliedMigration,
+  ApplyResult,
+  CaughtError,
+  ExecutionInfo,
+  Plan,
+  ReleaseEvidence,
+} from './contract.js';
 import {
   MigrationFailedDatabaseUnchangedError,
   MigrationFailedError,
@@ -60,6 +67,19 @@ export function listOfNames(names: readonly string[]): string {
   if (names.length === 0) return 'none';
   if (names.length === 1) return names[0] ?? '';
   return `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+/** The message of an error as Step Functions caught it (the Lambda error JSON, or plain text), one sentence. */
+export function messageOfCaught(error: CaughtError): string {
+  let message = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // Not the Lambda error JSON (a States.Timeout cause is plain text).
+  }
+  const trimmed = message.trim();
+  return trimmed === '' ? `${error.Error}.` : trimmed.replace(/\.?$/, '.');
 }
 
 /** How long the evidence step waits for the migration session to end after terminating it. */

@@ -3,6 +3,7 @@
  * construct); locally from the runner's options. Never a secret here.
  */
 import type { TransactionMode } from './contract.js';
+import { DEFAULT_DRIFT_SETTINGS, type DriftSettings } from './drift.js';
 import type { Clock, SnapshotGateway } from './ports.js';
 
 export interface HealthCheckDefinition {
@@ -24,6 +25,8 @@ export interface WorkflowSettings {
   /** Tag value of `managed-by` on what the workflow creates (the stack name). */
   readonly managedBy: string;
   readonly healthChecks: readonly HealthCheckDefinition[];
+  /** How schema drift is judged (where a drift check runs: locally always, on AWS with `checkSchemaDrift`). */
+  readonly drift: DriftSettings;
 }
 
 export const DEFAULT_SETTINGS = {
@@ -33,6 +36,7 @@ export const DEFAULT_SETTINGS = {
   initialPollSeconds: 15,
   maxPollSeconds: 120,
   healthChecks: [],
+  drift: DEFAULT_DRIFT_SETTINGS,
 } as const satisfies Partial<WorkflowSettings>;
 
 /** Wait before the next status check: `initial * 2^attempts`, capped at `max`. */

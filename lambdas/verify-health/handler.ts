@@ -2,5 +2,5 @@ import { stepHandler } from '../shared/handler-factory.js';
 import { verifyHealth } from './verify-health.js';
 
 export const handler = stepHandler('verify-health', async (event, runtime) =>
-  verifyHealth(event, { probe: await runtime.healthProbe() }),
+  verifyHealth(event, { probe: await runtime.healthProbe(), drift: runtime.settings.drift }),
 );

@@ -1,14 +1,23 @@
 /**
  * Verify the database after the release (every migration of the plan finished, no failed row, the user's
- * checks pass) or after a rollback (the history is exactly what it was before the release).
+ * checks pass, no drift the release introduced under the `fail` policy) or after a rollback (the database
+ * answers and its history is the one from before the release).
+ *
+ * A verification that fails a healthy release is as harmful as one that passes a broken one: drift that was
+ * there before the release is reported, never acted on; after a rollback, only what a restore must bring
+ * back (the database and its history) can fail it, and the rest is reported.
  */
-import type { HealthReport, WorkflowState } from '../shared/contract.js';
+import type { HealthCheckResult, HealthReport, WorkflowState } from '../shared/contract.js';
+import type { DriftSettings } from '../shared/drift.js';
 import { HealthCheckFailedError } from '../shared/errors.js';
-import type { HealthProbe } from '../shared/ports.js';
+import type { HealthExpectation, HealthProbe } from '../shared/ports.js';
+import { messageOfCaught } from '../shared/release-evidence.js';
 import { requirePlan, stateOf } from '../shared/state.js';
 
 export interface VerifyHealthDeps {
   readonly probe: HealthProbe;
+  /** How drift is judged. @default the `warn` policy, nothing ignored */
+  readonly drift?: DriftSettings;
 }
 
 /** True when the state document is past the swap, i.e. this is the check after a rollback. */
@@ -16,21 +25,62 @@ export function isAfterRollback(state: WorkflowState): boolean {
   return state.swap?.complete === true;
 }
 
+/** What may fail the check after a rollback: what the restore must have brought back. */
+const RESTORED_KINDS = new Set<HealthCheckResult['kind']>(['database', 'history']);
+
+/** The terminal message of a verified rollback: what happened, the state of the database, the next action. */
+function rollbackSummary(state: WorkflowState, warnings: readonly string[]): string {
+  const plan = requirePlan(state, 'verify-health');
+  const swap = state.swap;
+  const why = state.error ? messageOfCaught(state.error) : 'unknown';
+  const notes = warnings.length > 0 ? ` Reported, not acted on: ${warnings.join(' ')}` : '';
+  return (
+    `Rolled back: database ${plan.databaseName} (${swap?.originalIdentifier ?? plan.targetIdentifier}) again holds ` +
+    `the data of snapshot ${state.snapshot?.snapshotId ?? '(unknown)'}, taken before the release, and its ` +
+    `_prisma_migrations has no row of this release (${plan.pending.join(', ')}). The failed database is kept as ` +
+    `${swap?.asideIdentifier ?? '(unknown)'} for forensics, never deleted by this workflow; writes made after the ` +
+    `snapshot are only there. Why the release failed: ${why} Next: fix the release and deploy again; there is ` +
+    `nothing to resolve with prisma migrate resolve.${notes}`
+  );
+}
+
 export async function verifyHealth(event: unknown, deps: VerifyHealthDeps): Promise<HealthReport> {
   const state = stateOf(event, 'verify-health');
   const plan = requirePlan(state, 'verify-health');
   const afterRollback = isAfterRollback(state);
-  const migrations = afterRollback
-    ? plan.applied
-    : [...plan.applied, ...(state.apply?.applied ?? plan.pending)];
-  const report = await deps.probe.check({ migrations, exact: afterRollback });
-  if (!report.healthy) {
-    const failed = report.checks.filter((check) => !check.ok);
+  const drift = deps.drift ?? { policy: 'warn', ignore: [] };
+  const expectation: HealthExpectation = afterRollback
+    ? { migrations: plan.applied, absent: plan.pending, drift: { settings: drift, mode: 'report' } }
+    : {
+        migrations: [...plan.applied, ...(state.apply?.applied ?? plan.pending)],
+        drift: {
+          settings: drift,
+          mode: 'release',
+          ...(plan.driftBaseline ? { baseline: plan.driftBaseline } : {}),
+        },
+      };
+  const report = await deps.probe.check(expectation);
+  const blocking = report.checks.filter(
+    (check) => !check.ok && (!afterRollback || RESTORED_KINDS.has(check.kind)),
+  );
+  const warnings = report.checks.flatMap((check) =>
+    check.warning !== undefined
+      ? [`${check.name}: ${check.warning}.`]
+      : !check.ok && blocking.indexOf(check) < 0
+        ? [`${check.name}: ${check.detail}.`]
+        : [],
+  );
+  if (blocking.length > 0) {
     throw new HealthCheckFailedError(
       `${afterRollback ? 'After the rollback, ' : ''}database ${plan.databaseName} is not healthy: ` +
-        failed.map((check) => `${check.name}: ${check.detail}`).join('; '),
+        blocking.map((check) => `${check.name}: ${check.detail}`).join('; '),
       { details: { checks: report.checks } },
     );
   }
-  return report;
+  return {
+    healthy: true,
+    checks: report.checks,
+    ...(warnings.length > 0 ? { warnings } : {}),
+    ...(afterRollback ? { summary: rollbackSummary(state, warnings) } : {}),
+  };
 }

@@ -30,6 +30,7 @@ import {
   type TransactionMode,
   type WorkflowState,
 } from '../../lambdas/shared/contract.js';
+import type { DriftSettings } from '../../lambdas/shared/drift.js';
 import { compactTimestamp } from '../../lambdas/shared/identifiers.js';
 import {
   type Clock,
@@ -38,6 +39,7 @@ import {
   type MigrationEngine,
   type MigrationSource,
   type ReleaseInspector,
+  type SchemaDriftDetector,
   type SnapshotGateway,
   systemClock,
 } from '../../lambdas/shared/ports.js';
@@ -106,6 +108,8 @@ export interface LocalAdapters {
   readonly engine: () => MigrationEngine;
   /** Reads what a failed release committed. */
   readonly inspector: ReleaseInspector;
+  /** Measures schema drift before the release (the baseline). @default - with `checkSchemaDrift`, Prisma's engine */
+  readonly drift?: SchemaDriftDetector;
   readonly probe: HealthProbe;
   /** One run per database at a time. @default - a PostgreSQL advisory lock taken for the whole run */
   readonly guard: ExecutionGuard;
@@ -124,6 +128,11 @@ export interface LocalRunOptions {
   readonly terminateSessions?: boolean;
   /** Check that the live schema matches the migrations after the release and after a rollback. @default true */
   readonly checkSchemaDrift?: boolean;
+  /**
+   * How drift is judged: `fail` (drift the release introduced fails it), `warn` (reported) or `off`, and tables
+   * or schemas (`analytics.*`) to leave out. @default `warn`, nothing ignored
+   */
+  readonly drift?: Partial<DriftSettings>;
   readonly executionName?: string;
   /** Replace adapters (e.g. the RDS fake standing in for AWS). */
   readonly adapters?: Partial<LocalAdapters>;
@@ -198,7 +207,15 @@ function localHandlers(
   return {
     preflight: (event) =>
       withEngine((engine) =>
-        preflight(event, { source, engine, guard: adapters.guard, settings, databaseName, analyzeRelease }),
+        preflight(event, {
+          source,
+          engine,
+          guard: adapters.guard,
+          settings,
+          databaseName,
+          analyzeRelease,
+          ...(adapters.drift ? { drift: adapters.drift } : {}),
+        }),
       ),
     'create-snapshot': (event) => createSnapshot(event, { gateway, settings, clock }),
     'check-snapshot': (event) => checkSnapshot(event, { gateway, settings, clock }),
@@ -207,7 +224,7 @@ function localHandlers(
         applyMigrations(event, { source, engine, inspector: adapters.inspector, clock }),
       ),
     'assess-release': (event) => assessRelease(event, { inspector: adapters.inspector }),
-    'verify-health': (event) => verifyHealth(event, { probe: adapters.probe }),
+    'verify-health': (event) => verifyHealth(event, { probe: adapters.probe, drift: settings.drift }),
     'restore-snapshot': (event) => restoreSnapshot(event, { gateway, settings, clock }),
     'check-restore': (event) => checkRestore(event, { gateway, settings, clock }),
     swap: (event) => swap(event, { gateway, settings }),
@@ -269,9 +286,15 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
     maxPollSeconds: 5,
     ...(options.transactionMode ? { transactionMode: options.transactionMode } : {}),
     healthChecks: options.healthChecks ?? [],
+    drift: { ...DEFAULT_SETTINGS.drift, ...options.drift },
     ...options.settings,
   };
   const source = options.adapters?.source ?? new DirectoryMigrationSource(options.migrationsDir);
+  const drift =
+    options.adapters?.drift ??
+    (options.checkSchemaDrift === false || settings.drift.policy === 'off'
+      ? undefined
+      : new PrismaSchemaDriftDetector({ connection: options.databaseUrl, source }));
   const adapters: LocalAdapters = {
     gateway:
       options.adapters?.gateway ??
@@ -289,10 +312,9 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
       new PgHealthProbe({
         connection: options.databaseUrl,
         checks: settings.healthChecks,
-        ...(options.checkSchemaDrift === false
-          ? {}
-          : { drift: new PrismaSchemaDriftDetector({ connection: options.databaseUrl, source }) }),
+        ...(drift ? { drift } : {}),
       }),
+    ...(drift ? { drift } : {}),
     inspector: options.adapters?.inspector ?? new PgReleaseInspector({ connection: options.databaseUrl }),
     guard,
     clock: options.adapters?.clock ?? systemClock,

@@ -407,12 +407,12 @@ describe('the synthesized workflow definition', () => {
       expect(verify.Next).toBe(S.rolledBack);
     });
 
-    it('ends as rolled back with the ORIGINAL failure as cause', () => {
+    it("ends as rolled back with the verified rollback's account (state, original failure, next action) as cause", () => {
       // Assess
       expect(state(definition, S.rolledBack)).toMatchObject({
         Type: 'Fail',
         Error: OutcomeErrors.MigrationRolledBack,
-        CausePath: '$.error.Cause',
+        CausePath: '$.rollbackHealth.summary',
       });
     });
 

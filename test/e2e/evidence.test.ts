@@ -296,4 +296,97 @@ describe('evidence before destruction', () => {
     expect(result.outcome).toBe('migration-rolled-back');
     expect(await digestDatabase(db.url)).toEqual(before);
   });
+
+  describe('verification that a healthy release passes', () => {
+    /**
+     * Creates a table only where the database holds more than the migrations' own seed rows: production has
+     * them, the shadow database the drift check replays the migrations into does not.
+     */
+    const DATA_DEPENDENT: [string, string] = [
+      '20250203000000_data_dependent',
+      `DO $$ BEGIN
+  IF (SELECT count(*) FROM "Customer") > 2 THEN CREATE TABLE "only_with_data" ("id" INTEGER); END IF;
+END $$;
+`,
+    ];
+
+    async function withHandMadeTable(): Promise<{ name: string; url: string }> {
+      const db = await deployedBase();
+      await withClient(db.url, (client) =>
+        client.query('CREATE TABLE audit_log (id serial PRIMARY KEY, what text)'),
+      );
+      return db;
+    }
+
+    it('passes a healthy release on a database with a table the migrations do not know, and reports it', async () => {
+      const db = await withHandMadeTable();
+      const result = await runLocal({
+        databaseUrl: db.url,
+        migrationsDir: await migrationsDir([...BASE, ADD_ORDERS]),
+        drift: { policy: 'fail' },
+      });
+      expect(result.outcome, result.error?.cause).toBe('succeeded');
+      expect(result.state.plan?.warnings.join(' ')).toContain('audit_log');
+      expect(result.state.health?.warnings?.join(' ')).toContain('already there before the release');
+    });
+
+    it('leaves out the tables of the ignore list', async () => {
+      const db = await withHandMadeTable();
+      const result = await runLocal({
+        databaseUrl: db.url,
+        migrationsDir: await migrationsDir([...BASE, ADD_ORDERS]),
+        drift: { ignore: ['audit_log'] },
+      });
+      expect(result.outcome).toBe('succeeded');
+      expect(result.state.health?.warnings).toBeUndefined();
+    });
+
+    async function withProductionData(): Promise<{ name: string; url: string }> {
+      const db = await deployedBase();
+      await withClient(db.url, (client) =>
+        client.query(`INSERT INTO "Customer" ("email") VALUES ('ken@example.com')`),
+      );
+      return db;
+    }
+
+    it('fails (and restores) on drift the release introduced only under the fail policy', async () => {
+      const db = await withProductionData();
+      const before = await digestDatabase(db.url);
+      const result = await runLocal({
+        databaseUrl: db.url,
+        migrationsDir: await migrationsDir([...BASE, DATA_DEPENDENT]),
+        drift: { policy: 'fail' },
+      });
+      expect(result.outcome).toBe('migration-rolled-back');
+      expect(result.error?.cause).toContain('only_with_data');
+      expect(await digestDatabase(db.url)).toEqual(before);
+    });
+
+    it('reports drift the release introduced under the default warn policy, without failing it', async () => {
+      const db = await withProductionData();
+      const result = await runLocal({
+        databaseUrl: db.url,
+        migrationsDir: await migrationsDir([...BASE, DATA_DEPENDENT]),
+      });
+      expect(result.outcome).toBe('succeeded');
+      expect(result.state.health?.warnings?.join(' ')).toContain('only_with_data');
+    });
+
+    it("verifies a release into the schema the URL's ?schema= names, instead of rolling it back", async () => {
+      const db = await createDatabase('evidence_schema');
+      databases.push(db.name);
+      const url = new URL(db.url);
+      url.searchParams.set('schema', 'app');
+      await withClient(db.url, (client) => client.query('CREATE SCHEMA app'));
+      const result = await runLocal({
+        databaseUrl: url.toString(),
+        migrationsDir: await migrationsDir(BASE),
+      });
+      expect(result.outcome, result.error?.cause).toBe('succeeded');
+      const tables = await withClient(db.url, (client) =>
+        client.query("SELECT table_schema FROM information_schema.tables WHERE table_name = 'Customer'"),
+      );
+      expect(tables.rows).toEqual([{ table_schema: 'app' }]);
+    });
+  });
 });

@@ -4,7 +4,12 @@
  */
 
 import { checksumOf } from '../../lambdas/shared/adapters/directory-migration-source.js';
-import type { AppliedMigration, ExecutionInfo, WorkflowState } from '../../lambdas/shared/contract.js';
+import type {
+  AppliedMigration,
+  ExecutionInfo,
+  HealthCheckResult,
+  WorkflowState,
+} from '../../lambdas/shared/contract.js';
 import { RestoreFailedError, SnapshotFailedError } from '../../lambdas/shared/errors.js';
 import { createdBy, creatorPhrase, withCreatorTag } from '../../lambdas/shared/execution-tag.js';
 import type {
@@ -244,15 +249,23 @@ export class InMemorySnapshotGateway implements SnapshotGateway {
 
 export class FakeHealthProbe implements HealthProbe {
   expectations: HealthExpectation[] = [];
-  constructor(public healthy = true) {}
+  /** `healthy` decides the history check; `others` are reported as given (user checks, drift). */
+  constructor(
+    public healthy = true,
+    public others: HealthCheckResult[] = [],
+  ) {}
   async check(expectation: HealthExpectation) {
     this.expectations.push(expectation);
-    return {
-      healthy: this.healthy,
-      checks: [
-        { name: 'history complete', ok: this.healthy, detail: this.healthy ? 'ok' : 'not finished: x' },
-      ],
-    };
+    const checks: HealthCheckResult[] = [
+      {
+        name: 'history complete',
+        kind: 'history',
+        ok: this.healthy,
+        detail: this.healthy ? 'ok' : 'not finished: x',
+      },
+      ...this.others,
+    ];
+    return { healthy: checks.every((check) => check.ok), checks };
   }
 }
 

@@ -71,18 +71,79 @@ describe('PgHealthProbe', () => {
     });
   });
 
-  it('ignores rolled-back rows and, when exact, flags migrations the release left behind', async () => {
+  it('ignores rolled-back rows and flags migrations of the rolled-back release that are still recorded', async () => {
     const db = await databaseWithHistory([
       { name: 'a', finished: true },
       { name: 'x', finished: false, rolledBack: true },
       { name: 'new', finished: true },
     ]);
-    const report = await new PgHealthProbe({ connection: db.url }).check({ migrations: ['a'], exact: true });
+    const report = await new PgHealthProbe({ connection: db.url }).check({
+      migrations: ['a'],
+      absent: ['new'],
+    });
     expect(report.checks.find((c) => c.name === 'no failed migrations')?.ok).toBe(true);
     expect(report.checks.find((c) => c.name === 'history as before the release')).toMatchObject({
       ok: false,
-      detail: 'recorded but not expected: new',
+      detail: 'recorded although the release was rolled back: new',
     });
+  });
+
+  it('accepts, after a rollback, applied migrations that are not in the directory (deployed from elsewhere)', async () => {
+    // Prepare: the restored database holds an older release plus a migration the directory does not have.
+    const db = await databaseWithHistory([
+      { name: 'a', finished: true },
+      { name: 'hotfix_from_another_branch', finished: true },
+    ]);
+
+    // Act
+    const report = await new PgHealthProbe({ connection: db.url }).check({
+      migrations: ['a'],
+      absent: ['b'],
+    });
+
+    // Assess
+    expect(report.healthy).toBe(true);
+  });
+
+  it("reads the history and runs the checks in the schema the URL's ?schema= names, as Prisma's engine does", async () => {
+    // Prepare: the release went into schema "app"; public has no _prisma_migrations at all.
+    const db = await createDatabase('health_schema');
+    created.push(db.name);
+    await withClient(db.url, (client) =>
+      client.query(`CREATE SCHEMA app;
+        CREATE TABLE app._prisma_migrations (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL,
+          finished_at timestamptz, migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz,
+          started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count integer NOT NULL DEFAULT 0);
+        INSERT INTO app._prisma_migrations (id, checksum, finished_at, migration_name) VALUES ('1', 'c', now(), 'a');
+        CREATE TABLE app.widget (id int); INSERT INTO app.widget VALUES (1);`),
+    );
+    const url = new URL(db.url);
+    url.searchParams.set('schema', 'app');
+
+    // Act
+    const report = await new PgHealthProbe({
+      connection: url.toString(),
+      checks: [{ name: 'widgets exist', sql: 'SELECT count(*) > 0 FROM widget' }],
+    }).check({ migrations: ['a'] });
+
+    // Assess
+    expect(report.healthy).toBe(true);
+  });
+
+  it('never shows the value a failing user check returned (it may be a table row)', async () => {
+    const db = await databaseWithHistory([{ name: 'a', finished: true }]);
+    await withClient(db.url, (client) =>
+      client.query("CREATE TABLE person (email text); INSERT INTO person VALUES ('ada@example.com')"),
+    );
+    const report = await new PgHealthProbe({
+      connection: db.url,
+      checks: [{ name: 'leaky', sql: 'SELECT email FROM person' }],
+    }).check({ migrations: ['a'] });
+    expect(report.checks.find((c) => c.name === 'leaky')).toMatchObject({
+      ok: false,
+      detail: 'returned a string (not shown), expected true',
+    });
+    expect(JSON.stringify(report)).not.toContain('ada@example.com');
   });
 
   it('fails with DatabaseUnreachable, without the password, when the database cannot be reached', async () => {

@@ -285,39 +285,117 @@ const plan: Plan = {
 };
 
 describe('verifyHealth', () => {
-  it('expects every migration of the release after applying', async () => {
-    const probe = new FakeHealthProbe();
-    await verifyHealth(
-      stateWith({ plan, apply: { applied: plan.pending, transactionMode: 'release', durationMs: 5 } }),
-      { probe },
-    );
-    expect(probe.expectations[0]).toEqual({ migrations: [m1.name, m2.name, m3.name], exact: false });
-  });
+  const swapped = {
+    phase: 'complete',
+    complete: true,
+    originalIdentifier: 'orders-db',
+    asideIdentifier: 'orders-db-rolledback-20250301t120000z',
+    restoredIdentifier: 'orders-db-restored-1',
+    waitSeconds: 0,
+    attempts: 2,
+  } as const;
+  const snapshot = {
+    snapshotId: 'orders-db-premigration-exec-1-abcd1234',
+    sourceIdentifier: 'orders-db',
+    status: 'available',
+    startedAt: '2025-03-01T12:00:00.000Z',
+    deadline: '2025-03-01T14:00:00.000Z',
+    attempts: 1,
+    waitSeconds: 15,
+  } as const;
+  const userCheckFails = {
+    name: 'orders readable',
+    kind: 'user',
+    ok: false,
+    detail: 'returned false, expected true',
+  } as const;
 
-  it('expects exactly the history before the release after a rollback', async () => {
+  it('expects every migration of the release after applying, judging drift against the baseline', async () => {
     const probe = new FakeHealthProbe();
+    const baseline = { fingerprints: ['abc'], summary: ['CREATE TABLE "audit_log" ...'] };
     await verifyHealth(
       stateWith({
-        plan,
-        swap: {
-          phase: 'complete',
-          complete: true,
-          originalIdentifier: 'a',
-          asideIdentifier: 'b',
-          restoredIdentifier: 'c',
-          waitSeconds: 0,
-          attempts: 2,
-        },
+        plan: { ...plan, driftBaseline: baseline },
+        apply: { applied: plan.pending, transactionMode: 'release', durationMs: 5 },
       }),
       { probe },
     );
-    expect(probe.expectations[0]).toEqual({ migrations: [m1.name], exact: true });
+    expect(probe.expectations[0]).toEqual({
+      migrations: [m1.name, m2.name, m3.name],
+      drift: { settings: { policy: 'warn', ignore: [] }, mode: 'release', baseline },
+    });
+  });
+
+  it('expects the history before the release after a rollback, with no row of the release, drift only reported', async () => {
+    const probe = new FakeHealthProbe();
+    await verifyHealth(stateWith({ plan, swap: swapped }), { probe });
+    expect(probe.expectations[0]).toEqual({
+      migrations: [m1.name],
+      absent: plan.pending,
+      drift: { settings: { policy: 'warn', ignore: [] }, mode: 'report' },
+    });
   });
 
   it('fails with HealthCheckFailed naming the failed checks', async () => {
     const error = await rejection(verifyHealth(stateWith({ plan }), { probe: new FakeHealthProbe(false) }));
     expect(error.name).toBe(ErrorNames.HealthCheckFailed);
     expect(error.message).toContain('history complete: not finished: x');
+  });
+
+  it('fails the release on a failing user check (a check the release could have broken)', async () => {
+    const error = await rejection(
+      verifyHealth(stateWith({ plan }), { probe: new FakeHealthProbe(true, [userCheckFails]) }),
+    );
+    expect(error.name).toBe(ErrorNames.HealthCheckFailed);
+  });
+
+  it('reports drift warnings without failing a healthy release', async () => {
+    const drift = {
+      name: 'schema matches the migrations',
+      kind: 'drift',
+      ok: true,
+      detail: 'x',
+      warning: '1 difference(s) already there before the release',
+    } as const;
+    const report = await verifyHealth(stateWith({ plan }), { probe: new FakeHealthProbe(true, [drift]) });
+    expect(report.healthy).toBe(true);
+    expect(report.warnings).toEqual([
+      'schema matches the migrations: 1 difference(s) already there before the release.',
+    ]);
+  });
+
+  it('calls a rollback that restored the data and history successful, reporting a failing user check instead of failing it', async () => {
+    // Act
+    const report = await verifyHealth(
+      stateWith({
+        plan,
+        snapshot,
+        swap: swapped,
+        error: {
+          Error: 'MigrationFailed',
+          Cause: JSON.stringify({ errorType: 'MigrationFailed', errorMessage: 'Migration m3 failed.' }),
+        },
+      }),
+      { probe: new FakeHealthProbe(true, [userCheckFails]) },
+    );
+
+    // Assess
+    expect(report.healthy).toBe(true);
+    expect(report.summary).toContain(`again holds the data of snapshot ${snapshot.snapshotId}`);
+    expect(report.summary).toContain(`kept as ${swapped.asideIdentifier}`);
+    expect(report.summary).toContain('Why the release failed: Migration m3 failed.');
+    expect(report.summary).toContain(
+      'Reported, not acted on: orders readable: returned false, expected true.',
+    );
+    // The restored database never saw the release: `migrate resolve` would answer P3011.
+    expect(report.summary).not.toContain('migrate resolve --rolled-back');
+  });
+
+  it('fails the check after a rollback when the restored history is not the one from before the release', async () => {
+    const error = await rejection(
+      verifyHealth(stateWith({ plan, swap: swapped }), { probe: new FakeHealthProbe(false) }),
+    );
+    expect(error.message).toContain('After the rollback');
   });
 });
 

@@ -4,8 +4,10 @@
  */
 import type pg from 'pg';
 import type { HealthCheckResult, HealthReport } from '../contract.js';
+import { judgeDrift, shorten } from '../drift.js';
 import { isAppliedRow, isFailedRow } from '../history.js';
 import type { HealthExpectation, HealthProbe, SchemaDriftDetector } from '../ports.js';
+import { redactRowValues } from '../redaction.js';
 import type { HealthCheckDefinition } from '../settings.js';
 import { type ConnectionSettings, withClient } from './pg-connection.js';
 import { readPrismaHistory } from './prisma/history.js';
@@ -27,7 +29,7 @@ export class PgHealthProbe implements HealthProbe {
       await client.query(`SET statement_timeout = ${Math.trunc(this.options.statementTimeoutMs ?? 30_000)}`);
       await client.query('SELECT 1');
       const results: HealthCheckResult[] = [
-        { name: 'connectivity', ok: true, detail: 'the database answers' },
+        { name: 'connectivity', kind: 'database', ok: true, detail: 'the database answers' },
       ];
       results.push(...(await this.history(client, expectation)));
       for (const check of this.options.checks ?? []) results.push(await this.userCheck(client, check));
@@ -42,21 +44,40 @@ export class PgHealthProbe implements HealthProbe {
     expectation: HealthExpectation,
   ): Promise<HealthCheckResult> {
     const name = 'schema matches the migrations';
+    const kind = 'drift' as const;
+    const judged = expectation.drift ?? { settings: { policy: 'fail', ignore: [] }, mode: 'release' };
+    let script: string;
     try {
       const result = await drift.diff(expectation.migrations);
       if (result.inSync)
-        return { name, ok: true, detail: `no drift from ${expectation.migrations.length} migrations` };
-      const script = result.script.trim();
-      return {
-        name,
-        ok: false,
-        detail: `the live schema differs from the migrations; the difference as SQL: ${
-          script.length > 600 ? `${script.slice(0, 600)} ...` : script
-        }`,
-      };
+        return { name, kind, ok: true, detail: `no drift from ${expectation.migrations.length} migrations` };
+      script = result.script;
     } catch (error) {
-      return { name, ok: false, detail: `the drift check failed: ${(error as Error).message}` };
+      // A check that could not run is no evidence that the release broke anything: reported, not acted on.
+      const detail = `the drift check could not run: ${(error as Error).message}`;
+      return { name, kind, ok: true, detail, warning: detail };
     }
+    const { introduced, preexisting, ignoredCount } = judgeDrift(script, judged.settings, judged.baseline);
+    const ignoredNote = ignoredCount > 0 ? `; ${ignoredCount} difference(s) in ignored objects left out` : '';
+    if (introduced.length === 0 && preexisting.length === 0) {
+      return { name, kind, ok: true, detail: `no drift outside the ignored objects${ignoredNote}` };
+    }
+    const list = (statements: readonly string[]) =>
+      statements
+        .slice(0, 5)
+        .map((statement) => shorten(statement))
+        .join('; ') + (statements.length > 5 ? `; ... (${statements.length - 5} more)` : '');
+    const parts = [
+      introduced.length > 0
+        ? `${introduced.length} difference(s) ${judged.baseline ? 'that were not there before the release' : 'from the migrations'}: ${list(introduced)}`
+        : '',
+      preexisting.length > 0
+        ? `${preexisting.length} difference(s) already there before the release (not caused by it): ${list(preexisting)}`
+        : '',
+    ].filter(Boolean);
+    const detail = `the live schema differs from what the migrations produce: ${parts.join('. ')}${ignoredNote}`;
+    const fails = judged.mode === 'release' && judged.settings.policy === 'fail' && introduced.length > 0;
+    return fails ? { name, kind, ok: false, detail } : { name, kind, ok: true, detail, warning: detail };
   }
 
   private async history(client: pg.Client, expectation: HealthExpectation): Promise<HealthCheckResult[]> {
@@ -64,11 +85,10 @@ export class PgHealthProbe implements HealthProbe {
     const failed = rows.filter(isFailedRow);
     const finished = new Set(rows.filter(isAppliedRow).map((row) => row.name));
     const missing = expectation.migrations.filter((name) => !finished.has(name));
-    const expected = new Set(expectation.migrations);
-    const unexpected = [...finished].filter((name) => !expected.has(name));
     const results: HealthCheckResult[] = [
       {
         name: 'no failed migrations',
+        kind: 'history',
         ok: failed.length === 0,
         detail:
           failed.length === 0
@@ -77,6 +97,7 @@ export class PgHealthProbe implements HealthProbe {
       },
       {
         name: 'history complete',
+        kind: 'history',
         ok: missing.length === 0,
         detail:
           missing.length === 0
@@ -84,14 +105,16 @@ export class PgHealthProbe implements HealthProbe {
             : `not finished: ${missing.join(', ')}`,
       },
     ];
-    if (expectation.exact) {
+    if (expectation.absent !== undefined) {
+      const present = expectation.absent.filter((name) => finished.has(name));
       results.push({
         name: 'history as before the release',
-        ok: unexpected.length === 0,
+        kind: 'history',
+        ok: present.length === 0,
         detail:
-          unexpected.length === 0
+          present.length === 0
             ? 'no migration of the failed release is recorded'
-            : `recorded but not expected: ${unexpected.join(', ')}`,
+            : `recorded although the release was rolled back: ${present.join(', ')}`,
       });
     }
     return results;
@@ -101,11 +124,20 @@ export class PgHealthProbe implements HealthProbe {
     try {
       const result = await client.query({ text: check.sql, rowMode: 'array' });
       const value = (result.rows[0] as unknown[] | undefined)?.[0];
-      return value === true
-        ? { name: check.name, ok: true, detail: 'returned true' }
-        : { name: check.name, ok: false, detail: `returned ${JSON.stringify(value ?? null)}, expected true` };
+      if (value === true) return { name: check.name, kind: 'user', ok: true, detail: 'returned true' };
+      // Never the value itself: a check may select a column of a table row.
+      const seen =
+        value === false || value === null || value === undefined
+          ? String(value ?? 'no row')
+          : `a ${typeof value} (not shown)`;
+      return { name: check.name, kind: 'user', ok: false, detail: `returned ${seen}, expected true` };
     } catch (error) {
-      return { name: check.name, ok: false, detail: `query failed: ${(error as Error).message}` };
+      return {
+        name: check.name,
+        kind: 'user',
+        ok: false,
+        detail: `query failed: ${redactRowValues((error as Error).message)}`,
+      };
     }
   }
 }
