@@ -25,6 +25,7 @@ import {
   type TransactionMode,
   TransactionModes,
 } from '../lambdas/shared/contract.js';
+import { DEFAULT_DRIFT_POLICY, DriftPolicies, type DriftPolicy } from '../lambdas/shared/drift.js';
 import {
   asideIdentifier,
   isValidRdsIdentifier,
@@ -141,6 +142,21 @@ export interface MigrationOrchestratorProps {
    * @default false
    */
   readonly checkSchemaDrift?: boolean;
+  /**
+   * How schema drift is judged when `checkSchemaDrift` is on. Drift is measured before the release too, and
+   * only drift the release introduced can fail it: `fail` (verification fails, the snapshot is restored),
+   * `warn` (reported in the execution output), `off` (not checked).
+   *
+   * @default 'warn'
+   */
+  readonly schemaDriftPolicy?: DriftPolicy;
+  /**
+   * Tables (`audit_log`, `public.audit_log`) or whole schemas (`analytics.*`) the migrations do not manage:
+   * their drift is left out.
+   *
+   * @default - none
+   */
+  readonly schemaDriftIgnore?: string[];
   /**
    * The key that encrypts the log groups and the state machine's data. If you pass an imported key, its
    * key policy must allow CloudWatch Logs (`logs.<region>.amazonaws.com`) and Step Functions to use it.
@@ -483,6 +499,27 @@ function checkDuration(
   }
 }
 
+function checkDrift(policy: unknown, ignore: readonly unknown[]): { policy: DriftPolicy; ignore: string } {
+  if (policy !== undefined && !(DriftPolicies as readonly unknown[]).includes(policy)) {
+    throw new Error(
+      `MigrationOrchestrator: schemaDriftPolicy must be one of ${DriftPolicies.join(', ')}, received ` +
+        `${JSON.stringify(policy)}.`,
+    );
+  }
+  ignore.forEach((entry, index) => {
+    if (typeof entry !== 'string' || !/^(?:"?[^".\s]+"?)(?:\.(?:"?[^".\s]+"?|\*))?$/.test(entry)) {
+      throw new Error(
+        `MigrationOrchestrator: schemaDriftIgnore[${index}] must be a table (audit_log, public.audit_log) or a ` +
+          `schema (analytics.*), received ${JSON.stringify(entry)}.`,
+      );
+    }
+  });
+  return {
+    policy: (policy as DriftPolicy | undefined) ?? DEFAULT_DRIFT_POLICY,
+    ignore: JSON.stringify(ignore),
+  };
+}
+
 function checkHealthChecks(checks: readonly HealthCheck[]): string {
   const seen = new Set<string>();
   checks.forEach((check, index) => {
@@ -657,6 +694,7 @@ export class MigrationOrchestrator extends Construct {
       );
     }
     const healthChecksJson = checkHealthChecks(props.healthChecks ?? []);
+    const drift = checkDrift(props.schemaDriftPolicy, props.schemaDriftIgnore ?? []);
     const migrations = checkMigrationsDirectory(props.migrationsDirectory);
 
     // ---------------------------------------------------------------------------------------------------
@@ -704,6 +742,8 @@ export class MigrationOrchestrator extends Construct {
       STATEMENT_TIMEOUT_MS: String(props.statementTimeout?.toMilliseconds() ?? 0),
       HEALTH_CHECKS: healthChecksJson,
       CHECK_SCHEMA_DRIFT: String(props.checkSchemaDrift ?? false),
+      DRIFT_POLICY: drift.policy,
+      DRIFT_IGNORE: drift.ignore,
       MANAGED_BY: stack.stackName,
       NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
     };

@@ -102,6 +102,8 @@ describe('MigrationOrchestrator resources', () => {
         STATEMENT_TIMEOUT_MS: '0',
         HEALTH_CHECKS: '[]',
         CHECK_SCHEMA_DRIFT: 'false',
+        DRIFT_POLICY: 'warn',
+        DRIFT_IGNORE: '[]',
         MANAGED_BY: 'MigrationOrchestrator',
         NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
       });
@@ -283,6 +285,33 @@ describe('MigrationOrchestrator props', () => {
     const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
     expect(functions.length).toBeGreaterThan(0);
     for (const fn of functions) expect(fn.Properties.Environment.Variables.CHECK_SCHEMA_DRIFT).toBe('true');
+  });
+
+  it('passes the drift policy and ignore list to the functions', () => {
+    // Act
+    const { stack } = orchestrate(() => ({
+      checkSchemaDrift: true,
+      schemaDriftPolicy: 'fail',
+      schemaDriftIgnore: ['audit_log', 'analytics.*'],
+    }));
+    // Assess
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    for (const fn of functions) {
+      expect(fn.Properties.Environment.Variables.DRIFT_POLICY).toBe('fail');
+      expect(JSON.parse(fn.Properties.Environment.Variables.DRIFT_IGNORE)).toEqual([
+        'audit_log',
+        'analytics.*',
+      ]);
+    }
+  });
+
+  it('fails when the drift policy or an ignore entry is not valid, naming it', () => {
+    expect(() => orchestrate(() => ({ schemaDriftPolicy: 'strict' as never }))).toThrow(
+      /schemaDriftPolicy must be one of fail, warn, off, received "strict"/,
+    );
+    expect(() => orchestrate(() => ({ schemaDriftIgnore: ['audit log; DROP'] }))).toThrow(
+      /schemaDriftIgnore\[0\] must be a table/,
+    );
   });
 
   it('fails when both instance and cluster are given', () => {
