@@ -153,7 +153,7 @@ describe('PrismaMigrationEngine', () => {
     });
     expect(error.message).toContain('20250226090000_task_estimates');
     expect(error.message).toContain('42703');
-    expect(error.message).toContain('prisma migrate resolve --rolled-back 20250226090000_task_estimates');
+    expect(error.message).toContain('Committed before it in this run: 20250205090000_add_labels');
     await withClient(url, async (client) => {
       const exists = async (name: string) =>
         (await client.query('SELECT to_regclass($1) IS NOT NULL AS present', [name])).rows[0].present;
@@ -397,5 +397,37 @@ describe('toEngineError', () => {
     const known = { kind: 'TableDoesNotExist', table: 'Task' } as const;
 
     expect(toEngineError(known)).toBe(known);
+  });
+});
+
+describe('PrismaMigrationEngine refuses before the first statement', () => {
+  it('refuses a script the parser rejects, naming its line, even in per-migration mode: nothing is applied', async () => {
+    // Prepare: a valid migration first, then a typo that could never succeed.
+    const url = await database();
+    const bundle: MigrationBundle = {
+      directory: '/release',
+      provider: 'postgresql',
+      migrations: [
+        { name: '20250101000000_ok', sql: 'CREATE TABLE "A" ("id" INTEGER);\n', checksum: 'a' },
+        {
+          name: '20250102000000_typo',
+          sql: 'CREATE TABLE "B" ("id" INTEGER);\nALTR TABLE "A" ADD "x" INT;\n',
+          checksum: 'b',
+        },
+      ],
+    };
+    const engine = new PrismaMigrationEngine({ connectionString: url });
+
+    // Act
+    const error = await rejection(engine.applyPending(bundle, { transactionMode: 'per-migration' }));
+
+    // Assess
+    expect(error.name).toBe(ErrorNames.MigrationsInvalid);
+    expect(error.message).toContain('20250102000000_typo/migration.sql line 2');
+    expect(await engine.readHistory()).toEqual([]);
+    const tables = await withClient(url, (client) =>
+      client.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'A'"),
+    );
+    expect(tables.rows).toEqual([]);
   });
 });

@@ -24,13 +24,14 @@ import {
 } from '../errors.js';
 import { isAppliedRow, isFailedRow } from '../history.js';
 import type { ApplyOptions, ApplyOutcome, Migration, MigrationBundle, MigrationEngine } from '../ports.js';
-import { analyzeRelease, transactionFallbackReason } from '../release-analysis.js';
+import { analyzeRelease, transactionFallbackReason, unparsableScriptsMessage } from '../release-analysis.js';
 import {
   type EngineLogEntry,
   engineErrorCode,
   migrationListOf,
   noFilters,
   openEngineSession,
+  SchemaEnginePanic,
 } from './prisma/engine-session.js';
 import { readPrismaHistory } from './prisma/history.js';
 import type { ScriptRunner } from './prisma/migration-driver-adapter.js';
@@ -155,6 +156,11 @@ function engineMessage(error: unknown): string {
     .replace(/\.$/, '');
 }
 
+/** How an engine failure starts its sentence: a panic is named as one. */
+function engineFailed(error: unknown): string {
+  return error instanceof SchemaEnginePanic ? 'The schema engine panicked' : 'The schema engine failed';
+}
+
 function listOf(names: readonly string[]): string {
   return names.length === 0 ? 'none' : names.join(', ');
 }
@@ -225,8 +231,14 @@ export class PrismaMigrationEngine implements MigrationEngine {
         await this.useSchema(client);
         state.history = await readPrismaHistory(client);
         state.pending = pendingOf(bundle, state.history);
+        const analysis = analyzeRelease(state.pending);
+        // A script PostgreSQL's parser rejects fails in any mode: refuse it before the first statement.
+        const unparsable = unparsableScriptsMessage(analysis, bundle.directory);
+        if (unparsable !== undefined) {
+          throw new MigrationsInvalidError(unparsable, { details: { unparsable: analysis.unparsable } });
+        }
         if (state.mode === 'release') {
-          const reason = transactionFallbackReason(analyzeRelease(state.pending));
+          const reason = transactionFallbackReason(analysis);
           if (reason !== undefined) {
             state.mode = 'per-migration';
             state.fallbackReason = reason;
@@ -462,9 +474,10 @@ export class PrismaMigrationEngine implements MigrationEngine {
     }
     const failure = state.failure;
     const rolledBack = [...state.completed];
+    const panic = error instanceof SchemaEnginePanic ? { enginePanic: error.panic } : {};
     if (state.mode === 'release') {
       const migration = failure?.migration ?? state.current ?? '(before the first migration)';
-      const what = failure ? describeFailure(failure) : `The schema engine failed: ${engineMessage(error)}.`;
+      const what = failure ? describeFailure(failure) : `${engineFailed(error)}: ${engineMessage(error)}.`;
       return new MigrationFailedDatabaseUnchangedError(
         `Migration ${migration} failed. ${what}${blockers} The release ran in one transaction, which was rolled ` +
           `back (rolled back: ${listOf([...rolledBack, ...(failure ? [failure.migration] : [])])}).`,
@@ -479,6 +492,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
             applied: [],
             rolledBack,
             transactionMode: state.mode,
+            ...panic,
           },
         },
       );
@@ -487,7 +501,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
     const what = failure
       ? `${describeFailure(failure)} PostgreSQL rolled back this migration's statements, and Prisma recorded ` +
         'it as failed in _prisma_migrations.'
-      : `The schema engine failed: ${engineMessage(error)}.`;
+      : `${engineFailed(error)}: ${engineMessage(error)}.`;
     const fallback = state.fallbackReason ? ` Release transaction not used: ${state.fallbackReason}.` : '';
     return new MigrationFailedError(
       `Migration ${migration} failed. ${what}${blockers} Committed before it in this run: ${listOf(rolledBack)}.${fallback}`,
@@ -501,6 +515,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
           ...(failure?.line ? { line: failure.line } : {}),
           applied: rolledBack,
           transactionMode: state.mode,
+          ...panic,
         },
       },
     );
