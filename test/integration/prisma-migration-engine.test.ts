@@ -431,3 +431,51 @@ describe('PrismaMigrationEngine refuses before the first statement', () => {
     expect(tables.rows).toEqual([]);
   });
 });
+
+describe('PrismaMigrationEngine on a lock timeout', () => {
+  it('names the session that holds the lock (application, client, transaction age), never its query', async () => {
+    // Prepare: the table exists; another session holds a lock on it in an open transaction.
+    const url = await database();
+    const engine = new PrismaMigrationEngine({ connectionString: url, lockTimeoutMs: 300 });
+    const base: MigrationBundle = {
+      directory: '/release',
+      provider: 'postgresql',
+      migrations: [
+        { name: '20250101000000_base', sql: 'CREATE TABLE "Account" ("id" INTEGER);\n', checksum: 'a' },
+      ],
+    };
+    await engine.applyPending(base, { transactionMode: 'release' });
+    const holder = new (await import('pg')).default.Client({
+      connectionString: url,
+      application_name: 'billing-worker',
+    });
+    await holder.connect();
+    try {
+      await holder.query(`BEGIN; SELECT * FROM "Account" WHERE "id" = 42; -- secret-looking query text`);
+      const release: MigrationBundle = {
+        ...base,
+        migrations: [
+          ...base.migrations,
+          {
+            name: '20250102000000_alter',
+            sql: 'ALTER TABLE "Account" ADD COLUMN "x" INTEGER;\n',
+            checksum: 'b',
+          },
+        ],
+      };
+
+      // Act
+      const error = await rejection(engine.applyPending(release, { transactionMode: 'release' }));
+
+      // Assess
+      expect(error.name).toBe(ErrorNames.MigrationFailedDatabaseUnchanged);
+      expect(error.message).toContain('55P03');
+      expect(error.message).toMatch(
+        /Blocked by: pid \d+ \(application "billing-worker", client [^,]+, idle in transaction, transaction open \d+ s, holding [^)]*Account/,
+      );
+      expect(error.message).not.toContain('secret-looking');
+    } finally {
+      await holder.end();
+    }
+  });
+});
