@@ -3,42 +3,83 @@
  * The command line: runs the synthesized workflow locally (`npm start`), and the demos.
  *
  *   tsx bin/cli.ts run [--migrations DIR] [--input JSON] [--transaction-mode release|per-migration]
- *                      [--terminate-sessions]
+ *                      [--terminate-sessions] [--create-database] [--drift-policy fail|warn|off]
+ *                      [--drift-ignore TABLES]
  *   tsx bin/cli.ts demo rollback          a failing release rolled back by snapshot restore (exit 2)
  *   tsx bin/cli.ts demo failed-release    the same release in one transaction: database unchanged (exit 5)
  *
  * DATABASE_URL selects the target database; without it an embedded PostgreSQL is started (data in .data/).
  */
 import '../lib/local/polyfills.js';
+import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DirectoryMigrationSource } from '../lambdas/shared/adapters/directory-migration-source.js';
 import { databaseOfUrl, urlWithDatabase } from '../lambdas/shared/adapters/pg-connection.js';
+import { connectionTarget } from '../lambdas/shared/adapters/prisma/pg-connection.js';
 import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/identifiers.js';
+import { parseWorkflowInput } from '../lambdas/shared/state.js';
 import { type DatabaseDigest, digestDatabase } from '../lib/local/database-digest.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
 import { type LocalRunResult, Outcomes, type RunEvent, runLocal } from '../lib/local/runner.js';
 import {
   applyFirstMigrations,
   composeRelease,
+  createDatabaseIfMissing,
   createSampleDatabase,
+  createSampleDatabaseIfMissing,
   databaseExists,
   dropDemoLeftovers,
+  SAMPLE_MIGRATIONS_DIR,
 } from '../lib/local/sample-app.js';
 
 const SAMPLE_DATABASE = 'taskapp';
 const ROLLBACK_DEMO_DATABASE = 'taskapp_demo';
-const SAMPLE_MIGRATIONS = resolve('prisma/migrations');
+const SAMPLE_MIGRATIONS = SAMPLE_MIGRATIONS_DIR;
 
+/** A wrong command line: the message, then the usage. Exit 1. */
 class UsageError extends Error {}
 
+/** A request the CLI refuses before touching anything (the message names the fix). Exit 1. */
+class RefusedError extends Error {
+  override name = 'Refused';
+}
+
+/** The drift policies the runner accepts (`--drift-policy`). */
+const DRIFT_POLICIES = ['fail', 'warn', 'off'] as const;
+type DriftPolicy = (typeof DRIFT_POLICIES)[number];
+
+/** What `--drift-policy` and `--drift-ignore` pass to `runLocal` as its `drift` option. */
+interface DriftOption {
+  policy?: DriftPolicy;
+  ignore?: readonly string[];
+}
+
 const USAGE = `Usage:
-  npm start [-- --migrations DIR] [--input JSON] [--transaction-mode release|per-migration] [--terminate-sessions]
+  npm start [-- OPTIONS]
   npm run demo:rollback
   npm run demo:failed-release
 
+Options of npm start (tsx bin/cli.ts run):
+  --migrations DIR              the Prisma migrations folder (default: the sample app's prisma/migrations)
+  --input JSON                  the execution input, e.g. '{"release":"v1.2.0","dryRun":true}'
+  --transaction-mode MODE       release (default) or per-migration
+  --terminate-sessions          end the application's sessions when cloning or renaming the database
+  --create-database             create the target database, empty, when it does not exist
+  --drift-policy POLICY         schema drift after the release: fail, warn or off
+  --drift-ignore TABLES         comma-separated tables (audit_log, public.audit_log) or schemas (analytics.*)
+                                that the migrations do not manage, left out of the drift check
+  -h, --help                    this text
+
 DATABASE_URL=postgres://user:password@host:5432/db selects the target database (its server must allow
-CREATE DATABASE: snapshots are template clones). Without it, an embedded PostgreSQL is started.
+CREATE DATABASE: snapshots are template clones). Without it, an embedded PostgreSQL is started and the
+target is its database ${SAMPLE_DATABASE}.
+
+A target database that does not exist is created only when asked: with the sample's own migrations (no
+--migrations, or --migrations prisma/migrations) and no --create-database, it is created as the sample
+application at its previous release, with sample data; with --create-database it is created empty; otherwise
+the run is refused and nothing is created. Input, migrations and URL are checked before anything is created.
 
 Exit codes: ${Object.entries(Outcomes)
   .map(([name, { exitCode }]) => `${exitCode} ${name}`)
@@ -108,6 +149,8 @@ function printSummary(result: LocalRunResult): void {
     if (state.plan.lockedTables.length > 0) print(`  locks:      ${state.plan.lockedTables.join(', ')}`);
     for (const warning of state.plan.warnings) print(`  warning:    ${warning}`);
   }
+  if (state.plan?.dryRun && state.plan.pending.length > 0)
+    print(`  pending:    ${state.plan.pending.join(', ')} (dry run: not applied)`);
   if (state.apply) print(`  applied:    ${state.apply.applied.join(', ') || '(none)'}`);
   else if (result.outcome === 'nothing-to-do')
     print('  applied:    nothing pending, the database is up to date');
@@ -139,29 +182,115 @@ function parseTransactionMode(value: string | undefined): TransactionMode | unde
   return value as TransactionMode;
 }
 
+/** The `--input` JSON, validated against the workflow input schema (as preflight will). */
 function parseInput(raw: string | undefined): unknown {
   if (raw === undefined) return {};
+  let input: unknown;
   try {
-    return JSON.parse(raw);
+    input = JSON.parse(raw);
   } catch {
     throw new UsageError(`--input must be JSON, e.g. '{"release":"v1.2.0"}' (received ${raw})`);
   }
+  try {
+    parseWorkflowInput(input);
+  } catch (error) {
+    throw new UsageError(`--input: ${(error as Error).message}`);
+  }
+  return input;
 }
 
-/** The server to use: DATABASE_URL's, or a started embedded one. */
-async function server(): Promise<{ url: string; embedded?: RunningPostgres }> {
-  const url = process.env.DATABASE_URL;
-  if (url) {
-    try {
-      new URL(url);
-    } catch {
-      throw new UsageError('DATABASE_URL is not a URL: use postgres://user:password@host:5432/database');
+/** A table (`audit_log`), a qualified table (`public.audit_log`) or a whole schema (`analytics.*`). */
+const DRIFT_IGNORE_ENTRY = /^[^\s.,*"]+(\.([^\s.,*"]+|\*))?$/;
+
+function parseDrift(policy: string | undefined, ignore: string | undefined): DriftOption | undefined {
+  if (policy === undefined && ignore === undefined) return undefined;
+  const drift: DriftOption = {};
+  if (policy !== undefined) {
+    if (!(DRIFT_POLICIES as readonly string[]).includes(policy)) {
+      throw new UsageError(
+        `--drift-policy must be one of ${DRIFT_POLICIES.join(', ')} (received "${policy}")`,
+      );
     }
-    return { url };
+    drift.policy = policy as DriftPolicy;
   }
+  if (ignore !== undefined) {
+    const entries = ignore
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+    const wrong = entries.filter((entry) => !DRIFT_IGNORE_ENTRY.test(entry));
+    if (entries.length === 0 || wrong.length > 0) {
+      throw new UsageError(
+        '--drift-ignore takes comma-separated tables (audit_log), qualified tables (public.audit_log) or ' +
+          `schemas (analytics.*) (received "${ignore}")`,
+      );
+    }
+    drift.ignore = entries;
+  }
+  return drift;
+}
+
+/** DATABASE_URL, checked before anything is created: a PostgreSQL URL that names a database. */
+function databaseUrlFromEnv(): string | undefined {
+  const url = process.env.DATABASE_URL;
+  if (url === undefined || url === '') return undefined;
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError('DATABASE_URL is not a URL: use postgres://user:password@host:5432/database');
+  }
+  try {
+    connectionTarget(url);
+  } catch (error) {
+    throw new UsageError(`DATABASE_URL: ${(error as Error).message}`);
+  }
+  if (!databaseOfUrl(url))
+    throw new UsageError('DATABASE_URL names no database: add it, e.g. postgres://user@host:5432/mydb');
+  return url;
+}
+
+/** The server to use: DATABASE_URL's (checked by `databaseUrlFromEnv`), or a started embedded one. */
+async function server(url: string | undefined): Promise<{ url: string; embedded?: RunningPostgres }> {
+  if (url) return { url };
   print('Starting the embedded PostgreSQL (data in .data/embedded-pg) ...');
   const embedded = await startEmbeddedPostgres({ dataDir: '.data/embedded-pg', persistent: true });
   return { url: urlWithDatabase(embedded.url, SAMPLE_DATABASE), embedded };
+}
+
+/** True when `dir` is the sample application's own migrations folder (followed through links). */
+async function isSampleMigrations(dir: string): Promise<boolean> {
+  const [a, b] = await Promise.all([realpath(dir), realpath(SAMPLE_MIGRATIONS)]);
+  return a === b;
+}
+
+/**
+ * Makes sure the target database exists, creating only what the command line asked for (see USAGE): the
+ * sample database with sample data, an empty database (`--create-database`), or nothing (refused).
+ */
+async function ensureDatabase(
+  url: string,
+  name: string,
+  migrationsDir: string,
+  createEmpty: boolean,
+): Promise<void> {
+  if (await databaseExists(url, name)) return;
+  let result: 'created' | 'exists';
+  if (createEmpty) {
+    print(`Creating the empty database ${name} (--create-database) ...`);
+    result = await createDatabaseIfMissing(url, name);
+  } else if (await isSampleMigrations(migrationsDir)) {
+    print(`Creating the sample database ${name} at the previous release, with sample data ...`);
+    result = await createSampleDatabaseIfMissing(url, name, SAMPLE_MIGRATIONS);
+  } else {
+    throw new RefusedError(
+      `The database ${name} does not exist on ${connectionTarget(url).endpoint.replace(/\/[^/]*$/, '')}. ` +
+        'Nothing was created or changed. Create it yourself, or run again with --create-database to create it ' +
+        `empty: the migrations in ${migrationsDir} then build it from the first one.`,
+    );
+  }
+  if (result === 'exists') {
+    print(`The database ${name} was created by another run at the same time; this run uses it as it is.`);
+  }
 }
 
 async function commandRun(args: string[]): Promise<number> {
@@ -172,30 +301,40 @@ async function commandRun(args: string[]): Promise<number> {
       input: { type: 'string' },
       'transaction-mode': { type: 'string' },
       'terminate-sessions': { type: 'boolean' },
+      'create-database': { type: 'boolean' },
+      'drift-policy': { type: 'string' },
+      'drift-ignore': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    print(USAGE);
+    return 0;
+  }
+  // Everything is checked before anything is created: input, options, migrations, URL.
   const input = parseInput(values.input);
   const transactionMode = parseTransactionMode(values['transaction-mode']);
+  const drift = parseDrift(values['drift-policy'], values['drift-ignore']);
   const migrationsDir = resolve(values.migrations ?? SAMPLE_MIGRATIONS);
-  const { url, embedded } = await server();
+  await new DirectoryMigrationSource(migrationsDir).load();
+  const databaseUrl = databaseUrlFromEnv();
+  const { url, embedded } = await server(databaseUrl);
   try {
     const name = databaseOfUrl(url);
-    if (!name)
-      throw new UsageError('DATABASE_URL names no database: add it, e.g. postgres://user@host:5432/mydb');
-    if (!(await databaseExists(url, name))) {
-      print(`Creating the sample database ${name} at the previous release, with sample data ...`);
-      await createSampleDatabase(url, name, SAMPLE_MIGRATIONS);
-    }
+    await ensureDatabase(url, name, migrationsDir, values['create-database'] ?? false);
     print(`Running the synthesized workflow against ${name} with the migrations in ${migrationsDir}`);
     print();
-    const result = await runLocal({
+    // A variable, not a literal: `drift` is passed whether or not this runner version declares it yet.
+    const options = {
       databaseUrl: url,
       migrationsDir,
       input,
       ...(transactionMode ? { transactionMode } : {}),
+      ...(drift ? { drift } : {}),
       terminateSessions: values['terminate-sessions'] ?? false,
       onEvent: stateReporter(),
-    });
+    };
+    const result = await runLocal(options);
     printSummary(result);
     return result.exitCode;
   } finally {
@@ -221,11 +360,15 @@ function compareDigests(before: DatabaseDigest, after: DatabaseDigest): string[]
 
 async function commandDemo(args: string[]): Promise<number> {
   const which = args[0];
+  if (which === '--help' || which === '-h') {
+    print(USAGE);
+    return 0;
+  }
   if (which !== 'rollback' && which !== 'failed-release') {
     throw new UsageError('demo takes "rollback" or "failed-release"');
   }
   const transactionMode: TransactionMode = which === 'rollback' ? 'per-migration' : 'release';
-  const { url: targetUrl, embedded } = await server();
+  const { url: targetUrl, embedded } = await server(databaseUrlFromEnv());
   try {
     const url = urlWithDatabase(targetUrl, ROLLBACK_DEMO_DATABASE);
     const leftovers = await dropDemoLeftovers(targetUrl, sanitizeIdentifierPart(ROLLBACK_DEMO_DATABASE));
@@ -281,11 +424,13 @@ async function main(argv: string[]): Promise<number> {
         return await commandRun(rest);
       case 'demo':
         return await commandDemo(rest);
-      case undefined:
       case 'help':
       case '--help':
+      case '-h':
         print(USAGE);
-        return command === undefined ? 1 : 0;
+        return 0;
+      case undefined:
+        throw new UsageError('No command given.');
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }

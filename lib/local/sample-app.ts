@@ -3,6 +3,7 @@
  * first three migrations of prisma/migrations), filled with a little realistic data, so that the workflow
  * then deploys the last two (including the data-preserving split of "User"."name").
  */
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -163,6 +164,75 @@ export async function applyFirstMigrations(
 
 export async function seed(databaseUrl: string): Promise<void> {
   await withClient(databaseUrl, (client) => client.query(SEED_SQL));
+}
+
+/**
+ * True for what PostgreSQL answers when `CREATE DATABASE` or a rename meets a name that another session took
+ * meanwhile: `42P04` (duplicate_database), or, when both commit at once, the unique violation on
+ * `pg_database_datname_index`.
+ */
+export function isDuplicateDatabase(error: unknown): boolean {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '42P04' || (code === '23505' && constraint === 'pg_database_datname_index');
+}
+
+/**
+ * Creates database `name`, empty, unless it exists: `exists` when it did (or a concurrent run created it
+ * first), `created` when this call did.
+ */
+export async function createDatabaseIfMissing(
+  serverUrl: string,
+  name: string,
+): Promise<'created' | 'exists'> {
+  return await withAdmin(serverUrl, async (client) => {
+    try {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+      return 'created' as const;
+    } catch (error) {
+      if (isDuplicateDatabase(error)) return 'exists' as const;
+      throw error;
+    }
+  });
+}
+
+/**
+ * Creates the sample database `name` at the previous release with data, unless it exists. It is built under
+ * a temporary name (`<name>_building_<random>`) and renamed when complete, so the name never holds a
+ * half-built database, and a concurrent run that renamed first wins: this one then drops its copy and answers
+ * `exists`. Nothing of it is left behind on failure.
+ */
+export async function createSampleDatabaseIfMissing(
+  serverUrl: string,
+  name: string,
+  migrationsDir: string,
+  baseline = BASELINE_MIGRATIONS,
+): Promise<'created' | 'exists'> {
+  const building = `${name.slice(0, 40)}_building_${randomBytes(4).toString('hex')}`;
+  const drop = () =>
+    withAdmin(serverUrl, (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(building)} WITH (FORCE)`),
+    );
+  await withAdmin(serverUrl, (client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(building)}`));
+  try {
+    const url = urlWithDatabase(serverUrl, building);
+    await applyFirstMigrations(url, migrationsDir, baseline);
+    await seed(url);
+    return await withAdmin(serverUrl, async (client) => {
+      try {
+        await client.query(
+          `ALTER DATABASE ${pg.escapeIdentifier(building)} RENAME TO ${pg.escapeIdentifier(name)}`,
+        );
+        return 'created' as const;
+      } catch (error) {
+        if (!isDuplicateDatabase(error)) throw error;
+        await drop();
+        return 'exists' as const;
+      }
+    });
+  } catch (error) {
+    await drop().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Creates the sample database at the previous release with data, returning the baseline migrations. */
