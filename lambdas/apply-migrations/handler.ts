@@ -9,9 +9,14 @@ import { applyMigrations } from './apply-migrations.js';
  */
 export const REPORT_MARGIN_MS = 60_000;
 
+/** The `statement_timeout` for a function with `remainingMs` left: its remaining time minus the margin. */
+export function reportingStatementTimeoutMs(remainingMs: number): number {
+  return Math.max(1_000, Math.floor(remainingMs - REPORT_MARGIN_MS));
+}
+
 export const handler = stepHandler('apply-migrations', async (event, runtime, context) => {
-  const remaining = context.getRemainingTimeInMillis();
-  const engine = await runtime.engine({ statementTimeoutMs: Math.max(1_000, remaining - REPORT_MARGIN_MS) });
+  const statementTimeoutMs = reportingStatementTimeoutMs(context.getRemainingTimeInMillis());
+  const engine = await runtime.engine({ statementTimeoutMs });
   try {
     return await applyMigrations(event, {
       source: runtime.migrationSource(),

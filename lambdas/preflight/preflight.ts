@@ -8,6 +8,7 @@ import {
   ConcurrentExecutionError,
   MigrationHistoryBlockedError,
   MigrationsInvalidError,
+  OrchestratorError,
 } from '../shared/errors.js';
 import { isAppliedRow, isFailedRow } from '../shared/history.js';
 import type {
@@ -41,7 +42,21 @@ export interface PreflightDeps {
   readonly analyzeRelease: (migrations: readonly Migration[]) => ReleaseAnalysis | Promise<ReleaseAnalysis>;
 }
 
+/** Says the database's state where a refusal's own message does not: preflight touches nothing. */
+const SAYS_STATE = /nothing (?:was|is|has been) (?:touched|changed|applied)|database (?:was|is) not touched/i;
+
 export async function preflight(event: unknown, deps: PreflightDeps): Promise<Plan> {
+  try {
+    return await plan(event, deps);
+  } catch (error) {
+    if (error instanceof OrchestratorError && !SAYS_STATE.test(error.message)) {
+      error.message = `${error.message.replace(/\s*$/, '')} Nothing was touched: the database is as it was.`;
+    }
+    throw error;
+  }
+}
+
+async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   const state: WorkflowState = stateOf(event, 'preflight');
   const input = parseWorkflowInput(state.input);
   const others = await deps.guard.othersRunning(requireExecution(state, 'preflight'));

@@ -44,6 +44,23 @@ function rollbackSummary(state: WorkflowState, warnings: readonly string[]): str
   );
 }
 
+/** The database's state and the one next action, after a failed verification. */
+function whatNow(state: WorkflowState, afterRollback: boolean): string {
+  const plan = requirePlan(state, 'verify-health');
+  if (afterRollback) {
+    return (
+      `The restored copy of snapshot ${state.snapshot?.snapshotId ?? '(unknown)'} serves as ` +
+      `${state.swap?.originalIdentifier ?? plan.targetIdentifier}; the failed database is kept as ` +
+      `${state.swap?.asideIdentifier ?? '(unknown)'}. Next: check by hand that the endpoint answers and that ` +
+      '_prisma_migrations holds the history from before the release (see the runbook, "RollbackFailed").'
+    );
+  }
+  return plan.snapshotRequired
+    ? 'The release is committed; the pre-migration snapshot is restored and swapped in next.'
+    : `The release is committed and no snapshot was taken (skipSnapshot: ${plan.skipSnapshotReason ?? 'no reason'}): ` +
+        'nothing can be restored. Next: fix forward with a new migration, or repair the database by hand.';
+}
+
 export async function verifyHealth(event: unknown, deps: VerifyHealthDeps): Promise<HealthReport> {
   const state = stateOf(event, 'verify-health');
   const plan = requirePlan(state, 'verify-health');
@@ -73,7 +90,7 @@ export async function verifyHealth(event: unknown, deps: VerifyHealthDeps): Prom
   if (blocking.length > 0) {
     throw new HealthCheckFailedError(
       `${afterRollback ? 'After the rollback, ' : ''}database ${plan.databaseName} is not healthy: ` +
-        blocking.map((check) => `${check.name}: ${check.detail}`).join('; '),
+        `${blocking.map((check) => `${check.name}: ${check.detail}`).join('; ')}. ${whatNow(state, afterRollback)}`,
       { details: { checks: report.checks } },
     );
   }

@@ -340,6 +340,19 @@ describe('verifyHealth', () => {
     const error = await rejection(verifyHealth(stateWith({ plan }), { probe: new FakeHealthProbe(false) }));
     expect(error.name).toBe(ErrorNames.HealthCheckFailed);
     expect(error.message).toContain('history complete: not finished: x');
+    expect(error.message).toContain(
+      'The release is committed; the pre-migration snapshot is restored and swapped in next.',
+    );
+  });
+
+  it('says nothing can be restored when verification fails a release without a snapshot', async () => {
+    const noSnapshot = { ...plan, snapshotRequired: false, skipSnapshotReason: 'preview environment' };
+    const error = await rejection(
+      verifyHealth(stateWith({ plan: noSnapshot }), { probe: new FakeHealthProbe(false) }),
+    );
+    expect(error.message).toContain(
+      'no snapshot was taken (skipSnapshot: preview environment): nothing can be restored',
+    );
   });
 
   it('fails the release on a failing user check (a check the release could have broken)', async () => {
@@ -396,6 +409,8 @@ describe('verifyHealth', () => {
       verifyHealth(stateWith({ plan, swap: swapped }), { probe: new FakeHealthProbe(false) }),
     );
     expect(error.message).toContain('After the rollback');
+    expect(error.message).toContain(`the failed database is kept as ${swapped.asideIdentifier}`);
+    expect(error.message).toContain('"RollbackFailed"');
   });
 });
 
@@ -552,5 +567,20 @@ describe('restore, check and swap', () => {
     expect(error.name).toBe(ErrorNames.SwapFailed);
     expect(error.message).toContain('orders-db-rolledback-1');
     expect(error.message).toContain('orders-db-restored-1');
+  });
+});
+
+describe('preflight refusals', () => {
+  it('say the database is untouched, whatever refused (here the input)', async () => {
+    const error = await rejection(preflight(stateWith({ input: { relase: 'typo' } }), preflightDeps()));
+    expect(error.message).toMatch(/Nothing was touched: the database is as it was\.$/);
+  });
+
+  it('keep a refusal that already says so as it is', async () => {
+    const error = await rejection(
+      preflight(stateWith(), preflightDeps(undefined, undefined, ['other-execution'])),
+    );
+    expect(error.message).not.toContain('the database is as it was');
+    expect(error.message).toContain('Nothing was touched');
   });
 });

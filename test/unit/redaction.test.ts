@@ -1,0 +1,64 @@
+import middy from '@middy/core';
+import { describe, expect, it } from 'vitest';
+import { reportingStatementTimeoutMs } from '../../lambdas/apply-migrations/handler.js';
+import { MigrationFailedError } from '../../lambdas/shared/errors.js';
+import { stepLogging } from '../../lambdas/shared/middleware.js';
+import { redactRowValues } from '../../lambdas/shared/redaction.js';
+
+describe('redactRowValues', () => {
+  it.each([
+    ['Key (email)=(ada@example.com) already exists.', 'Key (email)=(***) already exists.'],
+    [
+      'Key ("tenantId", email)=(7, ada (work)@example.com) is duplicated.',
+      'Key ("tenantId", email)=(***) is duplicated.',
+    ],
+    [
+      'Key (customer_id)=(42) is not present in table "Customer".',
+      'Key (customer_id)=(***) is not present in table "Customer".',
+    ],
+    ['Failing row contains (1, ada@example.com, -5).', 'Failing row contains (***).'],
+    [
+      'invalid input syntax for type integer: "ada@example.com"',
+      'invalid input syntax for type integer: "***"',
+    ],
+    ['invalid input value for enum "Role": "SUPERUSER"', 'invalid input value for enum "Role": "***"'],
+    ['value "99999999999" is out of range for type integer', 'value "***" is out of range for type integer'],
+  ])('redacts the row values of %s', (text, expected) => {
+    expect(redactRowValues(text)).toBe(expected);
+  });
+
+  it('keeps messages without row values as they are', () => {
+    const text = 'relation "User" already exists (migration.sql line 3, column 1)';
+    expect(redactRowValues(text)).toBe(text);
+  });
+});
+
+describe('the step edge (middleware)', () => {
+  it('redacts the message, the details and the log line of an error leaving a step', async () => {
+    // Prepare
+    const lines: Record<string, unknown>[] = [];
+    const handler = middy()
+      .use(stepLogging({ step: 'apply-migrations', log: (line) => lines.push(line) }))
+      .handler(async () => {
+        throw new MigrationFailedError(
+          'Migration m2 failed. PostgreSQL error 23505: duplicate key. Detail: Key (email)=(ada@example.com) already exists.',
+          { details: { detail: 'Key (email)=(ada@example.com) already exists.' } },
+        );
+      });
+
+    // Act
+    const error = (await handler({}, {} as never).catch((e: unknown) => e)) as MigrationFailedError;
+
+    // Assess
+    expect(error.message).toContain('Key (email)=(***) already exists.');
+    expect(JSON.stringify(error.details)).not.toContain('ada@example.com');
+    expect(JSON.stringify(lines)).not.toContain('ada@example.com');
+  });
+});
+
+describe('reportingStatementTimeoutMs', () => {
+  it('leaves the apply function a minute to report what committed', () => {
+    expect(reportingStatementTimeoutMs(900_000)).toBe(840_000);
+    expect(reportingStatementTimeoutMs(30_000)).toBe(1_000);
+  });
+});
