@@ -4,9 +4,21 @@
  * its (git-ignored) data directory.
  */
 import { execFileSync, type SpawnOptions, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, cp, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -111,19 +123,94 @@ function run(
   });
 }
 
-/** The uid/gid to run PostgreSQL as: ours, or (as root, which PostgreSQL refuses) a `postgres` system user. */
+/**
+ * The users PostgreSQL may run as when we are root (it refuses to run as root), in order of preference: the
+ * `postgres` user a PostgreSQL package creates, else Debian's and most systems' unprivileged `nobody`. No user is
+ * ever created: that is the administrator's decision, not a side effect of a local run.
+ */
+const UNPRIVILEGED_USERS = [SUPERUSER, 'nobody'];
+
+/** The uid/gid to run PostgreSQL as: ours, or as root an existing unprivileged user (`UNPRIVILEGED_USERS`). */
 async function runAs(): Promise<{ uid?: number; gid?: number }> {
   if (process.getuid?.() !== 0) return {};
-  const lookup = (flag: string) => execFileSync('id', [flag, SUPERUSER], { encoding: 'utf8' }).trim();
-  try {
-    return { uid: Number(lookup('-u')), gid: Number(lookup('-g')) };
-  } catch {
-    execFileSync('sh', [
-      '-c',
-      'getent group postgres >/dev/null || groupadd postgres; useradd -g postgres postgres',
-    ]);
-    return { uid: Number(lookup('-u')), gid: Number(lookup('-g')) };
+  const lookup = (flag: string, user: string) =>
+    Number(
+      execFileSync('id', [flag, user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
+  for (const user of UNPRIVILEGED_USERS) {
+    try {
+      const uid = lookup('-u', user);
+      if (uid !== 0) return { uid, gid: lookup('-g', user) };
+    } catch {
+      // No such user: try the next one.
+    }
   }
+  throw new Error(
+    `The embedded PostgreSQL cannot run as root, and this machine has none of the users it runs as instead ` +
+      `(${UNPRIVILEGED_USERS.join(', ')}). Run as a non-root user, or set DATABASE_URL (TEST_DATABASE_URL for ` +
+      'the tests) to a PostgreSQL server.',
+  );
+}
+
+/** A directory the embedded PostgreSQL would use that another user could have planted or could change. */
+export class UnsafeDirectoryError extends Error {
+  override name = 'UnsafeDirectory';
+}
+
+/**
+ * Refuses `path` unless it is a real directory (not a link) owned by `owner` and writable by its owner only.
+ * Binaries run from it and a cluster started on it would run whatever another user put there.
+ */
+export async function checkPrivateDirectory(path: string, owner: number): Promise<void> {
+  const info = await lstat(path);
+  const fix =
+    'Nothing was run from it. Check and remove it, or run as a non-root user, or set DATABASE_URL to a ' +
+    'PostgreSQL server.';
+  if (info.isSymbolicLink() || !info.isDirectory()) {
+    throw new UnsafeDirectoryError(`${path} is not a directory of its own (it is a link or a file). ${fix}`);
+  }
+  if (info.uid !== owner) {
+    throw new UnsafeDirectoryError(
+      `${path} belongs to uid ${info.uid}, not to uid ${owner} as expected: another user may have planted it. ${fix}`,
+    );
+  }
+  if ((info.mode & 0o022) !== 0) {
+    throw new UnsafeDirectoryError(
+      `${path} is writable by its group or by everyone (mode ${(info.mode & 0o777).toString(8).padStart(4, '0')}): ` +
+        `another user could replace what it holds. ${fix}`,
+    );
+  }
+}
+
+/**
+ * A private directory for the files the `postgres` user must reach (as root, when the checkout is private):
+ * created with `mkdtemp` (a fresh, unpredictable name), owned by us, mode 0711 (the `postgres` user can go
+ * through it, but neither list nor change it). With `pointer`, its path is kept in that file (beside the data
+ * directory, in the checkout) so that a persistent cluster finds its data again; an existing one is checked
+ * (owner, mode) before use.
+ */
+export async function privateRuntimeDirectory(
+  pointer: string | undefined,
+  log: (line: string) => void = () => undefined,
+): Promise<string> {
+  const uid = process.getuid?.() ?? 0;
+  if (pointer !== undefined && existsSync(pointer)) {
+    const previous = (await readFile(pointer, 'utf8')).trim();
+    if (existsSync(previous)) {
+      await checkPrivateDirectory(previous, uid);
+      return previous;
+    }
+    log(
+      `The private directory ${previous} named in ${pointer} is gone (temporary files cleared?): making a new one`,
+    );
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'embedded-postgres-'));
+  await chmod(dir, 0o711);
+  if (pointer !== undefined) {
+    await mkdir(dirname(pointer), { recursive: true });
+    await writeFile(pointer, `${dir}\n`, { mode: 0o600 });
+  }
+  return dir;
 }
 
 async function binaries(): Promise<{ initdb: string; postgres: string }> {
@@ -155,42 +242,65 @@ async function reachableBy(path: string, uid: number, gid: number): Promise<bool
 }
 
 /**
- * As root, PostgreSQL runs as the `postgres` user, which must reach the binaries and the data directory.
- * A checkout under a private home (e.g. /root) is not reachable: the binaries are then copied to a shared
- * temporary directory, and the data directory moves there too (reported through `onLog`).
+ * As root, PostgreSQL runs as an unprivileged user (see `runAs`), which must reach the binaries and the data
+ * directory. A checkout under a private home (e.g. /root) is not reachable: the binaries are then copied, and
+ * the data directory placed, in a private directory (`privateRuntimeDirectory`, reported through `onLog`), never
+ * in a predictable shared path. `runtime` is that directory, when one was made.
  */
 async function reachablePaths(
   bin: { initdb: string; postgres: string },
   dataDir: string,
   ids: { uid?: number; gid?: number },
+  persistent: boolean,
   log: (line: string) => void,
-): Promise<{ initdb: string; postgres: string; dataDir: string }> {
+): Promise<{ initdb: string; postgres: string; dataDir: string; runtime?: string }> {
   if (ids.uid === undefined || ids.gid === undefined) return { ...bin, dataDir };
   const { uid, gid } = ids;
-  let result = { ...bin, dataDir };
   const nativeDir = dirname(dirname(bin.postgres));
-  if (!(await reachableBy(bin.postgres, uid, gid))) {
-    const { version } = JSON.parse(await readFile(join(dirname(nativeDir), 'package.json'), 'utf8')) as {
-      version: string;
-    };
-    const copy = join(tmpdir(), `embedded-postgres-${process.platform}-${process.arch}-${version}`);
-    if (!existsSync(join(copy, 'bin', 'postgres'))) {
+  const binariesReachable = await reachableBy(bin.postgres, uid, gid);
+  const dataReachable = await reachableBy(dirname(dataDir), uid, gid);
+  if (binariesReachable && dataReachable) return { ...bin, dataDir };
+  const runtime = await privateRuntimeDirectory(persistent ? `${dataDir}.runtime` : undefined, log);
+  let result: { initdb: string; postgres: string; dataDir: string; runtime?: string } = {
+    ...bin,
+    dataDir,
+    runtime,
+  };
+  if (!binariesReachable) {
+    const copy = join(runtime, 'native');
+    const complete = join(runtime, 'native.complete');
+    if (existsSync(copy) && existsSync(complete)) {
+      await checkPrivateDirectory(copy, process.getuid?.() ?? 0);
+    } else {
       await rm(copy, { recursive: true, force: true });
       await cp(nativeDir, copy, { recursive: true, verbatimSymlinks: true });
       await chmod(copy, 0o755);
+      await writeFile(complete, '');
     }
     log(`The postgres user cannot reach ${nativeDir}; using a copy in ${copy}`);
     result = { ...result, initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') };
   }
-  if (!(await reachableBy(dirname(dataDir), uid, gid))) {
-    const moved = join(
-      tmpdir(),
-      `embedded-postgres-data-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`,
-    );
+  if (!dataReachable) {
+    const moved = join(runtime, 'data');
+    if (existsSync(moved)) await checkPrivateDirectory(moved, uid);
     log(`The postgres user cannot reach ${dirname(dataDir)}; keeping the data in ${moved}`);
     result = { ...result, dataDir: moved };
   }
   return result;
+}
+
+/** The process id of a live server that holds `dataDir` (its `postmaster.pid`), if any. */
+async function liveServerOf(dataDir: string): Promise<number | undefined> {
+  const pid = Number(
+    (await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0],
+  );
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
 }
 
 /**
@@ -204,12 +314,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const persistent = options.persistent ?? true;
   const log = options.onLog ?? (() => undefined);
   const ids = await runAs();
-  const { initdb, postgres, dataDir } = await reachablePaths(
+  const { initdb, postgres, dataDir, runtime } = await reachablePaths(
     await binaries(),
     resolve(options.dataDir),
     ids,
+    persistent,
     log,
   );
+  const holder = await liveServerOf(dataDir);
+  if (holder !== undefined) {
+    throw new Error(
+      `The embedded PostgreSQL data directory ${dataDir} is in use by another server (pid ${holder}), probably ` +
+        'another run started at the same time. Wait for it to end, or set DATABASE_URL to use another PostgreSQL ' +
+        "server. Do not delete that directory: it holds the other run's data.",
+    );
+  }
   if (!persistent) await rm(dataDir, { recursive: true, force: true });
   const { password, fresh } = await passwordFor(dataDir);
   const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', LANG: 'C' };
@@ -278,9 +397,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     });
   } catch (error) {
     process.off('exit', killOnExit);
+    const other = await liveServerOf(dataDir);
     throw new Error(
-      `The embedded PostgreSQL server did not start (data directory ${dataDir}). ` +
-        'Delete that directory to start afresh, or set DATABASE_URL to use another PostgreSQL server.',
+      other !== undefined && other !== server.pid
+        ? `The embedded PostgreSQL data directory ${dataDir} is in use by another server (pid ${other}), probably ` +
+            'another run started at the same time. Wait for it to end, or set DATABASE_URL to use another ' +
+            "PostgreSQL server. Do not delete that directory: it holds the other run's data."
+        : `The embedded PostgreSQL server did not start (data directory ${dataDir}; its log is in the cause). ` +
+            'If no other run uses it and its data is disposable, delete that directory to start afresh; otherwise ' +
+            'set DATABASE_URL to use another PostgreSQL server.',
       { cause: error },
     );
   }
@@ -294,6 +419,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       if (!persistent) {
         await rm(dataDir, { recursive: true, force: true });
         await rm(credentialsFile(dataDir), { force: true });
+        if (runtime !== undefined) await rm(runtime, { recursive: true, force: true });
       }
     },
   };
