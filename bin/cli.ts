@@ -134,6 +134,16 @@ function causeMessage(cause: string): string {
   }
 }
 
+/** The outcomes an operator must act on, each with what it means for the data. */
+const ALARMS: Partial<Record<LocalRunResult['outcome'], string>> = {
+  'rollback-failed': 'DATA AT RISK: the rollback did not complete. The database may hold the failed release.',
+  'failed-without-snapshot':
+    'DATA AT RISK: the release committed part of itself, then failed, and no snapshot was taken (skipSnapshot): ' +
+    'nothing was restored. The database holds what the release left.',
+  'outcome-unknown':
+    'The release failed and what it committed could not be read: nothing was restored on a guess. Look before acting.',
+};
+
 function printSummary(result: LocalRunResult): void {
   const { state } = result;
   print();
@@ -154,6 +164,7 @@ function printSummary(result: LocalRunResult): void {
   if (state.apply) print(`  applied:    ${state.apply.applied.join(', ') || '(none)'}`);
   else if (result.outcome === 'nothing-to-do')
     print('  applied:    nothing pending, the database is up to date');
+  for (const warning of state.health?.warnings ?? []) print(`  warning:    ${warning}`);
   if (state.snapshot) print(`  snapshot:   ${state.snapshot.snapshotId} (${state.snapshot.status})`);
   if (state.swap?.complete) {
     print(`  restored:   ${state.swap.originalIdentifier} now holds the snapshot's data`);
@@ -164,9 +175,10 @@ function printSummary(result: LocalRunResult): void {
     print(`  cause:      ${causeMessage(result.error.cause)}`);
   }
   print(`  total time: ${seconds(result.durationMs)}`);
-  if (result.outcome === 'rollback-failed' || result.outcome === 'failed-without-snapshot') {
+  const alarm = ALARMS[result.outcome];
+  if (alarm) {
     print();
-    print('!!! DATA AT RISK: the rollback did not complete. The database may hold the failed release.');
+    print(`!!! ${alarm}`);
     print('!!! Read the cause above: it names every database involved and the single action that recovers.');
     print('!!! See "Runbook" in README.md before doing anything else.');
   }
