@@ -61,8 +61,8 @@ function fingerprint(statement: string): string {
  */
 function tablesIn(statement: string): Set<string> {
   const names = new Set<string>();
-  const part = String.raw`(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*))`;
-  const qualified = new RegExp(`${part}.${part}`, 'g');
+  const part = `(?:"((?:[^"]|"")+)"|([A-Za-z_][A-Za-z0-9_$]*))`;
+  const qualified = new RegExp(`${part}\\.${part}`, 'g');
   for (const match of statement.matchAll(qualified)) {
     const schema = (match[1]?.replaceAll('""', '"') ?? match[2] ?? '').toLowerCase();
     const table = (match[3]?.replaceAll('""', '"') ?? match[4] ?? '').toLowerCase();

@@ -184,7 +184,9 @@ describe('IAM of the instance orchestrator', () => {
     // Assess
     for (const [role, statements] of byRole) {
       const reads = statements.some((s) => list(s.Action).includes('secretsmanager:GetSecretValue'));
-      expect(reads, role).toBe(['preflight', 'apply-migrations', 'assess-release', 'verify-health'].includes(role));
+      expect(reads, role).toBe(
+        ['preflight', 'apply-migrations', 'assess-release', 'verify-health'].includes(role),
+      );
     }
   });
 

@@ -61,3 +61,11 @@ describe('judgeDrift', () => {
     }
   });
 });
+
+describe('the ignore list', () => {
+  it('matches qualified table names only, never two words that a space separates', () => {
+    // `"id" INTEGER` is not the table "id"."integer".
+    const judged = judgeDrift(ANALYTICS, { policy: 'fail', ignore: ['integer'] }, undefined);
+    expect(judged.introduced).toHaveLength(1);
+  });
+});
