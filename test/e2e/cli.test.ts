@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sanitizeIdentifierPart } from '../../lambdas/shared/identifiers.js';
 import { dropDatabase, uniqueName, urlFor, withAdmin } from '../helpers/database.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -45,12 +46,15 @@ function databaseName(prefix: string): string {
   return name;
 }
 
-/** The databases on the server whose name starts with `name` (the database itself, snapshots, copies). */
+/**
+ * The databases on the server named after `name`: the database itself, and its snapshots, restored copies and
+ * failed databases kept aside (named from `sanitizeIdentifierPart(name)`, e.g. `cli-1a2b-premigration-...`).
+ */
 async function databasesNamed(name: string): Promise<string[]> {
   return await withAdmin(async (client) => {
     const result = await client.query<{ datname: string }>(
-      'SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY datname',
-      [name],
+      "SELECT datname FROM pg_database WHERE starts_with(datname, $1) OR starts_with(datname, $2 || '-') ORDER BY datname",
+      [name, sanitizeIdentifierPart(name)],
     );
     return result.rows.map((row) => row.datname);
   });
