@@ -18,6 +18,7 @@ import { DirectoryMigrationSource } from '../lambdas/shared/adapters/directory-m
 import { databaseOfUrl, urlWithDatabase } from '../lambdas/shared/adapters/pg-connection.js';
 import { connectionTarget } from '../lambdas/shared/adapters/prisma/pg-connection.js';
 import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract.js';
+import { DriftPolicies, type DriftPolicy } from '../lambdas/shared/drift.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/identifiers.js';
 import { parseWorkflowInput } from '../lambdas/shared/state.js';
 import { type DatabaseDigest, digestDatabase } from '../lib/local/database-digest.js';
@@ -45,10 +46,6 @@ class UsageError extends Error {}
 class RefusedError extends Error {
   override name = 'Refused';
 }
-
-/** The drift policies the runner accepts (`--drift-policy`). */
-const DRIFT_POLICIES = ['fail', 'warn', 'off'] as const;
-type DriftPolicy = (typeof DRIFT_POLICIES)[number];
 
 /** What `--drift-policy` and `--drift-ignore` pass to `runLocal` as its `drift` option. */
 interface DriftOption {
@@ -218,9 +215,9 @@ function parseDrift(policy: string | undefined, ignore: string | undefined): Dri
   if (policy === undefined && ignore === undefined) return undefined;
   const drift: DriftOption = {};
   if (policy !== undefined) {
-    if (!(DRIFT_POLICIES as readonly string[]).includes(policy)) {
+    if (!(DriftPolicies as readonly string[]).includes(policy)) {
       throw new UsageError(
-        `--drift-policy must be one of ${DRIFT_POLICIES.join(', ')} (received "${policy}")`,
+        `--drift-policy must be one of ${DriftPolicies.join(', ')} (received "${policy}")`,
       );
     }
     drift.policy = policy as DriftPolicy;
@@ -336,8 +333,7 @@ async function commandRun(args: string[]): Promise<number> {
     await ensureDatabase(url, name, migrationsDir, values['create-database'] ?? false);
     print(`Running the synthesized workflow against ${name} with the migrations in ${migrationsDir}`);
     print();
-    // A variable, not a literal: `drift` is passed whether or not this runner version declares it yet.
-    const options = {
+    const result = await runLocal({
       databaseUrl: url,
       migrationsDir,
       input,
@@ -345,8 +341,7 @@ async function commandRun(args: string[]): Promise<number> {
       ...(drift ? { drift } : {}),
       terminateSessions: values['terminate-sessions'] ?? false,
       onEvent: stateReporter(),
-    };
-    const result = await runLocal(options);
+    });
     printSummary(result);
     return result.exitCode;
   } finally {
