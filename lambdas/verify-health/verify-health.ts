@@ -32,7 +32,7 @@ const RESTORED_KINDS = new Set<HealthCheckResult['kind']>(['database', 'history'
 function rollbackSummary(state: WorkflowState, warnings: readonly string[]): string {
   const plan = requirePlan(state, 'verify-health');
   const swap = state.swap;
-  const why = state.error ? messageOfCaught(state.error) : 'unknown';
+  const why = state.error ? `(${state.error.Error}) ${messageOfCaught(state.error)}` : 'unknown.';
   const notes = warnings.length > 0 ? ` Reported, not acted on: ${warnings.join(' ')}` : '';
   return (
     `Rolled back: database ${plan.databaseName} (${swap?.originalIdentifier ?? plan.targetIdentifier}) again holds ` +

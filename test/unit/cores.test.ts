@@ -396,7 +396,7 @@ describe('verifyHealth', () => {
     expect(report.healthy).toBe(true);
     expect(report.summary).toContain(`again holds the data of snapshot ${snapshot.snapshotId}`);
     expect(report.summary).toContain(`kept as ${swapped.asideIdentifier}`);
-    expect(report.summary).toContain('Why the release failed: Migration m3 failed.');
+    expect(report.summary).toContain('Why the release failed: (MigrationFailed) Migration m3 failed.');
     expect(report.summary).toContain(
       'Reported, not acted on: orders readable: returned false, expected true.',
     );

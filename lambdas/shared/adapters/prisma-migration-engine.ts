@@ -503,21 +503,18 @@ export class PrismaMigrationEngine implements MigrationEngine {
         'it as failed in _prisma_migrations.'
       : `${engineFailed(error)}: ${engineMessage(error)}.`;
     const fallback = state.fallbackReason ? ` Release transaction not used: ${state.fallbackReason}.` : '';
-    return new MigrationFailedError(
-      `Migration ${migration} failed. ${what}${blockers} Committed before it in this run: ${listOf(rolledBack)}.${fallback}`,
-      {
-        ...cause,
-        details: {
-          migration,
-          ...(failure?.code ? { code: failure.code } : {}),
-          message: failure?.message ?? engineMessage(error),
-          ...(failure?.position ? { position: failure.position } : {}),
-          ...(failure?.line ? { line: failure.line } : {}),
-          applied: rolledBack,
-          transactionMode: state.mode,
-          ...panic,
-        },
+    return new MigrationFailedError(`Migration ${migration} failed. ${what}${blockers}${fallback}`, {
+      ...cause,
+      details: {
+        migration,
+        ...(failure?.code ? { code: failure.code } : {}),
+        message: failure?.message ?? engineMessage(error),
+        ...(failure?.position ? { position: failure.position } : {}),
+        ...(failure?.line ? { line: failure.line } : {}),
+        applied: rolledBack,
+        transactionMode: state.mode,
+        ...panic,
       },
-    );
+    });
   }
 }
