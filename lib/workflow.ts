@@ -10,36 +10,16 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { OutcomeErrors, StateNames, type Step, Steps } from '../lambdas/shared/contract.js';
 import {
-  ErrorNames,
-  OutcomeErrors,
-  ResultPaths,
-  StateNames,
-  type Step,
-  Steps,
-} from '../lambdas/shared/contract.js';
+  LAMBDA_RETRY,
+  type RetryRule,
+  Routing,
+  type StateKey,
+  type TaskKey,
+} from '../lambdas/shared/routing.js';
 
-/** Errors of the Lambda service itself (and our own transient faults): always worth retrying. */
-export const LAMBDA_RETRY_ERRORS: readonly string[] = [
-  'Lambda.TooManyRequestsException',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  ErrorNames.TransientFault,
-];
-
-/**
- * Errors of the apply step that mean nothing of the release committed: the release ends "database unchanged",
- * with no restore. `MigrationFailedDatabaseUnchanged` is thrown only on evidence read from `_prisma_migrations`;
- * the others are thrown before the first statement of the release.
- */
-export const NOTHING_COMMITTED_ERRORS: readonly string[] = [
-  ErrorNames.MigrationFailedDatabaseUnchanged,
-  ErrorNames.MigrationHistoryBlocked,
-  ErrorNames.MigrationsInvalid,
-  ErrorNames.InvalidInput,
-  ErrorNames.DatabaseUnreachable,
-];
+export { LAMBDA_RETRY_ERRORS, NOTHING_COMMITTED_ERRORS } from '../lambdas/shared/routing.js';
 
 /** How much longer than its function's timeout a Task state waits before it gives up on the invocation. */
 export const TASK_TIMEOUT_MARGIN = Duration.seconds(30);
@@ -90,36 +70,32 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   }
   const root = new Construct(scope, 'Workflow');
 
+  const retryProps = (rule: RetryRule): sfn.RetryProps => ({
+    errors: [...rule.errors],
+    interval: Duration.seconds(rule.intervalSeconds),
+    backoffRate: rule.backoffRate,
+    maxAttempts: rule.maxAttempts,
+    ...(rule.jitter ? { jitterStrategy: sfn.JitterType.FULL } : {}),
+  });
   /**
-   * A Lambda task for `step`. Its own retriers (`retries`) come first, then the retrier every task has: Lambda
-   * throttling and service faults, and our TransientFault.
+   * The Lambda task of `key`, as the routing table says: its step, where its result goes, its own retriers
+   * first, then the retrier every task has (Lambda throttling and service faults, and our TransientFault).
+   * Its catches are added once every state exists (`routeFailures`).
    */
-  const invoke = (
-    key: keyof typeof StateNames,
-    step: Step,
-    resultPath: string,
-    comment: string,
-    retries: readonly sfn.RetryProps[] = [],
-  ) => {
+  const invoke = (key: TaskKey, comment: string) => {
+    const routing = Routing[key];
     const task = tasks.LambdaInvoke.jsonPath(root, stateId(key), {
       stateName: StateNames[key],
       comment,
-      lambdaFunction: props.functions[step],
+      lambdaFunction: props.functions[routing.step],
       // The result is the handler's return value, placed under the step's own key of the state document.
       payloadResponseOnly: true,
-      resultPath,
-      taskTimeout: sfn.Timeout.duration(props.timeouts.functions[step].plus(TASK_TIMEOUT_MARGIN)),
+      resultPath: routing.resultPath,
+      taskTimeout: sfn.Timeout.duration(props.timeouts.functions[routing.step].plus(TASK_TIMEOUT_MARGIN)),
       // Our own retrier below replaces the default one, so that throttling and TransientFault are covered.
       retryOnServiceExceptions: false,
     });
-    for (const retry of retries) task.addRetry(retry);
-    task.addRetry({
-      errors: [...LAMBDA_RETRY_ERRORS],
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 6,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    for (const retry of [...routing.retries, LAMBDA_RETRY]) task.addRetry(retryProps(retry));
     return task;
   };
   const fail = (key: keyof typeof StateNames, error: string, causePath: string, comment: string) =>
@@ -186,54 +162,54 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   );
 
   // ---------------------------------------------------------------------------------------------------
-  // Rollback path: restore -> wait/check loop -> swap loop -> verify -> rolledBack
+  // Tasks (their retries and catches come from the routing table)
 
-  const catchRollback = (task: tasks.LambdaInvoke) =>
-    task.addCatch(rollbackFailed, { errors: [sfn.Errors.ALL], resultPath: '$.rollbackError' });
-
+  const preflight = invoke(
+    'preflight',
+    'Validates the input, loads the migrations, reads _prisma_migrations and computes the plan.',
+  );
+  const createSnapshot = invoke(
+    'createSnapshot',
+    'Starts the pre-migration snapshot (adopts it when a retry finds it already started).',
+  );
+  const checkSnapshot = invoke(
+    'checkSnapshot',
+    'Reads the snapshot status; fails with SnapshotTimedOut past the snapshot timeout.',
+  );
+  const applyMigrations = invoke(
+    'applyMigrations',
+    "Applies the pending migrations with Prisma's schema engine; on failure reports what committed.",
+  );
+  const assessRelease = invoke(
+    'assessRelease',
+    "Ends the apply step's migration session, reads _prisma_migrations on a fresh connection and decides.",
+  );
+  const verifyHealth = invoke(
+    'verifyHealth',
+    'Checks the database answers, the history is complete with no failed row, and the user checks pass.',
+  );
   const restoreSnapshot = invoke(
     'restoreSnapshot',
-    'restore-snapshot',
-    ResultPaths['restore-snapshot'],
     'Restores the pre-migration snapshot under a temporary identifier; the original keeps serving.',
   );
-  catchRollback(restoreSnapshot);
-
-  const waitForRestore = wait('waitForRestore', '$.restore.waitSeconds');
   const checkRestore = invoke(
     'checkRestore',
-    'check-restore',
-    ResultPaths['check-restore'],
     'Reads the restored database status; fails with RestoreTimedOut past the restore timeout.',
   );
-  catchRollback(checkRestore);
-
   const swap = invoke(
     'swap',
-    'swap',
-    ResultPaths.swap,
     'Renames the original aside, then the restored copy to the original identifier (one step per call).',
   );
-  catchRollback(swap);
-  const waitForSwap = wait('waitForSwap', '$.swap.waitSeconds');
-
   const verifyRollbackHealth = invoke(
     'verifyRollbackHealth',
-    'verify-health',
-    '$.rollbackHealth',
     'Checks the restored database answers under the original endpoint with the pre-release history.',
-    // The renamed endpoint's DNS name takes minutes to follow: be patient before declaring the rollback failed.
-    [
-      {
-        errors: [ErrorNames.HealthCheckFailed, ErrorNames.DatabaseUnreachable],
-        interval: Duration.seconds(30),
-        backoffRate: 2,
-        maxAttempts: 6,
-      },
-    ],
   );
-  catchRollback(verifyRollbackHealth);
 
+  // ---------------------------------------------------------------------------------------------------
+  // Rollback path: restore -> wait/check loop -> swap loop -> verify -> rolledBack
+
+  const waitForRestore = wait('waitForRestore', '$.restore.waitSeconds');
+  const waitForSwap = wait('waitForSwap', '$.swap.waitSeconds');
   restoreSnapshot.next(waitForRestore);
   waitForRestore.next(checkRestore);
   checkRestore.next(
@@ -272,95 +248,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     },
   });
 
-  const preflight = invoke(
-    'preflight',
-    'preflight',
-    ResultPaths.preflight,
-    'Validates the input, loads the migrations, reads _prisma_migrations and computes the plan.',
-  );
-  preflight.addCatch(preflightRefused, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-
-  const createSnapshot = invoke(
-    'createSnapshot',
-    'create-snapshot',
-    ResultPaths['create-snapshot'],
-    'Starts the pre-migration snapshot (adopts it when a retry finds it already started).',
-  );
-  createSnapshot.addCatch(snapshotFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-
   const waitForSnapshot = wait('waitForSnapshot', '$.snapshot.waitSeconds');
-  const checkSnapshot = invoke(
-    'checkSnapshot',
-    'check-snapshot',
-    ResultPaths['check-snapshot'],
-    'Reads the snapshot status; fails with SnapshotTimedOut past the snapshot timeout.',
-  );
-  checkSnapshot.addCatch(snapshotFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-
-  const applyMigrations = invoke(
-    'applyMigrations',
-    'apply-migrations',
-    ResultPaths['apply-migrations'],
-    "Applies the pending migrations with Prisma's schema engine; on failure reports what committed.",
-    // A connection that fails before the release started: nothing was touched, try again.
-    [
-      {
-        errors: [ErrorNames.DatabaseUnreachable],
-        interval: Duration.seconds(5),
-        backoffRate: 2,
-        maxAttempts: 2,
-      },
-    ],
-  );
-  // Evidence before destruction: only a release that committed something goes to the restore branch.
-  applyMigrations.addCatch(releaseFailedUnchanged, {
-    errors: [...NOTHING_COMMITTED_ERRORS],
-    resultPath: '$.error',
-  });
-  applyMigrations.addCatch(snapshotToRestore, {
-    errors: [ErrorNames.MigrationFailed],
-    resultPath: '$.error',
-  });
-
-  const assessRelease = invoke(
-    'assessRelease',
-    'assess-release',
-    ResultPaths['assess-release'],
-    "Ends the apply step's migration session, reads _prisma_migrations on a fresh connection and decides.",
-    [
-      {
-        errors: [ErrorNames.DatabaseUnreachable, ErrorNames.ReleaseOutcomeUnknown],
-        interval: Duration.seconds(10),
-        backoffRate: 2,
-        maxAttempts: 5,
-      },
-    ],
-  );
-  assessRelease.addCatch(releaseFailedUnchanged, {
-    errors: [ErrorNames.MigrationFailedDatabaseUnchanged],
-    resultPath: '$.error',
-  });
-  assessRelease.addCatch(snapshotToRestore, { errors: [ErrorNames.MigrationFailed], resultPath: '$.error' });
-  assessRelease.addCatch(releaseOutcomeUnknown, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-  // The apply step died without answering (timeout, out of memory) or could not read what it committed.
-  applyMigrations.addCatch(assessRelease, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-
-  const verifyHealth = invoke(
-    'verifyHealth',
-    'verify-health',
-    ResultPaths['verify-health'],
-    'Checks the database answers, the history is complete with no failed row, and the user checks pass.',
-    [
-      {
-        errors: [ErrorNames.DatabaseUnreachable],
-        interval: Duration.seconds(10),
-        backoffRate: 2,
-        maxAttempts: 2,
-      },
-    ],
-  );
-  verifyHealth.addCatch(snapshotToRestore, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
-
   createSnapshot.next(waitForSnapshot);
   waitForSnapshot.next(checkSnapshot);
   checkSnapshot.next(
@@ -382,6 +270,38 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   })
     .when(sfn.Condition.booleanEquals('$.plan.proceed', false), nothingToDo)
     .otherwise(snapshotRequested);
+
+  // ---------------------------------------------------------------------------------------------------
+  // Failure routing, as the routing table says
+
+  const tasksByKey: Record<TaskKey, tasks.LambdaInvoke> = {
+    preflight,
+    createSnapshot,
+    checkSnapshot,
+    applyMigrations,
+    assessRelease,
+    verifyHealth,
+    restoreSnapshot,
+    checkRestore,
+    swap,
+    verifyRollbackHealth,
+  };
+  const targets: Partial<Record<StateKey, sfn.IChainable>> = {
+    preflightRefused,
+    snapshotFailed,
+    releaseFailedUnchanged,
+    releaseOutcomeUnknown,
+    rollbackFailed,
+    snapshotToRestore,
+    assessRelease,
+  };
+  for (const [key, task] of Object.entries(tasksByKey) as [TaskKey, tasks.LambdaInvoke][]) {
+    for (const rule of Routing[key].catches) {
+      const target = targets[rule.next];
+      if (!target) throw new Error(`Routing.${key}: no state "${rule.next}" to catch into.`);
+      task.addCatch(target, { errors: [...rule.errors], resultPath: rule.resultPath });
+    }
+  }
 
   return start.next(preflight).next(anythingToApply);
 }

@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { StateNames } from '../../lambdas/shared/contract.js';
+import { LAMBDA_RETRY_ERRORS, Routing, type TaskKey } from '../../lambdas/shared/routing.js';
 import { type AslDefinition, definitionFromTemplate } from '../../lib/asl.js';
-import { LAMBDA_RETRY_ERRORS } from '../../lib/workflow.js';
 import { synthesize } from './support.js';
 
 interface Row {
@@ -75,6 +76,21 @@ describe("the README's failure table", () => {
     expect(documented.sort()).toEqual(expected.sort());
     for (const row of rows)
       expect(row.databaseChanged, `${row.state}: ${row.errors}`).toMatch(/^(no|yes|unknown)\b/);
+  });
+
+  it('says of each Catch what the routing table says of the database', () => {
+    for (const key of Object.keys(Routing) as TaskKey[]) {
+      for (const rule of Routing[key].catches) {
+        const row = rows.find(
+          (r) =>
+            r.state === StateNames[key] &&
+            r.handling.kind === 'caught' &&
+            r.handling.next === StateNames[rule.next] &&
+            [...r.errors].sort().join() === [...rule.errors].sort().join(),
+        );
+        expect(row?.databaseChanged.split(/\W/)[0], `${key} -> ${rule.next}`).toBe(rule.databaseChanged);
+      }
+    }
   });
 
   it('says the database is unchanged for every route to "Release failed, database unchanged"', () => {
