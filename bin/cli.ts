@@ -17,7 +17,13 @@ import { parseArgs } from 'node:util';
 import { DirectoryMigrationSource } from '../lambdas/shared/adapters/directory-migration-source.js';
 import { databaseOfUrl, urlWithDatabase } from '../lambdas/shared/adapters/pg-connection.js';
 import { connectionTarget } from '../lambdas/shared/adapters/prisma/pg-connection.js';
-import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract.js';
+import {
+  type OutcomeError,
+  OutcomeErrors,
+  runbookArticle,
+  type TransactionMode,
+  TransactionModes,
+} from '../lambdas/shared/contract.js';
 import { DriftPolicies, type DriftPolicy } from '../lambdas/shared/drift.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/identifiers.js';
 import { parseWorkflowInput } from '../lambdas/shared/state.js';
@@ -177,7 +183,9 @@ function printSummary(result: LocalRunResult): void {
     print();
     print(`!!! ${alarm}`);
     print('!!! Read the cause above: it names every database involved and the single action that recovers.');
-    print('!!! See "Runbook" in README.md before doing anything else.');
+    print(
+      `!!! Before doing anything else, ${runbookArticle((result.error?.name ?? OutcomeErrors.RollbackFailed) as OutcomeError)}.`,
+    );
   }
 }
 

@@ -10,7 +10,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OutcomeErrors, StateNames, type Step, Steps } from '../lambdas/shared/contract.js';
+import { OutcomeErrors, runbookArticle, StateNames, type Step, Steps } from '../lambdas/shared/contract.js';
 import {
   LAMBDA_RETRY,
   type RetryRule,
@@ -145,7 +145,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     'rollbackFailed',
     OutcomeErrors.RollbackFailed,
     '$.rollbackError.Cause',
-    'The rollback itself failed. Operator action required (see the runbook).',
+    `The rollback itself failed. Operator action required (${runbookArticle(OutcomeErrors.RollbackFailed)}).`,
   );
   const releaseOutcomeUnknown = fail(
     'releaseOutcomeUnknown',

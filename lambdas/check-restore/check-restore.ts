@@ -1,7 +1,7 @@
 /**
  * One check of the restored copy (the Wait -> Check -> Choice loop of the rollback).
  */
-import type { RestoreProgress } from '../shared/contract.js';
+import { OutcomeErrors, type RestoreProgress, runbookArticle } from '../shared/contract.js';
 import { RestoreFailedError, RestoreTimedOutError } from '../shared/errors.js';
 import { nextPoll, type SnapshotStepDeps } from '../shared/settings.js';
 import { requireRestore, stateOf } from '../shared/state.js';
@@ -19,7 +19,7 @@ export async function checkRestore(event: unknown, deps: CheckRestoreDeps): Prom
     throw new RestoreFailedError(
       `Restoring ${progress.snapshotId} as ${progress.restoredIdentifier} failed ` +
         `(${description ? `status "${description.rawStatus}"` : 'it does not exist'}). ${untouched} ` +
-        'Restore the snapshot by hand (see the runbook) or start the rollback again.',
+        `Restore the snapshot by hand (${runbookArticle(OutcomeErrors.RollbackFailed)}) or start the rollback again.`,
       { details: { ...progress, status: description?.rawStatus ?? 'missing' } },
     );
   }
@@ -27,7 +27,7 @@ export async function checkRestore(event: unknown, deps: CheckRestoreDeps): Prom
   if (description.status !== 'available' && overdue) {
     throw new RestoreTimedOutError(
       `${progress.restoredIdentifier} was still "${description.rawStatus}" at the deadline ${progress.deadline}. ` +
-        `${untouched} When it becomes available, swap it in by hand (see the runbook).`,
+        `${untouched} When it becomes available, swap it in by hand (${runbookArticle(OutcomeErrors.RollbackFailed)}).`,
       { details: { ...progress, status: description.rawStatus } },
     );
   }

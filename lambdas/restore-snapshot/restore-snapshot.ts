@@ -4,7 +4,13 @@
  * another execution's snapshot under the same identifier would bring back other data.
  */
 
-import { type ExecutionInfo, type RestoreProgress, TagKeys } from '../shared/contract.js';
+import {
+  type ExecutionInfo,
+  OutcomeErrors,
+  type RestoreProgress,
+  runbookArticle,
+  TagKeys,
+} from '../shared/contract.js';
 import { messageOf, RestoreFailedError, TransientFaultError } from '../shared/errors.js';
 import { createdBy, creatorOf, creatorPhrase } from '../shared/execution-tag.js';
 import { asideIdentifier, restoredIdentifier } from '../shared/identifiers.js';
@@ -23,7 +29,7 @@ export async function restoreSnapshot(event: unknown, deps: RestoreSnapshotDeps)
     throw new RestoreFailedError(
       `There is no available pre-migration snapshot of ${settings.targetIdentifier} to restore ` +
         `(snapshot ${snapshot ? `${snapshot.snapshotId} is ${snapshot.status}` : 'was skipped'}). The database is as ` +
-        'the failed release left it; repair it by hand (see the runbook).',
+        `the failed release left it; repair it by hand (${runbookArticle(OutcomeErrors.RollbackFailed)}).`,
     );
   }
   await proveOwnSnapshot(gateway, snapshot.snapshotId, settings.targetIdentifier, execution);
@@ -68,14 +74,14 @@ async function proveOwnSnapshot(
     if (error instanceof TransientFaultError) throw error;
     throw new RestoreFailedError(
       `Cannot read snapshot ${snapshotId} to prove that this execution took it (${messageOf(error)}). ${untouched} ` +
-        'Fix the cause and restore the snapshot by hand (see the runbook, "RollbackFailed").',
+        `Fix the cause and restore the snapshot by hand (${runbookArticle(OutcomeErrors.RollbackFailed)}).`,
       { cause: error, details: { snapshotId, originalIdentifier: target, executionId: execution.id } },
     );
   }
   if (described === undefined) {
     throw new RestoreFailedError(
       `Snapshot ${snapshotId} of ${target} no longer exists. ${untouched} Repair the database by hand ` +
-        '(see the runbook, "RollbackFailed").',
+        `(${runbookArticle(OutcomeErrors.RollbackFailed)}).`,
       { details: { snapshotId, originalIdentifier: target, executionId: execution.id } },
     );
   }
@@ -83,7 +89,7 @@ async function proveOwnSnapshot(
     throw new RestoreFailedError(
       `Snapshot ${snapshotId} of ${target} was taken by ${creatorPhrase(described.tags)}, not by this execution ` +
         `${execution.id}: restoring it would bring back another release's data. ${untouched} Find the snapshot this ` +
-        `execution took (tag ${TagKeys.execution}=${execution.id}) and restore it by hand (see the runbook, "RollbackFailed").`,
+        `execution took (tag ${TagKeys.execution}=${execution.id}) and restore it by hand (${runbookArticle(OutcomeErrors.RollbackFailed)}).`,
       {
         details: {
           snapshotId,

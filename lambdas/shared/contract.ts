@@ -76,6 +76,14 @@ export const OutcomeErrors = {
 } as const;
 export type OutcomeError = (typeof OutcomeErrors)[keyof typeof OutcomeErrors];
 
+/** The operator runbook in the repository: one article per outcome, titled with the outcome's error. */
+export const RUNBOOK = 'docs/runbook.md';
+
+/** How a message names the runbook article of `outcome`: `see docs/runbook.md, "RollbackFailed"`. */
+export function runbookArticle(outcome: OutcomeError): string {
+  return `see ${RUNBOOK}, "${outcome}"`;
+}
+
 /** State names. Sentences, as they appear in the console and the local runner's output. */
 export const StateNames = {
   start: 'Record the execution',

@@ -2,7 +2,7 @@
  * Advance the identifier swap by one step: the original goes aside (kept for forensics), the restored copy
  * takes the original identifier. Called again (after a Wait) until complete.
  */
-import type { SwapProgress } from '../shared/contract.js';
+import { OutcomeErrors, runbookArticle, type SwapProgress } from '../shared/contract.js';
 import { SwapFailedError } from '../shared/errors.js';
 import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
 import { requireRestore, stateOf } from '../shared/state.js';
@@ -28,7 +28,7 @@ export async function swap(event: unknown, deps: SwapDeps): Promise<SwapProgress
         (status.phase === 'original-renamed'
           ? `the failed original is at ${restore.asideIdentifier}. Rename ${restore.restoredIdentifier} to ` +
             `${restore.originalIdentifier} by hand to finish, or ${restore.asideIdentifier} back to undo.`
-          : `${restore.originalIdentifier} was not renamed. Retry the swap or rename by hand (see the runbook).`),
+          : `${restore.originalIdentifier} was not renamed. Retry the swap or rename by hand (${runbookArticle(OutcomeErrors.RollbackFailed)}).`),
       { details: { ...restore, phase: status.phase } },
     );
   }

@@ -7,7 +7,13 @@
  * there before the release is reported, never acted on; after a rollback, only what a restore must bring
  * back (the database and its history) can fail it, and the rest is reported.
  */
-import type { HealthCheckResult, HealthReport, WorkflowState } from '../shared/contract.js';
+import {
+  type HealthCheckResult,
+  type HealthReport,
+  OutcomeErrors,
+  runbookArticle,
+  type WorkflowState,
+} from '../shared/contract.js';
 import type { DriftSettings } from '../shared/drift.js';
 import { HealthCheckFailedError } from '../shared/errors.js';
 import type { HealthExpectation, HealthProbe } from '../shared/ports.js';
@@ -52,7 +58,7 @@ function whatNow(state: WorkflowState, afterRollback: boolean): string {
       `The restored copy of snapshot ${state.snapshot?.snapshotId ?? '(unknown)'} serves as ` +
       `${state.swap?.originalIdentifier ?? plan.targetIdentifier}; the failed database is kept as ` +
       `${state.swap?.asideIdentifier ?? '(unknown)'}. Next: check by hand that the endpoint answers and that ` +
-      '_prisma_migrations holds the history from before the release (see the runbook, "RollbackFailed").'
+      `_prisma_migrations holds the history from before the release (${runbookArticle(OutcomeErrors.RollbackFailed)}).`
     );
   }
   return plan.snapshotRequired

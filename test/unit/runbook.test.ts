@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { OutcomeErrors, RUNBOOK } from '../../lambdas/shared/contract.js';
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return entry === 'node_modules' ? [] : sources(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('the runbook', () => {
+  it('has one article per way an execution ends, titled with its error', () => {
+    const headings = new Set(
+      readFileSync(RUNBOOK, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('## '))
+        .map((line) => line.slice(3).trim()),
+    );
+    for (const outcome of Object.values(OutcomeErrors)) expect(headings.has(outcome), outcome).toBe(true);
+  });
+
+  it('is only ever named with its article, in every message of the product', () => {
+    const vague: string[] = [];
+    for (const file of ['lambdas', 'lib', 'bin'].flatMap(sources)) {
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .forEach((line, index) => {
+          if (/see (?:the )?"?runbook"?(?![^)]*")/i.test(line) && !line.includes('runbookArticle('))
+            vague.push(`${file}:${index + 1}: ${line.trim()}`);
+        });
+    }
+    expect(vague).toEqual([]);
+  });
+});
