@@ -61,7 +61,7 @@ export const OutcomeErrors = {
   ReleaseFailedUnchanged: 'ReleaseFailedDatabaseUnchanged',
   /** The migration or the health check failed; the snapshot was restored and swapped into place. */
   MigrationRolledBack: 'MigrationRolledBack',
-  /** The rollback itself failed: data at risk, an operator must act (see the runbook). */
+  /** The rollback itself failed: data at risk, an operator must act (docs/runbook.md, "RollbackFailed"). */
   RollbackFailed: 'RollbackFailed',
   /**
    * The migration or the health check failed and the release ran without a snapshot (`skipSnapshot`):
