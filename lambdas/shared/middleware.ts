@@ -15,16 +15,40 @@ export interface StepLogOptions {
 
 const defaultLog = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 
+/**
+ * The keys that tie a log line to its execution: the execution's name, the release, the Lambda request id.
+ * Read from the state document as Step Functions passes it; absent keys are left out.
+ */
+export function correlationOf(event: unknown, requestId: string | undefined): Record<string, string> {
+  const state = (event ?? {}) as { execution?: { name?: unknown }; input?: { release?: unknown } };
+  const keys: Record<string, string> = {};
+  if (typeof state.execution?.name === 'string') keys.execution = state.execution.name;
+  if (typeof state.input?.release === 'string') keys.release = state.input.release;
+  if (typeof requestId === 'string' && requestId !== '') keys.requestId = requestId;
+  return keys;
+}
+
 export function stepLogging(options: StepLogOptions): middy.MiddlewareObj<unknown, unknown> {
   const log = options.log ?? defaultLog;
   let started = 0;
+  let correlation: Record<string, string> = {};
   return {
-    before: () => {
+    before: (request) => {
       started = Date.now();
-      log({ level: 'INFO', step: options.step, message: 'step started' });
+      correlation = correlationOf(
+        request.event,
+        (request.context as { awsRequestId?: string } | undefined)?.awsRequestId,
+      );
+      log({ level: 'INFO', step: options.step, ...correlation, message: 'step started' });
     },
     after: () => {
-      log({ level: 'INFO', step: options.step, message: 'step succeeded', durationMs: Date.now() - started });
+      log({
+        level: 'INFO',
+        step: options.step,
+        ...correlation,
+        message: 'step succeeded',
+        durationMs: Date.now() - started,
+      });
     },
     onError: (request) => {
       // The one place an error leaves the step (its log line, Lambda's errorMessage, the execution history):
@@ -33,6 +57,7 @@ export function stepLogging(options: StepLogOptions): middy.MiddlewareObj<unknow
       log({
         level: 'ERROR',
         step: options.step,
+        ...correlation,
         message: 'step failed',
         durationMs: Date.now() - started,
         errorName: error?.name,

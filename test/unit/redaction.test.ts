@@ -62,3 +62,30 @@ describe('reportingStatementTimeoutMs', () => {
     expect(reportingStatementTimeoutMs(30_000)).toBe(1_000);
   });
 });
+
+describe('step log lines', () => {
+  it('carry the execution name, the release and the request id on every line', async () => {
+    // Prepare
+    const lines: Record<string, unknown>[] = [];
+    const handler = middy()
+      .use(stepLogging({ step: 'swap', log: (line) => lines.push(line) }))
+      .handler(async () => 'ok');
+
+    // Act
+    await handler(
+      { execution: { name: 'release-v1-4-0', id: 'arn:x', startedAt: 't' }, input: { release: 'v1.4.0' } },
+      { awsRequestId: 'req-123' } as never,
+    );
+
+    // Assess
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        step: 'swap',
+        execution: 'release-v1-4-0',
+        release: 'v1.4.0',
+        requestId: 'req-123',
+      });
+    }
+  });
+});
