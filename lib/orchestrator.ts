@@ -2,15 +2,15 @@
  * The MigrationOrchestrator construct: one Lambda function per workflow step, in the database's VPC, and the
  * Step Functions state machine that drives them (see workflow.ts). Give it the target database, its
  * credentials and the Prisma migrations directory.
+ *
+ * This file holds the construct and its props; what changes for its own reasons lives under private/:
+ * props-validation.ts (the prop checks), defaults.ts, step-profiles.ts, bundling.ts, environment.ts,
+ * network.ts, database-permissions.ts, encryption-key.ts and nag.ts (cdk-nag acknowledgements).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { ArnFormat, type Duration, Names, Stack } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,30 +18,49 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import {
-  type Step,
-  Steps,
-  TagKeys,
-  type TransactionMode,
-  TransactionModes,
-} from '../lambdas/shared/contract.js';
-import { DEFAULT_DRIFT_POLICY, DriftPolicies, type DriftPolicy } from '../lambdas/shared/drift.js';
-import {
-  asideIdentifier,
-  isValidRdsIdentifier,
-  preMigrationSnapshotId,
-  restoredIdentifier,
-} from '../lambdas/shared/identifiers.js';
+import { type Step, Steps, type TransactionMode } from '../lambdas/shared/contract.js';
+import type { DriftPolicy } from '../lambdas/shared/drift.js';
+import type { HealthCheckDefinition } from '../lambdas/shared/settings.js';
 import { STEP_METADATA_KEY } from './asl.js';
+import { stepCode } from './private/bundling.js';
+import { grantDatabaseOperations } from './private/database-permissions.js';
+import { DEFAULTS } from './private/defaults.js';
+import { createEncryptionKey } from './private/encryption-key.js';
+import { functionEnvironment } from './private/environment.js';
+import { acknowledgeFindings, WildcardAcknowledgements } from './private/nag.js';
+import { functionSecurityGroups, grantNetworkInterfaces } from './private/network.js';
+import { resolveProps } from './private/props-validation.js';
+import {
+  STEP_ARCHITECTURE,
+  STEP_PROFILES,
+  STEP_RUNTIME,
+  stepBundlesMigrations,
+  stepConstructId,
+  stepFunctionTimeout,
+} from './private/step-profiles.js';
 import { buildWorkflowDefinition, workflowTimeout } from './workflow.js';
 
-/** A user health check: SQL returning one row whose first column is a boolean (`true` when healthy). */
-export interface HealthCheck {
-  /** Shown in the health report. */
-  readonly name: string;
-  /** The query, e.g. `SELECT count(*) > 0 FROM "User"`. */
-  readonly sql: string;
-}
+export { BUNDLED_FILES } from './private/bundling.js';
+export {
+  type ManagedIdentifierPatterns,
+  managedIdentifierPatterns,
+} from './private/database-permissions.js';
+export { DEFAULTS, MAX_LAMBDA_TIMEOUT } from './private/defaults.js';
+export { RDS_CA_BUNDLE } from './private/environment.js';
+export { MANAGED_BY_TAG } from './private/managed-by.js';
+export { flattenForNag } from './private/nag.js';
+export { checkMigrationsDirectory, MAX_HEALTH_CHECKS_JSON_LENGTH } from './private/props-validation.js';
+export { stepConstructId } from './private/step-profiles.js';
+
+/** What the orchestrator migrates: an RDS DB instance or an Aurora cluster. */
+export type TargetKind = 'instance' | 'cluster';
+
+/**
+ * A user health check: SQL returning one row whose first column is a boolean (`true` when healthy), e.g.
+ * `{ name: 'users', sql: 'SELECT count(*) > 0 FROM "User"' }`. The name is shown in the health report. The
+ * functions read the same shape from their environment.
+ */
+export type HealthCheck = HealthCheckDefinition;
 
 export interface MigrationOrchestratorProps {
   /**
@@ -194,420 +213,6 @@ export interface MigrationOrchestratorProps {
   readonly rollbackConcurrency?: number;
 }
 
-/** Default durations and settings (also documented on the props). */
-export const DEFAULTS = {
-  transactionMode: 'release' as TransactionMode,
-  snapshotTimeout: Duration.hours(2),
-  restoreTimeout: Duration.hours(3),
-  stepTimeout: Duration.minutes(15),
-  lockTimeout: Duration.seconds(10),
-  logRetention: logs.RetentionDays.ONE_YEAR,
-  rollbackConcurrency: 2,
-} as const;
-
-/** Lambda's maximum function timeout. */
-export const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
-
-/** Lambda's limit on the whole environment is 4 KB: the health checks must leave room for the rest. */
-export const MAX_HEALTH_CHECKS_JSON_LENGTH = 3000;
-
-/** The tag every resource the workflow creates carries, with the stack name as value. */
-export const MANAGED_BY_TAG = TagKeys.managedBy;
-
-/** Where the CA bundle of RDS lives in the Lambda runtime (Node 20+ runtimes no longer load it by default). */
-export const RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
-
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const LAMBDAS_DIR = join(PROJECT_ROOT, 'lambdas');
-const requireHere = createRequire(import.meta.url);
-
-/** What a step's function is and what its bundle must carry besides the JavaScript. */
-interface StepProfile {
-  readonly description: string;
-  readonly memorySize: number;
-  /** The function timeout (the apply step's comes from `stepTimeout`). */
-  readonly timeout: Duration;
-  /** Connects to the database with the credentials. */
-  readonly connects: boolean;
-  /** Bundles the migrations directory, Prisma's schema engine and libpg-query's WebAssembly. */
-  readonly migrations: boolean;
-  /** On the rollback path: gets reserved concurrency. */
-  readonly rollbackPath: boolean;
-}
-
-const STEP_PROFILES: Record<Step, StepProfile> = {
-  preflight: {
-    description: 'Checks the release plan: migrations, _prisma_migrations, locks taken.',
-    memorySize: 1024,
-    timeout: Duration.minutes(5),
-    connects: true,
-    migrations: true,
-    rollbackPath: false,
-  },
-  'create-snapshot': {
-    description: 'Starts the pre-migration snapshot of the target database.',
-    memorySize: 256,
-    timeout: Duration.minutes(1),
-    connects: false,
-    migrations: false,
-    rollbackPath: false,
-  },
-  'check-snapshot': {
-    description: 'Reads the pre-migration snapshot status.',
-    memorySize: 256,
-    timeout: Duration.minutes(1),
-    connects: false,
-    migrations: false,
-    rollbackPath: false,
-  },
-  'apply-migrations': {
-    description: "Applies the pending Prisma migrations with Prisma's schema engine (WebAssembly).",
-    memorySize: 1769, // one full vCPU
-    timeout: DEFAULTS.stepTimeout,
-    connects: true,
-    migrations: true,
-    rollbackPath: false,
-  },
-  'assess-release': {
-    description: "Ends a dead apply step's migration session and reads what the release committed.",
-    memorySize: 256,
-    timeout: Duration.minutes(2),
-    connects: true,
-    migrations: false,
-    rollbackPath: true,
-  },
-  'verify-health': {
-    description: 'Verifies the database health after the release or after a rollback.',
-    memorySize: 512,
-    timeout: Duration.minutes(2),
-    connects: true,
-    migrations: false,
-    rollbackPath: true,
-  },
-  'restore-snapshot': {
-    description: 'Restores the pre-migration snapshot next to the original database.',
-    memorySize: 256,
-    timeout: Duration.minutes(2),
-    connects: false,
-    migrations: false,
-    rollbackPath: true,
-  },
-  'check-restore': {
-    description: "Reads the restored database status and applies the original's remaining settings.",
-    memorySize: 256,
-    timeout: Duration.minutes(2),
-    connects: false,
-    migrations: false,
-    rollbackPath: true,
-  },
-  swap: {
-    description: 'Swaps the restored database into place (renames), one step per call.',
-    memorySize: 256,
-    timeout: Duration.minutes(2),
-    connects: false,
-    migrations: false,
-    rollbackPath: true,
-  },
-};
-
-/** The construct id of a step: `apply-migrations` -> `ApplyMigrations`. */
-export function stepConstructId(step: Step): string {
-  return step
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}
-
-/** Identifier patterns (for IAM) of what the workflow creates for `targetIdentifier`. */
-export interface ManagedIdentifierPatterns {
-  /** Pre-migration snapshots: `<target>-premigration-*`. */
-  readonly snapshot: string;
-  /** Restored copies: `<target>-restored-*`. */
-  readonly restored: string;
-  /** Failed originals kept aside: `<target>-rolledback-*`. */
-  readonly aside: string;
-}
-
-/**
- * The identifier patterns of the snapshots, restored copies and aside copies of `targetIdentifier`, derived
- * from the very helpers the functions name them with (so a long identifier, shortened by them, still
- * matches). For an unresolved token, `<token>-<kind>-*`.
- */
-export function managedIdentifierPatterns(targetIdentifier: string): ManagedIdentifierPatterns {
-  if (Token.isUnresolved(targetIdentifier)) {
-    return {
-      snapshot: `${targetIdentifier}-premigration-*`,
-      restored: `${targetIdentifier}-restored-*`,
-      aside: `${targetIdentifier}-rolledback-*`,
-    };
-  }
-  const upTo = (id: string, marker: string) => `${id.slice(0, id.lastIndexOf(marker) + marker.length)}*`;
-  return {
-    snapshot: upTo(preMigrationSnapshotId(targetIdentifier, 'execution'), '-premigration-'),
-    restored: upTo(restoredIdentifier(targetIdentifier, 'execution'), '-restored-'),
-    aside: upTo(asideIdentifier(targetIdentifier, new Date(0)), '-rolledback-'),
-  };
-}
-
-/**
- * Checks that `directory` is a Prisma migrations directory (migration_lock.toml with provider postgresql,
- * at least one `<name>/migration.sql`) and returns its absolute path and the migration names.
- */
-export function checkMigrationsDirectory(directory: string): { path: string; migrations: string[] } {
-  const path = resolve(directory);
-  const fix =
-    'Set migrationsDirectory to your Prisma migrations folder (the one `prisma migrate dev` writes, usually ' +
-    'prisma/migrations), relative to the directory you synthesize from.';
-  if (!existsSync(path) || !statSync(path).isDirectory()) {
-    throw new Error(
-      `MigrationOrchestrator: migrationsDirectory ${path} (from "${directory}") does not exist. ${fix}`,
-    );
-  }
-  const lock = join(path, 'migration_lock.toml');
-  if (!existsSync(lock)) {
-    throw new Error(
-      `MigrationOrchestrator: migrationsDirectory ${path} is not in Prisma's layout: migration_lock.toml is ` +
-        `missing. Prisma writes it with the first migration; commit it with your migrations. ${fix}`,
-    );
-  }
-  const provider = /^\s*provider\s*=\s*"([^"]+)"\s*$/m.exec(readFileSync(lock, 'utf8'))?.[1];
-  if (provider !== 'postgresql') {
-    throw new Error(
-      `MigrationOrchestrator: ${lock} says provider = "${provider ?? '(none)'}"; the orchestrator deploys ` +
-        'PostgreSQL migrations only. Point migrationsDirectory at the migrations of a PostgreSQL datasource.',
-    );
-  }
-  const migrations = readdirSync(path, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
-  const missing = migrations.filter((name) => !existsSync(join(path, name, 'migration.sql')));
-  if (missing.length > 0) {
-    throw new Error(
-      `MigrationOrchestrator: ${missing.map((name) => join(path, name)).join(', ')} has no migration.sql. ` +
-        'Every folder of the migrations directory must hold one: remove the folder or restore its migration.sql.',
-    );
-  }
-  if (migrations.length === 0) {
-    throw new Error(
-      `MigrationOrchestrator: migrationsDirectory ${path} holds no migration. Create one with ` +
-        '`prisma migrate dev`, or point migrationsDirectory at the right folder.',
-    );
-  }
-  return { path, migrations };
-}
-
-/** A file of an installed package (resolved from this project), or an error naming the package and the fix. */
-function packageFile(pkg: string, file: string): string {
-  let root: string;
-  try {
-    root = dirname(requireHere.resolve(`${pkg}/package.json`));
-  } catch {
-    root = join(PROJECT_ROOT, 'node_modules', pkg);
-  }
-  const path = join(root, file);
-  if (!existsSync(path)) {
-    throw new Error(
-      `MigrationOrchestrator: ${path} is missing, so the functions cannot be bundled. Install the project's ` +
-        `dependencies (npm ci); ${pkg} must be a dependency.`,
-    );
-  }
-  return path;
-}
-
-/** POSIX shell single quoting. */
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The files the bundle of a step that reads the migrations carries beside index.mjs. */
-export const BUNDLED_FILES = {
-  /** Prisma's schema engine (WebAssembly), loaded by the migration engine adapter. */
-  schemaEngine: { package: 'prisma', file: 'build/schema_engine_bg.wasm', as: 'schema_engine_bg.wasm' },
-  /**
-   * libpg-query (pgsql-parser's parser): its Emscripten loader reads `<__dirname>/libpg-query.wasm` when the
-   * module is imported; the bundle defines `__dirname` as the bundle's directory, so the file goes beside
-   * index.mjs of every bundle that contains the loader.
-   */
-  pgQuery: { package: 'libpg-query', file: 'wasm/libpg-query.wasm', as: 'libpg-query.wasm' },
-  /** The migrations directory. */
-  migrations: 'migrations',
-} as const;
-
-interface ResolvedTarget {
-  readonly kind: 'instance' | 'cluster';
-  readonly identifier: string;
-  readonly connections: ec2.Connections;
-  readonly description: string;
-}
-
-function describeValue(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (value && typeof value === 'object' && 'node' in value) return (value as Construct).node.path;
-  return JSON.stringify(value);
-}
-
-function resolveTarget(props: MigrationOrchestratorProps): ResolvedTarget {
-  const { instance, cluster } = props;
-  if (instance && cluster) {
-    throw new Error(
-      `MigrationOrchestrator: pass either instance or cluster, not both (received instance ${describeValue(instance)} ` +
-        `and cluster ${describeValue(cluster)}). Give the RDS DB instance for a single instance, the Aurora cluster for Aurora.`,
-    );
-  }
-  if (instance) {
-    return {
-      kind: 'instance',
-      identifier: instance.instanceIdentifier,
-      connections: instance.connections,
-      description: `RDS DB instance ${describeValue(instance)}`,
-    };
-  }
-  if (cluster) {
-    return {
-      kind: 'cluster',
-      identifier: cluster.clusterIdentifier,
-      connections: cluster.connections,
-      description: `Aurora cluster ${describeValue(cluster)}`,
-    };
-  }
-  throw new Error(
-    'MigrationOrchestrator: the target database is missing (received neither instance nor cluster). Pass ' +
-      'instance (an rds.IDatabaseInstance) or cluster (an rds.IDatabaseCluster), e.g. from ' +
-      'DatabaseInstance.fromDatabaseInstanceAttributes.',
-  );
-}
-
-function checkDuration(
-  name: string,
-  value: Duration | undefined,
-  limits: { min?: Duration; max?: Duration; maxReason?: string },
-): void {
-  if (value === undefined || value.isUnresolved()) return;
-  const seconds = value.toSeconds();
-  if (limits.min && seconds < limits.min.toSeconds()) {
-    throw new Error(
-      `MigrationOrchestrator: ${name} must be at least ${limits.min.toHumanString()}, received ${value.toHumanString()}. ` +
-        `Pass a longer ${name}.`,
-    );
-  }
-  if (limits.max && seconds > limits.max.toSeconds()) {
-    throw new Error(
-      `MigrationOrchestrator: ${name} must be at most ${limits.max.toHumanString()}${limits.maxReason ? ` (${limits.maxReason})` : ''}, ` +
-        `received ${value.toHumanString()}. Pass a shorter ${name}.`,
-    );
-  }
-}
-
-function checkDrift(policy: unknown, ignore: readonly unknown[]): { policy: DriftPolicy; ignore: string } {
-  if (policy !== undefined && !(DriftPolicies as readonly unknown[]).includes(policy)) {
-    throw new Error(
-      `MigrationOrchestrator: schemaDriftPolicy must be one of ${DriftPolicies.join(', ')}, received ` +
-        `${JSON.stringify(policy)}.`,
-    );
-  }
-  ignore.forEach((entry, index) => {
-    if (typeof entry !== 'string' || !/^(?:"?[^".\s]+"?)(?:\.(?:"?[^".\s]+"?|\*))?$/.test(entry)) {
-      throw new Error(
-        `MigrationOrchestrator: schemaDriftIgnore[${index}] must be a table (audit_log, public.audit_log) or a ` +
-          `schema (analytics.*), received ${JSON.stringify(entry)}.`,
-      );
-    }
-  });
-  return {
-    policy: (policy as DriftPolicy | undefined) ?? DEFAULT_DRIFT_POLICY,
-    ignore: JSON.stringify(ignore),
-  };
-}
-
-function checkHealthChecks(checks: readonly HealthCheck[]): string {
-  const seen = new Set<string>();
-  checks.forEach((check, index) => {
-    if (typeof check?.name !== 'string' || check.name.trim() === '') {
-      throw new Error(
-        `MigrationOrchestrator: healthChecks[${index}] has no name (received ${JSON.stringify(check)}). Give each ` +
-          'check a name, shown in the health report.',
-      );
-    }
-    if (typeof check.sql !== 'string' || check.sql.trim() === '') {
-      throw new Error(
-        `MigrationOrchestrator: health check "${check.name}" has no sql. Give a query returning one boolean row.`,
-      );
-    }
-    if (seen.has(check.name)) {
-      throw new Error(
-        `MigrationOrchestrator: two health checks are named "${check.name}". Give each a unique name.`,
-      );
-    }
-    seen.add(check.name);
-  });
-  const json = JSON.stringify(checks.map(({ name, sql }) => ({ name, sql })));
-  if (json.length > MAX_HEALTH_CHECKS_JSON_LENGTH) {
-    throw new Error(
-      `MigrationOrchestrator: the health checks take ${json.length} characters as JSON, more than the ` +
-        `${MAX_HEALTH_CHECKS_JSON_LENGTH} the Lambda environment (4 KB in all) leaves them. Move long queries ` +
-        'into a SQL function or view and call it from a short check.',
-    );
-  }
-  return json;
-}
-
-const XRAY_REASON =
-  'xray:PutTraceSegments/PutTelemetryRecords (and GetSamplingRules/GetSamplingTargets) have no resource-level permission.';
-
-/**
- * A resource as cdk-nag names it in a finding id (`Resource::<...>`): the resolved value with `Ref` as
- * `<Id>`, `Fn::GetAtt` as `<Id.Attr>`, and `Fn::Join` concatenated (cdk-nag's own flattening).
- */
-export function flattenForNag(stack: Stack, value: unknown): string {
-  const visit = (node: unknown): string => {
-    if (node === undefined) return '';
-    if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-    if (node && typeof node === 'object') {
-      const token = node as Record<string, unknown>;
-      const join = token['Fn::Join'];
-      if (Array.isArray(join)) return (join[1] as unknown[]).map(visit).join(join[0] as string);
-      if ('Fn::Sub' in token) return visit(token['Fn::Sub']);
-      const getAtt = token['Fn::GetAtt'];
-      if (Array.isArray(getAtt)) return `<${visit(getAtt[0])}.${visit(getAtt[1])}>`;
-      if ('Fn::ImportValue' in token) return visit(token['Fn::ImportValue']);
-      if ('Ref' in token) return `<${visit(token.Ref)}>`;
-    }
-    return JSON.stringify(node);
-  };
-  return visit(stack.resolve(value));
-}
-
-/** The reasons of the wildcard resources of each role, acknowledged on its default policy at the end. */
-class WildcardAcknowledgements {
-  private readonly byRole = new Map<iam.Role, Map<string, Set<string>>>();
-
-  record(role: iam.Role, resource: string, reason: string): void {
-    const id = flattenForNag(Stack.of(role), resource);
-    let reasons = this.byRole.get(role);
-    if (!reasons) {
-      reasons = new Map();
-      this.byRole.set(role, reasons);
-    }
-    const set = reasons.get(id) ?? new Set<string>();
-    set.add(reason);
-    reasons.set(id, set);
-  }
-
-  acknowledge(): void {
-    for (const [role, reasons] of this.byRole) {
-      const policy = role.node.tryFindChild('DefaultPolicy');
-      if (!policy) continue;
-      for (const [resource, why] of reasons) {
-        Validations.of(policy).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::${resource}]`,
-          reason: [...why].join(' '),
-        });
-      }
-    }
-  }
-}
-
 /**
  * Snapshots the target database, applies the pending Prisma migrations, verifies health, and on failure
  * restores the snapshot and swaps it into place: a Step Functions Standard workflow over Lambda functions.
@@ -622,142 +227,30 @@ export class MigrationOrchestrator extends Construct {
   /** The security groups of the functions. */
   public readonly securityGroups: readonly ec2.ISecurityGroup[];
   /** 'instance' or 'cluster'. */
-  public readonly targetKind: 'instance' | 'cluster';
-
-  private readonly wildcardReasons = new WildcardAcknowledgements();
+  public readonly targetKind: TargetKind;
 
   constructor(scope: Construct, id: string, props: MigrationOrchestratorProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const target = resolveTarget(props);
+    // Every check runs before anything is created (tokens are skipped: they resolve at deploy time).
+    const resolved = resolveProps(props);
+    const { target } = resolved;
     this.targetKind = target.kind;
+    const wildcards = new WildcardAcknowledgements();
 
-    // ---------------------------------------------------------------------------------------------------
-    // Validation (tokens are skipped: they resolve at deploy time)
+    this.encryptionKey = props.encryptionKey ?? createEncryptionKey(this);
+    this.securityGroups = functionSecurityGroups(this, props.vpc, target, props.securityGroups);
 
-    if (!Token.isUnresolved(target.identifier) && !isValidRdsIdentifier(target.identifier.toLowerCase())) {
-      throw new Error(
-        `MigrationOrchestrator: the identifier of ${target.description} is not a valid RDS identifier, received ` +
-          `${JSON.stringify(target.identifier)}. Pass the identifier RDS shows for it (letters, digits and single ` +
-          'hyphens, starting with a letter, at most 63 characters).',
-      );
-    }
-    const transactionMode = props.transactionMode ?? DEFAULTS.transactionMode;
-    if (!TransactionModes.includes(transactionMode)) {
-      throw new Error(
-        `MigrationOrchestrator: transactionMode must be one of ${TransactionModes.map((m) => `'${m}'`).join(', ')}, ` +
-          `received ${JSON.stringify(transactionMode)}.`,
-      );
-    }
-    const stepTimeout = props.stepTimeout ?? DEFAULTS.stepTimeout;
-    checkDuration('stepTimeout', stepTimeout, {
-      min: Duration.minutes(1),
-      max: MAX_LAMBDA_TIMEOUT,
-      maxReason: "Lambda's limit; split the release into smaller ones",
-    });
-    const snapshotTimeout = props.snapshotTimeout ?? DEFAULTS.snapshotTimeout;
-    checkDuration('snapshotTimeout', snapshotTimeout, { min: Duration.minutes(5) });
-    const restoreTimeout = props.restoreTimeout ?? DEFAULTS.restoreTimeout;
-    checkDuration('restoreTimeout', restoreTimeout, { min: Duration.minutes(10) });
-    const lockTimeout = props.lockTimeout ?? DEFAULTS.lockTimeout;
-    checkDuration('lockTimeout', lockTimeout, {
-      max: stepTimeout.isUnresolved() ? undefined : stepTimeout,
-      maxReason: 'it must be shorter than stepTimeout',
-    });
-    checkDuration('statementTimeout', props.statementTimeout, {
-      max: stepTimeout.isUnresolved() ? undefined : stepTimeout,
-      maxReason: 'it must be shorter than stepTimeout',
-    });
-    if (props.databaseName !== undefined && !Token.isUnresolved(props.databaseName)) {
-      if (props.databaseName.length === 0 || props.databaseName.length > 63) {
-        throw new Error(
-          `MigrationOrchestrator: databaseName must be 1 to 63 characters (a PostgreSQL identifier), received ` +
-            `${JSON.stringify(props.databaseName)}. Pass the database name, or omit it to use the secret's dbname.`,
-        );
-      }
-    }
-    const rollbackConcurrency = props.rollbackConcurrency ?? DEFAULTS.rollbackConcurrency;
-    if (!Number.isInteger(rollbackConcurrency) || rollbackConcurrency < 0) {
-      throw new Error(
-        `MigrationOrchestrator: rollbackConcurrency must be a whole number >= 0, received ${rollbackConcurrency}. ` +
-          'Pass 0 to reserve no concurrency.',
-      );
-    }
-    if (
-      props.stateMachineName !== undefined &&
-      !Token.isUnresolved(props.stateMachineName) &&
-      !/^[A-Za-z0-9_-]{1,80}$/.test(props.stateMachineName)
-    ) {
-      throw new Error(
-        `MigrationOrchestrator: stateMachineName must be 1 to 80 letters, digits, hyphens or underscores, received ` +
-          `${JSON.stringify(props.stateMachineName)}. Pass a valid name, or omit it for a generated one.`,
-      );
-    }
-    const healthChecksJson = checkHealthChecks(props.healthChecks ?? []);
-    const drift = checkDrift(props.schemaDriftPolicy, props.schemaDriftIgnore ?? []);
-    const migrations = checkMigrationsDirectory(props.migrationsDirectory);
-
-    // ---------------------------------------------------------------------------------------------------
-    // Encryption, network
-
-    this.encryptionKey = props.encryptionKey ?? this.createKey();
-
-    let securityGroups = props.securityGroups;
-    if (!securityGroups || securityGroups.length === 0) {
-      const group = new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc: props.vpc,
-        description: 'Migration orchestrator functions: database port to the target, HTTPS to the AWS APIs',
-        allowAllOutbound: false,
-      });
-      group.addEgressRule(
-        ec2.Peer.anyIpv4(),
-        ec2.Port.tcp(443),
-        'HTTPS to the AWS APIs (Secrets Manager, RDS, X-Ray) through NAT or VPC endpoints',
-      );
-      const port = target.connections.defaultPort;
-      if (!port) {
-        throw new Error(
-          `MigrationOrchestrator: the port of ${target.description} is unknown, so the functions cannot be allowed ` +
-            'into it. Pass port to fromDatabaseInstanceAttributes/fromDatabaseClusterAttributes, or pass ' +
-            'securityGroups that are already allowed in.',
-        );
-      }
-      target.connections.allowDefaultPortFrom(group, 'Migration orchestrator functions');
-      securityGroups = [group];
-    }
-    this.securityGroups = securityGroups;
-
-    // ---------------------------------------------------------------------------------------------------
-    // Functions
-
-    const environment: Record<string, string> = {
-      TARGET_KIND: target.kind,
-      TARGET_IDENTIFIER: target.identifier,
-      DATABASE_SECRET_ARN: props.credentials.secretArn,
-      ...(props.databaseName !== undefined ? { DATABASE_NAME: props.databaseName } : {}),
-      TRANSACTION_MODE: transactionMode,
-      SNAPSHOT_TIMEOUT_SECONDS: String(snapshotTimeout.toSeconds()),
-      RESTORE_TIMEOUT_SECONDS: String(restoreTimeout.toSeconds()),
-      LOCK_TIMEOUT_MS: String(lockTimeout.toMilliseconds()),
-      STATEMENT_TIMEOUT_MS: String(props.statementTimeout?.toMilliseconds() ?? 0),
-      HEALTH_CHECKS: healthChecksJson,
-      CHECK_SCHEMA_DRIFT: String(props.checkSchemaDrift ?? false),
-      DRIFT_POLICY: drift.policy,
-      DRIFT_IGNORE: drift.ignore,
-      MANAGED_BY: stack.stackName,
-      NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
-    };
-
-    const logRetention = props.logRetention ?? DEFAULTS.logRetention;
-    const functions: Partial<Record<Step, lambda.Function>> = {};
-    const timeouts: Partial<Record<Step, Duration>> = {};
-    const roles: Partial<Record<Step, iam.Role>> = {};
+    // One function per step, each with its own log group and role.
+    const environment = functionEnvironment(this, props, resolved);
+    const functions = {} as Record<Step, lambda.Function>;
+    const roles = {} as Record<Step, iam.Role>;
+    const timeouts = {} as Record<Step, Duration>;
     for (const step of Steps) {
       const profile = STEP_PROFILES[step];
       const name = stepConstructId(step);
-      const timeout = step === 'apply-migrations' ? stepTimeout : profile.timeout;
+      const timeout = stepFunctionTimeout(step, resolved.stepTimeout);
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
-        retention: logRetention,
+        retention: resolved.logRetention,
         encryptionKey: this.encryptionKey,
       });
       const role = new iam.Role(this, `${name}Role`, {
@@ -765,58 +258,47 @@ export class MigrationOrchestrator extends Construct {
         description: `Migration orchestrator, step ${step}`,
       });
       logGroup.grantWrite(role);
-      this.grantNetworkInterfaces(role);
+      grantNetworkInterfaces(role, wildcards.allow);
 
+      const bundlesMigrations = stepBundlesMigrations(step, resolved.checkSchemaDrift === true);
       const fn = new nodejs.NodejsFunction(this, `${name}Function`, {
-        entry: join(LAMBDAS_DIR, step, 'handler.ts'),
-        handler: 'handler',
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+        ...stepCode(step, bundlesMigrations ? resolved.migrationsPath : undefined),
         description: profile.description,
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
+        runtime: STEP_RUNTIME,
+        architecture: STEP_ARCHITECTURE,
         memorySize: profile.memorySize,
         timeout,
         vpc: props.vpc,
-        vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-        securityGroups,
+        vpcSubnets: props.vpcSubnets ?? DEFAULTS.vpcSubnets,
+        securityGroups: [...this.securityGroups],
         tracing: lambda.Tracing.ACTIVE,
         logGroup,
         role,
         environment,
-        ...(profile.rollbackPath && rollbackConcurrency > 0
-          ? { reservedConcurrentExecutions: rollbackConcurrency }
+        ...(profile.rollbackPath && resolved.rollbackConcurrency > 0
+          ? { reservedConcurrentExecutions: resolved.rollbackConcurrency }
           : {}),
-        bundling: this.bundlingOptions(
-          profile.migrations || (step === 'verify-health' && props.checkSchemaDrift === true)
-            ? migrations.path
-            : undefined,
-        ),
       });
       (fn.node.defaultChild as lambda.CfnFunction).addMetadata(STEP_METADATA_KEY, step);
       if (profile.connects) props.credentials.grantRead(fn);
       functions[step] = fn;
-      timeouts[step] = timeout;
       roles[step] = role;
+      timeouts[step] = timeout;
     }
-    const allFunctions = functions as Record<Step, lambda.Function>;
-    const allRoles = roles as Record<Step, iam.Role>;
-    this.functions = allFunctions;
-    this.grantDatabaseOperations(allRoles, target, props.databaseEncryptionKey);
+    this.functions = functions;
+    grantDatabaseOperations(roles, target, props.databaseEncryptionKey, wildcards.allow);
 
-    // ---------------------------------------------------------------------------------------------------
-    // State machine
-
+    // The state machine. Named: CDK conditions the role's use of the key on the state machine ARN, which
+    // needs the name; the preflight function's permission to list the running executions is built from it
+    // too (referencing the state machine resource itself would make a dependency cycle through the
+    // definition).
     const workflowLogs = new logs.LogGroup(this, 'WorkflowLogs', {
-      retention: logRetention,
+      retention: resolved.logRetention,
       encryptionKey: this.encryptionKey,
     });
-    // Named: CDK conditions the role's use of the key on the state machine ARN, which needs the name; the
-    // preflight function's permission to list the running executions is built from it too (referencing the
-    // state machine resource itself would make a dependency cycle through the definition).
     const stateMachineName =
       props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
-    this.allow(allRoles.preflight, {
+    wildcards.allow(roles.preflight, {
       sid: 'ListRunningExecutionsOfThisWorkflow',
       actions: ['states:ListExecutions'],
       resources: [
@@ -828,22 +310,16 @@ export class MigrationOrchestrator extends Construct {
         }),
       ],
     });
+    const durations = { snapshot: resolved.snapshotTimeout, restore: resolved.restoreTimeout };
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName,
       comment: `Prisma migrations for ${target.kind} ${target.identifier}: snapshot, apply, verify, roll back.`,
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
       definitionBody: sfn.DefinitionBody.fromChainable(
-        buildWorkflowDefinition(this, {
-          functions: allFunctions,
-          timeouts: {
-            functions: timeouts as Record<Step, Duration>,
-            snapshot: snapshotTimeout,
-            restore: restoreTimeout,
-          },
-        }),
+        buildWorkflowDefinition(this, { functions, timeouts: { functions: timeouts, ...durations } }),
       ),
-      timeout: workflowTimeout({ snapshot: snapshotTimeout, restore: restoreTimeout }),
+      timeout: workflowTimeout(durations),
       tracingEnabled: true,
       // Every state transition, without the state documents: they hold no secret, but they do hold SQL
       // error messages and schema names, already kept (encrypted) in the execution history; the logs stay
@@ -852,366 +328,6 @@ export class MigrationOrchestrator extends Construct {
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(this.encryptionKey),
     });
 
-    this.acknowledgeFindings(allFunctions, allRoles);
-  }
-
-  /** A key for the logs and the state machine, with the key policy CloudWatch Logs needs. */
-  private createKey(): kms.Key {
-    const stack = Stack.of(this);
-    const key = new kms.Key(this, 'Key', {
-      description: 'Migration orchestrator: encrypts its log groups and state machine data',
-      enableKeyRotation: true,
-    });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsOfThisAccount',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
-    return key;
-  }
-
-  /** Adds `statement` to `role`; each wildcard resource is acknowledged for cdk-nag with `reason`. */
-  private allow(role: iam.Role, statement: iam.PolicyStatementProps, reason?: string): void {
-    role.addToPolicy(new iam.PolicyStatement(statement));
-    for (const resource of statement.resources ?? []) {
-      if (!flattenForNag(Stack.of(this), resource).includes('*')) continue;
-      if (!reason) {
-        throw new Error(
-          `MigrationOrchestrator: internal error, wildcard resource ${resource} without a reason.`,
-        );
-      }
-      this.wildcardReasons.record(role, resource, reason);
-    }
-  }
-
-  /** The ENI permissions a function in a VPC needs (what AWSLambdaVPCAccessExecutionRole grants). */
-  private grantNetworkInterfaces(role: iam.Role): void {
-    this.allow(
-      role,
-      {
-        sid: 'LambdaVpcNetworkInterfaces',
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
-        resources: ['*'],
-      },
-      'ec2 network interface actions of a Lambda function in a VPC (the content of AWSLambdaVPCAccessExecutionRole, ' +
-        'inline so that no logs:* on * comes with it): Describe* has no resource-level permission, and Lambda ' +
-        'checks Create/DeleteNetworkInterface on the execution role before the interface exists.',
-    );
-  }
-
-  private bundlingOptions(migrationsPath: string | undefined): nodejs.BundlingOptions {
-    return {
-      format: nodejs.OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      // ESM output: CommonJS dependencies still call require(), and Emscripten/wasm-bindgen loaders read
-      // __dirname/__filename, which ESM lacks: give them the bundle's own (import.meta.dirname, Node 20.11+).
-      banner:
-        "import { createRequire as __orchestratorCreateRequire } from 'node:module'; " +
-        'const require = __orchestratorCreateRequire(import.meta.url);',
-      define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
-      minify: false,
-      sourceMap: false,
-      keepNames: true,
-      commandHooks: {
-        beforeBundling: () => [],
-        beforeInstall: () => [],
-        afterBundling: (_inputDir: string, outputDir: string) => {
-          const { schemaEngine, pgQuery } = BUNDLED_FILES;
-          const index = shellQuote(join(outputDir, 'index.mjs'));
-          // libpg-query loads its wasm when its module is imported: whichever bundle holds it needs the file.
-          const commands = [
-            `if grep -q ${shellQuote(pgQuery.as)} ${index}; then cp ${shellQuote(packageFile(pgQuery.package, pgQuery.file))} ${shellQuote(join(outputDir, pgQuery.as))}; fi`,
-          ];
-          if (!migrationsPath) return commands;
-          const migrationsOut = join(outputDir, BUNDLED_FILES.migrations);
-          return [
-            ...commands,
-            `cp ${shellQuote(packageFile(schemaEngine.package, schemaEngine.file))} ${shellQuote(join(outputDir, schemaEngine.as))}`,
-            `mkdir -p ${shellQuote(migrationsOut)}`,
-            `cp -R ${shellQuote(`${migrationsPath}/.`)} ${shellQuote(migrationsOut)}`,
-          ];
-        },
-      },
-    };
-  }
-
-  /**
-   * RDS permissions, per step, scoped to the target and to the identifier patterns of what the workflow
-   * creates; only the functions that need an action get it. Mirrors the calls of the RDS gateways
-   * (lambdas/shared/adapters/rds-*-snapshot-gateway.ts).
-   */
-  private grantDatabaseOperations(
-    roles: Record<Step, iam.Role>,
-    target: ResolvedTarget,
-    databaseKey: kms.IKey | undefined,
-  ): void {
-    const stack = Stack.of(this);
-    const id = Token.isUnresolved(target.identifier) ? target.identifier : target.identifier.toLowerCase();
-    const patterns = managedIdentifierPatterns(id);
-    const arn = (resource: string, name: string) =>
-      stack.formatArn({
-        service: 'rds',
-        resource,
-        resourceName: name,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
-    const isCluster = target.kind === 'cluster';
-    const dbType = isCluster ? 'cluster' : 'db';
-    const targetArn = arn(dbType, id);
-    const restoredArn = arn(dbType, patterns.restored);
-    const asideArn = arn(dbType, patterns.aside);
-    const snapshotArn = arn(isCluster ? 'cluster-snapshot' : 'snapshot', patterns.snapshot);
-    const managedBy = (key: string) => ({ StringEquals: { [key]: stack.stackName } });
-    const describeDb = isCluster ? 'rds:DescribeDBClusters' : 'rds:DescribeDBInstances';
-    const describeSnapshots = isCluster ? 'rds:DescribeDBClusterSnapshots' : 'rds:DescribeDBSnapshots';
-    const modifyDb = isCluster ? 'rds:ModifyDBCluster' : 'rds:ModifyDBInstance';
-    const restoreAction = isCluster
-      ? 'rds:RestoreDBClusterFromSnapshot'
-      : 'rds:RestoreDBInstanceFromDBSnapshot';
-    const patternReason =
-      'Identifier pattern of what this workflow itself creates and names (lambdas/shared/identifiers.ts): ' +
-      `pre-migration snapshots ${patterns.snapshot}, restored copies ${patterns.restored}, failed originals kept ` +
-      `aside ${patterns.aside}; the exact names depend on the execution.`;
-    const groupReason =
-      "A restore reuses the original's subnet group, parameter group and option group, whose names are read " +
-      'from the original at run time (unknown at synth); they are referenced, never modified.';
-    const membersReason =
-      'Aurora cluster members: DescribeDBInstances filtered by cluster id (the API authorizes it on db:*), and ' +
-      "creating the restored cluster's instances, whose names derive from the original members' names read at " +
-      'run time (restoredMemberIdentifier); creation is limited to the restored clusters (cluster ARN pattern) ' +
-      'and to requests tagged managed-by this stack.';
-    const passRoleReason =
-      "iam:PassRole of the original's monitoring role, directory role and feature roles (s3Import, ...), read " +
-      'from the original at run time, only to RDS (iam:PassedToService).';
-    const passRole: iam.PolicyStatementProps = {
-      sid: 'PassOriginalRolesToRds',
-      actions: ['iam:PassRole'],
-      resources: ['*'],
-      conditions: {
-        StringEquals: { 'iam:PassedToService': ['rds.amazonaws.com', 'monitoring.rds.amazonaws.com'] },
-      },
-    };
-    const describeMembers: iam.PolicyStatementProps = {
-      sid: 'DescribeClusterMembers',
-      actions: ['rds:DescribeDBInstances'],
-      resources: [arn('db', '*')],
-    };
-
-    // create-snapshot: read the target, snapshot it as <target>-premigration-*, tagged managed-by.
-    const create = roles['create-snapshot'];
-    this.allow(create, { sid: 'DescribeTarget', actions: [describeDb], resources: [targetArn] });
-    if (isCluster) this.allow(create, describeMembers, membersReason);
-    this.allow(
-      create,
-      {
-        sid: 'CreatePreMigrationSnapshot',
-        actions: [isCluster ? 'rds:CreateDBClusterSnapshot' : 'rds:CreateDBSnapshot'],
-        resources: [targetArn, snapshotArn],
-      },
-      patternReason,
-    );
-    this.allow(
-      create,
-      {
-        sid: 'TagPreMigrationSnapshotOnCreate',
-        actions: ['rds:AddTagsToResource'],
-        resources: [snapshotArn],
-        conditions: managedBy(`aws:RequestTag/${MANAGED_BY_TAG}`),
-      },
-      patternReason,
-    );
-    this.allow(
-      create,
-      { sid: 'DescribePreMigrationSnapshot', actions: [describeSnapshots], resources: [snapshotArn] },
-      patternReason,
-    );
-
-    // check-snapshot: read the snapshot.
-    this.allow(
-      roles['check-snapshot'],
-      { sid: 'DescribePreMigrationSnapshot', actions: [describeSnapshots], resources: [snapshotArn] },
-      patternReason,
-    );
-
-    // restore-snapshot: read the original's settings, restore as <target>-restored-*, tagged managed-by.
-    const restore = roles['restore-snapshot'];
-    this.allow(
-      restore,
-      { sid: 'DescribeOriginalAndRestored', actions: [describeDb], resources: [targetArn, restoredArn] },
-      patternReason,
-    );
-    // The restore step proves by its execution tag that the snapshot is this execution's own.
-    this.allow(
-      restore,
-      { sid: 'ProveSnapshotOwnership', actions: [describeSnapshots], resources: [snapshotArn] },
-      patternReason,
-    );
-    this.allow(
-      restore,
-      { sid: 'RestorePreMigrationSnapshot', actions: [restoreAction], resources: [restoredArn, snapshotArn] },
-      patternReason,
-    );
-    this.allow(
-      restore,
-      {
-        sid: 'RestoreWithOriginalGroups',
-        actions: [restoreAction],
-        resources: [arn('subgrp', '*'), arn(isCluster ? 'cluster-pg' : 'pg', '*'), arn('og', '*')],
-      },
-      groupReason,
-    );
-    this.allow(
-      restore,
-      {
-        sid: 'TagRestoredCopyOnCreate',
-        actions: ['rds:AddTagsToResource'],
-        resources: [restoredArn],
-        conditions: managedBy(`aws:RequestTag/${MANAGED_BY_TAG}`),
-      },
-      patternReason,
-    );
-    this.allow(restore, passRole, passRoleReason);
-    if (databaseKey) {
-      this.allow(restore, {
-        sid: 'DescribeDatabaseKey',
-        actions: ['kms:DescribeKey'],
-        resources: [databaseKey.keyArn],
-      });
-      this.allow(restore, {
-        sid: 'LetRdsUseDatabaseKey',
-        actions: ['kms:CreateGrant'],
-        resources: [databaseKey.keyArn],
-        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-      });
-    }
-
-    // check-restore: read the restored copy (and the original, for what a restore does not take), then
-    // apply it to the restored copy (Aurora: create its instances), recording progress in a tag.
-    const check = roles['check-restore'];
-    this.allow(
-      check,
-      { sid: 'DescribeRestoredAndOriginal', actions: [describeDb], resources: [restoredArn, targetArn] },
-      patternReason,
-    );
-    this.allow(
-      check,
-      {
-        sid: 'ApplyOriginalSettingsToRestoredCopy',
-        actions: isCluster ? [modifyDb] : [modifyDb, 'rds:AddRoleToDBInstance'],
-        resources: [restoredArn],
-      },
-      patternReason,
-    );
-    this.allow(
-      check,
-      {
-        sid: 'TagRestoredCopyProgress',
-        actions: ['rds:AddTagsToResource'],
-        resources: [restoredArn],
-        conditions: managedBy(`aws:ResourceTag/${MANAGED_BY_TAG}`),
-      },
-      patternReason,
-    );
-    if (isCluster) {
-      this.allow(check, describeMembers, membersReason);
-      this.allow(
-        check,
-        {
-          sid: 'CreateRestoredClusterMembers',
-          actions: ['rds:CreateDBInstance', 'rds:AddTagsToResource'],
-          resources: [arn('db', '*')],
-          conditions: managedBy(`aws:RequestTag/${MANAGED_BY_TAG}`),
-        },
-        membersReason,
-      );
-      this.allow(
-        check,
-        {
-          sid: 'CreateMembersInRestoredClusterOnly',
-          actions: ['rds:CreateDBInstance'],
-          resources: [restoredArn],
-        },
-        patternReason,
-      );
-      this.allow(
-        check,
-        {
-          sid: 'CreateMembersWithOriginalGroups',
-          actions: ['rds:CreateDBInstance'],
-          resources: [arn('subgrp', '*'), arn('pg', '*'), arn('og', '*')],
-        },
-        groupReason,
-      );
-    }
-    this.allow(check, passRole, passRoleReason);
-
-    // swap: rename the original aside (<target>-rolledback-*), then the restored copy to the original's name.
-    const swapArns = [targetArn, restoredArn, asideArn];
-    this.allow(
-      roles.swap,
-      { sid: 'DescribeSwapped', actions: [describeDb], resources: swapArns },
-      patternReason,
-    );
-    if (isCluster) this.allow(roles.swap, describeMembers, membersReason);
-    this.allow(roles.swap, { sid: 'RenameSwapped', actions: [modifyDb], resources: swapArns }, patternReason);
-  }
-
-  /**
-   * cdk-nag AwsSolutions acknowledgements, each on the construct it concerns, with its reason: wildcards
-   * that AWS gives no resource-level permission for, names read at run time, or this stack's own resources.
-   */
-  private acknowledgeFindings(functions: Record<Step, lambda.Function>, roles: Record<Step, iam.Role>): void {
-    const stack = Stack.of(this);
-    for (const step of Steps) {
-      // Tracing.ACTIVE adds this statement to every function's role.
-      this.wildcardReasons.record(roles[step], '*', XRAY_REASON);
-      Validations.of(functions[step]).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason:
-          'Node.js 22 is the runtime the bundles are built and tested for (esbuild target node22); moving to a ' +
-          'newer runtime is a deliberate, tested upgrade.',
-      });
-    }
-    this.wildcardReasons.acknowledge();
-
-    // The state machine's role: invoke of its own functions (CDK's LambdaInvoke grant adds the `:*`
-    // version qualifier), vended logs delivery and X-Ray, which have no resource-level permission.
-    const machinePolicy = this.stateMachine.role.node.tryFindChild('DefaultPolicy');
-    if (machinePolicy) {
-      for (const step of Steps) {
-        const logicalId = stack.getLogicalId(functions[step].node.defaultChild as lambda.CfnFunction);
-        Validations.of(machinePolicy).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-          reason: `lambda:InvokeFunction on the versions and aliases of this stack's own ${step} function (CDK's LambdaInvoke grant).`,
-        });
-      }
-      Validations.of(machinePolicy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'logs:CreateLogDelivery/GetLogDelivery/UpdateLogDelivery/DeleteLogDelivery/ListLogDeliveries/' +
-          'PutResourcePolicy/DescribeResourcePolicies/DescribeLogGroups (vended logs delivery of Step Functions) ' +
-          `and ${XRAY_REASON}`,
-      });
-    }
+    acknowledgeFindings({ functions, roles, stateMachine: this.stateMachine, wildcards });
   }
 }

@@ -1,0 +1,105 @@
+/**
+ * How a step's function is bundled: esbuild options (ESM with a CommonJS shim), and the files copied beside
+ * `index.mjs`: the WebAssembly of Prisma's schema engine and of libpg-query, and the migrations directory.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Step } from '../../lambdas/shared/contract.js';
+import { LAMBDAS_DIR, PROJECT_ROOT } from './paths.js';
+
+const requireHere = createRequire(import.meta.url);
+
+/** The files the bundle of a step that reads the migrations carries beside index.mjs. */
+export const BUNDLED_FILES = {
+  /** Prisma's schema engine (WebAssembly), loaded by the migration engine adapter. */
+  schemaEngine: { package: 'prisma', file: 'build/schema_engine_bg.wasm', as: 'schema_engine_bg.wasm' },
+  /**
+   * libpg-query (pgsql-parser's parser): its Emscripten loader reads `<__dirname>/libpg-query.wasm` when the
+   * module is imported; the bundle defines `__dirname` as the bundle's directory, so the file goes beside
+   * index.mjs of every bundle that contains the loader.
+   */
+  pgQuery: { package: 'libpg-query', file: 'wasm/libpg-query.wasm', as: 'libpg-query.wasm' },
+  /** The migrations directory. */
+  migrations: 'migrations',
+} as const;
+
+/** What a step's NodejsFunction is built from. */
+export type StepCode = Pick<
+  nodejs.NodejsFunctionProps,
+  'entry' | 'handler' | 'projectRoot' | 'depsLockFilePath' | 'bundling'
+>;
+
+/**
+ * The entry point and bundling of `step`'s function; `migrationsPath` (absolute) is bundled beside it with
+ * Prisma's schema engine when given.
+ */
+export function stepCode(step: Step, migrationsPath: string | undefined): StepCode {
+  return {
+    entry: join(LAMBDAS_DIR, step, 'handler.ts'),
+    handler: 'handler',
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+    bundling: bundlingOptions(migrationsPath),
+  };
+}
+
+function bundlingOptions(migrationsPath: string | undefined): nodejs.BundlingOptions {
+  return {
+    format: nodejs.OutputFormat.ESM,
+    mainFields: ['module', 'main'],
+    // ESM output: CommonJS dependencies still call require(), and Emscripten/wasm-bindgen loaders read
+    // __dirname/__filename, which ESM lacks: give them the bundle's own (import.meta.dirname, Node 20.11+).
+    banner:
+      "import { createRequire as __orchestratorCreateRequire } from 'node:module'; " +
+      'const require = __orchestratorCreateRequire(import.meta.url);',
+    define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
+    minify: false,
+    sourceMap: false,
+    keepNames: true,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir: string, outputDir: string) => {
+        const { schemaEngine, pgQuery } = BUNDLED_FILES;
+        const index = shellQuote(join(outputDir, 'index.mjs'));
+        // libpg-query loads its wasm when its module is imported: whichever bundle holds it needs the file.
+        const commands = [
+          `if grep -q ${shellQuote(pgQuery.as)} ${index}; then cp ${shellQuote(packageFile(pgQuery.package, pgQuery.file))} ${shellQuote(join(outputDir, pgQuery.as))}; fi`,
+        ];
+        if (!migrationsPath) return commands;
+        const migrationsOut = join(outputDir, BUNDLED_FILES.migrations);
+        return [
+          ...commands,
+          `cp ${shellQuote(packageFile(schemaEngine.package, schemaEngine.file))} ${shellQuote(join(outputDir, schemaEngine.as))}`,
+          `mkdir -p ${shellQuote(migrationsOut)}`,
+          `cp -R ${shellQuote(`${migrationsPath}/.`)} ${shellQuote(migrationsOut)}`,
+        ];
+      },
+    },
+  };
+}
+
+/** A file of an installed package (resolved from this project), or an error naming the package and the fix. */
+function packageFile(pkg: string, file: string): string {
+  let root: string;
+  try {
+    root = dirname(requireHere.resolve(`${pkg}/package.json`));
+  } catch {
+    root = join(PROJECT_ROOT, 'node_modules', pkg);
+  }
+  const path = join(root, file);
+  if (!existsSync(path)) {
+    throw new Error(
+      `MigrationOrchestrator: ${path} is missing, so the functions cannot be bundled. Install the project's ` +
+        `dependencies (npm ci); ${pkg} must be a dependency.`,
+    );
+  }
+  return path;
+}
+
+/** POSIX shell single quoting. */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,36 @@
+/**
+ * The functions' environment: what lambdas/shared/env.ts reads and validates. Never a secret here, only the
+ * secret's ARN.
+ */
+import type { IConstruct } from 'constructs';
+import type { MigrationOrchestratorProps } from '../orchestrator.js';
+import { managedByValue } from './managed-by.js';
+import type { ResolvedProps } from './props-validation.js';
+
+/** Where the CA bundle of RDS lives in the Lambda runtime (Node 20+ runtimes no longer load it by default). */
+export const RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
+/** The environment every step's function gets (the same for all of them). */
+export function functionEnvironment(
+  scope: IConstruct,
+  props: MigrationOrchestratorProps,
+  resolved: ResolvedProps,
+): Record<string, string> {
+  return {
+    TARGET_KIND: resolved.target.kind,
+    TARGET_IDENTIFIER: resolved.target.identifier,
+    DATABASE_SECRET_ARN: props.credentials.secretArn,
+    ...(props.databaseName !== undefined ? { DATABASE_NAME: props.databaseName } : {}),
+    TRANSACTION_MODE: resolved.transactionMode,
+    SNAPSHOT_TIMEOUT_SECONDS: String(resolved.snapshotTimeout.toSeconds()),
+    RESTORE_TIMEOUT_SECONDS: String(resolved.restoreTimeout.toSeconds()),
+    LOCK_TIMEOUT_MS: String(resolved.lockTimeout.toMilliseconds()),
+    STATEMENT_TIMEOUT_MS: String(props.statementTimeout?.toMilliseconds() ?? 0),
+    HEALTH_CHECKS: resolved.healthChecksJson,
+    CHECK_SCHEMA_DRIFT: String(resolved.checkSchemaDrift),
+    DRIFT_POLICY: resolved.drift.policy,
+    DRIFT_IGNORE: resolved.drift.ignore,
+    MANAGED_BY: managedByValue(scope),
+    NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
+  };
+}

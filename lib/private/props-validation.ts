@@ -1,0 +1,286 @@
+/**
+ * The checks of MigrationOrchestratorProps, run in the constructor before anything is created. Each error
+ * says what is wrong, the value received and the fix; unresolved tokens are skipped (they resolve at deploy
+ * time). `resolveProps` returns the props with their defaults applied.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Duration, Token } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { type TransactionMode, TransactionModes } from '../../lambdas/shared/contract.js';
+import { DriftPolicies, type DriftPolicy } from '../../lambdas/shared/drift.js';
+import { isValidRdsIdentifier } from '../../lambdas/shared/identifiers.js';
+import type { HealthCheck, MigrationOrchestratorProps, TargetKind } from '../orchestrator.js';
+import { DEFAULTS, MAX_LAMBDA_TIMEOUT } from './defaults.js';
+
+/** Lambda's limit on the whole environment is 4 KB: the health checks must leave room for the rest. */
+export const MAX_HEALTH_CHECKS_JSON_LENGTH = 3000;
+
+/** The target database, whichever of `instance` and `cluster` was given. */
+export interface ResolvedTarget {
+  readonly kind: TargetKind;
+  readonly identifier: string;
+  readonly connections: ec2.Connections;
+  /** For messages: `RDS DB instance <path>` or `Aurora cluster <path>`. */
+  readonly description: string;
+}
+
+/** The props once checked, with their defaults applied. */
+export interface ResolvedProps {
+  readonly target: ResolvedTarget;
+  readonly transactionMode: TransactionMode;
+  readonly stepTimeout: Duration;
+  readonly snapshotTimeout: Duration;
+  readonly restoreTimeout: Duration;
+  readonly lockTimeout: Duration;
+  /** The health checks as the functions' environment carries them. */
+  readonly healthChecksJson: string;
+  /** The drift policy, and the ignore list as JSON. */
+  readonly drift: { readonly policy: DriftPolicy; readonly ignore: string };
+  /** The absolute path of the migrations directory. */
+  readonly migrationsPath: string;
+  readonly checkSchemaDrift: boolean;
+  readonly rollbackConcurrency: number;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** Checks every prop (in the order they are documented) and applies the defaults. */
+export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
+  const target = resolveTarget(props);
+  if (!Token.isUnresolved(target.identifier) && !isValidRdsIdentifier(target.identifier.toLowerCase())) {
+    throw new Error(
+      `MigrationOrchestrator: the identifier of ${target.description} is not a valid RDS identifier, received ` +
+        `${JSON.stringify(target.identifier)}. Pass the identifier RDS shows for it (letters, digits and single ` +
+        'hyphens, starting with a letter, at most 63 characters).',
+    );
+  }
+  const transactionMode = props.transactionMode ?? DEFAULTS.transactionMode;
+  if (!TransactionModes.includes(transactionMode)) {
+    throw new Error(
+      `MigrationOrchestrator: transactionMode must be one of ${TransactionModes.map((m) => `'${m}'`).join(', ')}, ` +
+        `received ${JSON.stringify(transactionMode)}.`,
+    );
+  }
+  const stepTimeout = props.stepTimeout ?? DEFAULTS.stepTimeout;
+  checkDuration('stepTimeout', stepTimeout, {
+    min: Duration.minutes(1),
+    max: MAX_LAMBDA_TIMEOUT,
+    maxReason: "Lambda's limit; split the release into smaller ones",
+  });
+  const snapshotTimeout = props.snapshotTimeout ?? DEFAULTS.snapshotTimeout;
+  checkDuration('snapshotTimeout', snapshotTimeout, { min: Duration.minutes(5) });
+  const restoreTimeout = props.restoreTimeout ?? DEFAULTS.restoreTimeout;
+  checkDuration('restoreTimeout', restoreTimeout, { min: Duration.minutes(10) });
+  const lockTimeout = props.lockTimeout ?? DEFAULTS.lockTimeout;
+  checkDuration('lockTimeout', lockTimeout, {
+    max: stepTimeout.isUnresolved() ? undefined : stepTimeout,
+    maxReason: 'it must be shorter than stepTimeout',
+  });
+  checkDuration('statementTimeout', props.statementTimeout, {
+    max: stepTimeout.isUnresolved() ? undefined : stepTimeout,
+    maxReason: 'it must be shorter than stepTimeout',
+  });
+  if (props.databaseName !== undefined && !Token.isUnresolved(props.databaseName)) {
+    if (props.databaseName.length === 0 || props.databaseName.length > 63) {
+      throw new Error(
+        `MigrationOrchestrator: databaseName must be 1 to 63 characters (a PostgreSQL identifier), received ` +
+          `${JSON.stringify(props.databaseName)}. Pass the database name, or omit it to use the secret's dbname.`,
+      );
+    }
+  }
+  const rollbackConcurrency = props.rollbackConcurrency ?? DEFAULTS.rollbackConcurrency;
+  if (!Number.isInteger(rollbackConcurrency) || rollbackConcurrency < 0) {
+    throw new Error(
+      `MigrationOrchestrator: rollbackConcurrency must be a whole number >= 0, received ${rollbackConcurrency}. ` +
+        'Pass 0 to reserve no concurrency.',
+    );
+  }
+  if (
+    props.stateMachineName !== undefined &&
+    !Token.isUnresolved(props.stateMachineName) &&
+    !/^[A-Za-z0-9_-]{1,80}$/.test(props.stateMachineName)
+  ) {
+    throw new Error(
+      `MigrationOrchestrator: stateMachineName must be 1 to 80 letters, digits, hyphens or underscores, received ` +
+        `${JSON.stringify(props.stateMachineName)}. Pass a valid name, or omit it for a generated one.`,
+    );
+  }
+  const healthChecksJson = checkHealthChecks(props.healthChecks ?? []);
+  const drift = checkDrift(props.schemaDriftPolicy, props.schemaDriftIgnore ?? []);
+  const migrations = checkMigrationsDirectory(props.migrationsDirectory);
+  return {
+    target,
+    transactionMode,
+    stepTimeout,
+    snapshotTimeout,
+    restoreTimeout,
+    lockTimeout,
+    healthChecksJson,
+    drift,
+    migrationsPath: migrations.path,
+    checkSchemaDrift: props.checkSchemaDrift ?? DEFAULTS.checkSchemaDrift,
+    rollbackConcurrency,
+    logRetention: props.logRetention ?? DEFAULTS.logRetention,
+  };
+}
+
+/**
+ * Checks that `directory` is a Prisma migrations directory (migration_lock.toml with provider postgresql,
+ * at least one `<name>/migration.sql`) and returns its absolute path and the migration names.
+ */
+export function checkMigrationsDirectory(directory: string): { path: string; migrations: string[] } {
+  const path = resolve(directory);
+  const fix =
+    'Set migrationsDirectory to your Prisma migrations folder (the one `prisma migrate dev` writes, usually ' +
+    'prisma/migrations), relative to the directory you synthesize from.';
+  if (!existsSync(path) || !statSync(path).isDirectory()) {
+    throw new Error(
+      `MigrationOrchestrator: migrationsDirectory ${path} (from "${directory}") does not exist. ${fix}`,
+    );
+  }
+  const lock = join(path, 'migration_lock.toml');
+  if (!existsSync(lock)) {
+    throw new Error(
+      `MigrationOrchestrator: migrationsDirectory ${path} is not in Prisma's layout: migration_lock.toml is ` +
+        `missing. Prisma writes it with the first migration; commit it with your migrations. ${fix}`,
+    );
+  }
+  const provider = /^\s*provider\s*=\s*"([^"]+)"\s*$/m.exec(readFileSync(lock, 'utf8'))?.[1];
+  if (provider !== 'postgresql') {
+    throw new Error(
+      `MigrationOrchestrator: ${lock} says provider = "${provider ?? '(none)'}"; the orchestrator deploys ` +
+        'PostgreSQL migrations only. Point migrationsDirectory at the migrations of a PostgreSQL datasource.',
+    );
+  }
+  const migrations = readdirSync(path, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  const missing = migrations.filter((name) => !existsSync(join(path, name, 'migration.sql')));
+  if (missing.length > 0) {
+    throw new Error(
+      `MigrationOrchestrator: ${missing.map((name) => join(path, name)).join(', ')} has no migration.sql. ` +
+        'Every folder of the migrations directory must hold one: remove the folder or restore its migration.sql.',
+    );
+  }
+  if (migrations.length === 0) {
+    throw new Error(
+      `MigrationOrchestrator: migrationsDirectory ${path} holds no migration. Create one with ` +
+        '`prisma migrate dev`, or point migrationsDirectory at the right folder.',
+    );
+  }
+  return { path, migrations };
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value && typeof value === 'object' && 'node' in value) return (value as Construct).node.path;
+  return JSON.stringify(value);
+}
+
+function resolveTarget(props: MigrationOrchestratorProps): ResolvedTarget {
+  const { instance, cluster } = props;
+  if (instance && cluster) {
+    throw new Error(
+      `MigrationOrchestrator: pass either instance or cluster, not both (received instance ${describeValue(instance)} ` +
+        `and cluster ${describeValue(cluster)}). Give the RDS DB instance for a single instance, the Aurora cluster for Aurora.`,
+    );
+  }
+  if (instance) {
+    return {
+      kind: 'instance',
+      identifier: instance.instanceIdentifier,
+      connections: instance.connections,
+      description: `RDS DB instance ${describeValue(instance)}`,
+    };
+  }
+  if (cluster) {
+    return {
+      kind: 'cluster',
+      identifier: cluster.clusterIdentifier,
+      connections: cluster.connections,
+      description: `Aurora cluster ${describeValue(cluster)}`,
+    };
+  }
+  throw new Error(
+    'MigrationOrchestrator: the target database is missing (received neither instance nor cluster). Pass ' +
+      'instance (an rds.IDatabaseInstance) or cluster (an rds.IDatabaseCluster), e.g. from ' +
+      'DatabaseInstance.fromDatabaseInstanceAttributes.',
+  );
+}
+
+function checkDuration(
+  name: string,
+  value: Duration | undefined,
+  limits: { min?: Duration; max?: Duration; maxReason?: string },
+): void {
+  if (value === undefined || value.isUnresolved()) return;
+  const seconds = value.toSeconds();
+  if (limits.min && seconds < limits.min.toSeconds()) {
+    throw new Error(
+      `MigrationOrchestrator: ${name} must be at least ${limits.min.toHumanString()}, received ${value.toHumanString()}. ` +
+        `Pass a longer ${name}.`,
+    );
+  }
+  if (limits.max && seconds > limits.max.toSeconds()) {
+    throw new Error(
+      `MigrationOrchestrator: ${name} must be at most ${limits.max.toHumanString()}${limits.maxReason ? ` (${limits.maxReason})` : ''}, ` +
+        `received ${value.toHumanString()}. Pass a shorter ${name}.`,
+    );
+  }
+}
+
+function checkDrift(policy: unknown, ignore: readonly unknown[]): { policy: DriftPolicy; ignore: string } {
+  if (policy !== undefined && !(DriftPolicies as readonly unknown[]).includes(policy)) {
+    throw new Error(
+      `MigrationOrchestrator: schemaDriftPolicy must be one of ${DriftPolicies.join(', ')}, received ` +
+        `${JSON.stringify(policy)}.`,
+    );
+  }
+  ignore.forEach((entry, index) => {
+    if (typeof entry !== 'string' || !/^(?:"?[^".\s]+"?)(?:\.(?:"?[^".\s]+"?|\*))?$/.test(entry)) {
+      throw new Error(
+        `MigrationOrchestrator: schemaDriftIgnore[${index}] must be a table (audit_log, public.audit_log) or a ` +
+          `schema (analytics.*), received ${JSON.stringify(entry)}.`,
+      );
+    }
+  });
+  return {
+    policy: (policy as DriftPolicy | undefined) ?? DEFAULTS.schemaDriftPolicy,
+    ignore: JSON.stringify(ignore),
+  };
+}
+
+function checkHealthChecks(checks: readonly HealthCheck[]): string {
+  const seen = new Set<string>();
+  checks.forEach((check, index) => {
+    if (typeof check?.name !== 'string' || check.name.trim() === '') {
+      throw new Error(
+        `MigrationOrchestrator: healthChecks[${index}] has no name (received ${JSON.stringify(check)}). Give each ` +
+          'check a name, shown in the health report.',
+      );
+    }
+    if (typeof check.sql !== 'string' || check.sql.trim() === '') {
+      throw new Error(
+        `MigrationOrchestrator: health check "${check.name}" has no sql. Give a query returning one boolean row.`,
+      );
+    }
+    if (seen.has(check.name)) {
+      throw new Error(
+        `MigrationOrchestrator: two health checks are named "${check.name}". Give each a unique name.`,
+      );
+    }
+    seen.add(check.name);
+  });
+  const json = JSON.stringify(checks.map(({ name, sql }) => ({ name, sql })));
+  if (json.length > MAX_HEALTH_CHECKS_JSON_LENGTH) {
+    throw new Error(
+      `MigrationOrchestrator: the health checks take ${json.length} characters as JSON, more than the ` +
+        `${MAX_HEALTH_CHECKS_JSON_LENGTH} the Lambda environment (4 KB in all) leaves them. Move long queries ` +
+        'into a SQL function or view and call it from a short check.',
+    );
+  }
+  return json;
+}

@@ -1,0 +1,121 @@
+/**
+ * What each step's function is: its description, memory, timeout, whether it connects to the database,
+ * whether its bundle carries the migrations, and whether it is on the rollback path.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Step } from '../../lambdas/shared/contract.js';
+import { DEFAULTS } from './defaults.js';
+
+/** The runtime every step's function runs on and its bundle is built for (esbuild's target follows it). */
+export const STEP_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/** The architecture of every step's function. */
+export const STEP_ARCHITECTURE = lambda.Architecture.ARM_64;
+
+/** What a step's function is and what its bundle must carry besides the JavaScript. */
+export interface StepProfile {
+  readonly description: string;
+  readonly memorySize: number;
+  /** The function timeout (the apply step's comes from `stepTimeout`). */
+  readonly timeout: Duration;
+  /** Connects to the database with the credentials. */
+  readonly connects: boolean;
+  /** Bundles the migrations directory, Prisma's schema engine and libpg-query's WebAssembly. */
+  readonly migrations: boolean;
+  /** On the rollback path: gets reserved concurrency. */
+  readonly rollbackPath: boolean;
+}
+
+export const STEP_PROFILES: Readonly<Record<Step, StepProfile>> = {
+  preflight: {
+    description: 'Checks the release plan: migrations, _prisma_migrations, locks taken.',
+    memorySize: 1024,
+    timeout: Duration.minutes(5),
+    connects: true,
+    migrations: true,
+    rollbackPath: false,
+  },
+  'create-snapshot': {
+    description: 'Starts the pre-migration snapshot of the target database.',
+    memorySize: 256,
+    timeout: Duration.minutes(1),
+    connects: false,
+    migrations: false,
+    rollbackPath: false,
+  },
+  'check-snapshot': {
+    description: 'Reads the pre-migration snapshot status.',
+    memorySize: 256,
+    timeout: Duration.minutes(1),
+    connects: false,
+    migrations: false,
+    rollbackPath: false,
+  },
+  'apply-migrations': {
+    description: "Applies the pending Prisma migrations with Prisma's schema engine (WebAssembly).",
+    memorySize: 1769, // one full vCPU
+    timeout: DEFAULTS.stepTimeout,
+    connects: true,
+    migrations: true,
+    rollbackPath: false,
+  },
+  'assess-release': {
+    description: "Ends a dead apply step's migration session and reads what the release committed.",
+    memorySize: 256,
+    timeout: Duration.minutes(2),
+    connects: true,
+    migrations: false,
+    rollbackPath: true,
+  },
+  'verify-health': {
+    description: 'Verifies the database health after the release or after a rollback.',
+    memorySize: 512,
+    timeout: Duration.minutes(2),
+    connects: true,
+    migrations: false,
+    rollbackPath: true,
+  },
+  'restore-snapshot': {
+    description: 'Restores the pre-migration snapshot next to the original database.',
+    memorySize: 256,
+    timeout: Duration.minutes(2),
+    connects: false,
+    migrations: false,
+    rollbackPath: true,
+  },
+  'check-restore': {
+    description: "Reads the restored database status and applies the original's remaining settings.",
+    memorySize: 256,
+    timeout: Duration.minutes(2),
+    connects: false,
+    migrations: false,
+    rollbackPath: true,
+  },
+  swap: {
+    description: 'Swaps the restored database into place (renames), one step per call.',
+    memorySize: 256,
+    timeout: Duration.minutes(2),
+    connects: false,
+    migrations: false,
+    rollbackPath: true,
+  },
+};
+
+/** The construct id of a step: `apply-migrations` -> `ApplyMigrations`. */
+export function stepConstructId(step: Step): string {
+  return step
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** The timeout of a step's function: the apply step's is `stepTimeout`, the others' their profile's. */
+export function stepFunctionTimeout(step: Step, stepTimeout: Duration): Duration {
+  return step === 'apply-migrations' ? stepTimeout : STEP_PROFILES[step].timeout;
+}
+
+/** Whether a step's bundle carries the migrations (verify-health's only when it checks schema drift). */
+export function stepBundlesMigrations(step: Step, checkSchemaDrift: boolean): boolean {
+  return STEP_PROFILES[step].migrations || (step === 'verify-health' && checkSchemaDrift);
+}
