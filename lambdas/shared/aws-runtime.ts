@@ -58,14 +58,14 @@ export function awsRuntime(): AwsRuntime {
       if (!gateway) {
         gateway =
           env.TARGET_KIND === 'cluster'
-            ? import('./adapters/rds-cluster-snapshot-gateway.js').then(
+            ? import('./adapters/rds/cluster.js').then(
                 ({ RdsClusterSnapshotGateway }) =>
                   new RdsClusterSnapshotGateway({
                     clusterIdentifier: env.TARGET_IDENTIFIER,
                     managedBy: env.MANAGED_BY,
                   }),
               )
-            : import('./adapters/rds-instance-snapshot-gateway.js').then(
+            : import('./adapters/rds/instance.js').then(
                 ({ RdsInstanceSnapshotGateway }) =>
                   new RdsInstanceSnapshotGateway({
                     instanceIdentifier: env.TARGET_IDENTIFIER,

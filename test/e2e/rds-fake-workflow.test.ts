@@ -6,8 +6,8 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
-import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds-cluster-snapshot-gateway.js';
-import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds-instance-snapshot-gateway.js';
+import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds/cluster.js';
+import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds/instance.js';
 import { StateNames } from '../../lambdas/shared/contract.js';
 import type { HealthProbe, MigrationEngine, SnapshotGateway } from '../../lambdas/shared/ports.js';
 import { runLocal } from '../../lib/local/runner.js';

@@ -5,7 +5,7 @@ import {
   RestoreDBClusterFromSnapshotCommand,
 } from '@aws-sdk/client-rds';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds-cluster-snapshot-gateway.js';
+import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds/cluster.js';
 import type { RestoreDescription } from '../../lambdas/shared/ports.js';
 import { FAKE_DEFAULT_AURORA_VERSION, FakeRds, type FaultKind, type Operation } from '../helpers/fake-rds.js';
 

@@ -1,6 +1,6 @@
 import { CreateDBSnapshotCommand, type DBInstance } from '@aws-sdk/client-rds';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds-instance-snapshot-gateway.js';
+import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds/instance.js';
 import type { RestoreDescription } from '../../lambdas/shared/ports.js';
 import { FakeRds, type FaultKind, type Operation } from '../helpers/fake-rds.js';
 

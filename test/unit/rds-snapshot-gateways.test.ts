@@ -1,8 +1,8 @@
 /**
  * The SnapshotGateway contract, run against both RDS gateways on the stateful fake RDS.
  */
-import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds-cluster-snapshot-gateway.js';
-import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds-instance-snapshot-gateway.js';
+import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds/cluster.js';
+import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds/instance.js';
 import {
   describeSnapshotGatewayContract,
   type SnapshotGatewayContractFixture,
