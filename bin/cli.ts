@@ -4,7 +4,7 @@
  *
  *   tsx bin/cli.ts run [--migrations DIR] [--input JSON] [--transaction-mode release|per-migration]
  *                      [--terminate-sessions] [--create-database] [--drift-policy fail|warn|off]
- *                      [--drift-ignore TABLES]
+ *                      [--drift-ignore TABLES] [--keep-snapshots N]
  *   tsx bin/cli.ts demo rollback          a failing release rolled back by snapshot restore (exit 2)
  *   tsx bin/cli.ts demo failed-release    the same release in one transaction: database unchanged (exit 5)
  *
@@ -16,6 +16,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DirectoryMigrationSource } from '../lambdas/shared/adapters/directory-migration-source.js';
 import { databaseOfUrl, urlWithDatabase } from '../lambdas/shared/adapters/pg-connection.js';
+import {
+  PostgresSnapshotGateway,
+  type UnfinishedExecution,
+} from '../lambdas/shared/adapters/postgres-snapshot-gateway.js';
 import { connectionTarget } from '../lambdas/shared/adapters/prisma/pg-connection.js';
 import {
   type OutcomeError,
@@ -29,7 +33,16 @@ import { sanitizeIdentifierPart } from '../lambdas/shared/identifiers.js';
 import { parseWorkflowInput } from '../lambdas/shared/state.js';
 import { type DatabaseDigest, digestDatabase } from '../lib/local/database-digest.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
-import { type LocalRunResult, Outcomes, type RunEvent, runLocal } from '../lib/local/runner.js';
+import { type InterruptionReport, watchSignals } from '../lib/local/interruption.js';
+import {
+  DEFAULT_CLEANUP_TIMEOUT_MS,
+  DEFAULT_KEEP_SNAPSHOTS,
+  type LocalRunOptions,
+  type LocalRunResult,
+  Outcomes,
+  type RunEvent,
+  runLocal,
+} from '../lib/local/runner.js';
 import {
   applyFirstMigrations,
   composeRelease,
@@ -73,6 +86,8 @@ Options of npm start (tsx bin/cli.ts run):
   --drift-policy POLICY         schema drift after the release: fail, warn or off
   --drift-ignore TABLES         comma-separated tables (audit_log, public.audit_log) or schemas (analytics.*)
                                 that the migrations do not manage, left out of the drift check
+  --keep-snapshots N            pre-migration snapshots of successful releases kept per database (default
+                                ${DEFAULT_KEEP_SNAPSHOTS}); older ones this tool took are dropped after a successful run
   -h, --help                    this text
 
 DATABASE_URL=postgres://user:password@host:5432/db selects the target database (its server must allow
@@ -83,6 +98,10 @@ A target database that does not exist is created only when asked: with the sampl
 --migrations, or --migrations prisma/migrations) and no --create-database, it is created as the sample
 application at its previous release, with sample data; with --create-database it is created empty; otherwise
 the run is refused and nothing is created. Input, migrations and URL are checked before anything is created.
+
+Ctrl-C (SIGINT) or SIGTERM stops the run: its statements on the server are ended, a swap in progress is
+completed, its shadow databases are dropped, and it says where things stand (exit 130). A second Ctrl-C
+exits at once. A run that finds the leftovers of an unfinished execution says what to do and touches nothing.
 
 Exit codes: ${Object.entries(Outcomes)
   .map(([name, { exitCode }]) => `${exitCode} ${name}`)
@@ -171,12 +190,30 @@ function printSummary(result: LocalRunResult): void {
   if (state.snapshot) print(`  snapshot:   ${state.snapshot.snapshotId} (${state.snapshot.status})`);
   if (state.swap?.complete) {
     print(`  restored:   ${state.swap.originalIdentifier} now holds the snapshot's data`);
-    print(`  kept aside: ${state.swap.asideIdentifier} (the failed database, for forensics; never deleted)`);
+    print(
+      `  kept aside: ${state.swap.asideIdentifier} (the failed database, for forensics; never dropped automatically; ` +
+        `when nobody needs it: DROP DATABASE "${state.swap.asideIdentifier}")`,
+    );
   }
   if (result.error) {
     print(`  error:      ${result.error.name}`);
     print(`  cause:      ${causeMessage(result.error.cause)}`);
   }
+  if (result.snapshots?.dropped)
+    print(`  snapshot:   ${result.snapshots.dropped} dropped (the database ended unchanged)`);
+  for (const pruned of result.snapshots?.pruned ?? [])
+    print(`  pruned:     ${pruned} (older than the ${result.snapshots?.kept.length} kept snapshot(s))`);
+  if (result.snapshots?.kept.length)
+    print(`  kept:       ${result.snapshots.kept.join(', ')} (snapshots of the latest successful releases)`);
+  if (result.snapshots?.warning) print(`  warning:    ${result.snapshots.warning}`);
+  for (const aside of result.keptAside ?? []) {
+    if (state.swap?.complete && aside.name === state.swap.asideIdentifier) continue;
+    print(
+      `  kept aside: ${aside.name} (never dropped automatically; when nobody needs it: ${aside.dropCommand})`,
+    );
+  }
+  if (result.interruption) printInterruption(result.interruption);
+  if (result.unfinished) printUnfinished(result.unfinished);
   print(`  total time: ${seconds(result.durationMs)}`);
   const alarm = ALARMS[result.outcome];
   if (alarm) {
@@ -187,6 +224,30 @@ function printSummary(result: LocalRunResult): void {
       `!!! Before doing anything else, ${runbookArticle((result.error?.name ?? OutcomeErrors.RollbackFailed) as OutcomeError)}.`,
     );
   }
+}
+
+function printInterruption(report: InterruptionReport): void {
+  print(`  interrupted: during ${report.step ?? 'the start of the run'}; where things stand:`);
+  for (const fact of report.facts) print(`    - ${fact}`);
+  for (const left of report.unfinished) print(`    ! ${left}`);
+  print(`  next:       ${report.nextAction}`);
+}
+
+function printUnfinished(unfinished: UnfinishedExecution): void {
+  print('  An earlier execution on this database did not finish. Found:');
+  for (const fact of unfinished.found) print(`    - ${fact}`);
+  print(`  next:       ${unfinished.nextAction}`);
+  print(
+    '  Nothing was created or changed. (If another run on this database is in progress right now, wait for it.)',
+  );
+}
+
+function parseKeepSnapshots(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(`--keep-snapshots takes a whole number of snapshots, e.g. 3 (received "${value}")`);
+  }
+  return Number(value);
 }
 
 function parseTransactionMode(value: string | undefined): TransactionMode | undefined {
@@ -321,6 +382,7 @@ async function commandRun(args: string[]): Promise<number> {
       'create-database': { type: 'boolean' },
       'drift-policy': { type: 'string' },
       'drift-ignore': { type: 'string' },
+      'keep-snapshots': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -328,6 +390,7 @@ async function commandRun(args: string[]): Promise<number> {
     print(USAGE);
     return 0;
   }
+  const keepSnapshots = parseKeepSnapshots(values['keep-snapshots']);
   // Everything is checked before anything is created: input, options, migrations, URL.
   const input = parseInput(values.input);
   const transactionMode = parseTransactionMode(values['transaction-mode']);
@@ -336,23 +399,58 @@ async function commandRun(args: string[]): Promise<number> {
   await new DirectoryMigrationSource(migrationsDir).load();
   const databaseUrl = databaseUrlFromEnv();
   const { url, embedded } = await server(databaseUrl);
+  let mayBeLeft = 'nothing of the workflow yet (it had not started)';
+  const signals = watchSignals({
+    onFirst: (signal) => {
+      print();
+      print(
+        `${signal}: stopping the run: ending its statements on the server, settling a swap in progress, dropping ` +
+          `its shadow databases (at most ${DEFAULT_CLEANUP_TIMEOUT_MS / 1000} s; ${signal === 'SIGINT' ? 'Ctrl-C' : signal} again exits at once) ...`,
+      );
+    },
+    onSecond: (signal) => {
+      process.stderr.write(
+        `\n${signal} again: exiting at once, the cleanup did not finish. What may be left: ${mayBeLeft}. The next run ` +
+          'detects a half-done swap and says what to do.\n',
+      );
+      process.exit(130);
+    },
+  });
   try {
     const name = databaseOfUrl(url);
+    const unfinished = await new PostgresSnapshotGateway({ serverUrl: url, databaseName: name })
+      .unfinishedExecution()
+      .catch(() => undefined);
+    if (unfinished) {
+      print(`${Outcomes['unfinished-execution'].summary} (exit 1).`);
+      printUnfinished(unfinished);
+      return 1;
+    }
     await ensureDatabase(url, name, migrationsDir, values['create-database'] ?? false);
     print(`Running the synthesized workflow against ${name} with the migrations in ${migrationsDir}`);
     print();
-    const result = await runLocal({
+    const options: LocalRunOptions = {
       databaseUrl: url,
       migrationsDir,
       input,
       ...(transactionMode ? { transactionMode } : {}),
       ...(drift ? { drift } : {}),
+      ...(keepSnapshots !== undefined ? { keepSnapshots } : {}),
       terminateSessions: values['terminate-sessions'] ?? false,
       onEvent: stateReporter(),
-    });
+      signal: signals.signal,
+      onStarted: ({ sessionNames }) => {
+        mayBeLeft =
+          `statements of this run still running on the server (pg_stat_activity, application_name ${sessionNames.join(' or ')}: ` +
+          'end them with pg_terminate_backend), a shadow database prisma_migrate_shadow_db_* it created, and, if a ' +
+          `rollback was swapping, ${name} renamed aside (${sanitizeIdentifierPart(name)}-rolledback-*) with the restored copy (${sanitizeIdentifierPart(name)}-restored-*) not yet renamed in`;
+      },
+    };
+    const result = await runLocal(options);
     printSummary(result);
     return result.exitCode;
   } finally {
+    signals.dispose();
     await embedded?.stop();
   }
 }

@@ -102,6 +102,18 @@ export interface SwapStatus {
   readonly complete: boolean;
 }
 
+/** A pre-migration snapshot the workflow took of the target (for retention). */
+export interface ManagedSnapshot {
+  readonly snapshotId: string;
+  /** The provider's name for it (locally: the database name). */
+  readonly name: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** When it was taken (ISO 8601), when known. */
+  readonly createdAt?: string;
+  /** How the execution that took it ended, when recorded (`succeeded`, ...). */
+  readonly outcome?: string;
+}
+
 /**
  * Snapshots, restores and the identifier swap of one target database. Every method is idempotent: a
  * retried call of the same execution finds what its previous attempt did and goes on from there. What
@@ -129,6 +141,13 @@ export interface SnapshotGateway {
    * rename has settled) rename the restored copy to the original identifier. Call again until complete.
    */
   swap(request: SwapRequest): Promise<SwapStatus>;
+  /** The pre-migration snapshots this workflow took of the target, oldest first (retention). */
+  listManagedSnapshots?(): Promise<readonly ManagedSnapshot[]>;
+  /**
+   * Deletes snapshot `snapshotId` only when it is one this workflow took of the target (its tags or metadata
+   * say so); returns false, deleting nothing, otherwise.
+   */
+  deleteSnapshot?(snapshotId: string): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------------------

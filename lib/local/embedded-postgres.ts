@@ -374,7 +374,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       '-c',
       `unix_socket_directories=${dataDir}`,
     ],
-    { ...ids, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Its own process group: a Ctrl-C in the terminal reaches the CLI only, which cleans up on the server
+    // first and then stops it (`stop`, or on exit).
+    { ...ids, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const killOnExit = () => server.kill('SIGINT');
   process.on('exit', killOnExit);

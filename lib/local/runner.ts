@@ -7,7 +7,12 @@
  */
 import './polyfills.js';
 import { randomBytes } from 'node:crypto';
-import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
 import { applyMigrations } from '../../lambdas/apply-migrations/apply-migrations.js';
 import { assessRelease } from '../../lambdas/assess-release/assess-release.js';
 import { checkRestore } from '../../lambdas/check-restore/check-restore.js';
@@ -20,18 +25,25 @@ import { databaseOfUrl } from '../../lambdas/shared/adapters/pg-connection.js';
 import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
 import { PgReleaseInspector } from '../../lambdas/shared/adapters/pg-release-inspector.js';
 import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres-execution-guard.js';
-import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
+import {
+  type KeptAsideDatabase,
+  PostgresSnapshotGateway,
+  SUCCEEDED_OUTCOME,
+  type UnfinishedExecution,
+} from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
 import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma-schema-drift-detector.js';
 import {
+  type ExecutionInfo,
   OutcomeErrors,
   type Step,
   Steps,
+  TagKeys,
   type TransactionMode,
   type WorkflowState,
 } from '../../lambdas/shared/contract.js';
 import type { DriftSettings } from '../../lambdas/shared/drift.js';
-import { compactTimestamp } from '../../lambdas/shared/identifiers.js';
+import { compactTimestamp, preMigrationSnapshotId } from '../../lambdas/shared/identifiers.js';
 import {
   type Clock,
   type ExecutionGuard,
@@ -54,6 +66,13 @@ import { swap } from '../../lambdas/swap/swap.js';
 import { verifyHealth } from '../../lambdas/verify-health/verify-health.js';
 import { type AslDefinition, definitionFromTemplate } from '../asl.js';
 import { synthesizeTemplate } from '../stack.js';
+import {
+  cleanUpAfterInterrupt,
+  type InterruptionReport,
+  runSessionName,
+  sessionNamesOf,
+  withApplicationName,
+} from './interruption.js';
 
 /** How a local run ended, and the process exit code the CLI uses for it. */
 export const Outcomes = {
@@ -87,7 +106,28 @@ export const Outcomes = {
       'the release failed and what it committed could not be read: nothing was restored on a guess; operator ' +
       'action required',
   },
+  'unfinished-execution': {
+    exitCode: 1,
+    summary: 'an earlier execution did not finish and left databases behind; nothing was touched',
+  },
+  interrupted: {
+    exitCode: 130,
+    summary: 'interrupted (SIGINT/SIGTERM): the run stopped its work on the server; see where things stand',
+  },
 } as const;
+
+/** Outcomes after which the database is as the run found it: the run's snapshot is not needed. */
+const UNCHANGED_OUTCOMES: readonly Outcome[] = [
+  'release-failed-unchanged',
+  'snapshot-failed',
+  'preflight-refused',
+];
+
+/** Pre-migration snapshots of successful releases kept per database by default. */
+export const DEFAULT_KEEP_SNAPSHOTS = 3;
+
+/** How long the cleanup after an interrupt may take by default. */
+export const DEFAULT_CLEANUP_TIMEOUT_MS = 30_000;
 export type Outcome = keyof typeof Outcomes;
 
 const OUTCOME_BY_ERROR: Record<string, Outcome> = {
@@ -148,6 +188,22 @@ export interface LocalRunOptions {
    * exercise the paths of a step that never answers.
    */
   readonly beforeStep?: (step: Step, input: WorkflowState) => void | Promise<void>;
+  /**
+   * Interrupts the run when aborted (the CLI aborts it on SIGINT/SIGTERM): no further step starts, the run's
+   * statements on the server are ended, a swap in progress is completed (or undone when the restored copy is
+   * missing), the shadow databases it created are dropped, and the result (`interrupted`) says where things
+   * stand. @default - not interruptible
+   */
+  readonly signal?: AbortSignal;
+  /** How long the cleanup after an interrupt may take. @default 30 s */
+  readonly cleanupTimeoutMs?: number;
+  /**
+   * Pre-migration snapshots of successful releases kept per database (the newest); older ones this tool took
+   * are dropped after a successful run. Snapshots of other outcomes are never pruned. @default 3
+   */
+  readonly keepSnapshots?: number;
+  /** Called once the execution is known, with the application names of its sessions on the server. */
+  readonly onStarted?: (run: { execution: ExecutionInfo; sessionNames: readonly string[] }) => void;
 }
 
 export interface RunEvent {
@@ -169,6 +225,25 @@ export interface LocalRunResult {
   /** The terminal error and cause, when the execution failed. */
   readonly error?: { readonly name: string; readonly cause: string };
   readonly durationMs: number;
+  /** After an interrupt: what was done and where things stand. */
+  readonly interruption?: InterruptionReport;
+  /** When an earlier execution's leftovers stopped the run before it started. */
+  readonly unfinished?: UnfinishedExecution;
+  /** What happened to snapshots after the run (local PostgreSQL only). */
+  readonly snapshots?: SnapshotHousekeeping;
+  /** The target's databases kept aside by rollbacks, each with the command that drops it. */
+  readonly keptAside?: readonly KeptAsideDatabase[];
+}
+
+export interface SnapshotHousekeeping {
+  /** This run's snapshot, dropped because the database ended unchanged. */
+  readonly dropped?: string;
+  /** Older snapshots of successful releases dropped by retention (`keepSnapshots`). */
+  readonly pruned: readonly string[];
+  /** Snapshots of successful releases kept, oldest first. */
+  readonly kept: readonly string[];
+  /** What could not be done (a message), if anything. */
+  readonly warning?: string;
 }
 
 function databaseNameOf(url: string): string {
@@ -278,6 +353,17 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
 
 async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise<LocalRunResult> {
   const databaseName = databaseNameOf(options.databaseUrl);
+  const started = Date.now();
+  const executionName =
+    options.executionName ?? `local-${compactTimestamp(new Date(started))}-${randomBytes(3).toString('hex')}`;
+  const execution: ExecutionInfo = {
+    id: `arn:aws:states:local:000000000000:execution:migration-orchestrator:${executionName}`,
+    name: executionName,
+    startedAt: new Date(started).toISOString(),
+  };
+  options.onStarted?.({ execution, sessionNames: sessionNamesOf(execution) });
+  // Every session of the run carries its name, so an interrupt finds (and ends) exactly the run's statements.
+  const runUrl = withApplicationName(options.databaseUrl, runSessionName(execution));
   const settings: WorkflowSettings = {
     ...DEFAULT_SETTINGS,
     targetIdentifier: databaseName,
@@ -294,40 +380,58 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
     options.adapters?.drift ??
     (options.checkSchemaDrift === false || settings.drift.policy === 'off'
       ? undefined
-      : new PrismaSchemaDriftDetector({ connection: options.databaseUrl, source }));
+      : new PrismaSchemaDriftDetector({ connection: runUrl, source }));
   const adapters: LocalAdapters = {
     gateway:
       options.adapters?.gateway ??
       new PostgresSnapshotGateway({
-        serverUrl: options.databaseUrl,
+        serverUrl: runUrl,
         databaseName,
         terminateSessions: options.terminateSessions ?? false,
       }),
     source,
-    engine:
-      options.adapters?.engine ??
-      (() => new PrismaMigrationEngine({ connectionString: options.databaseUrl })),
+    engine: options.adapters?.engine ?? (() => new PrismaMigrationEngine({ connectionString: runUrl })),
     probe:
       options.adapters?.probe ??
       new PgHealthProbe({
-        connection: options.databaseUrl,
+        connection: runUrl,
         checks: settings.healthChecks,
         ...(drift ? { drift } : {}),
       }),
     ...(drift ? { drift } : {}),
-    inspector: options.adapters?.inspector ?? new PgReleaseInspector({ connection: options.databaseUrl }),
+    inspector: options.adapters?.inspector ?? new PgReleaseInspector({ connection: runUrl }),
     guard,
     clock: options.adapters?.clock ?? systemClock,
   };
+  const localGateway = adapters.gateway instanceof PostgresSnapshotGateway ? adapters.gateway : undefined;
+  const base = { executionName, path: [], durationMs: 0 };
+  const unfinished = await leftoversOf(localGateway, guard, execution);
+  if (unfinished) {
+    return {
+      ...base,
+      outcome: 'unfinished-execution',
+      exitCode: Outcomes['unfinished-execution'].exitCode,
+      state: { input: options.input, execution } as WorkflowState,
+      unfinished,
+      durationMs: Date.now() - started,
+    };
+  }
   const handlers = localHandlers(adapters, settings, databaseName);
   const { definition, taskSteps } = synthesizedWorkflow(settings.transactionMode);
 
+  // The step running now (and the state it received), for the cleanup after an interrupt.
+  let current: { step: Step; input: WorkflowState; done: Promise<unknown> } | undefined;
   const taskResourceLocalHandlers: Record<string, (input: never) => Promise<never>> = {};
   for (const [stateName, step] of taskSteps) {
     taskResourceLocalHandlers[stateName] = async (input) => {
-      try {
+      if (options.signal?.aborted) throw new LambdaStyleError(new Error('The run was interrupted.'));
+      const run = (async () => {
         await options.beforeStep?.(step, input as WorkflowState);
-        return (await handlers[step](input)) as never;
+        return await handlers[step](input);
+      })();
+      current = { step, input: input as WorkflowState, done: run.catch(() => undefined) };
+      try {
+        return (await run) as never;
       } catch (error) {
         throw new LambdaStyleError(error);
       }
@@ -342,22 +446,15 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
     if (state.Retry) retryIntervalOverrides[name] = waitMs;
   }
 
-  const started = Date.now();
-  const executionName =
-    options.executionName ?? `local-${compactTimestamp(new Date(started))}-${randomBytes(3).toString('hex')}`;
   const machine = new StateMachine(definition as StateMachineDefinition, {
     validationOptions: { checkArn: false },
   });
-  const execution = machine.run(
+  const execution_ = machine.run(
     (options.input ?? {}) as never,
     {
       overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
       context: {
-        Execution: {
-          Id: `arn:aws:states:local:000000000000:execution:migration-orchestrator:${executionName}`,
-          Name: executionName,
-          StartTime: new Date(started).toISOString(),
-        },
+        Execution: { Id: execution.id, Name: execution.name, StartTime: execution.startedAt },
       },
     } as never,
   );
@@ -365,7 +462,7 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
   const path: string[] = [];
   let lastState: WorkflowState | undefined;
   const events = (async () => {
-    for await (const event of execution.eventLogs) {
+    for await (const event of execution_.eventLogs) {
       if (!('state' in event)) continue;
       const { name, type, input, output } = event.state as {
         name: string;
@@ -401,10 +498,15 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
     }
   })();
 
+  const onAbort = () => execution_.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+
   let outcome: Outcome;
   let error: LocalRunResult['error'];
+  let interruption: InterruptionReport | undefined;
   try {
-    const output = (await execution.result) as unknown as WorkflowState;
+    const output = (await execution_.result) as unknown as WorkflowState;
     lastState = output;
     const plan = output.plan;
     outcome =
@@ -414,21 +516,101 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
           : 'nothing-to-do'
         : 'succeeded';
   } catch (caught) {
-    const failure = caught instanceof ExecutionError ? (caught.cause as Error | undefined) : undefined;
-    if (!failure) throw caught;
-    error = { name: failure.name, cause: failure.message };
-    outcome = OUTCOME_BY_ERROR[failure.name] ?? 'rollback-failed';
+    if (caught instanceof ExecutionAbortedError || options.signal?.aborted) {
+      outcome = 'interrupted';
+      const running = current;
+      interruption = await cleanUpAfterInterrupt({
+        adminUrl: options.databaseUrl,
+        databaseName,
+        execution,
+        ...(running ? { step: running.step, state: running.input } : {}),
+        ...(localGateway ? { gateway: localGateway } : {}),
+        inFlight: async () => {
+          await running?.done;
+        },
+        startedAt: started,
+        deadline: Date.now() + (options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS),
+      });
+    } else {
+      const failure = caught instanceof ExecutionError ? (caught.cause as Error | undefined) : undefined;
+      if (!failure) throw caught;
+      error = { name: failure.name, cause: failure.message };
+      outcome = OUTCOME_BY_ERROR[failure.name] ?? 'rollback-failed';
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
-  await events;
+  if (outcome !== 'interrupted') await events;
+  const housekeeping =
+    localGateway && outcome !== 'interrupted'
+      ? await keepSnapshots(localGateway, outcome, lastState, execution, options.keepSnapshots)
+      : undefined;
+  const keptAside = localGateway ? await localGateway.listKeptAside().catch(() => undefined) : undefined;
   return {
+    ...(interruption ? { interruption } : {}),
+    ...(housekeeping ? { snapshots: housekeeping } : {}),
+    ...(keptAside && keptAside.length > 0 ? { keptAside } : {}),
     outcome,
     exitCode: Outcomes[outcome].exitCode,
     executionName,
     path,
-    state:
-      lastState ??
-      ({ input: options.input, execution: { id: '', name: executionName, startedAt: '' } } as WorkflowState),
+    state: lastState ?? ({ input: options.input, execution } as WorkflowState),
     ...(error ? { error } : {}),
     durationMs: Date.now() - started,
   };
+}
+
+/**
+ * The leftovers of an execution that never finished (see `PostgresSnapshotGateway.unfinishedExecution`),
+ * looked for only when no other run holds the database (a running one is mid-way, not unfinished).
+ */
+async function leftoversOf(
+  gateway: PostgresSnapshotGateway | undefined,
+  guard: ExecutionGuard,
+  execution: ExecutionInfo,
+): Promise<UnfinishedExecution | undefined> {
+  if (!gateway) return undefined;
+  try {
+    if ((await guard.othersRunning(execution)).length > 0) return undefined;
+    return await gateway.unfinishedExecution();
+  } catch {
+    return undefined; // The server cannot be reached: preflight reports it.
+  }
+}
+
+/**
+ * Snapshot retention after a run: the run's own snapshot is dropped when the database ended unchanged; after
+ * a successful release it is marked so, and snapshots of successful releases beyond the newest `keep` are
+ * dropped. Nothing else is ever dropped (see `PostgresSnapshotGateway.deleteSnapshot`).
+ */
+async function keepSnapshots(
+  gateway: PostgresSnapshotGateway,
+  outcome: Outcome,
+  state: WorkflowState | undefined,
+  execution: ExecutionInfo,
+  keep = DEFAULT_KEEP_SNAPSHOTS,
+): Promise<SnapshotHousekeeping | undefined> {
+  const own = state?.snapshot?.snapshotId ?? preMigrationSnapshotId(gateway.targetIdentifier, execution);
+  try {
+    if (UNCHANGED_OUTCOMES.includes(outcome)) {
+      const mine = (await gateway.listManagedSnapshots()).find(
+        (snapshot) => snapshot.snapshotId === own && snapshot.tags[TagKeys.execution] === execution.id,
+      );
+      const dropped = mine && (await gateway.deleteSnapshot(own)) ? own : undefined;
+      return dropped ? { dropped, pruned: [], kept: [] } : undefined;
+    }
+    if (outcome !== 'succeeded' || !state?.snapshot) return undefined;
+    await gateway.recordOutcome(own, SUCCEEDED_OUTCOME);
+    const pruned = await gateway.pruneSnapshots(keep);
+    const kept = (await gateway.listManagedSnapshots())
+      .filter((snapshot) => snapshot.outcome === SUCCEEDED_OUTCOME)
+      .map((snapshot) => snapshot.snapshotId);
+    return { pruned, kept };
+  } catch (error) {
+    return {
+      pruned: [],
+      kept: [],
+      warning: `snapshot retention did not complete: ${(error as Error).message}`,
+    };
+  }
 }

@@ -9,11 +9,13 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { SwapPhase } from '../contract.js';
+import { type SwapPhase, TagKeys } from '../contract.js';
 import { RestoreFailedError, SnapshotFailedError, SwapFailedError } from '../errors.js';
 import { createdBy, creatorOf, creatorPhrase, withCreatorTag } from '../execution-tag.js';
+import { asideIdentifier } from '../identifiers.js';
 import type {
   CreateSnapshotRequest,
+  ManagedSnapshot,
   RestoreDescription,
   RestoreRequest,
   SnapshotDescription,
@@ -44,7 +46,41 @@ interface Metadata {
   readonly source: string;
   readonly id: string;
   readonly tags: Record<string, string>;
+  /** When the gateway created it (ISO 8601); absent in metadata written by earlier versions. */
+  readonly createdAt?: string;
+  /** How the execution that took a snapshot ended (`recordOutcome`); absent while it runs or if it died. */
+  readonly outcome?: string;
 }
+
+/** A database the local flow renamed aside (`<target>-rolledback-<time>`): kept, never dropped automatically. */
+export interface KeptAsideDatabase {
+  readonly name: string;
+  /** The SQL that drops it, once nobody needs it. */
+  readonly dropCommand: string;
+}
+
+/** What an execution that never finished left behind on the server, and the one thing to do about it. */
+export interface UnfinishedExecution {
+  /** What exists, one fact a line. */
+  readonly found: readonly string[];
+  /** The one next action (SQL included). */
+  readonly nextAction: string;
+}
+
+/** The outcome the runner records on the snapshot of a successful release (what retention prunes). */
+export const SUCCEEDED_OUTCOME = 'succeeded';
+
+/** `DROP DATABASE "<name>"`. */
+export function dropCommand(name: string): string {
+  return `DROP DATABASE ${escapeIdentifier(name)}`;
+}
+
+function renameCommand(from: string, to: string): string {
+  return `ALTER DATABASE ${escapeIdentifier(from)} RENAME TO ${escapeIdentifier(to)}`;
+}
+
+/** The `<time>` of `<target>-rolledback-<time>` names (`compactTimestamp`). */
+const ASIDE_TIME = /-rolledback-(\d{4})(\d{2})(\d{2})t(\d{2})(\d{2})(\d{2})z/;
 
 /** A PostgreSQL database name (at most 63 bytes) for an identifier of the workflow. */
 export function databaseNameFor(identifier: string): string {
@@ -174,6 +210,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         source: this.targetIdentifier,
         id: request.snapshotId,
         tags: withCreatorTag(request.tags, request.executionId),
+        createdAt: new Date().toISOString(),
       };
       try {
         await client.query(
@@ -260,6 +297,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         source: request.snapshotId,
         id: request.restoredIdentifier,
         tags: withCreatorTag(request.tags, request.executionId),
+        createdAt: new Date().toISOString(),
       };
       try {
         await client.query(
@@ -341,6 +379,189 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
             ? `The failed original is at ${aside}; rename the restored copy to ${original} by hand.`
             : `Nothing was renamed; ${original} holds the failed release.`),
       );
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Retention and leftovers. Only what this gateway made for this target, proven by the metadata it writes
+  // in the database comment, is ever dropped; a database without that metadata is never touched.
+
+  /** Every database of the server with the comment metadata this gateway writes, oldest first. */
+  private async managed(client: pg.Client): Promise<{ name: string; metadata: Metadata }[]> {
+    const result = await client.query<{ datname: string; comment: string | null }>(
+      `SELECT datname, shobj_description(oid, 'pg_database') AS comment FROM pg_database
+        WHERE shobj_description(oid, 'pg_database') LIKE '{%' ORDER BY oid`,
+    );
+    const found: { name: string; metadata: Metadata }[] = [];
+    for (const row of result.rows) {
+      try {
+        const metadata = JSON.parse(row.comment ?? '') as Metadata;
+        if ((metadata.kind === 'snapshot' || metadata.kind === 'restore') && typeof metadata.id === 'string')
+          found.push({ name: row.datname, metadata });
+      } catch {
+        // Someone else's comment: not ours.
+      }
+    }
+    return found;
+  }
+
+  private isOwnSnapshot(name: string, metadata: Metadata): boolean {
+    return (
+      metadata.kind === 'snapshot' &&
+      metadata.source === this.targetIdentifier &&
+      name === databaseNameFor(metadata.id) &&
+      metadata.tags[TagKeys.managedBy] !== undefined
+    );
+  }
+
+  /** The pre-migration snapshots this tool took of the target, oldest first. */
+  async listManagedSnapshots(): Promise<readonly ManagedSnapshot[]> {
+    return await this.admin(async (client) =>
+      (await this.managed(client))
+        .filter(({ name, metadata }) => this.isOwnSnapshot(name, metadata))
+        .map(({ name, metadata }) => ({
+          snapshotId: metadata.id,
+          name,
+          tags: metadata.tags,
+          ...(metadata.createdAt ? { createdAt: metadata.createdAt } : {}),
+          ...(metadata.outcome ? { outcome: metadata.outcome } : {}),
+        })),
+    );
+  }
+
+  /**
+   * Drops snapshot `snapshotId` when it is a snapshot this tool took of the target (its metadata says so);
+   * returns false, dropping nothing, for anything else (absent, another target's, no metadata).
+   */
+  async deleteSnapshot(snapshotId: string): Promise<boolean> {
+    const name = databaseNameFor(snapshotId);
+    return await this.admin(async (client) => {
+      const metadata = await this.metadataOf(client, name);
+      if (!metadata || metadata.id !== snapshotId || !this.isOwnSnapshot(name, metadata)) return false;
+      await client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)}`);
+      return true;
+    });
+  }
+
+  /** Records how the execution that took snapshot `snapshotId` ended (retention prunes only successes). */
+  async recordOutcome(snapshotId: string, outcome: string): Promise<void> {
+    const name = databaseNameFor(snapshotId);
+    await this.admin(async (client) => {
+      const metadata = await this.metadataOf(client, name);
+      if (!metadata || metadata.id !== snapshotId || !this.isOwnSnapshot(name, metadata)) return;
+      await client.query(
+        `COMMENT ON DATABASE ${escapeIdentifier(name)} IS ${escapeLiteral(JSON.stringify({ ...metadata, outcome }))}`,
+      );
+    });
+  }
+
+  /**
+   * Drops the snapshots of successful releases of the target beyond the newest `keep` (snapshots of any
+   * other outcome, or without one, are kept: they may be the only copy of the data before a failed release).
+   * Returns the ids it dropped.
+   */
+  async pruneSnapshots(keep: number): Promise<string[]> {
+    const successes = (await this.listManagedSnapshots()).filter((s) => s.outcome === SUCCEEDED_OUTCOME);
+    const dropped: string[] = [];
+    for (const snapshot of successes.slice(0, Math.max(0, successes.length - Math.max(0, keep)))) {
+      if (await this.deleteSnapshot(snapshot.snapshotId)) dropped.push(snapshot.snapshotId);
+    }
+    return dropped;
+  }
+
+  /** The target's databases kept aside by rollbacks (`<target>-rolledback-<time>`), oldest first. */
+  async listKeptAside(): Promise<readonly KeptAsideDatabase[]> {
+    return await this.admin(async (client) => this.keptAside(client));
+  }
+
+  private async keptAside(client: pg.Client): Promise<KeptAsideDatabase[]> {
+    const result = await client.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE '%-rolledback-%' ORDER BY datname`,
+    );
+    return result.rows
+      .map((row) => row.datname)
+      .filter((name) => {
+        const [, y, mo, d, h, mi, se] = (ASIDE_TIME.exec(name) ?? []).map(Number);
+        if (y === undefined || Number.isNaN(y)) return false;
+        const at = new Date(Date.UTC(y, (mo ?? 1) - 1, d, h, mi, se));
+        return databaseNameFor(asideIdentifier(this.targetIdentifier, at)) === name;
+      })
+      .map((name) => ({ name, dropCommand: dropCommand(name) }));
+  }
+
+  /** The copies restored for the target that were not swapped in (a rollback that did not finish). */
+  private async restoredCopies(client: pg.Client): Promise<{ name: string; metadata: Metadata }[]> {
+    return (await this.managed(client)).filter(
+      ({ name, metadata }) =>
+        metadata.kind === 'restore' &&
+        metadata.tags[TagKeys.source] === this.targetIdentifier &&
+        name !== this.targetIdentifier &&
+        name === databaseNameFor(metadata.id),
+    );
+  }
+
+  /**
+   * What an execution that never finished left (no database under the target's name while copies renamed
+   * aside or restored exist; a restored copy that was never swapped in), or undefined when there is none.
+   * Reads only.
+   */
+  async unfinishedExecution(): Promise<UnfinishedExecution | undefined> {
+    return await this.admin(async (client) => {
+      const target = this.targetIdentifier;
+      const present = await this.exists(client, target);
+      const restored = await this.restoredCopies(client);
+      const aside = await this.keptAside(client);
+      const newestRestored = restored.at(-1);
+      const newestAside = aside.at(-1);
+      const found: string[] = [];
+      for (const copy of restored) {
+        found.push(
+          `${copy.name}: a copy restored from snapshot ${copy.metadata.source} by ${creatorPhrase(copy.metadata.tags)}, never swapped in`,
+        );
+      }
+      if (!present) {
+        if (!newestRestored && !newestAside) return undefined;
+        found.unshift(`no database named ${target}`);
+        for (const copy of aside)
+          found.push(`${copy.name}: a database ${target} renamed aside by a rollback`);
+        const nextAction = newestRestored
+          ? `finish the interrupted rollback: its swap had renamed ${target} aside and not yet renamed the ` +
+            `restored copy in. Run ${renameCommand(newestRestored.name, target)}; then check ${target}.`
+          : `give the name back to the database renamed aside: ${renameCommand(newestAside?.name ?? '', target)}.`;
+        return { found, nextAction };
+      }
+      if (!newestRestored) return undefined;
+      const asideName = databaseNameFor(asideIdentifier(target, new Date()));
+      return {
+        found: [`${target}: exists (it may hold a failed release: a rollback of it was started)`, ...found],
+        nextAction:
+          `finish the rollback by hand: ${renameCommand(target, asideName)}; ${renameCommand(newestRestored.name, target)}. ` +
+          `Or, if you have checked that ${target} is fine as it is, drop the copy: ${restored
+            .map((copy) => dropCommand(copy.name))
+            .join('; ')}.`,
+      };
+    });
+  }
+
+  /**
+   * Brings an interrupted swap to a state where the original name holds real data: when the original was
+   * renamed aside and the restored copy is not yet in place, the swap is completed (the restored copy takes
+   * the name: the execution had decided, on evidence, to restore, and a template clone is complete once it
+   * exists); with no restored copy, the aside copy is renamed back (undone). Anything else is left as it is.
+   */
+  async settleSwap(request: SwapRequest): Promise<'completed' | 'undone' | 'untouched'> {
+    const original = request.originalIdentifier;
+    const restored = databaseNameFor(request.restoredIdentifier);
+    const aside = databaseNameFor(request.asideIdentifier);
+    return await this.admin(async (client) => {
+      if (await this.exists(client, original)) return 'untouched';
+      if (!(await this.exists(client, aside))) return 'untouched';
+      if (await this.exists(client, restored)) {
+        await client.query(renameCommand(restored, original));
+        return 'completed';
+      }
+      await client.query(renameCommand(aside, original));
+      return 'undone';
     });
   }
 }
