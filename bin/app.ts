@@ -15,7 +15,7 @@
  *   stackName           the stack's name (default MigrationOrchestrator)
  *
  * Nothing is looked up: synthesis works offline, without an account. cdk-nag's AwsSolutions checks run on
- * every synthesis; acknowledged findings carry their reason next to the resource (lib/orchestrator.ts).
+ * every synthesis; acknowledged findings carry their reason next to the resource (lib/private/nag.ts).
  */
 import { App } from 'aws-cdk-lib';
 import { addStack, DEFAULT_STACK_NAME } from '../lib/stack.js';

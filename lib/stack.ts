@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -13,11 +12,15 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract.js';
-import { MigrationOrchestrator, type MigrationOrchestratorProps } from './orchestrator.js';
+import {
+  DEFAULTS,
+  MigrationOrchestrator,
+  type MigrationOrchestratorProps,
+  type TargetKind,
+} from './orchestrator.js';
+import { PROJECT_ROOT } from './private/paths.js';
 
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-export type TargetKind = 'instance' | 'cluster';
+export type { TargetKind } from './orchestrator.js';
 
 /** What the stack needs to know about the existing database and its network (the cdk.json context keys). */
 export interface DatabaseReference {
@@ -142,7 +145,7 @@ export function stackPropsFromContext(
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new Error(`Context port must be a TCP port number, received ${JSON.stringify(get('port'))}.`);
   }
-  const mode = get('transactionMode') ?? 'release';
+  const mode = get('transactionMode') ?? DEFAULTS.transactionMode;
   if (!TransactionModes.includes(mode as TransactionMode)) {
     throw new Error(
       `Context transactionMode must be one of ${TransactionModes.join(', ')}, received ${JSON.stringify(mode)}.`,

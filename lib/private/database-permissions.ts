@@ -1,7 +1,7 @@
 /**
  * RDS permissions, per step, scoped to the target and to the identifier patterns of what the workflow
- * creates; only the functions that need an action get it. Mirrors the calls of the RDS gateways
- * (lambdas/shared/adapters/rds-*-snapshot-gateway.ts). Every wildcard carries its reason for cdk-nag.
+ * creates; only the functions that need an action get it. Mirrors the calls of the RDS snapshot gateways
+ * (instance and cluster, under lambdas/shared/adapters/). Every wildcard carries its reason for cdk-nag.
  */
 import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
