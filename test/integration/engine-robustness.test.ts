@@ -191,8 +191,8 @@ describe('the engine on a schema with every kind of catalog object', () => {
            ON DELETE RESTRICT ON UPDATE RESTRICT`,
       ),
     );
-    const engine = new PrismaMigrationEngine({ connectionString: db.url });
-    const result = await engine.diffAgainstMigrations(await catalogBundle());
+    const detector = new PrismaSchemaDriftDetector({ connection: db.url, source: { load: catalogBundle } });
+    const result = await detector.diffBundle(await catalogBundle());
     expect(result.inSync).toBe(false);
     expect(result.script).toContain('ON DELETE RESTRICT');
   });
@@ -278,8 +278,11 @@ describe('an engine panic', () => {
     // The calm session's shadow database may still have been being created when the panic came.
     await expectNoNewShadowDatabases(before);
 
-    const engine = new PrismaMigrationEngine({ connectionString: first.url });
-    await expect(engine.diffAgainstMigrations(CHECK_BUNDLE)).resolves.toMatchObject({ inSync: false });
+    const detector = new PrismaSchemaDriftDetector({
+      connection: first.url,
+      source: { load: async () => CHECK_BUNDLE },
+    });
+    await expect(detector.diffBundle(CHECK_BUNDLE)).resolves.toMatchObject({ inSync: false });
   });
 
   it('rejects opening a session whose engine panics while it starts', async () => {

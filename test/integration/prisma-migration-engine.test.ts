@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
 import { toEngineError } from '../../lambdas/shared/adapters/prisma/migration-driver-adapter.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
+import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma-schema-drift-detector.js';
 import { ErrorNames } from '../../lambdas/shared/contract.js';
 import type { OrchestratorError } from '../../lambdas/shared/errors.js';
 import type { MigrationBundle } from '../../lambdas/shared/ports.js';
@@ -324,13 +325,17 @@ INSERT INTO "Tree" VALUES (1, 99);`;
     // Prepare: a dedicated shadow database, used twice (so it must be wiped after each use).
     const { url } = await sampleDatabaseWithData();
     const shadowUrl = await database();
-    const engine = new PrismaMigrationEngine({ connectionString: url, shadowDatabaseUrl: shadowUrl });
     const sample = await load(SAMPLE);
+    const detector = new PrismaSchemaDriftDetector({
+      connection: url,
+      shadowDatabaseUrl: shadowUrl,
+      source: { load: async () => sample },
+    });
 
     // Act
-    const clean = await engine.diffAgainstMigrations(sample);
+    const clean = await detector.diffBundle(sample);
     await withClient(url, (client) => client.query('ALTER TABLE "Task" ADD COLUMN "addedByHand" INTEGER'));
-    const drifted = await engine.diffAgainstMigrations(sample);
+    const drifted = await detector.diffBundle(sample);
 
     // Assess
     expect(clean).toEqual({ inSync: true, script: expect.any(String) });
@@ -346,9 +351,14 @@ INSERT INTO "Tree" VALUES (1, 99);`;
 
   it('refuses a shadow database that is the target itself', async () => {
     const url = await database();
-    const engine = new PrismaMigrationEngine({ connectionString: url, shadowDatabaseUrl: url });
+    const sample = await load(SAMPLE);
+    const detector = new PrismaSchemaDriftDetector({
+      connection: url,
+      shadowDatabaseUrl: url,
+      source: { load: async () => sample },
+    });
 
-    const error = await rejection(engine.diffAgainstMigrations(await load(SAMPLE)));
+    const error = await rejection(detector.diffBundle(sample));
 
     expect(error.message).toContain('is the target database itself');
   });
