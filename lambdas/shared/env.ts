@@ -6,7 +6,13 @@ import { z } from 'zod';
 import { TransactionModes } from './contract.js';
 import { DEFAULT_DRIFT_POLICY, DriftPolicies } from './drift.js';
 import { InvalidInputError } from './errors.js';
-import { DEFAULT_SETTINGS, type WorkflowSettings } from './settings.js';
+import {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_MANAGED_BY,
+  DEFAULT_SETTINGS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  type WorkflowSettings,
+} from './settings.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -21,8 +27,8 @@ const EnvSchema = z.object({
   RESTORE_TIMEOUT_SECONDS: positiveInt.default(DEFAULT_SETTINGS.restoreTimeoutSeconds),
   POLL_INITIAL_SECONDS: positiveInt.default(DEFAULT_SETTINGS.initialPollSeconds),
   POLL_MAX_SECONDS: positiveInt.default(DEFAULT_SETTINGS.maxPollSeconds),
-  LOCK_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(10_000),
-  STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(0),
+  LOCK_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(DEFAULT_LOCK_TIMEOUT_MS),
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(DEFAULT_STATEMENT_TIMEOUT_MS),
   HEALTH_CHECKS: z
     .string()
     .default('[]')
@@ -52,7 +58,7 @@ const EnvSchema = z.object({
       }
     })
     .pipe(z.array(z.string().min(1))),
-  MANAGED_BY: z.string().min(1).default('migration-orchestrator'),
+  MANAGED_BY: z.string().min(1).default(DEFAULT_MANAGED_BY),
 });
 
 export type LambdaEnv = z.infer<typeof EnvSchema>;

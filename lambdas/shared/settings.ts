@@ -29,6 +29,13 @@ export interface WorkflowSettings {
   readonly drift: DriftSettings;
 }
 
+/** `lock_timeout` of the migration session: a migration waiting longer for a lock fails. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+/** `statement_timeout` of the migration session; 0 means none (the apply function sets its own margin). */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 0;
+/** `managed-by` tag value where none is configured (the construct sets the stack name). */
+export const DEFAULT_MANAGED_BY = 'prisma-migration-orchestrator';
+
 export const DEFAULT_SETTINGS = {
   transactionMode: 'release',
   snapshotTimeoutSeconds: 2 * 60 * 60,

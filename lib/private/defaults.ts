@@ -7,7 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { TransactionMode } from '../../lambdas/shared/contract.js';
 import { DEFAULT_DRIFT_POLICY } from '../../lambdas/shared/drift.js';
-import { DEFAULT_SETTINGS } from '../../lambdas/shared/settings.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_SETTINGS } from '../../lambdas/shared/settings.js';
 
 /** Lambda's maximum function timeout. */
 export const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
@@ -18,7 +18,7 @@ export const DEFAULTS = {
   snapshotTimeout: Duration.seconds(DEFAULT_SETTINGS.snapshotTimeoutSeconds),
   restoreTimeout: Duration.seconds(DEFAULT_SETTINGS.restoreTimeoutSeconds),
   stepTimeout: MAX_LAMBDA_TIMEOUT,
-  lockTimeout: Duration.seconds(10),
+  lockTimeout: Duration.millis(DEFAULT_LOCK_TIMEOUT_MS),
   checkSchemaDrift: false,
   schemaDriftPolicy: DEFAULT_DRIFT_POLICY,
   logRetention: logs.RetentionDays.ONE_YEAR,

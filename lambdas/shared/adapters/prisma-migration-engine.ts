@@ -17,6 +17,7 @@ import type { AppliedMigration } from '../contract.js';
 import { InvalidInputError, MigrationsInvalidError } from '../errors.js';
 import type { ApplyOptions, ApplyOutcome, MigrationBundle, MigrationEngine } from '../ports.js';
 import { analyzeRelease, transactionFallbackReason, unparsableScriptsMessage } from '../release-analysis.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../settings.js';
 import { engineFailure, scriptFailure } from './prisma/engine-failures.js';
 import {
   type EngineLogEntry,
@@ -44,8 +45,7 @@ export interface PrismaMigrationEngineOptions {
   readonly wasmPath?: string;
 }
 
-export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 0;
+export { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../settings.js';
 
 function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
