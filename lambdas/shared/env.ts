@@ -16,6 +16,22 @@ import {
 
 const positiveInt = z.coerce.number().int().positive();
 
+/** A variable holding a JSON array (`[]` when unset) of `item`s; `message` says what a bad one should be. */
+function jsonArrayOf<T extends z.ZodType>(item: T, message: string) {
+  return z
+    .string()
+    .default('[]')
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(item));
+}
+
 const EnvSchema = z.object({
   TARGET_KIND: z.enum(['instance', 'cluster']),
   TARGET_IDENTIFIER: z.string().min(1),
@@ -29,35 +45,16 @@ const EnvSchema = z.object({
   POLL_MAX_SECONDS: positiveInt.default(DEFAULT_SETTINGS.maxPollSeconds),
   LOCK_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(DEFAULT_LOCK_TIMEOUT_MS),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(DEFAULT_STATEMENT_TIMEOUT_MS),
-  HEALTH_CHECKS: z
-    .string()
-    .default('[]')
-    .transform((raw, ctx) => {
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of { "name", "sql" }' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(z.object({ name: z.string().min(1), sql: z.string().min(1) }).strict())),
+  HEALTH_CHECKS: jsonArrayOf(
+    z.object({ name: z.string().min(1), sql: z.string().min(1) }).strict(),
+    'must be a JSON array of { "name", "sql" }',
+  ),
   CHECK_SCHEMA_DRIFT: z
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true'),
   DRIFT_POLICY: z.enum(DriftPolicies).default(DEFAULT_DRIFT_POLICY),
-  DRIFT_IGNORE: z
-    .string()
-    .default('[]')
-    .transform((raw, ctx) => {
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON array of table or schema names' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(z.string().min(1))),
+  DRIFT_IGNORE: jsonArrayOf(z.string().min(1), 'must be a JSON array of table or schema names'),
   MANAGED_BY: z.string().min(1).default(DEFAULT_MANAGED_BY),
 });
 
