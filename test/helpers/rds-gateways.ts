@@ -391,6 +391,23 @@ export const SHARED_ARRANGEMENTS: Readonly<Record<SharedScenario, Arrangement>> 
   },
 };
 
+/** Restored and available: the next describeRestore completes the copy (settings, instances). */
+export const RESTORED_AVAILABLE: Arrangement = async (h) => {
+  await (await SHARED_ARRANGEMENTS.restoreSnapshot(h))();
+  h.fake.settle();
+  return () => h.gateway.describeRestore(h.kind.R);
+};
+
+/** `arrangement`, then its call once and time until it settles: the next call is the following step. */
+export function afterOneDescribe(arrangement: Arrangement): Arrangement {
+  return async (h) => {
+    const act = await arrangement(h);
+    await act();
+    h.fake.settle();
+    return act;
+  };
+}
+
 /**
  * `it.each` over `rows` on the seeded `h`: each row arranges its scenario, makes the next call of its
  * operation fail with its fault, and checks the outcome.

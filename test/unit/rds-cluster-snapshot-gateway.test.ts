@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds/cluster.js';
 import { FAKE_DEFAULT_AURORA_VERSION } from '../helpers/fake-rds.js';
 import {
-  type Arrangement,
+  afterOneDescribe,
   CLUSTER,
   CLUSTER_KIND,
   describeFaults,
@@ -13,6 +13,7 @@ import {
   KMS,
   pick,
   READER_INSTANCE,
+  RESTORED_AVAILABLE,
   SHARED_ARRANGEMENTS,
   type SharedScenario,
   useGateway,
@@ -66,6 +67,11 @@ const INSTANCE_CARRIED: (keyof DBInstance)[] = [
 describe('RdsClusterSnapshotGateway', () => {
   const h = useGateway<RdsClusterSnapshotGateway>(CLUSTER_KIND);
   const seed = () => CLUSTER_KIND.seed(h.fake);
+  const memberIds = (cluster: string) =>
+    h.fake
+      .clusterInstances(cluster)
+      .map((db) => db.DBInstanceIdentifier)
+      .sort();
 
   describe('describeTarget', () => {
     it('reports an available cluster with a serving writer as available', async () => {
@@ -286,12 +292,7 @@ describe('RdsClusterSnapshotGateway', () => {
         `${R}-reader-1`,
         `${R}-reader-1`,
       ]);
-      expect(
-        h.fake
-          .clusterInstances(R)
-          .map((db) => db.DBInstanceIdentifier)
-          .sort(),
-      ).toEqual([`${R}-reader-1`, `${R}-writer`].sort());
+      expect(memberIds(R)).toEqual([`${R}-reader-1`, `${R}-writer`].sort());
     });
 
     it('reports failed when one restored instance fails, naming it', async () => {
@@ -347,18 +348,8 @@ describe('RdsClusterSnapshotGateway', () => {
 
       // Assess
 
-      expect(
-        h.fake
-          .clusterInstances(O)
-          .map((db) => db.DBInstanceIdentifier)
-          .sort(),
-      ).toEqual([`${R}-reader-1`, `${R}-writer`].sort());
-      expect(
-        h.fake
-          .clusterInstances(A)
-          .map((db) => db.DBInstanceIdentifier)
-          .sort(),
-      ).toEqual([READER, WRITER].sort());
+      expect(memberIds(O)).toEqual([`${R}-reader-1`, `${R}-writer`].sort());
+      expect(memberIds(A)).toEqual([READER, WRITER].sort());
       expect(h.fake.cluster(O)?.Endpoint).toBe(`${O}.cluster-cfake.us-east-1.rds.amazonaws.com`);
       expect(await h.gateway.describeTarget()).toMatchObject({ identifier: O, available: true });
     });
@@ -441,22 +432,11 @@ describe('RdsClusterSnapshotGateway', () => {
     ['swapFirst', 'DescribeDBInstances', 'network', { error: 'TransientFault' }],
   ];
 
-  /** Restored and available: the next describeRestore creates the instances. */
-  const restoredAvailable: Arrangement = async (h) => {
-    await (await SHARED_ARRANGEMENTS.restoreSnapshot(h))();
-    h.fake.settle();
-    return () => h.gateway.describeRestore(R);
-  };
-
   describeFaults(h, rows, {
     ...SHARED_ARRANGEMENTS,
-    createInstances: restoredAvailable,
+    // Restored and available: the next describeRestore creates the instances.
+    createInstances: RESTORED_AVAILABLE,
     // The instances are created: the next call requests the cluster settings.
-    clusterSettings: async (h) => {
-      const describe = await restoredAvailable(h);
-      await describe();
-      h.fake.settle();
-      return describe;
-    },
+    clusterSettings: afterOneDescribe(RESTORED_AVAILABLE),
   });
 });

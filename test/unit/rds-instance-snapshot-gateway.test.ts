@@ -1,8 +1,9 @@
 import type { DBInstance } from '@aws-sdk/client-rds';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds/instance.js';
+import type { SnapshotGateway } from '../../lambdas/shared/ports.js';
 import {
-  type Arrangement,
+  afterOneDescribe,
   describeFaults,
   EXECUTION,
   type FaultRow,
@@ -11,7 +12,7 @@ import {
   KMS,
   ORIGINAL,
   pick,
-  SHARED_ARRANGEMENTS,
+  RESTORED_AVAILABLE,
   TAGS,
   useGateway,
 } from '../helpers/rds-gateways.js';
@@ -55,6 +56,23 @@ const CARRIED: (keyof DBInstance)[] = [
 
 describe('RdsInstanceSnapshotGateway', () => {
   const h = useGateway<RdsInstanceSnapshotGateway>(INSTANCE);
+
+  /** Adds `db`, snapshots it and restores it as `<id>-restored` through a gateway of its own. */
+  async function restoreCopyOf(db: DBInstance & { DBInstanceIdentifier: string }): Promise<SnapshotGateway> {
+    const id = db.DBInstanceIdentifier;
+    h.fake.addInstance(db);
+    const own = INSTANCE.gateway(h.fake, id);
+    await own.createSnapshot({ snapshotId: `${id}-snapshot`, executionId: EXECUTION, tags: {} });
+    h.fake.settle();
+    await own.restoreSnapshot({
+      snapshotId: `${id}-snapshot`,
+      originalIdentifier: id,
+      restoredIdentifier: `${id}-restored`,
+      executionId: EXECUTION,
+      tags: {},
+    });
+    return own;
+  }
 
   describe('describeTarget', () => {
     it.each([
@@ -176,20 +194,8 @@ describe('RdsInstanceSnapshotGateway', () => {
     });
 
     it('passes Multi-AZ without an Availability Zone (RDS refuses both together)', async () => {
-      // Prepare
-      h.fake.addInstance({ ...ORIGINAL, DBInstanceIdentifier: 'multi-az-db', MultiAZ: true });
-      const multiAz = INSTANCE.gateway(h.fake, 'multi-az-db');
-      await multiAz.createSnapshot({ snapshotId: 'multi-az-snapshot', executionId: EXECUTION, tags: {} });
-      h.fake.settle();
-
       // Act
-      await multiAz.restoreSnapshot({
-        snapshotId: 'multi-az-snapshot',
-        originalIdentifier: 'multi-az-db',
-        restoredIdentifier: 'multi-az-db-restored',
-        executionId: EXECUTION,
-        tags: {},
-      });
+      await restoreCopyOf({ ...ORIGINAL, DBInstanceIdentifier: 'multi-az-db', MultiAZ: true });
 
       // Assess
       const [input] = h.fake.calls('RestoreDBInstanceFromDBSnapshot');
@@ -215,20 +221,8 @@ describe('RdsInstanceSnapshotGateway', () => {
         {},
       ],
     ] as const)('passes the storage settings RDS accepts for %s', async (_, storage, expected) => {
-      // Prepare
-      h.fake.addInstance({ ...ORIGINAL, DBInstanceIdentifier: 'storage-db', ...storage });
-      const onStorage = INSTANCE.gateway(h.fake, 'storage-db');
-      await onStorage.createSnapshot({ snapshotId: 'storage-snapshot', executionId: EXECUTION, tags: {} });
-      h.fake.settle();
-
       // Act
-      await onStorage.restoreSnapshot({
-        snapshotId: 'storage-snapshot',
-        originalIdentifier: 'storage-db',
-        restoredIdentifier: 'storage-db-restored',
-        executionId: EXECUTION,
-        tags: {},
-      });
+      await restoreCopyOf({ ...ORIGINAL, DBInstanceIdentifier: 'storage-db', ...storage });
 
       // Assess
       const [input] = h.fake.calls('RestoreDBInstanceFromDBSnapshot');
@@ -283,17 +277,7 @@ describe('RdsInstanceSnapshotGateway', () => {
 
     it('reports a restored copy that is backing up as available (it serves meanwhile)', async () => {
       // Prepare
-      h.fake.addInstance({ DBInstanceIdentifier: 'plain-db' });
-      const plain = INSTANCE.gateway(h.fake, 'plain-db');
-      await plain.createSnapshot({ snapshotId: 'plain-snapshot', executionId: EXECUTION, tags: {} });
-      h.fake.settle();
-      await plain.restoreSnapshot({
-        snapshotId: 'plain-snapshot',
-        originalIdentifier: 'plain-db',
-        restoredIdentifier: 'plain-db-restored',
-        executionId: EXECUTION,
-        tags: {},
-      });
+      const plain = await restoreCopyOf({ DBInstanceIdentifier: 'plain-db' });
       h.fake.settle();
       h.fake.setInstanceStatus('plain-db-restored', 'backing-up');
 
@@ -515,21 +499,10 @@ describe('RdsInstanceSnapshotGateway', () => {
     ['describeRestore', 'ModifyDBInstance', 'network', { error: 'TransientFault' }],
   ];
 
-  /** Restored and available: the next describeRestore requests the roles. */
-  const restoredAvailable: Arrangement = async (h) => {
-    await (await SHARED_ARRANGEMENTS.restoreSnapshot(h))();
-    h.fake.settle();
-    return () => h.gateway.describeRestore(R);
-  };
-
   describeFaults(h, rows, {
-    describeRestoreRoles: restoredAvailable,
+    // Restored and available: the next describeRestore requests the roles.
+    describeRestoreRoles: RESTORED_AVAILABLE,
     // The roles are in place: the next call requests the settings.
-    describeRestore: async (h) => {
-      const describe = await restoredAvailable(h);
-      await describe();
-      h.fake.settle();
-      return describe;
-    },
+    describeRestore: afterOneDescribe(RESTORED_AVAILABLE),
   });
 });
