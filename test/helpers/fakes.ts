@@ -8,6 +8,7 @@ import type {
   AppliedMigration,
   ExecutionInfo,
   HealthCheckResult,
+  Plan,
   WorkflowState,
 } from '../../lambdas/shared/contract.js';
 import { RestoreFailedError, SnapshotFailedError } from '../../lambdas/shared/errors.js';
@@ -288,3 +289,33 @@ export const testExecution: ExecutionInfo = {
 export function stateWith(overrides: Partial<WorkflowState> = {}): WorkflowState {
   return { input: {}, execution: testExecution, ...overrides };
 }
+
+/** The error a promise rejects with; fails the test when it resolves. */
+export async function rejection<E extends Error = Error>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}
+
+/**
+ * A plan of database `orders` (`orders-db`) with `20250101000000_init` applied and `20250102000000_add_orders`,
+ * `20250103000000_add_index` pending (the names of `migration(...)` fixtures the unit tests use).
+ */
+export const testPlan: Plan = {
+  databaseName: 'orders',
+  targetIdentifier: 'orders-db',
+  totalMigrations: 3,
+  applied: ['20250101000000_init'],
+  pending: ['20250102000000_add_orders', '20250103000000_add_index'],
+  edited: [],
+  unknownApplied: [],
+  transactionMode: 'release',
+  lockedTables: [],
+  snapshotRequired: true,
+  dryRun: false,
+  proceed: true,
+  warnings: [],
+};

@@ -19,8 +19,10 @@ import {
   FakeMigrationSource,
   InMemorySnapshotGateway,
   migration,
+  rejection,
   stateWith,
   testExecution,
+  testPlan,
   testSettings,
 } from '../helpers/fakes.js';
 
@@ -44,15 +46,6 @@ function preflightDeps(engine = new FakeMigrationEngine(), migrations = [m1, m2,
     databaseName: 'orders',
     analyzeRelease: noAnalysis,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('preflight', () => {
@@ -268,21 +261,7 @@ describe('createSnapshot and checkSnapshot', () => {
   });
 });
 
-const plan: Plan = {
-  databaseName: 'orders',
-  targetIdentifier: 'orders-db',
-  totalMigrations: 3,
-  applied: [m1.name],
-  pending: [m2.name, m3.name],
-  edited: [],
-  unknownApplied: [],
-  transactionMode: 'release',
-  lockedTables: [],
-  snapshotRequired: true,
-  dryRun: false,
-  proceed: true,
-  warnings: [],
-};
+const plan: Plan = testPlan;
 
 describe('verifyHealth', () => {
   const swapped = {

@@ -7,6 +7,7 @@ import {
   FakeMigrationEngine,
   FakeMigrationSource,
   migration,
+  rejection,
   stateWith,
   testSettings,
 } from '../helpers/fakes.js';
@@ -28,15 +29,6 @@ function deps(engine: FakeMigrationEngine, migrations = [init, labels, typo]) {
     databaseName: 'orders',
     analyzeRelease,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('preflight with a script PostgreSQL cannot parse', () => {

@@ -16,37 +16,16 @@ import {
   FakeMigrationSource,
   FakeReleaseInspector,
   migration,
+  rejection,
   stateWith,
+  testPlan,
 } from '../helpers/fakes.js';
 
 const m1 = migration('20250101000000_init');
 const m2 = migration('20250102000000_add_orders');
 const m3 = migration('20250103000000_add_index');
 
-const plan: Plan = {
-  databaseName: 'orders',
-  targetIdentifier: 'orders-db',
-  totalMigrations: 3,
-  applied: [m1.name],
-  pending: [m2.name, m3.name],
-  edited: [],
-  unknownApplied: [],
-  transactionMode: 'per-migration',
-  lockedTables: [],
-  snapshotRequired: true,
-  dryRun: false,
-  proceed: true,
-  warnings: [],
-};
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
+const plan: Plan = { ...testPlan, transactionMode: 'per-migration' };
 
 /** An engine whose database holds `m1` and which fails after leaving `rows` behind. */
 function failingEngine(error: Error, rows: ReturnType<typeof appliedRow>[] = []) {
