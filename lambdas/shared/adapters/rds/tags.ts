@@ -3,9 +3,7 @@
  * work (which execution created something is `../../execution-tag.ts`, shared with the local gateway).
  */
 import type { Tag } from '@aws-sdk/client-rds';
-
-/** Default prefix of the tag keys the gateways put on what they restore. */
-export const DEFAULT_MANAGED_BY = 'prisma-migration-orchestrator';
+import { DEFAULT_MANAGED_BY } from '../../settings.js';
 
 type Tags = Readonly<Record<string, string>>;
 
