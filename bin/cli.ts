@@ -33,7 +33,7 @@ import { sanitizeIdentifierPart } from '../lambdas/shared/identifiers.js';
 import { parseWorkflowInput } from '../lambdas/shared/state.js';
 import { type DatabaseDigest, digestDatabase } from '../lib/local/database-digest.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
-import { type InterruptionReport, watchSignals } from '../lib/local/interruption.js';
+import { type InterruptionReport, leftByKill, watchSignals } from '../lib/local/interruption.js';
 import {
   DEFAULT_CLEANUP_TIMEOUT_MS,
   DEFAULT_KEEP_SNAPSHOTS,
@@ -440,10 +440,7 @@ async function commandRun(args: string[]): Promise<number> {
       onEvent: stateReporter(),
       signal: signals.signal,
       onStarted: ({ sessionNames }) => {
-        mayBeLeft =
-          `statements of this run still running on the server (pg_stat_activity, application_name ${sessionNames.join(' or ')}: ` +
-          'end them with pg_terminate_backend), a shadow database prisma_migrate_shadow_db_* it created, and, if a ' +
-          `rollback was swapping, ${name} renamed aside (${sanitizeIdentifierPart(name)}-rolledback-*) with the restored copy (${sanitizeIdentifierPart(name)}-restored-*) not yet renamed in`;
+        mayBeLeft = leftByKill(name, sessionNames);
       },
     };
     const result = await runLocal(options);
@@ -558,3 +555,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+// An interrupted run ends now, whatever a statement it no longer waits for still holds open.
+if (process.exitCode === 130) process.exit(130);

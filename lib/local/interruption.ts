@@ -18,7 +18,11 @@ import {
   shadowDatabaseCreatedAt,
 } from '../../lambdas/shared/adapters/prisma/shadow-database.js';
 import type { ExecutionInfo, Step, WorkflowState } from '../../lambdas/shared/contract.js';
-import { preMigrationSnapshotId, restoredIdentifier } from '../../lambdas/shared/identifiers.js';
+import {
+  preMigrationSnapshotId,
+  restoredIdentifier,
+  sanitizeIdentifierPart,
+} from '../../lambdas/shared/identifiers.js';
 import { applySessionName, judgeRelease, listOfNames } from '../../lambdas/shared/release-evidence.js';
 
 /** PostgreSQL truncates `application_name` to 63 bytes. */
@@ -26,16 +30,31 @@ const MAX_APPLICATION_NAME = 63;
 
 /**
  * The `application_name` of every server session of a local run except the apply step's migration session
- * (which has `applySessionName`): how the run finds its own statements on the server when interrupted.
+ * (which has `applySessionName`): how the run finds its own statements on the server when interrupted. Made
+ * from the execution id alone (unique per run), since it is needed before the workflow records its start.
  */
-export function runSessionName(execution: Pick<ExecutionInfo, 'id' | 'startedAt'>): string {
-  const hash = createHash('sha256').update(`${execution.id}\n${execution.startedAt}`).digest('hex');
+export function runSessionName(executionId: string): string {
+  const hash = createHash('sha256').update(executionId).digest('hex');
   return `migration-orchestrator-run-${hash.slice(0, 16)}`.slice(0, MAX_APPLICATION_NAME);
 }
 
-/** The application names of a run's sessions on the server. */
+/** The application names of a run's sessions on the server, as the workflow recorded its execution. */
 export function sessionNamesOf(execution: Pick<ExecutionInfo, 'id' | 'startedAt'>): readonly string[] {
-  return [runSessionName(execution), applySessionName(execution)];
+  return [runSessionName(execution.id), applySessionName(execution)];
+}
+
+/**
+ * What a run killed before its cleanup finished may leave: the message of a second Ctrl-C (the CLI's and
+ * the test script's).
+ */
+export function leftByKill(databaseName: string, sessionNames: readonly string[]): string {
+  const prefix = sanitizeIdentifierPart(databaseName);
+  return (
+    `statements of this run still running on the server (pg_stat_activity, application_name ${sessionNames.join(' or ')}: ` +
+    'end them with pg_terminate_backend), a shadow database prisma_migrate_shadow_db_* it created, and, if a ' +
+    `rollback was swapping, ${databaseName} renamed aside (${prefix}-rolledback-*) with the restored copy ` +
+    `(${prefix}-restored-*) not yet renamed in`
+  );
 }
 
 /** `url` with `application_name` set (pg reads it from the URL; it wins over the client's default). */
@@ -90,6 +109,9 @@ async function before<T>(deadline: number, work: Promise<T>): Promise<T> {
 
 /** Shadow database names carry the server's clock, to the second: allow for a skew with ours. */
 const SHADOW_CLOCK_MARGIN_MS = 60_000;
+
+/** How long the cleanup waits for the running step to end once its sessions are gone. */
+const IN_FLIGHT_WAIT_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -176,6 +198,8 @@ export async function cleanUpAfterInterrupt(context: InterruptContext): Promise<
   const unfinished: string[] = [];
   const adminUrl = urlWithDatabase(context.adminUrl, 'postgres');
   const shadows = new Set<string>();
+  /** The running step ended after its sessions were: nothing of the run can still change the database. */
+  let settled = false;
   let nextAction = `run again when ready (the database ${target} is unchanged).`;
 
   const attempt = async <T>(what: string, work: () => Promise<T>): Promise<T | undefined> => {
@@ -196,7 +220,10 @@ export async function cleanUpAfterInterrupt(context: InterruptContext): Promise<
     withClient(adminUrl, async (client) => {
       const first = await endRunSessions(client, names);
       for (const name of first.shadows) shadows.add(name);
-      await Promise.race([context.inFlight(), sleep(Math.max(0, Math.min(5_000, deadline - Date.now())))]);
+      settled = await Promise.race([
+        context.inFlight().then(() => true),
+        sleep(Math.max(0, Math.min(IN_FLIGHT_WAIT_MS, deadline - Date.now()))).then(() => false),
+      ]);
       let total = first.pids.length;
       for (;;) {
         const again = await endRunSessions(client, names);
@@ -246,7 +273,12 @@ export async function cleanUpAfterInterrupt(context: InterruptContext): Promise<
 
   // 3. Shadow databases the run created.
   const dropped = await attempt('dropping the shadow databases of this run', () =>
-    withClient(adminUrl, (client) => dropRunShadows(client, shadows, context.startedAt)),
+    withClient(adminUrl, async (client) => {
+      const gone = await dropRunShadows(client, shadows, context.startedAt);
+      // Those the step dropped itself as it ended count too: what matters is that none is left.
+      for (const name of shadows) if (!gone.includes(name) && !(await exists(client, name))) gone.push(name);
+      return gone;
+    }),
   );
   if (dropped && dropped.length > 0) facts.push(`dropped the shadow database(s) ${dropped.join(', ')}`);
   if (dropped === undefined)
@@ -282,8 +314,9 @@ export async function cleanUpAfterInterrupt(context: InterruptContext): Promise<
         return;
       }
       const plan = context.state?.plan;
+      const quiet = settled && ended !== undefined;
       if (!step || !AFTER_APPLY.includes(step) || !plan) {
-        if (hasSnapshot) {
+        if (hasSnapshot && quiet) {
           await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(snapshot)}`);
           facts.push(`nothing was applied; the snapshot ${snapshot} this run took was dropped`);
         } else {
@@ -299,7 +332,7 @@ export async function cleanUpAfterInterrupt(context: InterruptContext): Promise<
       );
       const evidence = judgeRelease(plan, history);
       if (evidence.unchanged) {
-        if (hasSnapshot && !hasRestored) {
+        if (hasSnapshot && !hasRestored && quiet) {
           await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(snapshot)}`);
           facts.push(`the snapshot ${snapshot} this run took was dropped (not needed)`);
         }

@@ -361,9 +361,11 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
     name: executionName,
     startedAt: new Date(started).toISOString(),
   };
-  options.onStarted?.({ execution, sessionNames: sessionNamesOf(execution) });
   // Every session of the run carries its name, so an interrupt finds (and ends) exactly the run's statements.
-  const runUrl = withApplicationName(options.databaseUrl, runSessionName(execution));
+  const runUrl = withApplicationName(options.databaseUrl, runSessionName(execution.id));
+  // The execution as the workflow recorded it (its start time is the interpreter's): what names the
+  // snapshot, the restored copy and the apply step's session.
+  let recorded: ExecutionInfo | undefined;
   const settings: WorkflowSettings = {
     ...DEFAULT_SETTINGS,
     targetIdentifier: databaseName,
@@ -425,6 +427,11 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
   for (const [stateName, step] of taskSteps) {
     taskResourceLocalHandlers[stateName] = async (input) => {
       if (options.signal?.aborted) throw new LambdaStyleError(new Error('The run was interrupted.'));
+      const seen = (input as WorkflowState).execution;
+      if (!recorded && seen?.id === execution.id) {
+        recorded = seen;
+        options.onStarted?.({ execution: seen, sessionNames: sessionNamesOf(seen) });
+      }
       const run = (async () => {
         await options.beforeStep?.(step, input as WorkflowState);
         return await handlers[step](input);
@@ -522,7 +529,7 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
       interruption = await cleanUpAfterInterrupt({
         adminUrl: options.databaseUrl,
         databaseName,
-        execution,
+        execution: recorded ?? execution,
         ...(running ? { step: running.step, state: running.input } : {}),
         ...(localGateway ? { gateway: localGateway } : {}),
         inFlight: async () => {
@@ -543,7 +550,7 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
   if (outcome !== 'interrupted') await events;
   const housekeeping =
     localGateway && outcome !== 'interrupted'
-      ? await keepSnapshots(localGateway, outcome, lastState, execution, options.keepSnapshots)
+      ? await keepSnapshots(localGateway, outcome, lastState, recorded ?? execution, options.keepSnapshots)
       : undefined;
   const keptAside = localGateway ? await localGateway.listKeptAside().catch(() => undefined) : undefined;
   return {

@@ -1,0 +1,383 @@
+/**
+ * Interrupts leave a state anyone can recover from: SIGINT/SIGTERM sent to a run in a separate process
+ * (the CLI, or a small script driving `runLocal` where a pause point is needed) during apply, during
+ * verification and during the swap; and the next run after a run that died mid-swap.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { databaseNameFor } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
+import { sanitizeIdentifierPart } from '../../lambdas/shared/identifiers.js';
+import { runLocal } from '../../lib/local/runner.js';
+import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FIXTURE = 'test/fixtures/interrupts/run.ts';
+const databases: string[] = [];
+const directories: string[] = [];
+
+async function migrations(list: [string, string][]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'interrupts-'));
+  directories.push(dir);
+  await writeFile(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+  for (const [name, sql] of list) {
+    await mkdir(join(dir, name));
+    await writeFile(join(dir, name, 'migration.sql'), sql);
+  }
+  return dir;
+}
+
+interface Running {
+  readonly child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | string>;
+}
+
+function start(script: string, args: string[], env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+  });
+  const exited = new Promise<number | string>((done) =>
+    child.once('exit', (code, signal) => done(code ?? signal ?? -1)),
+  );
+  return { child, output: () => text, exited };
+}
+
+/** Polls `probe` until it returns a value, or fails the test after `ms`. */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function within<T>(running: Running, ms = 90_000): Promise<T | number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((done) => {
+    timer = setTimeout(() => {
+      running.child.kill('SIGKILL');
+      done('did not exit');
+    }, ms);
+  });
+  try {
+    return await Promise.race([running.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function exists(name: string): Promise<boolean> {
+  return await withAdmin(
+    async (client) =>
+      ((await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0,
+  );
+}
+
+/** Sessions on the server whose query contains `marker`. */
+async function statementsWith(marker: string): Promise<{ pid: number; datname: string }[]> {
+  return await withAdmin(
+    async (client) =>
+      (
+        await client.query<{ pid: number; datname: string }>(
+          `SELECT pid, datname FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`,
+          [`%${marker}%`],
+        )
+      ).rows,
+  );
+}
+
+async function copiesOf(database: string, kind: string): Promise<string[]> {
+  return await withAdmin(async (client) =>
+    (
+      await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+        `${sanitizeIdentifierPart(database)}-${kind}-%`,
+      ])
+    ).rows.map((row) => row.datname),
+  );
+}
+
+async function tablesOf(url: string): Promise<string[]> {
+  return await withClient(url, async (client) =>
+    (
+      await client.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+      )
+    ).rows.map((row) => row.table_name),
+  );
+}
+
+const BASE: [string, string] = [
+  '20250101000000_base',
+  'CREATE TABLE "A" ("id" INTEGER);\nINSERT INTO "A" VALUES (1), (2), (3);\n',
+];
+
+/** A database at the base release, with data. */
+async function baseDatabase(prefix: string): Promise<{ name: string; url: string }> {
+  const db = await createDatabase(prefix);
+  databases.push(db.name);
+  const result = await runLocal({ databaseUrl: db.url, migrationsDir: await migrations([BASE]) });
+  expect(result.outcome).toBe('succeeded');
+  return db;
+}
+
+afterAll(async () => {
+  for (const dir of directories) await rm(dir, { recursive: true, force: true });
+  await withAdmin(async (client) => {
+    for (const name of databases) {
+      const { rows } = await client.query<{ datname: string }>(
+        'SELECT datname FROM pg_database WHERE datname LIKE $1',
+        [`${sanitizeIdentifierPart(name)}-%`],
+      );
+      for (const row of rows) await dropDatabase(row.datname);
+    }
+  });
+  for (const name of databases) await dropDatabase(name);
+});
+
+describe('an interrupted run', { timeout: 240_000 }, () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'ends its migration statement on the server when it gets %s during apply, and exits 130 with the database unchanged',
+    async (signal) => {
+      // Prepare
+      const db = await baseDatabase('int_apply');
+      const marker = `interrupt_apply_${db.name}`;
+      const release = await migrations([
+        BASE,
+        ['20250201000000_slow', `CREATE TABLE "B" ("id" INTEGER);\nSELECT pg_sleep(60) /* ${marker} */;\n`],
+      ]);
+      const run = start('bin/cli.ts', ['run', '--migrations', release], { DATABASE_URL: db.url });
+      await waitFor('the migration statement', async () =>
+        (await statementsWith(`pg_sleep(60) /* ${marker}`)).length > 0 ? true : undefined,
+      );
+
+      // Act
+      run.child.kill(signal);
+      const code = await within(run);
+
+      // Assess
+      expect(code).toBe(130);
+      const output = run.output();
+      expect(output).toContain(`${signal}: stopping the run`);
+      expect(output).toContain('interrupted: during apply-migrations');
+      expect(output).toContain(
+        `nothing of the release committed (read from _prisma_migrations): ${db.name} is unchanged`,
+      );
+      expect(output).toContain('next:       run again when ready.');
+      expect(await statementsWith(`pg_sleep(60) /* ${marker}`)).toEqual([]);
+      expect(await tablesOf(db.url)).toEqual(['A', '_prisma_migrations']);
+      expect(await copiesOf(db.name, 'premigration')).toHaveLength(1); // the base release's only
+    },
+  );
+
+  it('drops the shadow database it created when it gets SIGTERM during verification', async () => {
+    // Prepare: a migration that sleeps only where verification replays it, in a shadow database
+    const db = await baseDatabase('int_verify');
+    const marker = `interrupt_verify_${db.name}`;
+    const release = await migrations([
+      BASE,
+      [
+        '20250201000000_b',
+        'CREATE TABLE "B" ("id" INTEGER);\n' +
+          `DO $$ BEGIN IF current_database() LIKE 'prisma_migrate_shadow_db_%' THEN PERFORM pg_sleep(60); END IF; END $$ /* ${marker} */;\n`,
+      ],
+    ]);
+    const run = start('bin/cli.ts', ['run', '--migrations', release], { DATABASE_URL: db.url });
+    const shadow = await waitFor('the replay in a shadow database', async () => {
+      const sessions = await statementsWith(marker);
+      return sessions.find((session) => session.datname?.startsWith('prisma_migrate_shadow_db_'))?.datname;
+    });
+
+    // Act
+    run.child.kill('SIGTERM');
+    const code = await within(run);
+
+    // Assess
+    expect(code).toBe(130);
+    const output = run.output();
+    expect(output).toContain('interrupted: during verify-health');
+    expect(output).toContain(`dropped the shadow database(s) ${shadow}`);
+    expect(await statementsWith(marker)).toEqual([]);
+    expect(await exists(shadow)).toBe(false);
+    expect(await tablesOf(db.url)).toEqual(['A', 'B', '_prisma_migrations']);
+    expect(output).toContain(`${db.name} holds part or all of the release`);
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'completes the half-done swap of a rollback when it gets %s, so the original name holds the restored data',
+    async (signal) => {
+      // Prepare: a release that commits B, then fails: the rollback restores the base release; pause the
+      // swap after its first rename (the original is aside, the restored copy not yet in place)
+      const db = await baseDatabase('int_swap');
+      const release = await migrations([
+        BASE,
+        ['20250201000000_b', 'CREATE TABLE "B" ("id" INTEGER);\n'],
+        ['20250202000000_fails', 'SELECT 1/0;\n'],
+      ]);
+      const run = start(FIXTURE, [], {
+        DATABASE_URL: db.url,
+        MIGRATIONS: release,
+        TRANSACTION_MODE: 'per-migration',
+        PAUSE_STEP: 'swap',
+        PAUSE_CALL: '2',
+      });
+      await waitFor('the pause between the renames', async () =>
+        run.output().includes('PAUSED swap 2') ? true : undefined,
+      );
+      expect(await exists(db.name)).toBe(false);
+
+      // Act
+      run.child.kill(signal);
+      const code = await within(run);
+
+      // Assess
+      expect(code).toBe(130);
+      const result = JSON.parse(run.output().trim().split('\n').at(-1) ?? '{}') as {
+        outcome: string;
+        interruption: { facts: string[]; nextAction: string };
+        state: { restore: { asideIdentifier: string; restoredIdentifier: string } };
+      };
+      expect(result.outcome).toBe('interrupted');
+      expect(result.interruption.facts.join('\n')).toContain('it was completed');
+      expect(await exists(db.name)).toBe(true);
+      expect(await tablesOf(db.url)).toEqual(['A', '_prisma_migrations']);
+      const rows = await withClient(db.url, (client) => client.query('SELECT id FROM "A" ORDER BY id'));
+      expect(rows.rows).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+      const aside = databaseNameFor(result.state.restore.asideIdentifier);
+      expect(await exists(aside)).toBe(true);
+      expect(await exists(databaseNameFor(result.state.restore.restoredIdentifier))).toBe(false);
+      expect(result.interruption.nextAction).toContain(`DROP DATABASE "${aside}"`);
+
+      // The next run finds a finished rollback: nothing to do, and the copy kept aside listed
+      const next = start('bin/cli.ts', ['run', '--migrations', await migrations([BASE])], {
+        DATABASE_URL: db.url,
+      });
+      expect(await within(next)).toBe(0);
+      expect(next.output()).toContain(`kept aside: ${aside}`);
+      expect(next.output()).toContain(`DROP DATABASE "${aside}"`);
+    },
+  );
+
+  it('exits at once on a second Ctrl-C during the cleanup, naming what may be left', async () => {
+    // Prepare: a step that does not end when interrupted, so the cleanup waits for it
+    const db = await baseDatabase('int_twice');
+    const run = start(FIXTURE, [], {
+      DATABASE_URL: db.url,
+      MIGRATIONS: await migrations([BASE, ['20250201000000_b', 'CREATE TABLE "B" ("id" INTEGER);\n']]),
+      PAUSE_STEP: 'apply-migrations',
+      PAUSE_HOLDS: '1',
+    });
+    await waitFor('the pause before apply', async () =>
+      run.output().includes('PAUSED apply-migrations 1') ? true : undefined,
+    );
+    run.child.kill('SIGINT');
+    await waitFor('the cleanup', async () =>
+      run.output().includes('SIGINT: interrupting') ? true : undefined,
+    );
+
+    // Act
+    run.child.kill('SIGINT');
+    const code = await within(run);
+
+    // Assess
+    expect(code).toBe(130);
+    const output = run.output();
+    expect(output).toContain('SIGINT again: exiting at once. What may be left: statements of this run');
+    expect(output).toMatch(
+      /application_name migration-orchestrator-run-[0-9a-f]{16} or prisma-orchestrator-apply-[0-9a-f]{16}/,
+    );
+    expect(output).toContain(`(${sanitizeIdentifierPart(db.name)}-restored-*) not yet renamed in`);
+    expect(output).not.toContain('"outcome"');
+  });
+});
+
+describe('the run after an execution that died', { timeout: 240_000 }, () => {
+  it('refuses to start, touching nothing, when the target was renamed aside and the restored copy not yet renamed in', async () => {
+    // Prepare: kill -9 between the two renames of the swap
+    const db = await baseDatabase('int_left');
+    const release = await migrations([
+      BASE,
+      ['20250201000000_b', 'CREATE TABLE "B" ("id" INTEGER);\n'],
+      ['20250202000000_fails', 'SELECT 1/0;\n'],
+    ]);
+    const dead = start(FIXTURE, [], {
+      DATABASE_URL: db.url,
+      MIGRATIONS: release,
+      TRANSACTION_MODE: 'per-migration',
+      PAUSE_STEP: 'swap',
+      PAUSE_CALL: '2',
+    });
+    await waitFor('the pause between the renames', async () =>
+      dead.output().includes('PAUSED swap 2') ? true : undefined,
+    );
+    dead.child.kill('SIGKILL');
+    await within(dead);
+    const [restored] = await copiesOf(db.name, 'restored');
+
+    // Act: the sample's own migrations, which would create the sample database under a missing name
+    const next = start('bin/cli.ts', ['run'], { DATABASE_URL: db.url });
+    const code = await within(next);
+
+    // Assess
+    expect(code).toBe(1);
+    const output = next.output();
+    expect(output).toContain('an earlier execution did not finish');
+    expect(output).toContain(`no database named ${db.name}`);
+    expect(output).toContain(`ALTER DATABASE "${restored}" RENAME TO "${db.name}"`);
+    expect(output).toContain('Nothing was created or changed.');
+    expect(await exists(db.name)).toBe(false);
+    expect(await copiesOf(db.name, 'rolledback')).toHaveLength(1);
+    expect(await exists(restored ?? '')).toBe(true);
+  });
+
+  it('refuses to start, touching nothing, when a restored copy was never swapped in', async () => {
+    // Prepare: kill -9 before the swap's first rename
+    const db = await baseDatabase('int_copy');
+    const release = await migrations([
+      BASE,
+      ['20250201000000_b', 'CREATE TABLE "B" ("id" INTEGER);\n'],
+      ['20250202000000_fails', 'SELECT 1/0;\n'],
+    ]);
+    const dead = start(FIXTURE, [], {
+      DATABASE_URL: db.url,
+      MIGRATIONS: release,
+      TRANSACTION_MODE: 'per-migration',
+      PAUSE_STEP: 'swap',
+      PAUSE_CALL: '1',
+    });
+    await waitFor('the pause before the swap', async () =>
+      dead.output().includes('PAUSED swap 1') ? true : undefined,
+    );
+    dead.child.kill('SIGKILL');
+    await within(dead);
+    const [restored] = await copiesOf(db.name, 'restored');
+
+    // Act
+    const next = start('bin/cli.ts', ['run', '--migrations', await migrations([BASE])], {
+      DATABASE_URL: db.url,
+    });
+    const code = await within(next);
+
+    // Assess
+    expect(code).toBe(1);
+    const output = next.output();
+    expect(output).toContain(`${restored}: a copy restored from snapshot`);
+    expect(output).toContain(`ALTER DATABASE "${restored}" RENAME TO "${db.name}"`);
+    expect(output).toContain(`DROP DATABASE "${restored}"`);
+    expect(await tablesOf(urlFor(db.name))).toEqual(['A', 'B', '_prisma_migrations']);
+    expect(await exists(restored ?? '')).toBe(true);
+  });
+});
