@@ -1,6 +1,8 @@
 import { stepHandler } from '../shared/handler-factory.js';
-import { systemClock } from '../shared/ports.js';
-import { applyMigrations } from './apply-migrations.js';
+import { awsBase } from '../shared/runtime/aws/base.js';
+import { databaseCapability } from '../shared/runtime/aws/database.js';
+import { engineCapability } from '../shared/runtime/aws/engine.js';
+import { runApplyMigrations } from './run.js';
 
 /**
  * Time the function keeps to report after a statement is cancelled: reading what committed takes a fresh
@@ -14,17 +16,12 @@ export function reportingStatementTimeoutMs(remainingMs: number): number {
   return Math.max(1_000, Math.floor(remainingMs - REPORT_MARGIN_MS));
 }
 
-export const handler = stepHandler('apply-migrations', async (event, runtime, context) => {
-  const statementTimeoutMs = reportingStatementTimeoutMs(context.getRemainingTimeInMillis());
-  const engine = await runtime.engine({ statementTimeoutMs });
-  try {
-    return await applyMigrations(event, {
-      source: runtime.migrationSource(),
-      engine,
-      inspector: await runtime.releaseInspector(),
-      clock: systemClock,
-    });
-  } finally {
-    await engine.close();
-  }
+export const handler = stepHandler('apply-migrations', async (event, context) => {
+  const base = awsBase();
+  const database = databaseCapability(base);
+  return await runApplyMigrations(
+    event,
+    { ...base, ...database, ...engineCapability(base, database) },
+    { statementTimeoutMs: reportingStatementTimeoutMs(context.getRemainingTimeInMillis()) },
+  );
 });

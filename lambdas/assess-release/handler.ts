@@ -1,6 +1,8 @@
 import { stepHandler } from '../shared/handler-factory.js';
-import { assessRelease } from './assess-release.js';
+import { awsBase } from '../shared/runtime/aws/base.js';
+import { databaseCapability } from '../shared/runtime/aws/database.js';
+import { runAssessRelease } from './run.js';
 
-export const handler = stepHandler('assess-release', async (event, runtime) =>
-  assessRelease(event, { inspector: await runtime.releaseInspector() }),
+export const handler = stepHandler('assess-release', async (event) =>
+  runAssessRelease(event, databaseCapability(awsBase())),
 );

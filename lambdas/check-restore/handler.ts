@@ -1,7 +1,10 @@
 import { stepHandler } from '../shared/handler-factory.js';
-import { systemClock } from '../shared/ports.js';
-import { checkRestore } from './check-restore.js';
+import { awsBase } from '../shared/runtime/aws/base.js';
+import { rdsCapability } from '../shared/runtime/aws/rds.js';
+import { runCheckRestore } from './run.js';
 
-export const handler = stepHandler('check-restore', async (event, runtime) =>
-  checkRestore(event, { gateway: await runtime.gateway(), settings: runtime.settings, clock: systemClock }),
-);
+/** An RDS-only step: its bundle carries no `pg`, SQL parser or Prisma engine. */
+export const handler = stepHandler('check-restore', async (event) => {
+  const base = awsBase();
+  return await runCheckRestore(event, { ...base, ...rdsCapability(base) });
+});

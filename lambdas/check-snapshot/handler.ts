@@ -1,7 +1,10 @@
 import { stepHandler } from '../shared/handler-factory.js';
-import { systemClock } from '../shared/ports.js';
-import { checkSnapshot } from './check-snapshot.js';
+import { awsBase } from '../shared/runtime/aws/base.js';
+import { rdsCapability } from '../shared/runtime/aws/rds.js';
+import { runCheckSnapshot } from './run.js';
 
-export const handler = stepHandler('check-snapshot', async (event, runtime) =>
-  checkSnapshot(event, { gateway: await runtime.gateway(), settings: runtime.settings, clock: systemClock }),
-);
+/** An RDS-only step: its bundle carries no `pg`, SQL parser or Prisma engine. */
+export const handler = stepHandler('check-snapshot', async (event) => {
+  const base = awsBase();
+  return await runCheckSnapshot(event, { ...base, ...rdsCapability(base) });
+});

@@ -1,7 +1,10 @@
 import { stepHandler } from '../shared/handler-factory.js';
-import { systemClock } from '../shared/ports.js';
-import { createSnapshot } from './create-snapshot.js';
+import { awsBase } from '../shared/runtime/aws/base.js';
+import { rdsCapability } from '../shared/runtime/aws/rds.js';
+import { runCreateSnapshot } from './run.js';
 
-export const handler = stepHandler('create-snapshot', async (event, runtime) =>
-  createSnapshot(event, { gateway: await runtime.gateway(), settings: runtime.settings, clock: systemClock }),
-);
+/** An RDS-only step: its bundle carries no `pg`, SQL parser or Prisma engine. */
+export const handler = stepHandler('create-snapshot', async (event) => {
+  const base = awsBase();
+  return await runCreateSnapshot(event, { ...base, ...rdsCapability(base) });
+});

@@ -1,22 +1,17 @@
 import { stepHandler } from '../shared/handler-factory.js';
-import { preflight } from './preflight.js';
+import { awsBase } from '../shared/runtime/aws/base.js';
+import { databaseCapability } from '../shared/runtime/aws/database.js';
+import { engineCapability } from '../shared/runtime/aws/engine.js';
+import { guardCapability } from '../shared/runtime/aws/sfn.js';
+import { runPreflight } from './run.js';
 
-export const handler = stepHandler('preflight', async (event, runtime) => {
-  const [engine, { analyzeRelease }] = await Promise.all([
-    runtime.engine(),
-    import('../shared/release-analysis.js'),
-  ]);
-  try {
-    return await preflight(event, {
-      source: runtime.migrationSource(),
-      engine,
-      guard: await runtime.executionGuard(),
-      settings: runtime.settings,
-      databaseName: await runtime.databaseName(),
-      analyzeRelease,
-      ...(runtime.env.CHECK_SCHEMA_DRIFT ? { drift: await runtime.driftDetector() } : {}),
-    });
-  } finally {
-    await engine.close();
-  }
+export const handler = stepHandler('preflight', async (event) => {
+  const base = awsBase();
+  const database = databaseCapability(base);
+  return await runPreflight(event, {
+    ...base,
+    ...database,
+    ...engineCapability(base, database),
+    ...guardCapability(),
+  });
 });

@@ -1,11 +1,10 @@
 import { stepHandler } from '../shared/handler-factory.js';
-import { systemClock } from '../shared/ports.js';
-import { restoreSnapshot } from './restore-snapshot.js';
+import { awsBase } from '../shared/runtime/aws/base.js';
+import { rdsCapability } from '../shared/runtime/aws/rds.js';
+import { runRestoreSnapshot } from './run.js';
 
-export const handler = stepHandler('restore-snapshot', async (event, runtime) =>
-  restoreSnapshot(event, {
-    gateway: await runtime.gateway(),
-    settings: runtime.settings,
-    clock: systemClock,
-  }),
-);
+/** An RDS-only step: its bundle carries no `pg`, SQL parser or Prisma engine. */
+export const handler = stepHandler('restore-snapshot', async (event) => {
+  const base = awsBase();
+  return await runRestoreSnapshot(event, { ...base, ...rdsCapability(base) });
+});

@@ -1,6 +1,10 @@
 import { stepHandler } from '../shared/handler-factory.js';
-import { swap } from './swap.js';
+import { awsBase } from '../shared/runtime/aws/base.js';
+import { rdsCapability } from '../shared/runtime/aws/rds.js';
+import { runSwap } from './run.js';
 
-export const handler = stepHandler('swap', async (event, runtime) =>
-  swap(event, { gateway: await runtime.gateway(), settings: runtime.settings }),
-);
+/** An RDS-only step: its bundle carries no `pg`, SQL parser or Prisma engine. */
+export const handler = stepHandler('swap', async (event) => {
+  const base = awsBase();
+  return await runSwap(event, { ...base, ...rdsCapability(base) });
+});

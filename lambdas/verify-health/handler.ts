@@ -1,6 +1,9 @@
 import { stepHandler } from '../shared/handler-factory.js';
-import { verifyHealth } from './verify-health.js';
+import { awsBase } from '../shared/runtime/aws/base.js';
+import { databaseCapability } from '../shared/runtime/aws/database.js';
+import { runVerifyHealth } from './run.js';
 
-export const handler = stepHandler('verify-health', async (event, runtime) =>
-  verifyHealth(event, { probe: await runtime.healthProbe(), drift: runtime.settings.drift }),
-);
+export const handler = stepHandler('verify-health', async (event) => {
+  const base = awsBase();
+  return await runVerifyHealth(event, { ...base, ...databaseCapability(base) });
+});

@@ -13,13 +13,13 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { applyMigrations } from '../../lambdas/apply-migrations/apply-migrations.js';
-import { assessRelease } from '../../lambdas/assess-release/assess-release.js';
-import { checkRestore } from '../../lambdas/check-restore/check-restore.js';
-import { checkSnapshot } from '../../lambdas/check-snapshot/check-snapshot.js';
-import { createSnapshot } from '../../lambdas/create-snapshot/create-snapshot.js';
-import { preflight } from '../../lambdas/preflight/preflight.js';
-import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot.js';
+import { runApplyMigrations } from '../../lambdas/apply-migrations/run.js';
+import { runAssessRelease } from '../../lambdas/assess-release/run.js';
+import { runCheckRestore } from '../../lambdas/check-restore/run.js';
+import { runCheckSnapshot } from '../../lambdas/check-snapshot/run.js';
+import { runCreateSnapshot } from '../../lambdas/create-snapshot/run.js';
+import { runPreflight } from '../../lambdas/preflight/run.js';
+import { runRestoreSnapshot } from '../../lambdas/restore-snapshot/run.js';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
 import { databaseOfUrl } from '../../lambdas/shared/adapters/pg-connection.js';
 import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
@@ -57,13 +57,14 @@ import {
 } from '../../lambdas/shared/ports.js';
 import { redactError } from '../../lambdas/shared/redaction.js';
 import { analyzeRelease } from '../../lambdas/shared/release-analysis.js';
+import type { StepRuntime } from '../../lambdas/shared/runtime/capabilities.js';
 import {
   DEFAULT_SETTINGS,
   type HealthCheckDefinition,
   type WorkflowSettings,
 } from '../../lambdas/shared/settings.js';
-import { swap } from '../../lambdas/swap/swap.js';
-import { verifyHealth } from '../../lambdas/verify-health/verify-health.js';
+import { runSwap } from '../../lambdas/swap/run.js';
+import { runVerifyHealth } from '../../lambdas/verify-health/run.js';
 import { type AslDefinition, definitionFromTemplate } from '../asl.js';
 import { synthesizeTemplate } from '../stack.js';
 import {
@@ -265,45 +266,49 @@ class LambdaStyleError extends Error {
 
 type StepHandler = (event: unknown) => Promise<unknown>;
 
+/** Each step's wiring, the same the Lambda handlers use (`lambdas/<step>/run.ts`). */
+const STEP_RUNS: Record<Step, (event: unknown, runtime: StepRuntime) => Promise<unknown>> = {
+  preflight: runPreflight,
+  'create-snapshot': runCreateSnapshot,
+  'check-snapshot': runCheckSnapshot,
+  'apply-migrations': (event, runtime) => runApplyMigrations(event, runtime),
+  'assess-release': runAssessRelease,
+  'verify-health': runVerifyHealth,
+  'restore-snapshot': runRestoreSnapshot,
+  'check-restore': runCheckRestore,
+  swap: runSwap,
+};
+
+/** Every capability a step may ask for, from the local adapters. */
+function localRuntime(
+  adapters: LocalAdapters,
+  settings: WorkflowSettings,
+  databaseName: string,
+): StepRuntime {
+  return {
+    settings,
+    clock: adapters.clock,
+    gateway: async () => adapters.gateway,
+    migrationSource: () => adapters.source,
+    databaseName: async () => databaseName,
+    engine: async () => adapters.engine(),
+    analyzeRelease: async () => analyzeRelease,
+    releaseInspector: async () => adapters.inspector,
+    healthProbe: async () => adapters.probe,
+    driftDetector: async () => adapters.drift,
+    executionGuard: async () => adapters.guard,
+  };
+}
+
 function localHandlers(
   adapters: LocalAdapters,
   settings: WorkflowSettings,
   databaseName: string,
 ): Record<Step, StepHandler> {
-  const withEngine = async <T>(fn: (engine: MigrationEngine) => Promise<T>): Promise<T> => {
-    const engine = adapters.engine();
-    try {
-      return await fn(engine);
-    } finally {
-      await engine.close();
-    }
-  };
-  const { gateway, clock, source } = adapters;
-  return {
-    preflight: (event) =>
-      withEngine((engine) =>
-        preflight(event, {
-          source,
-          engine,
-          guard: adapters.guard,
-          settings,
-          databaseName,
-          analyzeRelease,
-          ...(adapters.drift ? { drift: adapters.drift } : {}),
-        }),
-      ),
-    'create-snapshot': (event) => createSnapshot(event, { gateway, settings, clock }),
-    'check-snapshot': (event) => checkSnapshot(event, { gateway, settings, clock }),
-    'apply-migrations': (event) =>
-      withEngine((engine) =>
-        applyMigrations(event, { source, engine, inspector: adapters.inspector, clock }),
-      ),
-    'assess-release': (event) => assessRelease(event, { inspector: adapters.inspector }),
-    'verify-health': (event) => verifyHealth(event, { probe: adapters.probe, drift: settings.drift }),
-    'restore-snapshot': (event) => restoreSnapshot(event, { gateway, settings, clock }),
-    'check-restore': (event) => checkRestore(event, { gateway, settings, clock }),
-    swap: (event) => swap(event, { gateway, settings }),
-  };
+  const runtime = localRuntime(adapters, settings, databaseName);
+  return Object.fromEntries(
+    Steps.map((step) => [step, (event: unknown) => STEP_RUNS[step](event, runtime)]),
+  ) as Record<Step, StepHandler>;
 }
 
 /** Synthesizes the stack and returns its state machine as plain ASL, with each Task state's step. */

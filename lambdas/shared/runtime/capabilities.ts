@@ -1,0 +1,72 @@
+/**
+ * What a step needs, as capabilities. Each step's wiring (`lambdas/<step>/run.ts`) asks only for the ones it
+ * uses; the AWS handler composes them from `runtime/aws/*` (so an RDS-only step never loads `pg`, the SQL parser
+ * or Prisma's engine) and the local runner provides them all from its local adapters. The wiring itself exists
+ * once, for both.
+ */
+import type {
+  Clock,
+  ExecutionGuard,
+  HealthProbe,
+  Migration,
+  MigrationEngine,
+  MigrationSource,
+  ReleaseInspector,
+  SchemaDriftDetector,
+  SnapshotGateway,
+} from '../ports.js';
+import type { WorkflowSettings } from '../settings.js';
+import type { ReleaseAnalysis } from '../transaction-fallback.js';
+
+/** What every step has: its settings and the time. */
+export interface BaseCapability {
+  readonly settings: WorkflowSettings;
+  readonly clock: Clock;
+}
+
+/** Snapshots, restores and the swap of the target (RDS, Aurora, or local PostgreSQL). */
+export interface SnapshotCapability {
+  gateway(): Promise<SnapshotGateway>;
+}
+
+/** The migrations of the release and the database they go into. */
+export interface MigrationsCapability {
+  migrationSource(): MigrationSource;
+  databaseName(): Promise<string>;
+}
+
+export interface EngineDefaults {
+  /** `statement_timeout` of the migration session when the configuration sets none. */
+  readonly statementTimeoutMs?: number;
+}
+
+/** Prisma's engine (a new one per call, on a new connection: the caller closes it) and the release analysis. */
+export interface EngineCapability {
+  engine(defaults?: EngineDefaults): Promise<MigrationEngine>;
+  analyzeRelease(): Promise<(migrations: readonly Migration[]) => ReleaseAnalysis>;
+}
+
+/** Reads what a failed release committed. */
+export interface EvidenceCapability {
+  releaseInspector(): Promise<ReleaseInspector>;
+}
+
+/** Health checks, and the drift detector when the drift check runs (undefined when it does not). */
+export interface HealthCapability {
+  healthProbe(): Promise<HealthProbe>;
+  driftDetector(): Promise<SchemaDriftDetector | undefined>;
+}
+
+/** One release per database at a time. */
+export interface GuardCapability {
+  executionGuard(): Promise<ExecutionGuard>;
+}
+
+/** Everything a step may need: what the local runner provides. */
+export type StepRuntime = BaseCapability &
+  SnapshotCapability &
+  MigrationsCapability &
+  EngineCapability &
+  EvidenceCapability &
+  HealthCapability &
+  GuardCapability;
