@@ -125,19 +125,19 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   );
   const snapshotFailed = fail(
     'snapshotFailed',
-    OutcomeErrors.SnapshotFailed,
+    OutcomeErrors.SnapshotFailedDatabaseUntouched,
     '$.error.Cause',
     'The snapshot could not be taken. Nothing was applied.',
   );
   const releaseFailedUnchanged = fail(
     'releaseFailedUnchanged',
-    OutcomeErrors.ReleaseFailedUnchanged,
+    OutcomeErrors.ReleaseFailedDatabaseUnchanged,
     '$.error.Cause',
     'The release transaction was rolled back: the database is exactly as before.',
   );
   const failedWithoutSnapshot = fail(
     'failedWithoutSnapshot',
-    OutcomeErrors.MigrationFailedNoSnapshot,
+    OutcomeErrors.MigrationFailedWithoutSnapshot,
     '$.error.Cause',
     'The release ran without a snapshot (skipSnapshot): nothing can be restored. Operator action required.',
   );

@@ -56,9 +56,9 @@ export const OutcomeErrors = {
   /** Preflight refused the release (bad input, unsafe history, unreachable database). Nothing was touched. */
   PreflightRefused: 'PreflightRefused',
   /** The snapshot could not be taken. Nothing was applied. */
-  SnapshotFailed: 'SnapshotFailedDatabaseUntouched',
+  SnapshotFailedDatabaseUntouched: 'SnapshotFailedDatabaseUntouched',
   /** The release failed inside one transaction that was rolled back. The database is unchanged. */
-  ReleaseFailedUnchanged: 'ReleaseFailedDatabaseUnchanged',
+  ReleaseFailedDatabaseUnchanged: 'ReleaseFailedDatabaseUnchanged',
   /** The migration or the health check failed; the snapshot was restored and swapped into place. */
   MigrationRolledBack: 'MigrationRolledBack',
   /** The rollback itself failed: data at risk, an operator must act (docs/runbook.md, "RollbackFailed"). */
@@ -67,7 +67,7 @@ export const OutcomeErrors = {
    * The migration or the health check failed and the release ran without a snapshot (`skipSnapshot`):
    * nothing could be restored, the database is as the failure left it. An operator must act.
    */
-  MigrationFailedNoSnapshot: 'MigrationFailedWithoutSnapshot',
+  MigrationFailedWithoutSnapshot: 'MigrationFailedWithoutSnapshot',
   /**
    * The apply step failed and what it committed could not be read: nothing was restored on a guess. An
    * operator must look (the snapshot is kept).

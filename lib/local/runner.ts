@@ -133,11 +133,11 @@ export type Outcome = keyof typeof Outcomes;
 
 const OUTCOME_BY_ERROR: Record<string, Outcome> = {
   [OutcomeErrors.PreflightRefused]: 'preflight-refused',
-  [OutcomeErrors.SnapshotFailed]: 'snapshot-failed',
-  [OutcomeErrors.ReleaseFailedUnchanged]: 'release-failed-unchanged',
+  [OutcomeErrors.SnapshotFailedDatabaseUntouched]: 'snapshot-failed',
+  [OutcomeErrors.ReleaseFailedDatabaseUnchanged]: 'release-failed-unchanged',
   [OutcomeErrors.MigrationRolledBack]: 'migration-rolled-back',
   [OutcomeErrors.RollbackFailed]: 'rollback-failed',
-  [OutcomeErrors.MigrationFailedNoSnapshot]: 'failed-without-snapshot',
+  [OutcomeErrors.MigrationFailedWithoutSnapshot]: 'failed-without-snapshot',
   [OutcomeErrors.ReleaseOutcomeUnknown]: 'outcome-unknown',
 };
 

@@ -241,7 +241,7 @@ describe('the synthesized workflow definition', () => {
       });
       expect(state(definition, S.snapshotFailed)).toMatchObject({
         Type: 'Fail',
-        Error: OutcomeErrors.SnapshotFailed,
+        Error: OutcomeErrors.SnapshotFailedDatabaseUntouched,
         CausePath: '$.error.Cause',
       });
     });
@@ -283,7 +283,7 @@ describe('the synthesized workflow definition', () => {
       ]);
       expect(state(definition, S.releaseFailedUnchanged)).toMatchObject({
         Type: 'Fail',
-        Error: OutcomeErrors.ReleaseFailedUnchanged,
+        Error: OutcomeErrors.ReleaseFailedDatabaseUnchanged,
         CausePath: '$.error.Cause',
       });
       expect(reachable(definition, S.releaseFailedUnchanged).has(S.restoreSnapshot)).toBe(false);
@@ -339,7 +339,7 @@ describe('the synthesized workflow definition', () => {
       });
       expect(state(definition, S.failedWithoutSnapshot)).toMatchObject({
         Type: 'Fail',
-        Error: OutcomeErrors.MigrationFailedNoSnapshot,
+        Error: OutcomeErrors.MigrationFailedWithoutSnapshot,
         CausePath: '$.error.Cause',
       });
     });

@@ -35,3 +35,9 @@ describe('the runbook', () => {
     expect(vague).toEqual([]);
   });
 });
+
+describe('OutcomeErrors', () => {
+  it('has keys equal to their values (the error a caller sees is the name the code uses)', () => {
+    for (const [key, value] of Object.entries(OutcomeErrors)) expect(key).toBe(value);
+  });
+});
