@@ -8,9 +8,9 @@
  * next to it. Our figure covers what a deploy does: load the directory, start the engine, apply, close.
  */
 import { join } from 'node:path';
-import { DirectoryMigrationSource } from '../lambdas/shared/adapters/directory-migration-source.js';
-import { PrismaMigrationEngine } from '../lambdas/shared/adapters/prisma-migration-engine.js';
-import type { TransactionMode } from '../lambdas/shared/contract.js';
+import { DirectoryMigrationSource } from '../lambdas/shared/adapters/prisma/directory-migration-source.js';
+import { PrismaMigrationEngine } from '../lambdas/shared/adapters/prisma/migration-engine.js';
+import type { TransactionMode } from '../lambdas/shared/contract/contract.js';
 import { generateCorpus, writeCorpus } from './corpus.js';
 import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
 import { dropDatabase, libpqEnv, missingTools, recreateDatabase, runTool } from './lib/postgres.js';

@@ -7,12 +7,12 @@
  */
 import { join } from 'node:path';
 import { preflight } from '../lambdas/preflight/preflight.js';
-import { DirectoryMigrationSource } from '../lambdas/shared/adapters/directory-migration-source.js';
-import { PostgresExecutionGuard } from '../lambdas/shared/adapters/postgres-execution-guard.js';
-import { PrismaMigrationEngine } from '../lambdas/shared/adapters/prisma-migration-engine.js';
-import type { Plan } from '../lambdas/shared/contract.js';
-import { analyzeRelease } from '../lambdas/shared/release-analysis.js';
-import { DEFAULT_SETTINGS, type WorkflowSettings } from '../lambdas/shared/settings.js';
+import { PostgresExecutionGuard } from '../lambdas/shared/adapters/postgres/execution-guard.js';
+import { DirectoryMigrationSource } from '../lambdas/shared/adapters/prisma/directory-migration-source.js';
+import { PrismaMigrationEngine } from '../lambdas/shared/adapters/prisma/migration-engine.js';
+import type { Plan } from '../lambdas/shared/contract/contract.js';
+import { analyzeRelease } from '../lambdas/shared/domain/release-analysis.js';
+import { DEFAULT_SETTINGS, type WorkflowSettings } from '../lambdas/shared/runtime/settings.js';
 import { applyWithEngine } from './apply-throughput.js';
 import { generateCorpus, writeCorpus } from './corpus.js';
 import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';

@@ -7,7 +7,7 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PostgresSnapshotGateway } from '../lambdas/shared/adapters/postgres-snapshot-gateway.js';
+import { PostgresSnapshotGateway } from '../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { createDataset } from './dataset.js';
 import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
 import { dropDatabase, libpqEnv, missingTools, recreateDatabase, runTool } from './lib/postgres.js';

@@ -8,9 +8,9 @@
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { databaseNameFor } from '../lambdas/shared/adapters/postgres-snapshot-gateway.js';
+import { createSampleDatabase } from '../bin/sample/sample-app.js';
+import { databaseNameFor } from '../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { type RunEvent, runLocal, synthesizedWorkflow } from '../lib/local/runner.js';
-import { createSampleDatabase } from '../lib/local/sample-app.js';
 import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
 import { databaseUrl, dropDatabase } from './lib/postgres.js';
 import { type BenchRow, row } from './lib/report.js';

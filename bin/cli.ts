@@ -14,24 +14,23 @@ import '../lib/local/polyfills.js';
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DirectoryMigrationSource } from '../lambdas/shared/adapters/directory-migration-source.js';
-import { databaseOfUrl, urlWithDatabase } from '../lambdas/shared/adapters/pg-connection.js';
+import { connectionTarget } from '../lambdas/shared/adapters/postgres/client.js';
+import { databaseOfUrl, urlWithDatabase } from '../lambdas/shared/adapters/postgres/connection.js';
 import {
   PostgresSnapshotGateway,
   type UnfinishedExecution,
-} from '../lambdas/shared/adapters/postgres-snapshot-gateway.js';
-import { connectionTarget } from '../lambdas/shared/adapters/prisma/pg-connection.js';
+} from '../lambdas/shared/adapters/postgres/snapshot-gateway.js';
+import { DirectoryMigrationSource } from '../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import {
   type OutcomeError,
   OutcomeErrors,
   runbookArticle,
   type TransactionMode,
   TransactionModes,
-} from '../lambdas/shared/contract.js';
-import { DriftPolicies, type DriftPolicy } from '../lambdas/shared/drift.js';
-import { sanitizeIdentifierPart } from '../lambdas/shared/identifiers.js';
-import { parseWorkflowInput } from '../lambdas/shared/state.js';
-import { type DatabaseDigest, digestDatabase } from '../lib/local/database-digest.js';
+} from '../lambdas/shared/contract/contract.js';
+import { parseWorkflowInput } from '../lambdas/shared/contract/state.js';
+import { DriftPolicies, type DriftPolicy } from '../lambdas/shared/domain/drift.js';
+import { sanitizeIdentifierPart } from '../lambdas/shared/domain/identifiers.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
 import { type InterruptionReport, leftByKill, watchSignals } from '../lib/local/interruption.js';
 import {
@@ -43,6 +42,7 @@ import {
   type RunEvent,
   runLocal,
 } from '../lib/local/runner.js';
+import { type DatabaseDigest, digestDatabase } from './sample/database-digest.js';
 import {
   applyFirstMigrations,
   composeRelease,
@@ -52,7 +52,7 @@ import {
   databaseExists,
   dropDemoLeftovers,
   SAMPLE_MIGRATIONS_DIR,
-} from '../lib/local/sample-app.js';
+} from './sample/sample-app.js';
 
 const SAMPLE_DATABASE = 'taskapp';
 const ROLLBACK_DEMO_DATABASE = 'taskapp_demo';
@@ -492,7 +492,7 @@ async function commandDemo(args: string[]): Promise<number> {
     const before = await digestDatabase(url);
     const release = await composeRelease('failing');
     print(
-      `Deploying the failing release test/fixtures/releases/failing (on top of the sample migrations, in ${release})`,
+      `Deploying the failing release prisma/releases/failing (on top of the sample migrations, in ${release})`,
     );
     print(
       which === 'rollback'

@@ -3,7 +3,7 @@
  * picture in the README cannot drift from what runs. `npm run diagram` rewrites the README's copy; a test fails
  * when it differs.
  */
-import { StateNames } from '../lambdas/shared/contract.js';
+import { StateNames } from '../lambdas/shared/contract/contract.js';
 import type { AslChoiceRule, AslDefinition, AslState } from './asl.js';
 
 /** The README lines between which the generated diagram stands. */

@@ -11,7 +11,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract.js';
+import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract/contract.js';
 import {
   DEFAULTS,
   MigrationOrchestrator,

@@ -1,7 +1,7 @@
 /**
  * The migration workflow: a Standard Step Functions definition (JSONPath only) whose Task states invoke one
  * Lambda function per step. State names, error names and result paths all come from the shared contract
- * (lambdas/shared/contract.ts), so what the code throws and what the state machine routes on cannot drift.
+ * (lambdas/shared/contract/contract.ts), so what the code throws and what the state machine routes on cannot drift.
  *
  * The same definition runs on AWS and, taken from the synthesized template, in the local runner.
  */
@@ -10,16 +10,22 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { OutcomeErrors, runbookArticle, StateNames, type Step, Steps } from '../lambdas/shared/contract.js';
+import {
+  OutcomeErrors,
+  runbookArticle,
+  StateNames,
+  type Step,
+  Steps,
+} from '../lambdas/shared/contract/contract.js';
 import {
   LAMBDA_RETRY,
   type RetryRule,
   Routing,
   type StateKey,
   type TaskKey,
-} from '../lambdas/shared/routing.js';
+} from '../lambdas/shared/contract/routing.js';
 
-export { LAMBDA_RETRY_ERRORS, NOTHING_COMMITTED_ERRORS } from '../lambdas/shared/routing.js';
+export { LAMBDA_RETRY_ERRORS, NOTHING_COMMITTED_ERRORS } from '../lambdas/shared/contract/routing.js';
 
 /** How much longer than its function's timeout a Task state waits before it gives up on the invocation. */
 export const TASK_TIMEOUT_MARGIN = Duration.seconds(30);

@@ -7,7 +7,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
-import { urlWithDatabase, withClient as withPgClient } from '../../lambdas/shared/adapters/pg-connection.js';
+import {
+  urlWithDatabase,
+  withClient as withPgClient,
+} from '../../lambdas/shared/adapters/postgres/connection.js';
 
 export const CLIENT_TOOLS = ['psql', 'pg_dump', 'pg_restore'] as const;
 export type ClientTool = (typeof CLIENT_TOOLS)[number];

@@ -7,11 +7,15 @@
  * `MigrationFailed` (the restore path). A database unreachable before anything started stays
  * `DatabaseUnreachable` (retried, then nothing to restore).
  */
-import { type ApplyResult, ErrorNames } from '../shared/contract.js';
-import { DatabaseUnreachableError, messageOf, OrchestratorError } from '../shared/errors.js';
-import type { Clock, MigrationEngine, MigrationSource, ReleaseInspector } from '../shared/ports.js';
-import { applySessionName, decideOnEvidence, type FailureSummary } from '../shared/release-evidence.js';
-import { requireExecution, requirePlan, stateOf } from '../shared/state.js';
+import { type ApplyResult, ErrorNames } from '../shared/contract/contract.js';
+import { DatabaseUnreachableError, messageOf, OrchestratorError } from '../shared/contract/errors.js';
+import type { Clock, MigrationEngine, MigrationSource, ReleaseInspector } from '../shared/contract/ports.js';
+import { requireExecution, requirePlan, stateOf } from '../shared/contract/state.js';
+import {
+  applySessionName,
+  decideOnEvidence,
+  type FailureSummary,
+} from '../shared/domain/release-evidence.js';
 
 export interface ApplyMigrationsDeps {
   readonly source: MigrationSource;

@@ -1,7 +1,7 @@
-import { stepHandler } from '../shared/handler-factory.js';
 import { awsBase } from '../shared/runtime/aws/base.js';
 import { databaseCapability } from '../shared/runtime/aws/database.js';
 import { engineCapability } from '../shared/runtime/aws/engine.js';
+import { stepHandler } from '../shared/runtime/handler-factory.js';
 import { runApplyMigrations } from './run.js';
 
 /**

@@ -5,15 +5,15 @@
  * step would have: nothing committed, no restore; something committed, the restore path; everything
  * committed, verify the release.
  */
-import type { ApplyResult, CaughtError } from '../shared/contract.js';
-import type { ReleaseInspector } from '../shared/ports.js';
+import type { ApplyResult, CaughtError } from '../shared/contract/contract.js';
+import type { ReleaseInspector } from '../shared/contract/ports.js';
+import { requireExecution, requirePlan, stateOf } from '../shared/contract/state.js';
 import {
   applySessionName,
   decideOnEvidence,
   type FailureSummary,
   messageOfCaught,
-} from '../shared/release-evidence.js';
-import { requireExecution, requirePlan, stateOf } from '../shared/state.js';
+} from '../shared/domain/release-evidence.js';
 
 export interface AssessReleaseDeps {
   readonly inspector: ReleaseInspector;

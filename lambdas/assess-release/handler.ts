@@ -1,6 +1,6 @@
-import { stepHandler } from '../shared/handler-factory.js';
 import { awsBase } from '../shared/runtime/aws/base.js';
 import { databaseCapability } from '../shared/runtime/aws/database.js';
+import { stepHandler } from '../shared/runtime/handler-factory.js';
 import { runAssessRelease } from './run.js';
 
 export const handler = stepHandler('assess-release', async (event) =>

@@ -1,10 +1,10 @@
 /**
  * One check of the restored copy (the Wait -> Check -> Choice loop of the rollback).
  */
-import { OutcomeErrors, type RestoreProgress, runbookArticle } from '../shared/contract.js';
-import { RestoreFailedError, RestoreTimedOutError } from '../shared/errors.js';
-import { nextPoll, type SnapshotStepDeps } from '../shared/settings.js';
-import { requireRestore, stateOf } from '../shared/state.js';
+import { OutcomeErrors, type RestoreProgress, runbookArticle } from '../shared/contract/contract.js';
+import { RestoreFailedError, RestoreTimedOutError } from '../shared/contract/errors.js';
+import { requireRestore, stateOf } from '../shared/contract/state.js';
+import { nextPoll, type SnapshotStepDeps } from '../shared/runtime/settings.js';
 
 export type CheckRestoreDeps = SnapshotStepDeps;
 

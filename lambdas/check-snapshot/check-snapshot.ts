@@ -2,10 +2,10 @@
  * One check of the pre-migration snapshot (the Wait -> Check -> Choice loop). Ends the loop with a named
  * error when the snapshot failed or the overall timeout passed, before anything is applied.
  */
-import type { SnapshotProgress } from '../shared/contract.js';
-import { SnapshotFailedError, SnapshotTimedOutError } from '../shared/errors.js';
-import { nextPoll, type SnapshotStepDeps } from '../shared/settings.js';
-import { requireSnapshot, stateOf } from '../shared/state.js';
+import type { SnapshotProgress } from '../shared/contract/contract.js';
+import { SnapshotFailedError, SnapshotTimedOutError } from '../shared/contract/errors.js';
+import { requireSnapshot, stateOf } from '../shared/contract/state.js';
+import { nextPoll, type SnapshotStepDeps } from '../shared/runtime/settings.js';
 
 export type CheckSnapshotDeps = SnapshotStepDeps;
 

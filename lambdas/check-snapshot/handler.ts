@@ -1,6 +1,6 @@
-import { stepHandler } from '../shared/handler-factory.js';
 import { awsBase } from '../shared/runtime/aws/base.js';
 import { rdsCapability } from '../shared/runtime/aws/rds.js';
+import { stepHandler } from '../shared/runtime/handler-factory.js';
 import { runCheckSnapshot } from './run.js';
 
 /** An RDS-only step: its bundle carries no `pg`, SQL parser or Prisma engine. */

@@ -2,11 +2,11 @@
  * Create the pre-migration snapshot. Refuses when the target is not available; adopts the snapshot of
  * this execution if a retried call already created it (its execution tag says so), never another's.
  */
-import { type SnapshotProgress, TagKeys } from '../shared/contract.js';
-import { TargetNotAvailableError } from '../shared/errors.js';
-import { preMigrationSnapshotId } from '../shared/identifiers.js';
-import { type SnapshotStepDeps, startPolling } from '../shared/settings.js';
-import { parseWorkflowInput, requireExecution, stateOf } from '../shared/state.js';
+import { type SnapshotProgress, TagKeys } from '../shared/contract/contract.js';
+import { TargetNotAvailableError } from '../shared/contract/errors.js';
+import { parseWorkflowInput, requireExecution, stateOf } from '../shared/contract/state.js';
+import { preMigrationSnapshotId } from '../shared/domain/identifiers.js';
+import { type SnapshotStepDeps, startPolling } from '../shared/runtime/settings.js';
 
 export type CreateSnapshotDeps = SnapshotStepDeps;
 

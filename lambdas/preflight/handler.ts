@@ -1,8 +1,8 @@
-import { stepHandler } from '../shared/handler-factory.js';
 import { awsBase } from '../shared/runtime/aws/base.js';
 import { databaseCapability } from '../shared/runtime/aws/database.js';
 import { engineCapability } from '../shared/runtime/aws/engine.js';
 import { guardCapability } from '../shared/runtime/aws/sfn.js';
+import { stepHandler } from '../shared/runtime/handler-factory.js';
 import { runPreflight } from './run.js';
 
 export const handler = stepHandler('preflight', async (event) => {

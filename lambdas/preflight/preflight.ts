@@ -2,29 +2,29 @@
  * Preflight: validate the input, load the migrations, read `_prisma_migrations`, compute the plan, and
  * refuse unsafe states before anything is touched.
  */
-import type { Plan, TransactionMode, WorkflowState } from '../shared/contract.js';
-import { type DriftBaseline, driftBaseline } from '../shared/drift.js';
+import type { Plan, TransactionMode, WorkflowState } from '../shared/contract/contract.js';
 import {
   ConcurrentExecutionError,
   MigrationHistoryBlockedError,
   MigrationsInvalidError,
   OrchestratorError,
-} from '../shared/errors.js';
-import { isAppliedRow, isFailedRow } from '../shared/history.js';
+} from '../shared/contract/errors.js';
 import type {
   ExecutionGuard,
   Migration,
   MigrationEngine,
   MigrationSource,
   SchemaDriftDetector,
-} from '../shared/ports.js';
-import type { WorkflowSettings } from '../shared/settings.js';
-import { parseWorkflowInput, requireExecution, stateOf } from '../shared/state.js';
+} from '../shared/contract/ports.js';
+import { parseWorkflowInput, requireExecution, stateOf } from '../shared/contract/state.js';
+import { type DriftBaseline, driftBaseline } from '../shared/domain/drift.js';
+import { isAppliedRow, isFailedRow } from '../shared/domain/history.js';
 import {
   transactionFallbackReason as fallbackReason,
   type ReleaseAnalysis,
   unparsableScriptsMessage,
-} from '../shared/transaction-fallback.js';
+} from '../shared/domain/transaction-fallback.js';
+import type { WorkflowSettings } from '../shared/runtime/settings.js';
 
 export interface PreflightDeps {
   readonly source: MigrationSource;

@@ -10,13 +10,13 @@ import {
   type RestoreProgress,
   runbookArticle,
   TagKeys,
-} from '../shared/contract.js';
-import { messageOf, RestoreFailedError, TransientFaultError } from '../shared/errors.js';
-import { createdBy, creatorOf, creatorPhrase } from '../shared/execution-tag.js';
-import { asideIdentifier, restoredIdentifier } from '../shared/identifiers.js';
-import type { SnapshotDescription, SnapshotGateway } from '../shared/ports.js';
-import { type SnapshotStepDeps, startPolling } from '../shared/settings.js';
-import { requireExecution, stateOf } from '../shared/state.js';
+} from '../shared/contract/contract.js';
+import { messageOf, RestoreFailedError, TransientFaultError } from '../shared/contract/errors.js';
+import type { SnapshotDescription, SnapshotGateway } from '../shared/contract/ports.js';
+import { requireExecution, stateOf } from '../shared/contract/state.js';
+import { createdBy, creatorOf, creatorPhrase } from '../shared/domain/execution-tag.js';
+import { asideIdentifier, restoredIdentifier } from '../shared/domain/identifiers.js';
+import { type SnapshotStepDeps, startPolling } from '../shared/runtime/settings.js';
 
 export type RestoreSnapshotDeps = SnapshotStepDeps;
 

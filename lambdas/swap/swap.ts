@@ -2,10 +2,10 @@
  * Advance the identifier swap by one step: the original goes aside (kept for forensics), the restored copy
  * takes the original identifier. Called again (after a Wait) until complete.
  */
-import { OutcomeErrors, runbookArticle, type SwapProgress } from '../shared/contract.js';
-import { SwapFailedError } from '../shared/errors.js';
-import { backoffSeconds, type SnapshotStepDeps } from '../shared/settings.js';
-import { requireRestore, stateOf } from '../shared/state.js';
+import { OutcomeErrors, runbookArticle, type SwapProgress } from '../shared/contract/contract.js';
+import { SwapFailedError } from '../shared/contract/errors.js';
+import { requireRestore, stateOf } from '../shared/contract/state.js';
+import { backoffSeconds, type SnapshotStepDeps } from '../shared/runtime/settings.js';
 
 export type SwapDeps = Omit<SnapshotStepDeps, 'clock'>;
 

@@ -13,12 +13,12 @@ import {
   OutcomeErrors,
   runbookArticle,
   type WorkflowState,
-} from '../shared/contract.js';
-import type { DriftSettings } from '../shared/drift.js';
-import { HealthCheckFailedError } from '../shared/errors.js';
-import type { HealthExpectation, HealthProbe } from '../shared/ports.js';
-import { messageOfCaught } from '../shared/release-evidence.js';
-import { requirePlan, stateOf } from '../shared/state.js';
+} from '../shared/contract/contract.js';
+import { HealthCheckFailedError } from '../shared/contract/errors.js';
+import type { HealthExpectation, HealthProbe } from '../shared/contract/ports.js';
+import { requirePlan, stateOf } from '../shared/contract/state.js';
+import type { DriftSettings } from '../shared/domain/drift.js';
+import { messageOfCaught } from '../shared/domain/release-evidence.js';
 
 export interface VerifyHealthDeps {
   readonly probe: HealthProbe;

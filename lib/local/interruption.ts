@@ -6,24 +6,24 @@
 
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/pg-connection.js';
+import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/postgres/connection.js';
 import {
   databaseNameFor,
   dropCommand,
   type PostgresSnapshotGateway,
-} from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
+} from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { readPrismaHistory } from '../../lambdas/shared/adapters/prisma/history.js';
 import {
   SHADOW_DATABASE_PREFIX,
   shadowDatabaseCreatedAt,
 } from '../../lambdas/shared/adapters/prisma/shadow-database.js';
-import type { ExecutionInfo, Step, WorkflowState } from '../../lambdas/shared/contract.js';
+import type { ExecutionInfo, Step, WorkflowState } from '../../lambdas/shared/contract/contract.js';
 import {
   preMigrationSnapshotId,
   restoredIdentifier,
   sanitizeIdentifierPart,
-} from '../../lambdas/shared/identifiers.js';
-import { applySessionName, judgeRelease, listOfNames } from '../../lambdas/shared/release-evidence.js';
+} from '../../lambdas/shared/domain/identifiers.js';
+import { applySessionName, judgeRelease, listOfNames } from '../../lambdas/shared/domain/release-evidence.js';
 
 /** PostgreSQL truncates `application_name` to 63 bytes. */
 const MAX_APPLICATION_NAME = 63;

@@ -20,19 +20,19 @@ import { runCheckSnapshot } from '../../lambdas/check-snapshot/run.js';
 import { runCreateSnapshot } from '../../lambdas/create-snapshot/run.js';
 import { runPreflight } from '../../lambdas/preflight/run.js';
 import { runRestoreSnapshot } from '../../lambdas/restore-snapshot/run.js';
-import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
-import { databaseOfUrl } from '../../lambdas/shared/adapters/pg-connection.js';
-import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
-import { PgReleaseInspector } from '../../lambdas/shared/adapters/pg-release-inspector.js';
-import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres-execution-guard.js';
+import { databaseOfUrl } from '../../lambdas/shared/adapters/postgres/connection.js';
+import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres/execution-guard.js';
+import { PgHealthProbe } from '../../lambdas/shared/adapters/postgres/health-probe.js';
+import { PgReleaseInspector } from '../../lambdas/shared/adapters/postgres/release-inspector.js';
 import {
   type KeptAsideDatabase,
   PostgresSnapshotGateway,
   SUCCEEDED_OUTCOME,
   type UnfinishedExecution,
-} from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
-import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
-import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma-schema-drift-detector.js';
+} from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
+import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma/schema-drift-detector.js';
 import {
   type ExecutionInfo,
   OutcomeErrors,
@@ -41,9 +41,7 @@ import {
   TagKeys,
   type TransactionMode,
   type WorkflowState,
-} from '../../lambdas/shared/contract.js';
-import type { DriftSettings } from '../../lambdas/shared/drift.js';
-import { compactTimestamp, preMigrationSnapshotId } from '../../lambdas/shared/identifiers.js';
+} from '../../lambdas/shared/contract/contract.js';
 import {
   type Clock,
   type ExecutionGuard,
@@ -54,15 +52,17 @@ import {
   type SchemaDriftDetector,
   type SnapshotGateway,
   systemClock,
-} from '../../lambdas/shared/ports.js';
-import { redactError } from '../../lambdas/shared/redaction.js';
-import { analyzeRelease } from '../../lambdas/shared/release-analysis.js';
+} from '../../lambdas/shared/contract/ports.js';
+import type { DriftSettings } from '../../lambdas/shared/domain/drift.js';
+import { compactTimestamp, preMigrationSnapshotId } from '../../lambdas/shared/domain/identifiers.js';
+import { redactError } from '../../lambdas/shared/domain/redaction.js';
+import { analyzeRelease } from '../../lambdas/shared/domain/release-analysis.js';
 import type { StepRuntime } from '../../lambdas/shared/runtime/capabilities.js';
 import {
   DEFAULT_SETTINGS,
   type HealthCheckDefinition,
   type WorkflowSettings,
-} from '../../lambdas/shared/settings.js';
+} from '../../lambdas/shared/runtime/settings.js';
 import { runSwap } from '../../lambdas/swap/run.js';
 import { runVerifyHealth } from '../../lambdas/verify-health/run.js';
 import { type AslDefinition, definitionFromTemplate } from '../asl.js';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { Step } from '../../lambdas/shared/contract.js';
+import type { Step } from '../../lambdas/shared/contract/contract.js';
 import { LAMBDAS_DIR, PROJECT_ROOT } from './paths.js';
 
 const requireHere = createRequire(import.meta.url);

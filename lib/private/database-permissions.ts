@@ -6,12 +6,12 @@
 import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type { Step } from '../../lambdas/shared/contract.js';
+import type { Step } from '../../lambdas/shared/contract/contract.js';
 import {
   asideIdentifier,
   preMigrationSnapshotId,
   restoredIdentifier,
-} from '../../lambdas/shared/identifiers.js';
+} from '../../lambdas/shared/domain/identifiers.js';
 import { MANAGED_BY_TAG, managedByValue } from './managed-by.js';
 import type { Allow } from './nag.js';
 import type { ResolvedTarget } from './props-validation.js';
@@ -85,7 +85,7 @@ export function grantDatabaseOperations(
     ? 'rds:RestoreDBClusterFromSnapshot'
     : 'rds:RestoreDBInstanceFromDBSnapshot';
   const patternReason =
-    'Identifier pattern of what this workflow itself creates and names (lambdas/shared/identifiers.ts): ' +
+    'Identifier pattern of what this workflow itself creates and names (lambdas/shared/domain/identifiers.ts): ' +
     `pre-migration snapshots ${patterns.snapshot}, restored copies ${patterns.restored}, failed originals kept ` +
     `aside ${patterns.aside}; the exact names depend on the execution.`;
   const groupReason =

@@ -5,9 +5,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type { TransactionMode } from '../../lambdas/shared/contract.js';
-import { DEFAULT_DRIFT_POLICY } from '../../lambdas/shared/drift.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_SETTINGS } from '../../lambdas/shared/settings.js';
+import type { TransactionMode } from '../../lambdas/shared/contract/contract.js';
+import { DEFAULT_DRIFT_POLICY } from '../../lambdas/shared/domain/drift.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_SETTINGS } from '../../lambdas/shared/runtime/settings.js';
 
 /** Lambda's maximum function timeout. */
 export const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);

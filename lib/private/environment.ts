@@ -1,5 +1,5 @@
 /**
- * The functions' environment: what lambdas/shared/env.ts reads and validates. Never a secret here, only the
+ * The functions' environment: what lambdas/shared/runtime/env.ts reads and validates. Never a secret here, only the
  * secret's ARN.
  */
 import type { IConstruct } from 'constructs';

@@ -5,7 +5,7 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { TagKeys } from '../../lambdas/shared/contract.js';
+import { TagKeys } from '../../lambdas/shared/contract/contract.js';
 
 /** The tag every resource the workflow creates carries, with the stack name as value. */
 export const MANAGED_BY_TAG = TagKeys.managedBy;

@@ -6,7 +6,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { type Step, Steps } from '../../lambdas/shared/contract.js';
+import { type Step, Steps } from '../../lambdas/shared/contract/contract.js';
 
 const XRAY_REASON =
   'xray:PutTraceSegments/PutTelemetryRecords (and GetSamplingRules/GetSamplingTargets) have no resource-level permission.';

@@ -9,9 +9,9 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { type TransactionMode, TransactionModes } from '../../lambdas/shared/contract.js';
-import { DriftPolicies, type DriftPolicy } from '../../lambdas/shared/drift.js';
-import { isValidRdsIdentifier } from '../../lambdas/shared/identifiers.js';
+import { type TransactionMode, TransactionModes } from '../../lambdas/shared/contract/contract.js';
+import { DriftPolicies, type DriftPolicy } from '../../lambdas/shared/domain/drift.js';
+import { isValidRdsIdentifier } from '../../lambdas/shared/domain/identifiers.js';
 import type { HealthCheck, MigrationOrchestratorProps, TargetKind } from '../orchestrator.js';
 import { DEFAULTS, MAX_LAMBDA_TIMEOUT } from './defaults.js';
 

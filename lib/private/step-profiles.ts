@@ -4,7 +4,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { Step } from '../../lambdas/shared/contract.js';
+import type { Step } from '../../lambdas/shared/contract/contract.js';
 import { DEFAULTS } from './defaults.js';
 
 /** The runtime every step's function runs on and its bundle is built for (esbuild's target follows it). */

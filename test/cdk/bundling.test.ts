@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync, symlinkSync } from 'no
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Step, Steps } from '../../lambdas/shared/contract.js';
+import { type Step, Steps } from '../../lambdas/shared/contract/contract.js';
 import { STEP_METADATA_KEY } from '../../lib/asl.js';
 import { BUNDLED_FILES } from '../../lib/orchestrator.js';
 import { MIGRATIONS_DIR, synthesize } from './support.js';

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StateNames } from '../../lambdas/shared/contract.js';
-import { LAMBDA_RETRY_ERRORS, Routing, type TaskKey } from '../../lambdas/shared/routing.js';
+import { StateNames } from '../../lambdas/shared/contract/contract.js';
+import { LAMBDA_RETRY_ERRORS, Routing, type TaskKey } from '../../lambdas/shared/contract/routing.js';
 import { type AslDefinition, definitionFromTemplate } from '../../lib/asl.js';
 import { synthesize } from './support.js';
 

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Step, Steps } from '../../lambdas/shared/contract.js';
+import { type Step, Steps } from '../../lambdas/shared/contract/contract.js';
 import {
   asideIdentifier,
   preMigrationSnapshotId,
   restoredIdentifier,
-} from '../../lambdas/shared/identifiers.js';
+} from '../../lambdas/shared/domain/identifiers.js';
 import { STEP_METADATA_KEY } from '../../lib/asl.js';
 import { managedIdentifierPatterns } from '../../lib/orchestrator.js';
 import { synthesize } from './support.js';

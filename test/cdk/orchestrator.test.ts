@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Steps } from '../../lambdas/shared/contract.js';
+import { Steps } from '../../lambdas/shared/contract/contract.js';
 import { STEP_METADATA_KEY } from '../../lib/asl.js';
 import { RDS_CA_BUNDLE } from '../../lib/orchestrator.js';
 import { stackPropsFromContext } from '../../lib/stack.js';

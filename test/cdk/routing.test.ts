@@ -3,8 +3,8 @@
  * exactly as the table says, and every Task state is in the table.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StateNames } from '../../lambdas/shared/contract.js';
-import { LAMBDA_RETRY, Routing, type TaskKey } from '../../lambdas/shared/routing.js';
+import { StateNames } from '../../lambdas/shared/contract/contract.js';
+import { LAMBDA_RETRY, Routing, type TaskKey } from '../../lambdas/shared/contract/routing.js';
 import { type AslDefinition, definitionFromTemplate } from '../../lib/asl.js';
 import { synthesize } from './support.js';
 

@@ -11,7 +11,7 @@ import {
   StateNames,
   type Step,
   Steps,
-} from '../../lambdas/shared/contract.js';
+} from '../../lambdas/shared/contract/contract.js';
 import {
   type AslDefinition,
   type AslState,

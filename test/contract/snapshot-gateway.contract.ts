@@ -7,13 +7,13 @@
  * `advance` lets time pass (a fake's clock), so nothing waits for real.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ExecutionInfo } from '../../lambdas/shared/contract.js';
+import type { ExecutionInfo } from '../../lambdas/shared/contract/contract.js';
+import type { SnapshotGateway } from '../../lambdas/shared/contract/ports.js';
 import {
   asideIdentifier,
   preMigrationSnapshotId,
   restoredIdentifier,
-} from '../../lambdas/shared/identifiers.js';
-import type { SnapshotGateway } from '../../lambdas/shared/ports.js';
+} from '../../lambdas/shared/domain/identifiers.js';
 
 export interface SnapshotGatewayContractFixture {
   readonly gateway: SnapshotGateway;

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sanitizeIdentifierPart } from '../../lambdas/shared/identifiers.js';
+import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
 import { dropDatabase, uniqueName, urlFor, withAdmin } from '../helpers/database.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

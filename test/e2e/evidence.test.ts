@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
-import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
-import { StateNames } from '../../lambdas/shared/contract.js';
-import type { ApplyOptions, MigrationBundle, MigrationEngine } from '../../lambdas/shared/ports.js';
-import { applySessionName } from '../../lambdas/shared/release-evidence.js';
-import { type DatabaseDigest, digestDatabase } from '../../lib/local/database-digest.js';
+import { type DatabaseDigest, digestDatabase } from '../../bin/sample/database-digest.js';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
+import { StateNames } from '../../lambdas/shared/contract/contract.js';
+import type { ApplyOptions, MigrationBundle, MigrationEngine } from '../../lambdas/shared/contract/ports.js';
+import { applySessionName } from '../../lambdas/shared/domain/release-evidence.js';
 import { type LocalRunOptions, runLocal } from '../../lib/local/runner.js';
 import { createDatabase, dropDatabase, withAdmin, withClient } from '../helpers/database.js';
 

@@ -2,13 +2,13 @@
  * The whole workflow, from the synthesized definition, through the local runner, against real PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres-execution-guard.js';
-import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
-import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract.js';
-import { SnapshotFailedError } from '../../lambdas/shared/errors.js';
-import { digestDatabase } from '../../lib/local/database-digest.js';
+import { digestDatabase } from '../../bin/sample/database-digest.js';
+import { applyFirstMigrations, composeRelease, createSampleDatabase } from '../../bin/sample/sample-app.js';
+import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres/execution-guard.js';
+import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
+import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract/contract.js';
+import { SnapshotFailedError } from '../../lambdas/shared/contract/errors.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { applyFirstMigrations, composeRelease, createSampleDatabase } from '../../lib/local/sample-app.js';
 import { dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';

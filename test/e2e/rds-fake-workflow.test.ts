@@ -5,13 +5,13 @@
  * marker stands for the database contents, so the rollback health check can tell which data serves where.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
+import { applyFirstMigrations, composeRelease, createSampleDatabase } from '../../bin/sample/sample-app.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds/cluster.js';
 import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds/instance.js';
-import { StateNames } from '../../lambdas/shared/contract.js';
-import type { HealthProbe, MigrationEngine, SnapshotGateway } from '../../lambdas/shared/ports.js';
+import { StateNames } from '../../lambdas/shared/contract/contract.js';
+import type { HealthProbe, MigrationEngine, SnapshotGateway } from '../../lambdas/shared/contract/ports.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { applyFirstMigrations, composeRelease, createSampleDatabase } from '../../lib/local/sample-app.js';
 import { dropDatabase, uniqueName, urlFor } from '../helpers/database.js';
 import { FakeRds } from '../helpers/fake-rds.js';
 

@@ -4,9 +4,9 @@
  * their own snapshot, so rolling back the second never brings back the first one's database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TagKeys } from '../../lambdas/shared/contract.js';
+import { composeRelease, createSampleDatabase } from '../../bin/sample/sample-app.js';
+import { TagKeys } from '../../lambdas/shared/contract/contract.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { composeRelease, createSampleDatabase } from '../../lib/local/sample-app.js';
 import { adminUrl, dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/pg-connection.js';
+import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/postgres/connection.js';
 
 /** Runs `fn` with a client connected to database `url`, and closes it. */
 export { withClient };

@@ -3,16 +3,15 @@
  * (statuses advance over describes, swaps take two steps) and record what was asked of them.
  */
 
-import { checksumOf } from '../../lambdas/shared/adapters/directory-migration-source.js';
+import { checksumOf } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import type {
   AppliedMigration,
   ExecutionInfo,
   HealthCheckResult,
   Plan,
   WorkflowState,
-} from '../../lambdas/shared/contract.js';
-import { RestoreFailedError, SnapshotFailedError } from '../../lambdas/shared/errors.js';
-import { createdBy, creatorPhrase, withCreatorTag } from '../../lambdas/shared/execution-tag.js';
+} from '../../lambdas/shared/contract/contract.js';
+import { RestoreFailedError, SnapshotFailedError } from '../../lambdas/shared/contract/errors.js';
 import type {
   ApplyOptions,
   ApplyOutcome,
@@ -32,8 +31,9 @@ import type {
   SwapRequest,
   SwapStatus,
   TargetDescription,
-} from '../../lambdas/shared/ports.js';
-import { DEFAULT_SETTINGS, type WorkflowSettings } from '../../lambdas/shared/settings.js';
+} from '../../lambdas/shared/contract/ports.js';
+import { createdBy, creatorPhrase, withCreatorTag } from '../../lambdas/shared/domain/execution-tag.js';
+import { DEFAULT_SETTINGS, type WorkflowSettings } from '../../lambdas/shared/runtime/settings.js';
 
 export function migration(name: string, sql = `CREATE TABLE "${name}" (id int);`): Migration {
   return { name, sql, checksum: checksumOf(sql) };

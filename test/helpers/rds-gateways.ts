@@ -20,7 +20,7 @@ import type {
   SnapshotGateway,
   SwapRequest,
   SwapStatus,
-} from '../../lambdas/shared/ports.js';
+} from '../../lambdas/shared/contract/ports.js';
 import { FakeRds, type FakeRdsOptions, type FaultKind, type Operation } from './fake-rds.js';
 
 export const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:orchestrator:release-42';

@@ -9,9 +9,10 @@ import { resolve } from 'node:path';
 import { ColumnTypeEnum } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
-import { connect } from '../../lambdas/shared/adapters/pg-connection.js';
-import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
+import { connectionTarget, openClient } from '../../lambdas/shared/adapters/postgres/client.js';
+import { connect } from '../../lambdas/shared/adapters/postgres/connection.js';
+import { PgHealthProbe } from '../../lambdas/shared/adapters/postgres/health-probe.js';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import {
   type EngineSessionOptions,
   migrationListOf,
@@ -20,15 +21,14 @@ import {
   SchemaEnginePanic,
 } from '../../lambdas/shared/adapters/prisma/engine-session.js';
 import { PinnedMigrationAdapterFactory } from '../../lambdas/shared/adapters/prisma/migration-driver-adapter.js';
-import { connectionTarget, openClient } from '../../lambdas/shared/adapters/prisma/pg-connection.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
+import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma/schema-drift-detector.js';
 import {
   SHADOW_DATABASE_STALE_AFTER_MS,
   shadowDatabaseCreatedAt,
   shadowDatabaseName,
 } from '../../lambdas/shared/adapters/prisma/shadow-database.js';
-import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
-import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma-schema-drift-detector.js';
-import type { MigrationBundle } from '../../lambdas/shared/ports.js';
+import type { MigrationBundle } from '../../lambdas/shared/contract/ports.js';
 import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

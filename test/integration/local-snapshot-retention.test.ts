@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { databaseNameFor } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
-import { sanitizeIdentifierPart } from '../../lambdas/shared/identifiers.js';
+import { databaseNameFor } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
+import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
 import { runLocal } from '../../lib/local/runner.js';
 import { createDatabase, dropDatabase, withAdmin } from '../helpers/database.js';
 

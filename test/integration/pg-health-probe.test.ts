@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
+import { PgHealthProbe } from '../../lambdas/shared/adapters/postgres/health-probe.js';
+import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
 
 const created: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres-execution-guard.js';
+import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres/execution-guard.js';
 import { adminUrl, uniqueName } from '../helpers/database.js';
 
 describe('PostgresExecutionGuard', () => {

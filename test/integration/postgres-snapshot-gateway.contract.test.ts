@@ -2,7 +2,7 @@
  * The SnapshotGateway contract, run against the local PostgreSQL gateway on real PostgreSQL. The data
  * marker is a one-row table in each database.
  */
-import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
+import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { describeSnapshotGatewayContract } from '../contract/snapshot-gateway.contract.js';
 import { dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
 

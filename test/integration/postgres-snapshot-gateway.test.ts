@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres-snapshot-gateway.js';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
-import { digestDatabase } from '../../lib/local/database-digest.js';
+import { digestDatabase } from '../../bin/sample/database-digest.js';
+import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
+import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 const created: string[] = [];

@@ -8,10 +8,10 @@ import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
-import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
-import { composeRelease } from '../../lib/local/sample-app.js';
+import { composeRelease } from '../../bin/sample/sample-app.js';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
+import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
 import { bundleSchemaEngineHelper, SCHEMA_ENGINE_BINARY } from '../helpers/schema-engine-binary/bundle.js';
 

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
-import { PgHealthProbe } from '../../lambdas/shared/adapters/pg-health-probe.js';
-import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
-import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma-schema-drift-detector.js';
+import { PgHealthProbe } from '../../lambdas/shared/adapters/postgres/health-probe.js';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
+import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma/schema-drift-detector.js';
 import { createDatabase, dropDatabase, withAdmin, withClient } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';

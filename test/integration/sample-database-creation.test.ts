@@ -6,7 +6,7 @@ import {
   createDatabaseIfMissing,
   createSampleDatabaseIfMissing,
   SAMPLE_MIGRATIONS_DIR,
-} from '../../lib/local/sample-app.js';
+} from '../../bin/sample/sample-app.js';
 import { adminUrl, dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 const created: string[] = [];

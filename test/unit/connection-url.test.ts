@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connectionTarget } from '../../lambdas/shared/adapters/prisma/pg-connection.js';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
+import { connectionTarget } from '../../lambdas/shared/adapters/postgres/client.js';
+import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 
 function refusal(url: string): Error {
   try {

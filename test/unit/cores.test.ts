@@ -4,11 +4,11 @@ import { checkSnapshot } from '../../lambdas/check-snapshot/check-snapshot.js';
 import { createSnapshot } from '../../lambdas/create-snapshot/create-snapshot.js';
 import { preflight } from '../../lambdas/preflight/preflight.js';
 import { restoreSnapshot } from '../../lambdas/restore-snapshot/restore-snapshot.js';
-import { ErrorNames, type ExecutionInfo, type Plan } from '../../lambdas/shared/contract.js';
-import { SnapshotFailedError, TransientFaultError } from '../../lambdas/shared/errors.js';
-import { isValidRdsIdentifier } from '../../lambdas/shared/identifiers.js';
-import type { SnapshotGateway } from '../../lambdas/shared/ports.js';
-import type { ReleaseAnalysis } from '../../lambdas/shared/transaction-fallback.js';
+import { ErrorNames, type ExecutionInfo, type Plan } from '../../lambdas/shared/contract/contract.js';
+import { SnapshotFailedError, TransientFaultError } from '../../lambdas/shared/contract/errors.js';
+import type { SnapshotGateway } from '../../lambdas/shared/contract/ports.js';
+import { isValidRdsIdentifier } from '../../lambdas/shared/domain/identifiers.js';
+import type { ReleaseAnalysis } from '../../lambdas/shared/domain/transaction-fallback.js';
 import { MAX_SWAP_ATTEMPTS, swap } from '../../lambdas/swap/swap.js';
 import { verifyHealth } from '../../lambdas/verify-health/verify-health.js';
 import {

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
+import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 
 const created: string[] = [];
 

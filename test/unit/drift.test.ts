@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { driftBaseline, driftStatements, judgeDrift } from '../../lambdas/shared/drift.js';
+import { driftBaseline, driftStatements, judgeDrift } from '../../lambdas/shared/domain/drift.js';
 
 /** What Prisma's engine prints for a table created by hand (as `migrate diff --script` does). */
 const AUDIT_LOG = `-- CreateTable

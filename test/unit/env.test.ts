@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
-import { readEnv, settingsFromEnv } from '../../lambdas/shared/env.js';
+import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
+import { readEnv, settingsFromEnv } from '../../lambdas/shared/runtime/env.js';
 
 const valid = {
   TARGET_KIND: 'cluster',

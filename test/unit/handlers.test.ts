@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
-import { preMigrationSnapshotId } from '../../lambdas/shared/identifiers.js';
+import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
+import { preMigrationSnapshotId } from '../../lambdas/shared/domain/identifiers.js';
 import { stateWith, testExecution } from '../helpers/fakes.js';
 
 const rds = mockClient(RDSClient);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ExecutionInfo } from '../../lambdas/shared/contract.js';
+import type { ExecutionInfo } from '../../lambdas/shared/contract/contract.js';
 import {
   isValidRdsIdentifier,
   MAX_DB_IDENTIFIER_LENGTH,
   MAX_SNAPSHOT_IDENTIFIER_LENGTH,
   preMigrationSnapshotId,
   restoredIdentifier,
-} from '../../lambdas/shared/identifiers.js';
+} from '../../lambdas/shared/domain/identifiers.js';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:execution:orchestrator';
 

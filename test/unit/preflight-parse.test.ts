@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { preflight } from '../../lambdas/preflight/preflight.js';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
-import { analyzeRelease } from '../../lambdas/shared/release-analysis.js';
+import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
+import { analyzeRelease } from '../../lambdas/shared/domain/release-analysis.js';
 import {
   appliedRow,
   FakeMigrationEngine,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { preflight } from '../../lambdas/preflight/preflight.js';
-import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import { FakeMigrationEngine, stateWith, testSettings } from '../helpers/fakes.js';
 
 const created: string[] = [];

@@ -1,7 +1,7 @@
 import type { DBInstance } from '@aws-sdk/client-rds';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds/instance.js';
-import type { SnapshotGateway } from '../../lambdas/shared/ports.js';
+import type { SnapshotGateway } from '../../lambdas/shared/contract/ports.js';
 import {
   afterOneDescribe,
   describeFaults,

@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import { describe, expect, it } from 'vitest';
 import { reportingStatementTimeoutMs } from '../../lambdas/apply-migrations/handler.js';
-import { MigrationFailedError } from '../../lambdas/shared/errors.js';
-import { stepLogging } from '../../lambdas/shared/middleware.js';
-import { redactRowValues } from '../../lambdas/shared/redaction.js';
+import { MigrationFailedError } from '../../lambdas/shared/contract/errors.js';
+import { redactRowValues } from '../../lambdas/shared/domain/redaction.js';
+import { stepLogging } from '../../lambdas/shared/runtime/middleware.js';
 
 describe('redactRowValues', () => {
   it.each([

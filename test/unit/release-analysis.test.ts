@@ -1,12 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Migration } from '../../lambdas/shared/ports.js';
+import type { Migration } from '../../lambdas/shared/contract/ports.js';
 import {
   analyzeRelease,
   transactionFallbackReason,
   unparsableScriptsMessage,
-} from '../../lambdas/shared/release-analysis.js';
+} from '../../lambdas/shared/domain/release-analysis.js';
 
 function migration(name: string, sql: string): Migration {
   return { name, sql, checksum: '' };

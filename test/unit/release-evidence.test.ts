@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { applyMigrations } from '../../lambdas/apply-migrations/apply-migrations.js';
 import { assessRelease, failureOf } from '../../lambdas/assess-release/assess-release.js';
-import { ErrorNames, type Plan } from '../../lambdas/shared/contract.js';
+import { ErrorNames, type Plan } from '../../lambdas/shared/contract/contract.js';
 import {
   DatabaseUnreachableError,
   MigrationFailedDatabaseUnchangedError,
   MigrationFailedError,
   MigrationHistoryBlockedError,
-} from '../../lambdas/shared/errors.js';
-import { applySessionName, judgeRelease } from '../../lambdas/shared/release-evidence.js';
+} from '../../lambdas/shared/contract/errors.js';
+import { applySessionName, judgeRelease } from '../../lambdas/shared/domain/release-evidence.js';
 import {
   appliedRow,
   FakeClock,

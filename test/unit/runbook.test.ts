@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OutcomeErrors, RUNBOOK } from '../../lambdas/shared/contract.js';
+import { OutcomeErrors, RUNBOOK } from '../../lambdas/shared/contract/contract.js';
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {

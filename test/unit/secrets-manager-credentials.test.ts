@@ -5,8 +5,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SecretsManagerCredentials } from '../../lambdas/shared/adapters/secrets-manager-credentials.js';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
+import { SecretsManagerCredentials } from '../../lambdas/shared/adapters/aws/secrets-manager-credentials.js';
+import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 
 const secretsManager = mockClient(SecretsManagerClient);
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-db-AbCdEf';

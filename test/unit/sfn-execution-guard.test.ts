@@ -1,8 +1,11 @@
 import { ListExecutionsCommand, SFNClient, SFNServiceException } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SfnExecutionGuard, stateMachineArnOf } from '../../lambdas/shared/adapters/sfn-execution-guard.js';
-import { ErrorNames } from '../../lambdas/shared/contract.js';
+import {
+  SfnExecutionGuard,
+  stateMachineArnOf,
+} from '../../lambdas/shared/adapters/aws/sfn-execution-guard.js';
+import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 
 const sfn = mockClient(SFNClient);
 const MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:orders-migrations';

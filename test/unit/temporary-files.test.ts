@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { composeRelease } from '../../lib/local/sample-app.js';
+import { composeRelease } from '../../bin/sample/sample-app.js';
 
 describe('temporary files of the test run', () => {
   it('go under the one directory of the run, for the worker and the processes it starts', async () => {

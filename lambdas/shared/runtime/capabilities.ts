@@ -14,9 +14,9 @@ import type {
   ReleaseInspector,
   SchemaDriftDetector,
   SnapshotGateway,
-} from '../ports.js';
-import type { WorkflowSettings } from '../settings.js';
-import type { ReleaseAnalysis } from '../transaction-fallback.js';
+} from '../contract/ports.js';
+import type { ReleaseAnalysis } from '../domain/transaction-fallback.js';
+import type { WorkflowSettings } from './settings.js';
 
 /** What every step has: its settings and the time. */
 export interface BaseCapability {

@@ -14,17 +14,17 @@ import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import {
+  type ConnectionTarget,
+  connectionTarget,
+  openClient,
+  withDatabase,
+} from '../../../lambdas/shared/adapters/postgres/client.js';
+import {
   type EngineSession,
   engineErrorCode,
   openEngineSession,
   withPanic,
 } from '../../../lambdas/shared/adapters/prisma/engine-session.js';
-import {
-  type ConnectionTarget,
-  connectionTarget,
-  openClient,
-  withDatabase,
-} from '../../../lambdas/shared/adapters/prisma/pg-connection.js';
 import { loadSchemaEngine } from '../../../lambdas/shared/adapters/prisma/schema-engine-wasm.js';
 
 interface Arguments {

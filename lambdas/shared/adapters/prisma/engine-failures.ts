@@ -10,9 +10,9 @@ import {
   MigrationHistoryBlockedError,
   MigrationsInvalidError,
   messageOf,
-} from '../../errors.js';
-import { isFailedRow } from '../../history.js';
-import type { MigrationBundle } from '../../ports.js';
+} from '../../contract/errors.js';
+import type { MigrationBundle } from '../../contract/ports.js';
+import { isFailedRow } from '../../domain/history.js';
 import { engineErrorCode, SchemaEnginePanic } from './engine-session.js';
 import type { RunState } from './release-run.js';
 

@@ -5,10 +5,10 @@
  */
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
-import { messageOf, OrchestratorError } from '../../errors.js';
-import type { MigrationBundle } from '../../ports.js';
+import { messageOf, OrchestratorError } from '../../contract/errors.js';
+import type { MigrationBundle } from '../../contract/ports.js';
+import { type ConnectionTarget, openClient } from '../postgres/client.js';
 import { type MigrationAdapterHooks, PinnedMigrationAdapterFactory } from './migration-driver-adapter.js';
-import { type ConnectionTarget, openClient } from './pg-connection.js';
 import {
   type EngineInstance,
   isWasmTrap,

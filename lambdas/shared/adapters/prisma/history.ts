@@ -3,7 +3,7 @@
  * reads and the health probe.
  */
 import type pg from 'pg';
-import type { AppliedMigration } from '../../contract.js';
+import type { AppliedMigration } from '../../contract/contract.js';
 
 /** Rows of `_prisma_migrations`, oldest first, or none when the table does not exist. */
 export async function readPrismaHistory(client: pg.Client): Promise<AppliedMigration[]> {

@@ -1,9 +1,9 @@
 /**
  * Who blocks a migration that hit its `lock_timeout`, named from `pg_locks` / `pg_stat_activity`.
  */
-import type { Migration } from '../../ports.js';
-import { analyzeRelease } from '../../release-analysis.js';
-import { type ConnectionTarget, openClient } from './pg-connection.js';
+import type { Migration } from '../../contract/ports.js';
+import { analyzeRelease } from '../../domain/release-analysis.js';
+import { type ConnectionTarget, openClient } from '../postgres/client.js';
 
 /** PostgreSQL's `lock_not_available`: a `lock_timeout` was hit. */
 export const LOCK_NOT_AVAILABLE = '55P03';

@@ -27,14 +27,8 @@ import {
   type Transaction,
 } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
-import {
-  type ConnectionTarget,
-  charColumnsOf,
-  openClient,
-  PinnedClientPool,
-  pinClient,
-  withDatabase,
-} from './pg-connection.js';
+import { type ConnectionTarget, openClient, withDatabase } from '../postgres/client.js';
+import { charColumnsOf, PinnedClientPool, pinClient } from './pinned-client.js';
 import { dropShadowDatabase, dropStaleShadowDatabases, shadowDatabaseName } from './shadow-database.js';
 
 /** Runs one migration script on the pinned client; throws what `pg` throws. */

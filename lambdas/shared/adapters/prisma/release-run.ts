@@ -3,9 +3,13 @@
  * transaction's control (a savepoint per migration script, the final COMMIT).
  */
 import type pg from 'pg';
-import type { AppliedMigration, TransactionMode } from '../../contract.js';
-import { MigrationFailedDatabaseUnchangedError, MigrationFailedError, messageOf } from '../../errors.js';
-import type { Migration } from '../../ports.js';
+import type { AppliedMigration, TransactionMode } from '../../contract/contract.js';
+import {
+  MigrationFailedDatabaseUnchangedError,
+  MigrationFailedError,
+  messageOf,
+} from '../../contract/errors.js';
+import type { Migration } from '../../contract/ports.js';
 import type { ScriptFailure } from './engine-failures.js';
 
 /** What happened during one `applyPending` run. */

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { type ConnectionTarget, openClient } from './pg-connection.js';
+import { type ConnectionTarget, openClient } from '../postgres/client.js';
 
 /** The prefix of every temporary shadow database (Prisma's own). */
 export const SHADOW_DATABASE_PREFIX = 'prisma_migrate_shadow_db_';

@@ -10,9 +10,9 @@ import {
   SnapshotFailedError,
   SnapshotQuotaExceededError,
   TargetNotAvailableError,
-} from '../../errors.js';
-import { createdBy, creatorOf, creatorPhrase, withCreatorTag } from '../../execution-tag.js';
-import type * as port from '../../ports.js';
+} from '../../contract/errors.js';
+import type * as port from '../../contract/ports.js';
+import { createdBy, creatorOf, creatorPhrase, withCreatorTag } from '../../domain/execution-tag.js';
 import {
   accessHint,
   faultMessage,

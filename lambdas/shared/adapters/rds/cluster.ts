@@ -29,9 +29,9 @@ import {
   RestoreDBClusterFromSnapshotCommand,
   type Tag,
 } from '@aws-sdk/client-rds';
-import { RestoreFailedError } from '../../errors.js';
-import { restoredMemberIdentifier } from '../../identifiers.js';
-import type { RestoreDescription, RestoreRequest, TargetDescription } from '../../ports.js';
+import { RestoreFailedError } from '../../contract/errors.js';
+import type { RestoreDescription, RestoreRequest, TargetDescription } from '../../contract/ports.js';
+import { restoredMemberIdentifier } from '../../domain/identifiers.js';
 import {
   RdsSnapshotGateway,
   type RdsSnapshotGatewayOptions,

@@ -3,7 +3,7 @@
  * and turned into one of our errors, whose message names the call, the resource and, for an access denial,
  * the missing permission.
  */
-import { RestoreFailedError, TransientFaultError } from '../../errors.js';
+import { RestoreFailedError, TransientFaultError } from '../../contract/errors.js';
 
 interface SdkErrorLike {
   readonly name?: unknown;

@@ -20,8 +20,8 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
   type Tag,
 } from '@aws-sdk/client-rds';
-import { TargetNotAvailableError } from '../../errors.js';
-import type { RestoreDescription, RestoreRequest, TargetDescription } from '../../ports.js';
+import { TargetNotAvailableError } from '../../contract/errors.js';
+import type { RestoreDescription, RestoreRequest, TargetDescription } from '../../contract/ports.js';
 import {
   RdsSnapshotGateway,
   type RdsSnapshotGatewayOptions,

@@ -16,8 +16,8 @@ import type {
   Tag,
   VpcSecurityGroupMembership,
 } from '@aws-sdk/client-rds';
-import { restoredMemberIdentifier } from '../../identifiers.js';
-import type { RestoreRequest } from '../../ports.js';
+import type { RestoreRequest } from '../../contract/ports.js';
+import { restoredMemberIdentifier } from '../../domain/identifiers.js';
 
 /**
  * How many times the settings that a restore API does not accept are requested with a modify call before

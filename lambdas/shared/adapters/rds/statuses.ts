@@ -1,5 +1,5 @@
 /** RDS status words (instances, clusters, snapshots) and what they mean for the contract's statuses. */
-import type { RestoreStatus, SnapshotStatus } from '../../contract.js';
+import type { RestoreStatus, SnapshotStatus } from '../../contract/contract.js';
 
 /**
  * Statuses in which a database serves queries and accepts a rename. `backing-up` is usable: a restored

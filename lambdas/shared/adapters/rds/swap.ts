@@ -2,8 +2,8 @@
  * The identifier swap, the same three-identifier state machine for instances and clusters: rename the
  * original aside, wait until that rename has settled, rename the restored copy to the original identifier.
  */
-import { SwapFailedError } from '../../errors.js';
-import type { SwapRequest, SwapStatus } from '../../ports.js';
+import { SwapFailedError } from '../../contract/errors.js';
+import type { SwapRequest, SwapStatus } from '../../contract/ports.js';
 import { accessHint, faultSummary, isTransientFault, transientFault } from './faults.js';
 import { type RdsNouns, renameCommand } from './nouns.js';
 import { isBusy, isFailedResourceStatus } from './statuses.js';

@@ -3,7 +3,7 @@
  * work (which execution created something is `../../execution-tag.ts`, shared with the local gateway).
  */
 import type { Tag } from '@aws-sdk/client-rds';
-import { DEFAULT_MANAGED_BY } from '../../settings.js';
+import { DEFAULT_MANAGED_BY } from '../../runtime/settings.js';
 
 type Tags = Readonly<Record<string, string>>;
 

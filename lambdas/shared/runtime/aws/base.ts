@@ -1,9 +1,10 @@
 /**
  * What every step has on AWS: the environment the construct set, read and validated once per container.
  */
-import { type LambdaEnv, readEnv, settingsFromEnv } from '../../env.js';
-import { systemClock } from '../../ports.js';
+
+import { systemClock } from '../../contract/ports.js';
 import type { BaseCapability } from '../capabilities.js';
+import { type LambdaEnv, readEnv, settingsFromEnv } from '../env.js';
 
 export interface AwsBase extends BaseCapability {
   readonly env: LambdaEnv;

@@ -5,10 +5,10 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DirectoryMigrationSource } from '../../adapters/directory-migration-source.js';
-import { PgHealthProbe } from '../../adapters/pg-health-probe.js';
-import { PgReleaseInspector } from '../../adapters/pg-release-inspector.js';
-import { SecretsManagerCredentials } from '../../adapters/secrets-manager-credentials.js';
+import { SecretsManagerCredentials } from '../../adapters/aws/secrets-manager-credentials.js';
+import { PgHealthProbe } from '../../adapters/postgres/health-probe.js';
+import { PgReleaseInspector } from '../../adapters/postgres/release-inspector.js';
+import { DirectoryMigrationSource } from '../../adapters/prisma/directory-migration-source.js';
 import type { EvidenceCapability, HealthCapability, MigrationsCapability } from '../capabilities.js';
 import type { AwsBase } from './base.js';
 
@@ -30,7 +30,7 @@ export function databaseCapability({ env, settings }: AwsBase): AwsDatabase {
   const migrationSource = () => new DirectoryMigrationSource(migrationsDir);
   const driftDetector = async () => {
     if (!env.CHECK_SCHEMA_DRIFT) return undefined;
-    const { PrismaSchemaDriftDetector } = await import('../../adapters/prisma-schema-drift-detector.js');
+    const { PrismaSchemaDriftDetector } = await import('../../adapters/prisma/schema-drift-detector.js');
     return new PrismaSchemaDriftDetector({
       connection: await credentials.connection(),
       source: migrationSource(),

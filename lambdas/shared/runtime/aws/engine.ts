@@ -1,7 +1,7 @@
 /**
  * Prisma's engine and PostgreSQL's parser on AWS (both WebAssembly): only the steps that apply or plan load them.
  */
-import { PrismaMigrationEngine } from '../../adapters/prisma-migration-engine.js';
+import { PrismaMigrationEngine } from '../../adapters/prisma/migration-engine.js';
 import type { EngineCapability } from '../capabilities.js';
 import type { AwsBase } from './base.js';
 import type { AwsDatabase } from './database.js';
@@ -14,6 +14,6 @@ export function engineCapability({ env }: AwsBase, database: AwsDatabase): Engin
         lockTimeoutMs: env.LOCK_TIMEOUT_MS,
         statementTimeoutMs: env.STATEMENT_TIMEOUT_MS || (defaults?.statementTimeoutMs ?? 0),
       }),
-    analyzeRelease: async () => (await import('../../release-analysis.js')).analyzeRelease,
+    analyzeRelease: async () => (await import('../../domain/release-analysis.js')).analyzeRelease,
   };
 }

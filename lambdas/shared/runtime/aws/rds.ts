@@ -4,7 +4,7 @@
  */
 import { RdsClusterSnapshotGateway } from '../../adapters/rds/cluster.js';
 import { RdsInstanceSnapshotGateway } from '../../adapters/rds/instance.js';
-import type { SnapshotGateway } from '../../ports.js';
+import type { SnapshotGateway } from '../../contract/ports.js';
 import type { SnapshotCapability } from '../capabilities.js';
 import type { AwsBase } from './base.js';
 

@@ -12,8 +12,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { MigrationsInvalidError } from '../errors.js';
-import type { Migration, MigrationBundle, MigrationSource } from '../ports.js';
+import { MigrationsInvalidError } from '../../contract/errors.js';
+import type { Migration, MigrationBundle, MigrationSource } from '../../contract/ports.js';
 
 export const LOCK_FILE = 'migration_lock.toml';
 export const MIGRATION_FILE = 'migration.sql';

@@ -10,18 +10,18 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/directory-migration-source.js';
-import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/pg-connection.js';
-import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma-migration-engine.js';
+import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/postgres/connection.js';
+import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
+import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 
-/** The project's root (this file is lib/local/sample-app.ts). */
+/** The project's root (this file is bin/sample/sample-app.ts). */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The sample app's migrations. */
 export const SAMPLE_MIGRATIONS_DIR = join(ROOT, 'prisma', 'migrations');
 
 /** Where the release fixtures live: each holds only its release's new migrations. */
-export const RELEASE_FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'releases');
+export const RELEASE_FIXTURES_DIR = join(ROOT, 'prisma', 'releases');
 
 /** The migration folders of a release fixture, after those of the fixtures it builds on (its `BASE` file). */
 async function fixtureLayers(fixture: string, seen: readonly string[] = []): Promise<string[]> {

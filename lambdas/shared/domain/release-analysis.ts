@@ -6,7 +6,7 @@
  * Pure: no I/O besides loading the parser once when this module is imported.
  */
 import { loadModule, parseSync } from 'pgsql-parser';
-import type { Migration } from './ports.js';
+import type { Migration } from '../contract/ports.js';
 import type { NonTransactionalStatement, ReleaseAnalysis, UnparsableScript } from './transaction-fallback.js';
 
 export type { NonTransactionalStatement, ReleaseAnalysis, UnparsableScript } from './transaction-fallback.js';

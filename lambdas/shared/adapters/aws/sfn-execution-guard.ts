@@ -3,9 +3,9 @@
  * (`ListExecutions`). The state machine ARN is derived from the execution ARN, so no configuration is needed.
  */
 import { ListExecutionsCommand, type ListExecutionsCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
-import type { ExecutionInfo } from '../contract.js';
-import { InvalidInputError, TransientFaultError } from '../errors.js';
-import type { ExecutionGuard } from '../ports.js';
+import type { ExecutionInfo } from '../../contract/contract.js';
+import { InvalidInputError, TransientFaultError } from '../../contract/errors.js';
+import type { ExecutionGuard } from '../../contract/ports.js';
 
 const TRANSIENT = new Set([
   'ThrottlingException',

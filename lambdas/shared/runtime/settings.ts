@@ -2,9 +2,9 @@
  * The settings every step core receives. On AWS they come from the Lambda environment (env.ts, set by the
  * construct); locally from the runner's options. Never a secret here.
  */
-import type { TransactionMode } from './contract.js';
-import { DEFAULT_DRIFT_SETTINGS, type DriftSettings } from './drift.js';
-import type { Clock, SnapshotGateway } from './ports.js';
+import type { TransactionMode } from '../contract/contract.js';
+import type { Clock, SnapshotGateway } from '../contract/ports.js';
+import { DEFAULT_DRIFT_SETTINGS, type DriftSettings } from '../domain/drift.js';
 
 export interface HealthCheckDefinition {
   /** Shown in reports. */

@@ -4,7 +4,7 @@
  * and the tests prove "exactly as before".
  */
 import pg from 'pg';
-import { withClient } from '../../lambdas/shared/adapters/pg-connection.js';
+import { withClient } from '../../lambdas/shared/adapters/postgres/connection.js';
 
 export interface TableDigest {
   readonly rows: number;

@@ -3,9 +3,9 @@
  * missing or wrong one is a deployment bug, reported with the variable's name and the fix.
  */
 import { z } from 'zod';
-import { TransactionModes } from './contract.js';
-import { DEFAULT_DRIFT_POLICY, DriftPolicies } from './drift.js';
-import { InvalidInputError } from './errors.js';
+import { TransactionModes } from '../contract/contract.js';
+import { InvalidInputError } from '../contract/errors.js';
+import { DEFAULT_DRIFT_POLICY, DriftPolicies } from '../domain/drift.js';
 import {
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_MANAGED_BY,

@@ -4,7 +4,7 @@
  * `lambdas/` (what the code throws) both import this file, so the two cannot drift apart.
  */
 import { z } from 'zod';
-import type { DriftBaseline } from './drift.js';
+import type { DriftBaseline } from '../domain/drift.js';
 
 /** Error names thrown by the steps. Each is the `name` of a class in `errors.ts`. */
 export const ErrorNames = {

@@ -3,6 +3,8 @@
  * (`RdsInstanceSnapshotGateway`, `PostgresSnapshotGateway`, `PrismaMigrationEngine`, `PgHealthProbe`, ...).
  * Cores receive them as plain objects and never import an SDK, `pg` or `process.env`.
  */
+
+import type { DriftBaseline, DriftSettings } from '../domain/drift.js';
 import type {
   AppliedMigration,
   ExecutionInfo,
@@ -12,7 +14,6 @@ import type {
   SwapPhase,
   TransactionMode,
 } from './contract.js';
-import type { DriftBaseline, DriftSettings } from './drift.js';
 
 /** One migration directory: `migrations/<name>/migration.sql`. */
 export interface Migration {

@@ -5,10 +5,15 @@
  * `prisma migrate diff --from-migrations <dir> --to-config-datasource --script --exit-code` does.
  */
 import type pg from 'pg';
-import type { MigrationBundle, MigrationSource, SchemaDriftDetector, SchemaDriftResult } from '../ports.js';
-import type { ConnectionSettings } from './pg-connection.js';
-import { migrationListOf, noFilters, openEngineSession } from './prisma/engine-session.js';
-import { type ConnectionTarget, connectionTarget, schemaOf } from './prisma/pg-connection.js';
+import type {
+  MigrationBundle,
+  MigrationSource,
+  SchemaDriftDetector,
+  SchemaDriftResult,
+} from '../../contract/ports.js';
+import { type ConnectionTarget, connectionTarget, schemaOf } from '../postgres/client.js';
+import type { ConnectionSettings } from '../postgres/connection.js';
+import { migrationListOf, noFilters, openEngineSession } from './engine-session.js';
 
 export interface PrismaSchemaDriftDetectorOptions {
   /** The live database (a Prisma URL's `?schema=` is honoured). */

@@ -5,7 +5,7 @@
  * The local PostgreSQL gateway uses the same names (lower case), which are valid database names too.
  */
 import { createHash } from 'node:crypto';
-import type { ExecutionInfo } from './contract.js';
+import type { ExecutionInfo } from '../contract/contract.js';
 
 export const MAX_DB_IDENTIFIER_LENGTH = 63;
 export const MAX_SNAPSHOT_IDENTIFIER_LENGTH = 255;

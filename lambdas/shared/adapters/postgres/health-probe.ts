@@ -3,14 +3,14 @@
  * every expected migration finished and no failed row, and the user's own SQL checks return true.
  */
 import type pg from 'pg';
-import type { HealthCheckResult, HealthReport } from '../contract.js';
-import { judgeDrift, shorten } from '../drift.js';
-import { isAppliedRow, isFailedRow } from '../history.js';
-import type { HealthExpectation, HealthProbe, SchemaDriftDetector } from '../ports.js';
-import { redactRowValues } from '../redaction.js';
-import type { HealthCheckDefinition } from '../settings.js';
-import { type ConnectionSettings, withClient } from './pg-connection.js';
-import { readPrismaHistory } from './prisma/history.js';
+import type { HealthCheckResult, HealthReport } from '../../contract/contract.js';
+import type { HealthExpectation, HealthProbe, SchemaDriftDetector } from '../../contract/ports.js';
+import { judgeDrift, shorten } from '../../domain/drift.js';
+import { isAppliedRow, isFailedRow } from '../../domain/history.js';
+import { redactRowValues } from '../../domain/redaction.js';
+import type { HealthCheckDefinition } from '../../runtime/settings.js';
+import { readPrismaHistory } from '../prisma/history.js';
+import { type ConnectionSettings, withClient } from './connection.js';
 
 export interface PgHealthProbeOptions {
   readonly connection: ConnectionSettings;

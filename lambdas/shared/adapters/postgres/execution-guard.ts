@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { ExecutionGuard } from '../ports.js';
-import { connect, urlWithDatabase } from './pg-connection.js';
+import type { ExecutionGuard } from '../../contract/ports.js';
+import { connect, urlWithDatabase } from './connection.js';
 
 /** 'morc': the first key of every lock this guard takes. */
 const NAMESPACE = 0x6d6f7263;

@@ -4,9 +4,9 @@
  * names the server and database and never the password (`prisma/pg-connection.ts`).
  */
 import type pg from 'pg';
-import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from './prisma/pg-connection.js';
+import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from './client.js';
 
-export { urlWithDatabase } from './prisma/pg-connection.js';
+export { urlWithDatabase } from './client.js';
 
 export type ConnectionSettings = string | pg.ClientConfig;
 

@@ -13,24 +13,23 @@
  * migration by migration, and the outcome says so.
  */
 import type pg from 'pg';
-import type { AppliedMigration } from '../contract.js';
-import { InvalidInputError, MigrationsInvalidError } from '../errors.js';
-import type { ApplyOptions, ApplyOutcome, MigrationBundle, MigrationEngine } from '../ports.js';
-import { analyzeRelease, transactionFallbackReason, unparsableScriptsMessage } from '../release-analysis.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../settings.js';
-import { engineFailure, scriptFailure } from './prisma/engine-failures.js';
+import type { AppliedMigration } from '../../contract/contract.js';
+import { InvalidInputError, MigrationsInvalidError } from '../../contract/errors.js';
+import type { ApplyOptions, ApplyOutcome, MigrationBundle, MigrationEngine } from '../../contract/ports.js';
 import {
-  type EngineLogEntry,
-  migrationListOf,
-  noFilters,
-  openEngineSession,
-} from './prisma/engine-session.js';
-import { readPrismaHistory } from './prisma/history.js';
-import { LOCK_NOT_AVAILABLE, lockHolders } from './prisma/lock-holders.js';
-import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from './prisma/pg-connection.js';
-import { commitRelease, pendingOf, type RunState, runInSavepoint } from './prisma/release-run.js';
+  analyzeRelease,
+  transactionFallbackReason,
+  unparsableScriptsMessage,
+} from '../../domain/release-analysis.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../../runtime/settings.js';
+import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from '../postgres/client.js';
+import { engineFailure, scriptFailure } from './engine-failures.js';
+import { type EngineLogEntry, migrationListOf, noFilters, openEngineSession } from './engine-session.js';
+import { readPrismaHistory } from './history.js';
+import { LOCK_NOT_AVAILABLE, lockHolders } from './lock-holders.js';
+import { commitRelease, pendingOf, type RunState, runInSavepoint } from './release-run.js';
 
-export { resolveSchemaEngineWasm, SCHEMA_ENGINE_WASM_FILE } from './prisma/schema-engine-wasm.js';
+export { resolveSchemaEngineWasm, SCHEMA_ENGINE_WASM_FILE } from './schema-engine-wasm.js';
 
 export interface PrismaMigrationEngineOptions {
   /** `postgresql://user:password@host:port/database[?schema=name]`. Takes precedence over `clientConfig`. */
@@ -45,7 +44,7 @@ export interface PrismaMigrationEngineOptions {
   readonly wasmPath?: string;
 }
 
-export { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../settings.js';
+export { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../../runtime/settings.js';
 
 function nonNegativeInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;

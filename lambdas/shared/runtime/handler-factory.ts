@@ -4,7 +4,7 @@
  */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { Step } from './contract.js';
+import type { Step } from '../contract/contract.js';
 import { stepLogging } from './middleware.js';
 
 export function stepHandler<T>(step: Step, run: (event: unknown, context: Context) => Promise<T>) {

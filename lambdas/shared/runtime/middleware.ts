@@ -5,8 +5,8 @@
  * routes on its name.
  */
 import type middy from '@middy/core';
-import { OrchestratorError } from './errors.js';
-import { redactError } from './redaction.js';
+import { OrchestratorError } from '../contract/errors.js';
+import { redactError } from '../domain/redaction.js';
 
 export interface StepLogOptions {
   readonly step: string;

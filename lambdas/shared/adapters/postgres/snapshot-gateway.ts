@@ -9,10 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { type SwapPhase, TagKeys } from '../contract.js';
-import { RestoreFailedError, SnapshotFailedError, SwapFailedError } from '../errors.js';
-import { createdBy, creatorOf, creatorPhrase, withCreatorTag } from '../execution-tag.js';
-import { asideIdentifier } from '../identifiers.js';
+import { type SwapPhase, TagKeys } from '../../contract/contract.js';
+import { RestoreFailedError, SnapshotFailedError, SwapFailedError } from '../../contract/errors.js';
 import type {
   CreateSnapshotRequest,
   ManagedSnapshot,
@@ -23,8 +21,10 @@ import type {
   SwapRequest,
   SwapStatus,
   TargetDescription,
-} from '../ports.js';
-import { urlWithDatabase, withClient } from './pg-connection.js';
+} from '../../contract/ports.js';
+import { createdBy, creatorOf, creatorPhrase, withCreatorTag } from '../../domain/execution-tag.js';
+import { asideIdentifier } from '../../domain/identifiers.js';
+import { urlWithDatabase, withClient } from './connection.js';
 
 const { escapeIdentifier, escapeLiteral } = pg;
 

@@ -20,16 +20,16 @@ import type {
   ExecutionInfo,
   Plan,
   ReleaseEvidence,
-} from './contract.js';
+} from '../contract/contract.js';
 import {
   MigrationFailedDatabaseUnchangedError,
   MigrationFailedError,
   messageOf,
   OrchestratorError,
   ReleaseOutcomeUnknownError,
-} from './errors.js';
+} from '../contract/errors.js';
+import type { ReleaseInspector } from '../contract/ports.js';
 import { isAppliedRow, isFailedRow } from './history.js';
-import type { ReleaseInspector } from './ports.js';
 
 /** PostgreSQL truncates `application_name` to 63 bytes. */
 const MAX_APPLICATION_NAME = 63;

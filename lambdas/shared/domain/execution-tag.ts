@@ -4,7 +4,7 @@
  * restored, only when that tag names the very execution at hand: identifiers alone can collide (two execution
  * names that clean to the same identifier, a name reused after Step Functions' 90 days).
  */
-import { TagKeys } from './contract.js';
+import { TagKeys } from '../contract/contract.js';
 
 type Tags = Readonly<Record<string, string>>;
 

@@ -2,11 +2,11 @@
  * `ReleaseInspector` over `pg`: ends the apply step's own migration session (found by its
  * `application_name`), reads `_prisma_migrations`, and marks rows rolled back, each on a fresh connection.
  */
-import type { AppliedMigration } from '../contract.js';
-import { ReleaseOutcomeUnknownError } from '../errors.js';
-import type { ReleaseInspector } from '../ports.js';
-import { type ConnectionSettings, withClient } from './pg-connection.js';
-import { readPrismaHistory } from './prisma/history.js';
+import type { AppliedMigration } from '../../contract/contract.js';
+import { ReleaseOutcomeUnknownError } from '../../contract/errors.js';
+import type { ReleaseInspector } from '../../contract/ports.js';
+import { readPrismaHistory } from '../prisma/history.js';
+import { type ConnectionSettings, withClient } from './connection.js';
 
 export interface PgReleaseInspectorOptions {
   readonly connection: ConnectionSettings;

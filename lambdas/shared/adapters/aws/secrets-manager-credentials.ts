@@ -6,7 +6,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
 import { z } from 'zod';
-import { InvalidInputError, TransientFaultError } from '../errors.js';
+import { InvalidInputError, TransientFaultError } from '../../contract/errors.js';
 
 const SecretSchema = z.object({
   username: z.string().min(1),
