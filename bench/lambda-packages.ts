@@ -162,7 +162,7 @@ async function buildEngineProbe(context: BenchContext, asset: LambdaAsset): Prom
     ...esbuildOptions(context.projectRoot),
     stdin: {
       contents:
-        `import { PrismaMigrationEngine } from ${JSON.stringify(join(adapters, 'prisma-migration-engine.ts'))};\n` +
+        `import { PrismaMigrationEngine } from ${JSON.stringify(join(adapters, 'prisma', 'migration-engine.ts'))};\n` +
         `import { loadSchemaEngine } from ${JSON.stringify(join(adapters, 'prisma', 'schema-engine-wasm.ts'))};\n` +
         'export async function instantiate(connectionString) {\n' +
         '  const engine = new PrismaMigrationEngine({ connectionString });\n' +

@@ -1,7 +1,7 @@
 /**
  * Connection settings for `pg` as the adapters take them (a URL or a `pg` client configuration), opened
  * through the one place that turns a connection failure into `DatabaseUnreachableError` with a message that
- * names the server and database and never the password (`prisma/pg-connection.ts`).
+ * names the server and database and never the password (`client.ts`).
  */
 import type pg from 'pg';
 import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from './client.js';
