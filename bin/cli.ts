@@ -28,7 +28,7 @@ import {
   type TransactionMode,
   TransactionModes,
 } from '../lambdas/shared/contract/contract.js';
-import { parseWorkflowInput } from '../lambdas/shared/contract/state.js';
+import { parseWorkflowInput } from '../lambdas/shared/contract/input.js';
 import { DriftPolicies, type DriftPolicy } from '../lambdas/shared/domain/drift.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/domain/identifiers.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';

@@ -4,7 +4,7 @@
  */
 import { type SnapshotProgress, TagKeys } from '../shared/contract/contract.js';
 import { TargetNotAvailableError } from '../shared/contract/errors.js';
-import { parseWorkflowInput, requireExecution, stateOf } from '../shared/contract/state.js';
+import { releaseOf, requireExecution, stateOf } from '../shared/contract/state.js';
 import { preMigrationSnapshotId } from '../shared/domain/identifiers.js';
 import { type SnapshotStepDeps, startPolling } from '../shared/runtime/settings.js';
 
@@ -13,7 +13,7 @@ export type CreateSnapshotDeps = SnapshotStepDeps;
 export async function createSnapshot(event: unknown, deps: CreateSnapshotDeps): Promise<SnapshotProgress> {
   const state = stateOf(event, 'create-snapshot');
   const execution = requireExecution(state, 'create-snapshot');
-  const input = parseWorkflowInput(state.input);
+
   const { gateway, settings, clock } = deps;
 
   const target = await gateway.describeTarget();
@@ -32,7 +32,7 @@ export async function createSnapshot(event: unknown, deps: CreateSnapshotDeps): 
     tags: {
       [TagKeys.managedBy]: settings.managedBy,
       [TagKeys.execution]: execution.id,
-      [TagKeys.release]: input.release ?? 'unspecified',
+      [TagKeys.release]: releaseOf(state.input) ?? 'unspecified',
       [TagKeys.retention]: 'pre-migration',
       [TagKeys.source]: settings.targetIdentifier,
     },

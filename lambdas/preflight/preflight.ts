@@ -9,6 +9,7 @@ import {
   MigrationsInvalidError,
   OrchestratorError,
 } from '../shared/contract/errors.js';
+import { parseWorkflowInput } from '../shared/contract/input.js';
 import type {
   ExecutionGuard,
   Migration,
@@ -16,7 +17,7 @@ import type {
   MigrationSource,
   SchemaDriftDetector,
 } from '../shared/contract/ports.js';
-import { parseWorkflowInput, requireExecution, stateOf } from '../shared/contract/state.js';
+import { requireExecution, stateOf } from '../shared/contract/state.js';
 import { type DriftBaseline, driftBaseline } from '../shared/domain/drift.js';
 import { isAppliedRow, isFailedRow } from '../shared/domain/history.js';
 import {

@@ -3,7 +3,6 @@
  * the state machine routes on, and the state names. `lib/` (the state machine's Retry/Catch) and
  * `lambdas/` (what the code throws) both import this file, so the two cannot drift apart.
  */
-import { z } from 'zod';
 import type { DriftBaseline } from '../domain/drift.js';
 
 /** Error names thrown by the steps. Each is the `name` of a class in `errors.ts`. */
@@ -134,36 +133,8 @@ export type Step = (typeof Steps)[number];
 export const TransactionModes = ['release', 'per-migration'] as const;
 export type TransactionMode = (typeof TransactionModes)[number];
 
-const identifierLike = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
-
-/**
- * The execution input, as documented in the README. Everything is optional: the target database, its
- * credentials and the migrations are configured on the construct, never passed in the input.
- */
-export const WorkflowInputSchema = z
-  .object({
-    /** A release label: the pipeline execution id or the git revision. Tagged on the snapshot. */
-    release: z
-      .string()
-      .min(1)
-      .max(128)
-      .regex(identifierLike, 'letters, digits and . _ : / - only, starting with a letter or digit')
-      .optional(),
-    /**
-     * Migrate without a snapshot. Only with a reason, which goes into the report. Without a snapshot a
-     * failure that a transaction cannot undo cannot be rolled back.
-     */
-    skipSnapshot: z
-      .object({ reason: z.string().trim().min(10, 'give a reason of at least 10 characters') })
-      .strict()
-      .optional(),
-    /** Overrides the construct's transaction mode for this execution. */
-    transactionMode: z.enum(TransactionModes).optional(),
-    /** Plan only: run preflight and stop, even when migrations are pending. */
-    dryRun: z.boolean().optional(),
-  })
-  .strict();
-export type WorkflowInput = z.infer<typeof WorkflowInputSchema>;
+/** The execution input (validated by `parseWorkflowInput` in `input.ts`, which carries the schema library). */
+export type { WorkflowInput } from './input.js';
 
 /** Identity of the execution, recorded by the first state from the context object. */
 export interface ExecutionInfo {

@@ -1,44 +1,17 @@
 /**
- * Reading the state document at a step's edge: the workflow input is validated with its schema, and the
- * parts a step needs from earlier steps must be there (their absence is a wiring bug, named as such).
+ * Reading the state document at a step's edge: the parts a step needs from earlier steps must be there (their
+ * absence is a wiring bug, named as such). The execution input itself is validated by preflight (`input.ts`).
  */
-import type { z } from 'zod';
-import {
-  type ExecutionInfo,
-  type Plan,
-  type RestoreProgress,
-  type SnapshotProgress,
-  type WorkflowInput,
-  WorkflowInputSchema,
-  type WorkflowState,
-} from './contract.js';
+import type { ExecutionInfo, Plan, RestoreProgress, SnapshotProgress, WorkflowState } from './contract.js';
 import { InvalidInputError } from './errors.js';
 
-/** One line per problem: `release: letters, digits ... (received "a b")`. */
-export function describeIssues(error: z.ZodError, root: string): string {
-  return error.issues
-    .map((issue) => {
-      const path = [root, ...issue.path.map(String)].filter(Boolean).join('.');
-      return `${path || '(input)'}: ${issue.message}`;
-    })
-    .join('; ');
-}
-
-export function parseWorkflowInput(raw: unknown): WorkflowInput {
-  const parsed = WorkflowInputSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      `The execution input is invalid: ${describeIssues(parsed.error, 'input')}. ` +
-        'Allowed fields: release (string), skipSnapshot ({ "reason": string }), ' +
-        'transactionMode ("release" | "per-migration"), dryRun (boolean). See the README for an example.',
-      {
-        details: {
-          issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
-        },
-      },
-    );
-  }
-  return parsed.data;
+/**
+ * The release label of the execution input, for the steps after preflight (which validated the whole input
+ * with its schema): a string, or undefined.
+ */
+export function releaseOf(input: unknown): string | undefined {
+  const release = (input as { release?: unknown } | null | undefined)?.release;
+  return typeof release === 'string' ? release : undefined;
 }
 
 function missing(field: string, step: string): InvalidInputError {

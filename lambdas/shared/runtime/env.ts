@@ -1,77 +1,161 @@
 /**
  * The Lambda environment, read in this one place and validated. The construct sets these variables; a
- * missing or wrong one is a deployment bug, reported with the variable's name and the fix.
+ * missing or wrong one is a deployment bug, reported with the variable's name and the fix. Read without a
+ * schema library: every step, the RDS-only ones included, starts by reading it, and each millisecond of cold
+ * start counts there.
  */
-import { z } from 'zod';
-import { TransactionModes } from '../contract/contract.js';
+import { type TransactionMode, TransactionModes } from '../contract/contract.js';
 import { InvalidInputError } from '../contract/errors.js';
-import { DEFAULT_DRIFT_POLICY, DriftPolicies } from '../domain/drift.js';
+import { DEFAULT_DRIFT_POLICY, DriftPolicies, type DriftPolicy } from '../domain/drift.js';
 import {
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_MANAGED_BY,
   DEFAULT_SETTINGS,
   DEFAULT_STATEMENT_TIMEOUT_MS,
+  type HealthCheckDefinition,
   type WorkflowSettings,
 } from './settings.js';
 
-const positiveInt = z.coerce.number().int().positive();
+export const TargetKinds = ['instance', 'cluster'] as const;
 
-/** A variable holding a JSON array (`[]` when unset) of `item`s; `message` says what a bad one should be. */
-function jsonArrayOf<T extends z.ZodType>(item: T, message: string) {
-  return z
-    .string()
-    .default('[]')
-    .transform((raw, ctx) => {
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(item));
+export interface LambdaEnv {
+  readonly TARGET_KIND: (typeof TargetKinds)[number];
+  readonly TARGET_IDENTIFIER: string;
+  readonly DATABASE_SECRET_ARN: string;
+  readonly DATABASE_NAME?: string;
+  readonly MIGRATIONS_DIR?: string;
+  readonly TRANSACTION_MODE: TransactionMode;
+  readonly SNAPSHOT_TIMEOUT_SECONDS: number;
+  readonly RESTORE_TIMEOUT_SECONDS: number;
+  readonly POLL_INITIAL_SECONDS: number;
+  readonly POLL_MAX_SECONDS: number;
+  readonly LOCK_TIMEOUT_MS: number;
+  readonly STATEMENT_TIMEOUT_MS: number;
+  readonly HEALTH_CHECKS: HealthCheckDefinition[];
+  readonly CHECK_SCHEMA_DRIFT: boolean;
+  readonly DRIFT_POLICY: DriftPolicy;
+  readonly DRIFT_IGNORE: string[];
+  readonly MANAGED_BY: string;
 }
 
-const EnvSchema = z.object({
-  TARGET_KIND: z.enum(['instance', 'cluster']),
-  TARGET_IDENTIFIER: z.string().min(1),
-  DATABASE_SECRET_ARN: z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN'),
-  DATABASE_NAME: z.string().min(1).optional(),
-  MIGRATIONS_DIR: z.string().min(1).optional(),
-  TRANSACTION_MODE: z.enum(TransactionModes).default(DEFAULT_SETTINGS.transactionMode),
-  SNAPSHOT_TIMEOUT_SECONDS: positiveInt.default(DEFAULT_SETTINGS.snapshotTimeoutSeconds),
-  RESTORE_TIMEOUT_SECONDS: positiveInt.default(DEFAULT_SETTINGS.restoreTimeoutSeconds),
-  POLL_INITIAL_SECONDS: positiveInt.default(DEFAULT_SETTINGS.initialPollSeconds),
-  POLL_MAX_SECONDS: positiveInt.default(DEFAULT_SETTINGS.maxPollSeconds),
-  LOCK_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(DEFAULT_LOCK_TIMEOUT_MS),
-  STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(DEFAULT_STATEMENT_TIMEOUT_MS),
-  HEALTH_CHECKS: jsonArrayOf(
-    z.object({ name: z.string().min(1), sql: z.string().min(1) }).strict(),
-    'must be a JSON array of { "name", "sql" }',
-  ),
-  CHECK_SCHEMA_DRIFT: z
-    .enum(['true', 'false'])
-    .default('false')
-    .transform((value) => value === 'true'),
-  DRIFT_POLICY: z.enum(DriftPolicies).default(DEFAULT_DRIFT_POLICY),
-  DRIFT_IGNORE: jsonArrayOf(z.string().min(1), 'must be a JSON array of table or schema names'),
-  MANAGED_BY: z.string().min(1).default(DEFAULT_MANAGED_BY),
-});
+/** Reads variables one by one, collecting every problem as `NAME: what is wrong`. */
+class EnvReader {
+  readonly problems: string[] = [];
 
-export type LambdaEnv = z.infer<typeof EnvSchema>;
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  private problem<T>(name: string, message: string, fallback: T): T {
+    this.problems.push(`${name}: ${message}`);
+    return fallback;
+  }
+
+  text(name: string): string {
+    return this.raw(name) ?? this.problem(name, 'is required', '');
+  }
+
+  optionalText(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback?: T): T {
+    const value = this.raw(name) ?? fallback;
+    if (value !== undefined && (allowed as readonly string[]).includes(value)) return value as T;
+    const received = value === undefined ? 'nothing' : JSON.stringify(value);
+    return this.problem(name, `must be one of ${allowed.join(', ')} (received ${received})`, allowed[0] as T);
+  }
+
+  integer(name: string, fallback: number, minimum: number): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (Number.isInteger(value) && value >= minimum) return value;
+    return this.problem(
+      name,
+      `must be an integer of at least ${minimum} (received ${JSON.stringify(raw)})`,
+      fallback,
+    );
+  }
+
+  jsonArray<T>(name: string, isItem: (item: unknown) => item is T, shape: string): T[] {
+    const raw = this.raw(name) ?? '[]';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return this.problem(name, `must be a JSON array of ${shape}`, []);
+    }
+    if (!Array.isArray(parsed) || !parsed.every(isItem)) {
+      return this.problem(name, `must be a JSON array of ${shape}`, []);
+    }
+    return parsed;
+  }
+}
+
+function isHealthCheck(item: unknown): item is HealthCheckDefinition {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return false;
+  const keys = Object.keys(item);
+  const { name, sql } = item as Record<string, unknown>;
+  return (
+    keys.every((key) => key === 'name' || key === 'sql') &&
+    typeof name === 'string' &&
+    name !== '' &&
+    typeof sql === 'string' &&
+    sql !== ''
+  );
+}
+
+function isName(item: unknown): item is string {
+  return typeof item === 'string' && item !== '';
+}
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
+  const read = new EnvReader(env);
+  const secretArn = read.text('DATABASE_SECRET_ARN');
+  if (secretArn !== '' && !secretArn.startsWith('arn:')) {
+    read.problems.push('DATABASE_SECRET_ARN: must be a Secrets Manager secret ARN');
+  }
+  const databaseName = read.optionalText('DATABASE_NAME');
+  const migrationsDir = read.optionalText('MIGRATIONS_DIR');
+  const checkDrift = read.oneOf('CHECK_SCHEMA_DRIFT', ['true', 'false'], 'false');
+  const parsed: LambdaEnv = {
+    TARGET_KIND: read.oneOf('TARGET_KIND', TargetKinds),
+    TARGET_IDENTIFIER: read.text('TARGET_IDENTIFIER'),
+    DATABASE_SECRET_ARN: secretArn,
+    ...(databaseName === undefined ? {} : { DATABASE_NAME: databaseName }),
+    ...(migrationsDir === undefined ? {} : { MIGRATIONS_DIR: migrationsDir }),
+    TRANSACTION_MODE: read.oneOf('TRANSACTION_MODE', TransactionModes, DEFAULT_SETTINGS.transactionMode),
+    SNAPSHOT_TIMEOUT_SECONDS: read.integer(
+      'SNAPSHOT_TIMEOUT_SECONDS',
+      DEFAULT_SETTINGS.snapshotTimeoutSeconds,
+      1,
+    ),
+    RESTORE_TIMEOUT_SECONDS: read.integer(
+      'RESTORE_TIMEOUT_SECONDS',
+      DEFAULT_SETTINGS.restoreTimeoutSeconds,
+      1,
+    ),
+    POLL_INITIAL_SECONDS: read.integer('POLL_INITIAL_SECONDS', DEFAULT_SETTINGS.initialPollSeconds, 1),
+    POLL_MAX_SECONDS: read.integer('POLL_MAX_SECONDS', DEFAULT_SETTINGS.maxPollSeconds, 1),
+    LOCK_TIMEOUT_MS: read.integer('LOCK_TIMEOUT_MS', DEFAULT_LOCK_TIMEOUT_MS, 0),
+    STATEMENT_TIMEOUT_MS: read.integer('STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS, 0),
+    HEALTH_CHECKS: read.jsonArray('HEALTH_CHECKS', isHealthCheck, '{ "name", "sql" }'),
+    CHECK_SCHEMA_DRIFT: checkDrift === 'true',
+    DRIFT_POLICY: read.oneOf('DRIFT_POLICY', DriftPolicies, DEFAULT_DRIFT_POLICY),
+    DRIFT_IGNORE: read.jsonArray('DRIFT_IGNORE', isName, 'table or schema names'),
+    MANAGED_BY: read.optionalText('MANAGED_BY') ?? DEFAULT_MANAGED_BY,
+  };
+  if (read.problems.length > 0) {
     throw new InvalidInputError(
-      `The function's environment is invalid (${problems}). These variables are set by the ` +
+      `The function's environment is invalid (${read.problems.join('; ')}). These variables are set by the ` +
         'MigrationOrchestrator construct: redeploy the stack rather than editing them by hand.',
     );
   }
-  return parsed.data;
+  return parsed;
 }
 
 export function settingsFromEnv(env: LambdaEnv): WorkflowSettings {
