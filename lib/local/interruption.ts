@@ -15,7 +15,7 @@ import {
 import { readPrismaHistory } from '../../lambdas/shared/adapters/prisma/history.js';
 import {
   SHADOW_DATABASE_PREFIX,
-  shadowDatabaseCreatedAt,
+  shadowDatabasesOfThisProcess,
 } from '../../lambdas/shared/adapters/prisma/shadow-database.js';
 import type { ExecutionInfo, Step, WorkflowState } from '../../lambdas/shared/contract/contract.js';
 import {
@@ -86,8 +86,6 @@ export interface InterruptContext {
   readonly gateway?: PostgresSnapshotGateway;
   /** Settles when the step that was running has ended (its sessions were ended under it). */
   readonly inFlight: () => Promise<void>;
-  /** Wall clock of the run's start (shadow databases created since then are candidates). */
-  readonly startedAt: number;
   readonly deadline: number;
 }
 
@@ -106,9 +104,6 @@ async function before<T>(deadline: number, work: Promise<T>): Promise<T> {
     clearTimeout(timer);
   }
 }
-
-/** Shadow database names carry the server's clock, to the second: allow for a skew with ours. */
-const SHADOW_CLOCK_MARGIN_MS = 60_000;
 
 /** How long the cleanup waits for the running step to end once its sessions are gone. */
 const IN_FLIGHT_WAIT_MS = 5_000;
@@ -146,27 +141,19 @@ async function sessionsLeft(client: pg.Client, names: readonly string[]): Promis
 }
 
 /**
- * Shadow databases the run created: those its sessions were connected to, and those created on the
- * server since the run started that nobody is connected to (a live run of another database is always
- * connected to its own; without FORCE, DROP refuses one in use).
+ * Shadow databases the run created: those its sessions were connected to, and those this process created and
+ * has not dropped (the engine runs in this process). Never one another process created: its name may be as
+ * recent as ours, and it may be between its creation and its first connection.
  */
-async function dropRunShadows(client: pg.Client, seen: Set<string>, startedAt: number): Promise<string[]> {
-  const { rows } = await client.query<{ datname: string }>(
-    `SELECT d.datname FROM pg_database d
-      WHERE d.datname LIKE 'prisma\\_migrate\\_shadow\\_db\\_%'
-        AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)`,
-  );
+async function dropRunShadows(client: pg.Client, seen: Set<string>): Promise<string[]> {
+  const candidates = new Set([...seen, ...shadowDatabasesOfThisProcess]);
   const dropped: string[] = [];
-  for (const { datname } of rows) {
-    const createdAt = shadowDatabaseCreatedAt(datname);
-    const createdSinceStart =
-      createdAt instanceof Date && createdAt.getTime() >= startedAt - SHADOW_CLOCK_MARGIN_MS;
-    if (!seen.has(datname) && !createdSinceStart) continue;
+  for (const datname of candidates) {
     try {
       await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(datname)}`);
       dropped.push(datname);
     } catch {
-      // In use again (another run's), or not ours to drop: left alone.
+      // In use again, or not ours to drop: left alone.
     }
   }
   return dropped;
@@ -274,7 +261,7 @@ export async function cleanUpAfterInterrupt(context: InterruptContext): Promise<
   // 3. Shadow databases the run created.
   const dropped = await attempt('dropping the shadow databases of this run', () =>
     withClient(adminUrl, async (client) => {
-      const gone = await dropRunShadows(client, shadows, context.startedAt);
+      const gone = await dropRunShadows(client, shadows);
       // Those the step dropped itself as it ended count too: what matters is that none is left.
       for (const name of shadows) if (!gone.includes(name) && !(await exists(client, name))) gone.push(name);
       return gone;

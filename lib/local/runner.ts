@@ -540,7 +540,6 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
         inFlight: async () => {
           await running?.done;
         },
-        startedAt: started,
         deadline: Date.now() + (options.cleanupTimeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS),
       });
     } else {

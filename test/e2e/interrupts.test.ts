@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { databaseNameFor } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
+import { shadowDatabaseName } from '../../lambdas/shared/adapters/prisma/shadow-database.js';
 import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
 import { runLocal } from '../../lib/local/runner.js';
 import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
@@ -201,6 +202,10 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
       return sessions.find((session) => session.datname?.startsWith('prisma_migrate_shadow_db_'))?.datname;
     });
 
+    // Another process's shadow database, as recent as ours and with nobody connected yet: never ours to drop.
+    const foreign = shadowDatabaseName(new Date(), 'f0e1d2c3');
+    await withAdmin((client) => client.query(`CREATE DATABASE "${foreign}"`));
+
     // Act
     run.child.kill('SIGTERM');
     const code = await within(run);
@@ -208,8 +213,11 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
     // Assess
     expect(code).toBe(130);
     const output = run.output();
+    expect(await exists(foreign)).toBe(true);
+    await dropDatabase(foreign);
     expect(output).toContain('interrupted: during verify-health');
-    expect(output).toContain(`dropped the shadow database(s) ${shadow}`);
+    // The replay's shadow database is among those the run dropped (the drift check may have made two).
+    expect(output).toMatch(new RegExp(`dropped the shadow database\\(s\\) [^\\n]*${shadow}`));
     expect(await statementsWith(marker)).toEqual([]);
     expect(await exists(shadow)).toBe(false);
     expect(await tablesOf(db.url)).toEqual(['A', 'B', '_prisma_migrations']);

@@ -29,7 +29,12 @@ import {
 import type pg from 'pg';
 import { type ConnectionTarget, openClient, withDatabase } from '../postgres/client.js';
 import { charColumnsOf, PinnedClientPool, pinClient } from './pinned-client.js';
-import { dropShadowDatabase, dropStaleShadowDatabases, shadowDatabaseName } from './shadow-database.js';
+import {
+  dropShadowDatabase,
+  dropStaleShadowDatabases,
+  rememberShadowDatabase,
+  shadowDatabaseName,
+} from './shadow-database.js';
 
 /** Runs one migration script on the pinned client; throws what `pg` throws. */
 export type ScriptRunner = (script: string, client: pg.Client) => Promise<void>;
@@ -306,6 +311,7 @@ export class PinnedMigrationAdapterFactory implements SqlMigrationAwareDriverAda
     const main = this.options.client;
     const { now } = await dropStaleShadowDatabases(main);
     const database = shadowDatabaseName(now);
+    rememberShadowDatabase(database);
     await main.query(`CREATE DATABASE ${main.escapeIdentifier(database)}`);
     let client: pg.Client;
     try {

@@ -10,6 +10,18 @@ import { type ConnectionTarget, openClient } from '../postgres/client.js';
 /** The prefix of every temporary shadow database (Prisma's own). */
 export const SHADOW_DATABASE_PREFIX = 'prisma_migrate_shadow_db_';
 
+/**
+ * The shadow databases this process created and has not dropped yet: what an interrupted local run drops,
+ * and nothing another process created.
+ */
+export const shadowDatabasesOfThisProcess: ReadonlySet<string> = new Set<string>();
+const created = shadowDatabasesOfThisProcess as Set<string>;
+
+/** Records a shadow database this process is about to create. */
+export function rememberShadowDatabase(name: string): void {
+  created.add(name);
+}
+
 /** A leftover younger than this may belong to a run still in progress, and is left alone. */
 export const SHADOW_DATABASE_STALE_AFTER_MS = 10 * 60_000;
 
@@ -87,6 +99,7 @@ export async function dropShadowDatabase(
   const drop = `DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)}`;
   try {
     await client.query(drop);
+    created.delete(name);
     return;
   } catch {
     // Try again on a session of our own.
@@ -95,6 +108,7 @@ export async function dropShadowDatabase(
   try {
     fresh = await openClient(target);
     await fresh.query(drop);
+    created.delete(name);
   } catch {
     // The next run drops it as a leftover.
   } finally {
