@@ -117,4 +117,35 @@ describe('SecretsManagerCredentials', () => {
     }).connection();
     expect(config.database).toBe('reporting');
   });
+
+  it.each([
+    ['a numeric-string port', { ...SECRET, port: '6543' }, 6543],
+    ['no port', { ...SECRET, port: undefined }, 5432],
+  ])('reads %s as RDS writes it', async (_case, secret, port) => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(secret) });
+    const config = await new SecretsManagerCredentials({
+      secretArn: SECRET_ARN,
+      client: new SecretsManagerClient({}),
+    }).connection();
+    expect(config.port).toBe(port);
+  });
+
+  it.each([
+    ['a port that is not a number', { ...SECRET, port: 'five' }],
+    ['an empty password', { ...SECRET, password: '' }],
+    ['an empty dbname', { ...SECRET, dbname: '' }],
+    ['not JSON', 'username=app'],
+  ])('fails on %s, without echoing the content', async (_case, secret) => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: typeof secret === 'string' ? secret : JSON.stringify(secret) });
+    const error = await new SecretsManagerCredentials({
+      secretArn: SECRET_ARN,
+      client: new SecretsManagerClient({}),
+    })
+      .connection()
+      .catch((e: Error) => e);
+    expect(error).toMatchObject({ name: ErrorNames.InvalidInput });
+    expect((error as Error).message).not.toContain('hunter2');
+  });
 });

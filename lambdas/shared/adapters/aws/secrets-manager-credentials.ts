@@ -5,16 +5,39 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type pg from 'pg';
-import { z } from 'zod';
 import { InvalidInputError, TransientFaultError } from '../../contract/errors.js';
 
-const SecretSchema = z.object({
-  username: z.string().min(1),
-  password: z.string().min(1),
-  host: z.string().min(1),
-  port: z.coerce.number().int().positive().default(5432),
-  dbname: z.string().min(1).optional(),
-});
+/** The fields of an RDS-style secret this adapter uses. */
+interface RdsSecret {
+  readonly username: string;
+  readonly password: string;
+  readonly host: string;
+  readonly port: number;
+  readonly dbname?: string;
+}
+
+const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+/**
+ * The secret's fields, or undefined when it is not an RDS-style secret (a port may be a number or a numeric
+ * string, as RDS writes it; 5432 when absent). Checked by hand: the apply step's cold start pays for every
+ * library it loads.
+ */
+function rdsSecretOf(text: string | undefined): RdsSecret | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  const { username, password, host, port, dbname } = value as Record<string, unknown>;
+  if (!nonEmpty(username) || !nonEmpty(password) || !nonEmpty(host)) return undefined;
+  const portNumber = port === undefined || port === null || port === '' ? 5432 : Number(port);
+  if (!Number.isInteger(portNumber) || portNumber <= 0) return undefined;
+  if (dbname !== undefined && !nonEmpty(dbname)) return undefined;
+  return { username, password, host, port: portNumber, ...(dbname === undefined ? {} : { dbname }) };
+}
 
 export interface SecretsManagerCredentialsOptions {
   readonly secretArn: string;
@@ -62,10 +85,8 @@ export class SecretsManagerCredentials {
         { cause: error },
       );
     }
-    let parsed: z.infer<typeof SecretSchema>;
-    try {
-      parsed = SecretSchema.parse(JSON.parse(secretString ?? ''));
-    } catch {
+    const parsed = rdsSecretOf(secretString);
+    if (!parsed) {
       // Never echo the secret's content.
       throw new InvalidInputError(
         `Secret ${this.options.secretArn} is not an RDS-style JSON secret with username, password, host and ` +
