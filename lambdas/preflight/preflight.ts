@@ -148,7 +148,13 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     unknownApplied,
     transactionMode,
     ...(transactionFallbackReason === undefined ? {} : { transactionFallbackReason }),
-    nonAtomic: [...new Set(analysis?.nonTransactional.map((statement) => statement.migration) ?? [])],
+    nonAtomic: [
+      ...new Set(
+        (analysis?.nonTransactional ?? [])
+          .filter((statement) => !statement.atomicMigration)
+          .map((statement) => statement.migration),
+      ),
+    ],
     lockedTables: analysis?.lockedTables ?? [],
     ...(baseline === undefined ? {} : { driftBaseline: baseline }),
     snapshotRequired,

@@ -151,6 +151,7 @@ describe('preflight', () => {
             migration: m3.name,
             statement: 'CREATE INDEX CONCURRENTLY ...',
             reason: 'CREATE INDEX CONCURRENTLY cannot run inside a transaction block',
+            atomicMigration: false,
           },
         ],
         lockedTables: [],
@@ -158,6 +159,8 @@ describe('preflight', () => {
       }),
     };
     const plan = await preflight(stateWith(), deps);
+    // A failure of that migration may leave part of it committed: the evidence step treats it as such.
+    expect(plan.nonAtomic).toEqual([m3.name]);
     expect(plan.transactionMode).toBe('per-migration');
     expect(plan.transactionFallbackReason).toContain(m3.name);
   });

@@ -65,3 +65,27 @@ describe('preflight with a script PostgreSQL cannot parse', () => {
     expect(plan).toMatchObject({ pending: [labels.name], transactionMode: 'release', proceed: true });
   });
 });
+
+describe('preflight on which migrations are atomic', () => {
+  it('counts a migration that adds an enum value a later migration uses as atomic (only the release transaction is impossible)', async () => {
+    // Prepare
+    const engine = new FakeMigrationEngine();
+    engine.history = [appliedRow(init)];
+    const addValue = migration('20250301000000_add_role', `ALTER TYPE "Role" ADD VALUE 'EMAIL';\n`);
+    const useValue = migration(
+      '20250302000000_use_role',
+      `UPDATE "User" SET "role" = 'EMAIL'::"Role" WHERE "id" = 1;\n`,
+    );
+    const concurrent = migration(
+      '20250303000000_index',
+      'CREATE INDEX CONCURRENTLY "u_idx" ON "User"("id");\n',
+    );
+
+    // Act
+    const plan = await preflight(stateWith(), deps(engine, [init, addValue, useValue, concurrent]));
+
+    // Assess
+    expect(plan.transactionMode).toBe('per-migration');
+    expect(plan.nonAtomic).toEqual([concurrent.name]);
+  });
+});

@@ -113,6 +113,7 @@ describe('analyzeRelease', () => {
         {
           migration: '20250301090000_add_status',
           statement: `ALTER TYPE "TaskStatus" ADD VALUE 'BLOCKED'`,
+          atomicMigration: true,
           reason: expect.stringContaining(
             `used later in the release (20250302090000_use_status: "UPDATE "Task" SET "status" = 'BLOCKED'`,
           ),
@@ -188,6 +189,7 @@ describe('analyzeRelease', () => {
         {
           migration: '20250301090000_add_role',
           statement: `ALTER TYPE "Role" ADD VALUE 'EMAIL'`,
+          atomicMigration: true,
           reason: expect.stringContaining(
             `the enum value 'EMAIL' added to Role is used later in the release (20250302090000_use_role`,
           ),

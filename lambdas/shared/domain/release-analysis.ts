@@ -701,7 +701,12 @@ export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysi
     for (const { node, text } of statements) {
       const reason = nonTransactionalReason(node);
       if (reason !== undefined)
-        nonTransactional.push({ migration: migration.name, statement: shorten(text), reason });
+        nonTransactional.push({
+          migration: migration.name,
+          statement: shorten(text),
+          reason,
+          atomicMigration: false,
+        });
       for (const table of lockedBy(node)) locked.add(table);
       for (const { added, uncertain } of enums.read(node, migration.name, text)) {
         const how = uncertain
@@ -710,6 +715,7 @@ export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysi
         nonTransactional.push({
           migration: added.migration,
           statement: added.statement,
+          atomicMigration: true,
           reason:
             `the enum value '${added.value}' added to ${added.typeName} is used later in the release ` +
             `(${migration.name}: "${shorten(text)}"${how}); PostgreSQL cannot use a new enum value in the ` +

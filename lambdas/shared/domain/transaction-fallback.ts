@@ -10,6 +10,12 @@ export interface NonTransactionalStatement {
   /** The statement as written (whitespace collapsed, shortened). */
   readonly statement: string;
   readonly reason: string;
+  /**
+   * True when only the release-wide transaction is impossible and the migration itself still runs atomically
+   * (a new enum value used by a later migration); false when the statement cannot run in any transaction, so a
+   * failure of its migration may leave part of it committed.
+   */
+  readonly atomicMigration: boolean;
 }
 
 /** A migration script PostgreSQL's parser rejects: it cannot succeed in any transaction mode. */
