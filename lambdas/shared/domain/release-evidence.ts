@@ -105,11 +105,8 @@ function afterPartialCommit(plan: Plan, failed: readonly string[]): string {
 }
 
 /**
- * Reads the evidence after the apply step failed and decides: returns the apply result when the whole
- * release turned out committed (the step died after the work was done), and otherwise throws
- * `MigrationFailedDatabaseUnchangedError` (nothing committed: no restore) or `MigrationFailedError`
- * (something committed: the restore path). The caller provides the error constructors so this module stays
- * free of routing decisions it does not own.
+ * What the evidence means: everything committed (the step failed after the work was done), nothing committed
+ * (no restore), or part of it (the restore path), with the message that says so.
  */
 export interface Verdict {
   readonly evidence: ReleaseEvidence;

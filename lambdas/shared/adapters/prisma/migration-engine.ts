@@ -90,7 +90,6 @@ export class PrismaMigrationEngine implements MigrationEngine {
       history: [],
       pending: [],
       completed: [],
-      scriptStarted: false,
     };
     const session = await openEngineSession({
       target: this.target,
@@ -187,7 +186,6 @@ export class PrismaMigrationEngine implements MigrationEngine {
   private async runScript(state: RunState, script: string, client: pg.Client): Promise<void> {
     const migration = this.identify(state, script);
     state.current = migration;
-    state.scriptStarted = true;
     try {
       if (state.mode === 'release') await runInSavepoint(client, script);
       else await client.query(script);

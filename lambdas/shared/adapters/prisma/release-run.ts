@@ -22,7 +22,6 @@ export interface RunState {
   readonly completed: string[];
   /** The migration the engine is applying, from its log. */
   current?: string;
-  scriptStarted: boolean;
   failure?: ScriptFailure;
 }
 
