@@ -3,27 +3,14 @@
  * process): the alarm matches what happened to the data.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../lib/local/runner.js';
-import { createDatabase, dropDatabase, withAdmin } from '../helpers/database.js';
+import { createDatabase, dropDatabasesAndCopies } from '../helpers/database.js';
+import { migrationsDirectory, removeMigrationDirectories } from '../helpers/migrations.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const databases: string[] = [];
-const directories: string[] = [];
-
-async function migrations(list: [string, string][]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cli-outcomes-'));
-  directories.push(dir);
-  await writeFile(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
-  for (const [name, sql] of list) {
-    await mkdir(join(dir, name));
-    await writeFile(join(dir, name, 'migration.sql'), sql);
-  }
-  return dir;
-}
 
 function cli(args: string[], databaseUrl: string): Promise<{ code: number; stdout: string }> {
   return new Promise((done) => {
@@ -37,17 +24,8 @@ function cli(args: string[], databaseUrl: string): Promise<{ code: number; stdou
 }
 
 afterAll(async () => {
-  for (const dir of directories) await rm(dir, { recursive: true, force: true });
-  await withAdmin(async (client) => {
-    for (const name of databases) {
-      const { rows } = await client.query<{ datname: string }>(
-        'SELECT datname FROM pg_database WHERE datname LIKE $1',
-        [`${name.replaceAll('_', '-')}%`],
-      );
-      for (const row of rows) await dropDatabase(row.datname);
-    }
-  });
-  for (const name of databases) await dropDatabase(name);
+  await removeMigrationDirectories();
+  await dropDatabasesAndCopies(databases);
 });
 
 describe('the end of a failed release without a snapshot', () => {
@@ -56,10 +34,10 @@ describe('the end of a failed release without a snapshot', () => {
     const db = await createDatabase('cli_outcomes');
     databases.push(db.name);
     const base: [string, string] = ['20250101000000_base', 'CREATE TABLE "A" ("id" INTEGER);\n'];
-    expect((await runLocal({ databaseUrl: db.url, migrationsDir: await migrations([base]) })).outcome).toBe(
-      'succeeded',
-    );
-    const release = await migrations([
+    expect(
+      (await runLocal({ databaseUrl: db.url, migrationsDir: await migrationsDirectory([base]) })).outcome,
+    ).toBe('succeeded');
+    const release = await migrationsDirectory([
       base,
       ['20250201000000_b', 'CREATE TABLE "B" ("id" INTEGER);\n'],
       ['20250202000000_fails', 'SELECT 1/0;\n'],

@@ -1,11 +1,3 @@
-/**
- * Evidence before destruction, end to end: the synthesized workflow through the local runner against real
- * PostgreSQL restores the snapshot only when the release committed something, and otherwise says the database
- * is unchanged. Each case was observed restoring (or crashing) before.
- */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DatabaseDigest, digestDatabase } from '../../bin/sample/database-digest.js';
@@ -15,7 +7,8 @@ import { StateNames } from '../../lambdas/shared/contract/contract.js';
 import type { ApplyOptions, MigrationBundle, MigrationEngine } from '../../lambdas/shared/contract/ports.js';
 import { applySessionName } from '../../lambdas/shared/domain/release-evidence.js';
 import { type LocalRunOptions, runLocal } from '../../lib/local/runner.js';
-import { createDatabase, dropDatabase, withAdmin, withClient } from '../helpers/database.js';
+import { createDatabase, dropDatabasesAndCopies, withAdmin, withClient } from '../helpers/database.js';
+import { migrationsDirectory, removeMigrationDirectories } from '../helpers/migrations.js';
 
 const BASE: [string, string][] = [
   [
@@ -43,25 +36,13 @@ const DUPLICATE_EMAIL: [string, string] = [
 /** The same, as the first migration of its release. */
 const DUPLICATE_EMAIL_FIRST: [string, string] = ['20250115000000_duplicate_customer', DUPLICATE_EMAIL[1]];
 
-const dirs: string[] = [];
 const databases: string[] = [];
-
-async function migrationsDir(migrations: readonly [string, string][]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'evidence-'));
-  dirs.push(dir);
-  await writeFile(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
-  for (const [name, sql] of migrations) {
-    await mkdir(join(dir, name));
-    await writeFile(join(dir, name, 'migration.sql'), sql);
-  }
-  return dir;
-}
 
 /** A database with the base release deployed through the workflow. */
 async function deployedBase(): Promise<{ name: string; url: string }> {
   const db = await createDatabase('evidence');
   databases.push(db.name);
-  const result = await runLocal({ databaseUrl: db.url, migrationsDir: await migrationsDir(BASE) });
+  const result = await runLocal({ databaseUrl: db.url, migrationsDir: await migrationsDirectory(BASE) });
   expect(result.outcome, result.error?.cause).toBe('succeeded');
   return db;
 }
@@ -125,17 +106,8 @@ function diedWithoutAnswering(): Error {
 const RESTORE_STATES = [StateNames.restoreSnapshot, StateNames.swap, StateNames.verifyRollbackHealth];
 
 afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  await withAdmin(async (client) => {
-    for (const name of databases) {
-      const { rows } = await client.query<{ datname: string }>(
-        'SELECT datname FROM pg_database WHERE datname LIKE $1',
-        [`${name.replaceAll('_', '-')}%`],
-      );
-      for (const row of rows) await dropDatabase(row.datname);
-    }
-  });
-  for (const name of databases) await dropDatabase(name);
+  await removeMigrationDirectories();
+  await dropDatabasesAndCopies(databases);
 });
 
 describe('evidence before destruction', () => {
@@ -147,7 +119,7 @@ describe('evidence before destruction', () => {
     // Act
     const result = await runLocal({
       databaseUrl: db.url,
-      migrationsDir: await migrationsDir([...BASE, DUPLICATE_EMAIL_FIRST, ADD_ORDERS]),
+      migrationsDir: await migrationsDirectory([...BASE, DUPLICATE_EMAIL_FIRST, ADD_ORDERS]),
       transactionMode: 'per-migration',
     });
 
@@ -165,7 +137,7 @@ describe('evidence before destruction', () => {
     // The fixed release deploys: the failed row no longer blocks (P3009).
     const fixed = await runLocal({
       databaseUrl: db.url,
-      migrationsDir: await migrationsDir([...BASE, ADD_ORDERS]),
+      migrationsDir: await migrationsDirectory([...BASE, ADD_ORDERS]),
     });
     expect(fixed.outcome).toBe('succeeded');
   });
@@ -174,7 +146,7 @@ describe('evidence before destruction', () => {
     const db = await deployedBase();
     const result = await runLocal({
       databaseUrl: db.url,
-      migrationsDir: await migrationsDir([...BASE, DUPLICATE_EMAIL]),
+      migrationsDir: await migrationsDirectory([...BASE, DUPLICATE_EMAIL]),
     });
     expect(result.outcome).toBe('release-failed-unchanged');
     expect(result.error?.cause).toContain('23505');
@@ -187,7 +159,7 @@ describe('evidence before destruction', () => {
     const before = await digestDatabase(db.url);
     const result = await runLocal({
       databaseUrl: db.url,
-      migrationsDir: await migrationsDir([...BASE, ADD_ORDERS, DUPLICATE_EMAIL]),
+      migrationsDir: await migrationsDirectory([...BASE, ADD_ORDERS, DUPLICATE_EMAIL]),
       transactionMode: 'per-migration',
     });
     expect(result.outcome).toBe('migration-rolled-back');
@@ -200,7 +172,7 @@ describe('evidence before destruction', () => {
     const db = await deployedBase();
     const result = await runLocal({
       databaseUrl: db.url,
-      migrationsDir: await migrationsDir([...BASE, ADD_ORDERS]),
+      migrationsDir: await migrationsDirectory([...BASE, ADD_ORDERS]),
       adapters: {
         // Another deploy left a failed row between preflight and apply.
         engine: engineWith(db.url, async () => {
@@ -225,7 +197,7 @@ describe('evidence before destruction', () => {
     let attempts = 0;
     const result = await runLocal({
       databaseUrl: db.url,
-      migrationsDir: await migrationsDir([...BASE, ADD_ORDERS]),
+      migrationsDir: await migrationsDirectory([...BASE, ADD_ORDERS]),
       adapters: {
         engine: () => {
           const real = new PrismaMigrationEngine({ connectionString: unreachable.toString() });
@@ -253,7 +225,7 @@ describe('evidence before destruction', () => {
     let sessionName = '';
     const result = await runLocal({
       databaseUrl: db.url,
-      migrationsDir: await migrationsDir([...BASE, ADD_ORDERS]),
+      migrationsDir: await migrationsDirectory([...BASE, ADD_ORDERS]),
       beforeStep: async (step, input) => {
         if (step !== 'apply-migrations') return;
         sessionName = applySessionName(input.execution);
@@ -277,10 +249,10 @@ describe('evidence before destruction', () => {
   it('restores when the apply step died after a migration of the release committed', async () => {
     const db = await deployedBase();
     const before = await digestDatabase(db.url);
-    const partial = await migrationsDir([...BASE, ADD_ORDERS]);
+    const partial = await migrationsDirectory([...BASE, ADD_ORDERS]);
     const result = await runLocal({
       databaseUrl: db.url,
-      migrationsDir: await migrationsDir([...BASE, ADD_ORDERS, DUPLICATE_EMAIL]),
+      migrationsDir: await migrationsDirectory([...BASE, ADD_ORDERS, DUPLICATE_EMAIL]),
       transactionMode: 'per-migration',
       beforeStep: async (step) => {
         if (step !== 'apply-migrations') return;
@@ -322,7 +294,7 @@ END $$;
       const db = await withHandMadeTable();
       const result = await runLocal({
         databaseUrl: db.url,
-        migrationsDir: await migrationsDir([...BASE, ADD_ORDERS]),
+        migrationsDir: await migrationsDirectory([...BASE, ADD_ORDERS]),
         drift: { policy: 'fail' },
       });
       expect(result.outcome, result.error?.cause).toBe('succeeded');
@@ -334,7 +306,7 @@ END $$;
       const db = await withHandMadeTable();
       const result = await runLocal({
         databaseUrl: db.url,
-        migrationsDir: await migrationsDir([...BASE, ADD_ORDERS]),
+        migrationsDir: await migrationsDirectory([...BASE, ADD_ORDERS]),
         drift: { ignore: ['audit_log'] },
       });
       expect(result.outcome).toBe('succeeded');
@@ -354,7 +326,7 @@ END $$;
       const before = await digestDatabase(db.url);
       const result = await runLocal({
         databaseUrl: db.url,
-        migrationsDir: await migrationsDir([...BASE, DATA_DEPENDENT]),
+        migrationsDir: await migrationsDirectory([...BASE, DATA_DEPENDENT]),
         drift: { policy: 'fail' },
       });
       expect(result.outcome).toBe('migration-rolled-back');
@@ -366,7 +338,7 @@ END $$;
       const db = await withProductionData();
       const result = await runLocal({
         databaseUrl: db.url,
-        migrationsDir: await migrationsDir([...BASE, DATA_DEPENDENT]),
+        migrationsDir: await migrationsDirectory([...BASE, DATA_DEPENDENT]),
       });
       expect(result.outcome).toBe('succeeded');
       expect(result.state.health?.warnings?.join(' ')).toContain('only_with_data');
@@ -380,7 +352,7 @@ END $$;
       await withClient(db.url, (client) => client.query('CREATE SCHEMA app'));
       const result = await runLocal({
         databaseUrl: url.toString(),
-        migrationsDir: await migrationsDir(BASE),
+        migrationsDir: await migrationsDirectory(BASE),
       });
       expect(result.outcome, result.error?.cause).toBe('succeeded');
       const tables = await withClient(db.url, (client) =>

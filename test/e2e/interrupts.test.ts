@@ -4,31 +4,25 @@
  * verification and during the swap; and the next run after a run that died mid-swap.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { databaseNameFor } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { shadowDatabaseName } from '../../lambdas/shared/adapters/prisma/shadow-database.js';
 import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
+import {
+  createDatabase,
+  dropDatabase,
+  dropDatabasesAndCopies,
+  urlFor,
+  withAdmin,
+  withClient,
+} from '../helpers/database.js';
+import { migrationsDirectory, removeMigrationDirectories } from '../helpers/migrations.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const FIXTURE = 'test/fixtures/interrupts/run.ts';
 const databases: string[] = [];
-const directories: string[] = [];
-
-async function migrations(list: [string, string][]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'interrupts-'));
-  directories.push(dir);
-  await writeFile(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
-  for (const [name, sql] of list) {
-    await mkdir(join(dir, name));
-    await writeFile(join(dir, name, 'migration.sql'), sql);
-  }
-  return dir;
-}
 
 interface Running {
   readonly child: ChildProcess;
@@ -130,23 +124,14 @@ const BASE: [string, string] = [
 async function baseDatabase(prefix: string): Promise<{ name: string; url: string }> {
   const db = await createDatabase(prefix);
   databases.push(db.name);
-  const result = await runLocal({ databaseUrl: db.url, migrationsDir: await migrations([BASE]) });
+  const result = await runLocal({ databaseUrl: db.url, migrationsDir: await migrationsDirectory([BASE]) });
   expect(result.outcome).toBe('succeeded');
   return db;
 }
 
 afterAll(async () => {
-  for (const dir of directories) await rm(dir, { recursive: true, force: true });
-  await withAdmin(async (client) => {
-    for (const name of databases) {
-      const { rows } = await client.query<{ datname: string }>(
-        'SELECT datname FROM pg_database WHERE datname LIKE $1',
-        [`${sanitizeIdentifierPart(name)}-%`],
-      );
-      for (const row of rows) await dropDatabase(row.datname);
-    }
-  });
-  for (const name of databases) await dropDatabase(name);
+  await removeMigrationDirectories();
+  await dropDatabasesAndCopies(databases);
 });
 
 describe('an interrupted run', { timeout: 240_000 }, () => {
@@ -156,7 +141,7 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
       // Prepare
       const db = await baseDatabase('int_apply');
       const marker = `interrupt_apply_${db.name}`;
-      const release = await migrations([
+      const release = await migrationsDirectory([
         BASE,
         ['20250201000000_slow', `CREATE TABLE "B" ("id" INTEGER);\nSELECT pg_sleep(60) /* ${marker} */;\n`],
       ]);
@@ -188,7 +173,7 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
     // Prepare: a migration that sleeps only where verification replays it, in a shadow database
     const db = await baseDatabase('int_verify');
     const marker = `interrupt_verify_${db.name}`;
-    const release = await migrations([
+    const release = await migrationsDirectory([
       BASE,
       [
         '20250201000000_b',
@@ -230,7 +215,7 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
       // Prepare: a release that commits B, then fails: the rollback restores the base release; pause the
       // swap after its first rename (the original is aside, the restored copy not yet in place)
       const db = await baseDatabase('int_swap');
-      const release = await migrations([
+      const release = await migrationsDirectory([
         BASE,
         ['20250201000000_b', 'CREATE TABLE "B" ("id" INTEGER);\n'],
         ['20250202000000_fails', 'SELECT 1/0;\n'],
@@ -270,7 +255,7 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
       expect(result.interruption.nextAction).toContain(`DROP DATABASE "${aside}"`);
 
       // The next run finds a finished rollback: nothing to do, and the copy kept aside listed
-      const next = start('bin/cli.ts', ['run', '--migrations', await migrations([BASE])], {
+      const next = start('bin/cli.ts', ['run', '--migrations', await migrationsDirectory([BASE])], {
         DATABASE_URL: db.url,
       });
       expect(await within(next)).toBe(0);
@@ -284,7 +269,10 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
     const db = await baseDatabase('int_twice');
     const run = start(FIXTURE, [], {
       DATABASE_URL: db.url,
-      MIGRATIONS: await migrations([BASE, ['20250201000000_b', 'CREATE TABLE "B" ("id" INTEGER);\n']]),
+      MIGRATIONS: await migrationsDirectory([
+        BASE,
+        ['20250201000000_b', 'CREATE TABLE "B" ("id" INTEGER);\n'],
+      ]),
       PAUSE_STEP: 'apply-migrations',
       PAUSE_HOLDS: '1',
     });
@@ -316,7 +304,7 @@ describe('the run after an execution that died', { timeout: 240_000 }, () => {
   it('refuses to start, touching nothing, when the target was renamed aside and the restored copy not yet renamed in', async () => {
     // Prepare: kill -9 between the two renames of the swap
     const db = await baseDatabase('int_left');
-    const release = await migrations([
+    const release = await migrationsDirectory([
       BASE,
       ['20250201000000_b', 'CREATE TABLE "B" ("id" INTEGER);\n'],
       ['20250202000000_fails', 'SELECT 1/0;\n'],
@@ -354,7 +342,7 @@ describe('the run after an execution that died', { timeout: 240_000 }, () => {
   it('refuses to start, touching nothing, when a restored copy was never swapped in', async () => {
     // Prepare: kill -9 before the swap's first rename
     const db = await baseDatabase('int_copy');
-    const release = await migrations([
+    const release = await migrationsDirectory([
       BASE,
       ['20250201000000_b', 'CREATE TABLE "B" ("id" INTEGER);\n'],
       ['20250202000000_fails', 'SELECT 1/0;\n'],
@@ -374,7 +362,7 @@ describe('the run after an execution that died', { timeout: 240_000 }, () => {
     const [restored] = await copiesOf(db.name, 'restored');
 
     // Act
-    const next = start('bin/cli.ts', ['run', '--migrations', await migrations([BASE])], {
+    const next = start('bin/cli.ts', ['run', '--migrations', await migrationsDirectory([BASE])], {
       DATABASE_URL: db.url,
     });
     const code = await within(next);

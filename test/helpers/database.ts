@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { inject } from 'vitest';
 import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/postgres/connection.js';
+import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
 
 /** Runs `fn` with a client connected to database `url`, and closes it. */
 export { withClient };
@@ -36,4 +37,21 @@ export async function createDatabase(prefix = 'test'): Promise<{ name: string; u
 
 export async function dropDatabase(name: string): Promise<void> {
   await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/**
+ * Drops each database and every database named after it (`<name>-premigration-...`, `-restored-`,
+ * `-rolledback-`: its snapshots and rollback copies, named as identifiers: lower case, `_` as `-`).
+ */
+export async function dropDatabasesAndCopies(names: readonly string[]): Promise<void> {
+  await withAdmin(async (client) => {
+    for (const name of names) {
+      const { rows } = await client.query<{ datname: string }>(
+        'SELECT datname FROM pg_database WHERE datname LIKE $1',
+        [`${sanitizeIdentifierPart(name)}-%`],
+      );
+      for (const row of rows) await dropDatabase(row.datname);
+    }
+  });
+  for (const name of names) await dropDatabase(name);
 }

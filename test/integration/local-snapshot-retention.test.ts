@@ -1,30 +1,11 @@
-/**
- * Local snapshots do not pile up: a run that leaves the database unchanged drops its own snapshot, snapshots
- * of successful releases are kept for the newest few, nothing this tool did not make is dropped, and the
- * databases kept aside by rollbacks are listed with the command that drops them. Real PostgreSQL.
- */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { databaseNameFor } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { createDatabase, dropDatabase, withAdmin } from '../helpers/database.js';
+import { createDatabase, dropDatabasesAndCopies, withAdmin } from '../helpers/database.js';
+import { migrationsDirectory, removeMigrationDirectories } from '../helpers/migrations.js';
 
 const databases: string[] = [];
-const directories: string[] = [];
-
-async function migrations(list: [string, string][]): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'retention-'));
-  directories.push(dir);
-  await writeFile(join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
-  for (const [name, sql] of list) {
-    await mkdir(join(dir, name));
-    await writeFile(join(dir, name, 'migration.sql'), sql);
-  }
-  return dir;
-}
 
 /** The databases whose name starts with the target's identifier and `-<kind>-`. */
 async function copiesOf(
@@ -53,24 +34,15 @@ const migration = (n: number): [string, string] => [
 ];
 
 afterAll(async () => {
-  for (const dir of directories) await rm(dir, { recursive: true, force: true });
-  await withAdmin(async (client) => {
-    for (const name of databases) {
-      const { rows } = await client.query<{ datname: string }>(
-        'SELECT datname FROM pg_database WHERE datname LIKE $1',
-        [`${sanitizeIdentifierPart(name)}-%`],
-      );
-      for (const row of rows) await dropDatabase(row.datname);
-    }
-  });
-  for (const name of databases) await dropDatabase(name);
+  await removeMigrationDirectories();
+  await dropDatabasesAndCopies(databases);
 });
 
 describe('local snapshot retention', { timeout: 240_000 }, () => {
   it('drops its own snapshot when the release failed and nothing of it committed', async () => {
     // Prepare
     const db = await target('retention_unchanged');
-    const release = await migrations([migration(1), ['20250109000000_fails', 'SELECT 1/0;\n']]);
+    const release = await migrationsDirectory([migration(1), ['20250109000000_fails', 'SELECT 1/0;\n']]);
 
     // Act
     const result = await runLocal({ databaseUrl: db.url, migrationsDir: release });
@@ -93,7 +65,7 @@ describe('local snapshot retention', { timeout: 240_000 }, () => {
       const list = Array.from({ length: n }, (_, i) => migration(i + 1));
       const result = await runLocal({
         databaseUrl: db.url,
-        migrationsDir: await migrations(list),
+        migrationsDir: await migrationsDirectory(list),
         keepSnapshots: keep,
       });
       expect(result.outcome).toBe('succeeded');
@@ -122,7 +94,7 @@ describe('local snapshot retention', { timeout: 240_000 }, () => {
     for (const list of [[migration(1)], [migration(1), migration(2)]]) {
       const result = await runLocal({
         databaseUrl: db.url,
-        migrationsDir: await migrations(list),
+        migrationsDir: await migrationsDirectory(list),
         keepSnapshots: 1,
       });
       expect(result.outcome).toBe('succeeded');
@@ -138,7 +110,11 @@ describe('local snapshot retention', { timeout: 240_000 }, () => {
   it('lists the databases kept aside by rollbacks with the command that drops them, and never drops them', async () => {
     // Prepare: a release that commits its first migration, then fails: rolled back, the original kept aside
     const db = await target('retention_aside');
-    const failing = await migrations([migration(1), migration(2), ['20250109000000_fails', 'SELECT 1/0;\n']]);
+    const failing = await migrationsDirectory([
+      migration(1),
+      migration(2),
+      ['20250109000000_fails', 'SELECT 1/0;\n'],
+    ]);
     const rolledBack = await runLocal({
       databaseUrl: db.url,
       migrationsDir: failing,
@@ -151,7 +127,7 @@ describe('local snapshot retention', { timeout: 240_000 }, () => {
     // Act: a later successful release, keeping no snapshot at all
     const next = await runLocal({
       databaseUrl: db.url,
-      migrationsDir: await migrations([migration(1)]),
+      migrationsDir: await migrationsDirectory([migration(1)]),
       keepSnapshots: 0,
     });
 
