@@ -159,6 +159,21 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     '$.error.Cause',
     'What the release committed could not be read: nothing was restored on a guess. Operator action required.',
   );
+  const retentionFailed = fail(
+    'retentionFailed',
+    OutcomeErrors.BackupTakenRetentionFailed,
+    '$.error.Cause',
+    `The backup is taken and available; older snapshots the retention policy would delete are still there (${runbookArticle(OutcomeErrors.BackupTakenRetentionFailed)}).`,
+  );
+  const backupTaken = sfn.Succeed.jsonPath(root, stateId('backupTaken'), {
+    stateName: StateNames.backupTaken,
+    comment: 'The backup is available and the retention policy is applied.',
+  });
+  const backupRestored = sfn.Succeed.jsonPath(root, stateId('backupRestored'), {
+    stateName: StateNames.backupRestored,
+    comment:
+      'The requested snapshot serves under the original identifier; the replaced database is kept aside.',
+  });
   const rolledBack = fail(
     'rolledBack',
     OutcomeErrors.MigrationRolledBack,
@@ -210,6 +225,10 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     'verifyRollbackHealth',
     'Checks the restored database answers under the original endpoint with the pre-release history.',
   );
+  const pruneSnapshots = invoke(
+    'pruneSnapshots',
+    'Lists the managed snapshots of the target and deletes those the retention policy does not keep.',
+  );
 
   // ---------------------------------------------------------------------------------------------------
   // Rollback path: restore -> wait/check loop -> swap loop -> verify -> rolledBack
@@ -229,7 +248,12 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
       .otherwise(waitForSwap),
   );
   waitForSwap.next(swap);
-  verifyRollbackHealth.next(rolledBack);
+  // A restore the input asked for ends as a success; a rollback fails the execution so the pipeline stops.
+  verifyRollbackHealth.next(
+    sfn.Choice.jsonPath(root, stateId('restoreRequested'), { stateName: StateNames.restoreRequested })
+      .when(sfn.Condition.stringEquals('$.plan.mode', 'restore'), backupRestored)
+      .otherwise(rolledBack),
+  );
 
   // Only a release that took a snapshot can be rolled back.
   const snapshotToRestore = sfn.Choice.jsonPath(root, stateId('snapshotToRestore'), {
@@ -259,9 +283,17 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   waitForSnapshot.next(checkSnapshot);
   checkSnapshot.next(
     sfn.Choice.jsonPath(root, stateId('snapshotReady'), { stateName: StateNames.snapshotReady })
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.stringEquals('$.snapshot.status', 'available'),
+          sfn.Condition.stringEquals('$.plan.mode', 'backup'),
+        ),
+        pruneSnapshots,
+      )
       .when(sfn.Condition.stringEquals('$.snapshot.status', 'available'), applyMigrations)
       .otherwise(waitForSnapshot),
   );
+  pruneSnapshots.next(backupTaken);
   applyMigrations.next(verifyHealth);
   assessRelease.next(verifyHealth);
   verifyHealth.next(succeeded);
@@ -276,6 +308,11 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   })
     .when(sfn.Condition.booleanEquals('$.plan.proceed', false), nothingToDo)
     .otherwise(snapshotRequested);
+  // Backups and restores share the snapshot and rollback paths; a migration goes on to its plan.
+  const operation = sfn.Choice.jsonPath(root, stateId('operation'), { stateName: StateNames.operation })
+    .when(sfn.Condition.stringEquals('$.plan.mode', 'backup'), createSnapshot)
+    .when(sfn.Condition.stringEquals('$.plan.mode', 'restore'), restoreSnapshot)
+    .otherwise(anythingToApply);
 
   // ---------------------------------------------------------------------------------------------------
   // Failure routing, as the routing table says
@@ -291,6 +328,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     checkRestore,
     swap,
     verifyRollbackHealth,
+    pruneSnapshots,
   };
   const targets: Partial<Record<StateKey, sfn.IChainable>> = {
     preflightRefused,
@@ -300,6 +338,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     rollbackFailed,
     snapshotToRestore,
     assessRelease,
+    retentionFailed,
   };
   for (const [key, task] of Object.entries(tasksByKey) as [TaskKey, tasks.LambdaInvoke][]) {
     for (const rule of Routing[key].catches) {
@@ -309,5 +348,5 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     }
   }
 
-  return start.next(preflight).next(anythingToApply);
+  return start.next(preflight).next(operation);
 }

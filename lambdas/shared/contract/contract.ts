@@ -47,6 +47,8 @@ export const ErrorNames = {
    * failed): nothing is restored on a guess.
    */
   ReleaseOutcomeUnknown: 'ReleaseOutcomeUnknown',
+  /** Applying the retention policy failed part-way (a snapshot could not be listed or deleted). */
+  RetentionFailed: 'RetentionFailed',
 } as const;
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
 
@@ -72,6 +74,11 @@ export const OutcomeErrors = {
    * operator must look (the snapshot is kept).
    */
   ReleaseOutcomeUnknown: 'ReleaseOutcomeUnknown',
+  /**
+   * The backup was taken and is available, but the retention policy could not be applied: older snapshots
+   * that the policy would delete are still there (and count against the account's snapshot quota).
+   */
+  BackupTakenRetentionFailed: 'BackupTakenRetentionFailed',
 } as const;
 export type OutcomeError = (typeof OutcomeErrors)[keyof typeof OutcomeErrors];
 
@@ -87,6 +94,7 @@ export function runbookArticle(outcome: OutcomeError): string {
 export const StateNames = {
   start: 'Record the execution',
   preflight: 'Check the release plan',
+  operation: 'Which operation?',
   anythingToApply: 'Is anything pending?',
   nothingToDo: 'Nothing to do',
   snapshotRequested: 'Is a snapshot required?',
@@ -114,6 +122,11 @@ export const StateNames = {
   verifyRollbackHealth: 'Verify health after rollback',
   rolledBack: 'Migration rolled back',
   rollbackFailed: 'Rollback failed, operator action required',
+  pruneSnapshots: 'Apply the retention policy',
+  backupTaken: 'Backup taken',
+  retentionFailed: 'Backup taken, retention failed',
+  restoreRequested: 'Was a backup restore requested?',
+  backupRestored: 'Backup restored',
 } as const;
 
 /** The lambdas, one per step. The folder under `lambdas/` has the same name. */
@@ -127,8 +140,21 @@ export const Steps = [
   'restore-snapshot',
   'check-restore',
   'swap',
+  'prune-snapshots',
 ] as const;
 export type Step = (typeof Steps)[number];
+
+/**
+ * What an execution does: `migrate` applies the pending migrations (snapshot first, rollback on failure);
+ * `backup` takes a managed snapshot and applies the retention policy, never touching the migrations; `restore`
+ * restores a managed snapshot of the target next to it and swaps it in (the rollback's own path).
+ */
+export const Modes = ['migrate', 'backup', 'restore'] as const;
+export type Mode = (typeof Modes)[number];
+
+/** Why a managed snapshot was taken: before a release, or as a (scheduled) backup. */
+export const SnapshotKinds = ['pre-migration', 'backup'] as const;
+export type SnapshotKind = (typeof SnapshotKinds)[number];
 
 export const TransactionModes = ['release', 'per-migration'] as const;
 export type TransactionMode = (typeof TransactionModes)[number];
@@ -154,8 +180,9 @@ export interface AppliedMigration {
   readonly logs: string | null;
 }
 
-/** The release plan computed by preflight. */
+/** The release plan computed by preflight (mode `migrate`). */
 export interface Plan {
+  readonly mode: 'migrate';
   readonly databaseName: string;
   readonly targetIdentifier: string;
   readonly totalMigrations: number;
@@ -188,6 +215,46 @@ export interface Plan {
   readonly warnings: readonly string[];
 }
 
+/** Preflight's plan of a backup (mode `backup`): take a managed snapshot, then apply the retention policy. */
+export interface BackupPlan {
+  readonly mode: 'backup';
+  readonly targetIdentifier: string;
+  /** Always true: the workflow goes on to take the snapshot. */
+  readonly proceed: true;
+  readonly snapshotRequired: true;
+  readonly warnings: readonly string[];
+}
+
+/** The managed snapshot a restore brings back, as preflight found and checked it. */
+export interface RestoreSource {
+  readonly snapshotId: string;
+  readonly kind: SnapshotKind;
+  /** When it was taken (ISO 8601). */
+  readonly createdAt: string;
+  /** The execution that took it (its execution tag). */
+  readonly execution: string;
+  /** What the input asked for: the snapshot's identifier, or `latest`. */
+  readonly requested: string;
+}
+
+/** Preflight's plan of a restore (mode `restore`): the checked snapshot, restored next to the target and swapped in. */
+export interface RestorePlan {
+  readonly mode: 'restore';
+  readonly targetIdentifier: string;
+  readonly source: RestoreSource;
+  readonly proceed: true;
+  readonly warnings: readonly string[];
+}
+
+/** What preflight returns, by mode. */
+export type OperationPlan = Plan | BackupPlan | RestorePlan;
+
+/** The account's manual snapshot quota, as read before a snapshot is taken. */
+export interface SnapshotQuota {
+  readonly used: number;
+  readonly max: number;
+}
+
 export const SnapshotStatuses = ['creating', 'available', 'failed'] as const;
 export type SnapshotStatus = (typeof SnapshotStatuses)[number];
 
@@ -202,6 +269,12 @@ export interface SnapshotProgress {
   /** Seconds the Wait state waits before the next check (exponential backoff, capped). */
   readonly waitSeconds: number;
   readonly adopted?: boolean;
+  /** Why it was taken. Absent in states written before backups existed: pre-migration. */
+  readonly kind?: SnapshotKind;
+  /** The manual snapshot quota read before it was taken, when the provider has one. */
+  readonly quota?: SnapshotQuota;
+  /** Worth knowing, not failing on (the snapshot quota above 80%). */
+  readonly warnings?: readonly string[];
 }
 
 /** Result of applying the migrations. */
@@ -295,6 +368,16 @@ export interface SwapProgress {
   readonly attempts: number;
 }
 
+/** What applying the retention policy kept and deleted, each with its reason. */
+export interface RetentionReport {
+  readonly kept: readonly { readonly snapshotId: string; readonly why: string }[];
+  readonly deleted: readonly { readonly snapshotId: string; readonly why: string }[];
+  /** Snapshots the policy would delete that were left (the gateway refused, or they went missing). */
+  readonly skipped: readonly { readonly snapshotId: string; readonly why: string }[];
+  /** The policy applied, in words (`7 daily, 4 weekly, 12 monthly backups; 10 pre-migration; Europe/Berlin`). */
+  readonly policy: string;
+}
+
 /** A caught error as Step Functions places it under `resultPath` (`$.error`). */
 export interface CaughtError {
   readonly Error: string;
@@ -305,7 +388,7 @@ export interface CaughtError {
 export interface WorkflowState {
   readonly input: unknown;
   readonly execution: ExecutionInfo;
-  readonly plan?: Plan;
+  readonly plan?: OperationPlan;
   readonly snapshot?: SnapshotProgress;
   readonly apply?: ApplyResult;
   readonly health?: HealthReport;
@@ -314,6 +397,7 @@ export interface WorkflowState {
   readonly swap?: SwapProgress;
   readonly rollbackHealth?: HealthReport;
   readonly rollbackError?: CaughtError;
+  readonly retention?: RetentionReport;
 }
 
 /** Where each step writes its result in the state document (the Task state's `ResultPath`). */
@@ -327,6 +411,7 @@ export const ResultPaths = {
   'restore-snapshot': '$.restore',
   'check-restore': '$.restore',
   swap: '$.swap',
+  'prune-snapshots': '$.retention',
 } as const satisfies Record<Step, string>;
 
 /** Tag keys on what the workflow creates (snapshots, restored copies); `managed-by` also scopes IAM. */
@@ -334,6 +419,9 @@ export const TagKeys = {
   managedBy: 'managed-by',
   execution: 'migration-execution',
   release: 'migration-release',
+  /** `backup` or `pre-migration` (`SnapshotKinds`). */
+  kind: 'snapshot-kind',
+  /** The retention rule that governs the snapshot (`retentionClassOf`). */
   retention: 'retention-class',
   source: 'source-identifier',
 } as const;

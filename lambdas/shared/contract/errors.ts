@@ -89,6 +89,10 @@ export class ReleaseOutcomeUnknownError extends OrchestratorError {
   override readonly name = ErrorNames.ReleaseOutcomeUnknown;
 }
 
+export class RetentionFailedError extends OrchestratorError {
+  override readonly name = ErrorNames.RetentionFailed;
+}
+
 /** The message of any thrown value, for reports. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

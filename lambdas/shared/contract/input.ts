@@ -5,13 +5,30 @@
  * Only the steps that validate the input load the schema library.
  */
 import { z } from 'zod';
-import { TransactionModes } from './contract.js';
+import { Modes, TransactionModes } from './contract.js';
 import { InvalidInputError } from './errors.js';
 
 const identifierLike = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 
+/** Fields that only a migration reads: refused in the other modes, so that a mistaken input does not pass silently. */
+const MIGRATE_ONLY = ['release', 'skipSnapshot', 'transactionMode', 'dryRun'] as const;
+
 export const WorkflowInputSchema = z
   .object({
+    /**
+     * What the execution does: `migrate` (the default), `backup` (take a managed snapshot and apply the
+     * retention policy; never touches the migrations) or `restore` (restore `snapshot` and swap it in).
+     */
+    mode: z.enum(Modes).optional(),
+    /** `restore` only: the managed snapshot to restore (its identifier), or `latest`. */
+    snapshot: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'a snapshot identifier (letters, digits and hyphens) or "latest"')
+      .optional(),
+    /** `restore` only: the target's identifier, typed again, as the confirmation that it may be replaced. */
+    confirm: z.string().min(1).max(255).optional(),
     /** A release label: the pipeline execution id or the git revision. Tagged on the snapshot. */
     release: z
       .string()
@@ -32,7 +49,50 @@ export const WorkflowInputSchema = z
     /** Plan only: run preflight and stop, even when migrations are pending. */
     dryRun: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((input, context) => {
+    const mode = input.mode ?? 'migrate';
+    if (mode !== 'migrate') {
+      for (const field of MIGRATE_ONLY) {
+        if (input[field] !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `only for mode "migrate" (this execution's mode is "${mode}"); remove it`,
+          });
+        }
+      }
+    }
+    if (mode === 'restore') {
+      if (input.snapshot === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['snapshot'],
+          message:
+            'required for mode "restore": the identifier of a managed snapshot of the target, or "latest"',
+        });
+      }
+      if (input.confirm === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['confirm'],
+          message:
+            'required for mode "restore": the identifier of the target database, as the confirmation that it ' +
+            'is replaced by the snapshot',
+        });
+      }
+    } else {
+      for (const field of ['snapshot', 'confirm'] as const) {
+        if (input[field] !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `only for mode "restore" (this execution's mode is "${mode}"); remove it`,
+          });
+        }
+      }
+    }
+  });
 export type WorkflowInput = z.infer<typeof WorkflowInputSchema>;
 
 /** One line per problem: `release: letters, digits ... (received "a b")`. */
@@ -50,8 +110,10 @@ export function parseWorkflowInput(raw: unknown): WorkflowInput {
   if (!parsed.success) {
     throw new InvalidInputError(
       `The execution input is invalid: ${describeIssues(parsed.error, 'input')}. ` +
-        'Allowed fields: release (string), skipSnapshot ({ "reason": string }), ' +
-        'transactionMode ("release" | "per-migration"), dryRun (boolean). See the README for an example.',
+        'Allowed fields: mode ("migrate" | "backup" | "restore"); for migrate: release (string), ' +
+        'skipSnapshot ({ "reason": string }), transactionMode ("release" | "per-migration"), dryRun (boolean); ' +
+        'for restore: snapshot (identifier or "latest") and confirm (the target identifier). See the README for ' +
+        'an example of each.',
       {
         details: {
           issues: parsed.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),

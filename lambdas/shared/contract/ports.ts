@@ -10,6 +10,8 @@ import type {
   ExecutionInfo,
   HealthReport,
   RestoreStatus,
+  SnapshotKind,
+  SnapshotQuota,
   SnapshotStatus,
   SwapPhase,
   TransactionMode,
@@ -103,15 +105,24 @@ export interface SwapStatus {
   readonly complete: boolean;
 }
 
-/** A pre-migration snapshot the workflow took of the target (for retention). */
+/**
+ * A snapshot this workflow took of the target: tagged `managed-by` with this orchestrator's value and
+ * `source-identifier` with the target (for retention, listings and restores).
+ */
 export interface ManagedSnapshot {
   readonly snapshotId: string;
   /** The provider's name for it (locally: the database name). */
   readonly name: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Its `snapshot-kind` tag; snapshots taken before kinds existed are pre-migration ones. */
+  readonly kind: SnapshotKind;
   /** When it was taken (ISO 8601), when known. */
   readonly createdAt?: string;
-  /** How the execution that took it ended, when recorded (`succeeded`, ...). */
+  /** The provider's status word (`available`, `creating`, ...). */
+  readonly status: string;
+  /** Allocated size in GiB (RDS) or bytes on disk / 2^30 (locally), when known. */
+  readonly sizeGiB?: number;
+  /** How the execution that took it ended, when recorded (locally: `succeeded`, ...). */
   readonly outcome?: string;
 }
 
@@ -142,13 +153,21 @@ export interface SnapshotGateway {
    * rename has settled) rename the restored copy to the original identifier. Call again until complete.
    */
   swap(request: SwapRequest): Promise<SwapStatus>;
-  /** The pre-migration snapshots this workflow took of the target, oldest first (retention). */
-  listManagedSnapshots?(): Promise<readonly ManagedSnapshot[]>;
+  /**
+   * The snapshots this workflow took of the target (both kinds), oldest first: only those tagged `managed-by`
+   * with this orchestrator's value and `source-identifier` with the target. Never automated or hand-taken ones.
+   */
+  listManagedSnapshots(): Promise<readonly ManagedSnapshot[]>;
   /**
    * Deletes snapshot `snapshotId` only when it is one this workflow took of the target (its tags or metadata
-   * say so); returns false, deleting nothing, otherwise.
+   * say so, read again right before the delete); returns false, deleting nothing, otherwise (absent included).
    */
-  deleteSnapshot?(snapshotId: string): Promise<boolean>;
+  deleteSnapshot(snapshotId: string): Promise<boolean>;
+  /**
+   * The account's manual snapshot quota for the target's kind of snapshot (RDS `DescribeAccountAttributes`:
+   * `ManualSnapshots` for instances, `ManualClusterSnapshots` for clusters); undefined where there is none.
+   */
+  snapshotQuota(): Promise<SnapshotQuota | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -258,6 +277,19 @@ export interface HealthProbe {
 export interface ExecutionGuard {
   /** Descriptions of the other running executions (empty when this one is alone). */
   othersRunning(current: ExecutionInfo): Promise<readonly string[]>;
+}
+
+/** How an execution stands, as retention needs to know it. */
+export type ExecutionStatus = 'running' | 'succeeded' | 'failed' | 'unknown';
+
+/**
+ * The status of executions of this workflow (on AWS: `DescribeExecution` of the state machine's executions;
+ * locally: the outcome the runner recorded). Retention protects the snapshots of executions that are running,
+ * or failed and not resolved since.
+ */
+export interface ExecutionHistory {
+  /** The status of each execution id; `unknown` when it cannot be found (Step Functions keeps 90 days). */
+  statusOf(executionIds: readonly string[]): Promise<Readonly<Record<string, ExecutionStatus>>>;
 }
 
 // ---------------------------------------------------------------------------------------------------------

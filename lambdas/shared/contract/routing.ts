@@ -197,6 +197,15 @@ export const Routing = {
     // The restored data is in place, but the database or its history did not check out.
     catches: [{ ...toRollbackFailed, databaseChanged: 'unknown' }],
   },
+  pruneSnapshots: {
+    step: 'prune-snapshots',
+    resultPath: ResultPaths['prune-snapshots'],
+    retries: [],
+    // The backup is taken and available; only older snapshots may be left that the policy would delete.
+    catches: [
+      { errors: [ALL_ERRORS], next: 'retentionFailed', resultPath: '$.error', databaseChanged: 'no' },
+    ],
+  },
 } as const satisfies Partial<Record<StateKey, TaskRouting>>;
 
 export type TaskKey = keyof typeof Routing;

@@ -2,7 +2,15 @@
  * Reading the state document at a step's edge: the parts a step needs from earlier steps must be there (their
  * absence is a wiring bug, named as such). The execution input itself is validated by preflight (`input.ts`).
  */
-import type { ExecutionInfo, Plan, RestoreProgress, SnapshotProgress, WorkflowState } from './contract.js';
+import type {
+  ExecutionInfo,
+  Mode,
+  Plan,
+  RestorePlan,
+  RestoreProgress,
+  SnapshotProgress,
+  WorkflowState,
+} from './contract.js';
 import { InvalidInputError } from './errors.js';
 
 /**
@@ -38,8 +46,21 @@ export function requireExecution(state: WorkflowState, step: string): ExecutionI
   return execution;
 }
 
+/** The execution's mode, from preflight's plan (a plan written before modes existed is a migration's). */
+export function modeOf(state: WorkflowState): Mode {
+  return state.plan?.mode ?? 'migrate';
+}
+
+/** The release plan of a `migrate` execution. */
 export function requirePlan(state: WorkflowState, step: string): Plan {
   if (!state.plan) throw missing('plan', step);
+  if (modeOf(state) !== 'migrate') throw missing('release plan (mode "migrate")', step);
+  return state.plan as Plan;
+}
+
+/** The plan of a `restore` execution: the checked snapshot to restore. */
+export function requireRestorePlan(state: WorkflowState, step: string): RestorePlan {
+  if (state.plan?.mode !== 'restore') throw missing('restore plan (mode "restore")', step);
   return state.plan;
 }
 

@@ -103,6 +103,17 @@ export function preMigrationSnapshotId(target: string, execution: ExecutionRef):
 }
 
 /**
+ * The backup of `target` taken by `execution`: `<target>-backup-<UTC time of the execution's start>-<hash of
+ * execution id and start time>`. The time makes listings readable; the hash keeps it unique and stable across
+ * retries.
+ */
+export function backupSnapshotId(target: string, execution: Exclude<ExecutionRef, string>): string {
+  const at = new Date(execution.startedAt);
+  const time = Number.isNaN(at.getTime()) ? 'undated' : compactTimestamp(at);
+  return joinWithin([target, 'backup', time, executionKey(execution)], MAX_SNAPSHOT_IDENTIFIER_LENGTH);
+}
+
+/**
  * The temporary identifier `execution` restores the snapshot under while the original keeps serving:
  * `<target>-restored-<hash of execution id and start time>`.
  */

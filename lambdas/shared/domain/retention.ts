@@ -373,3 +373,56 @@ function joinList(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
+
+/**
+ * The `retention-class` tag of a managed snapshot of `kind` under `policy`: the rule that governs it, in the
+ * tag's allowed characters (`gfs-7d-4w-12m` for backups, `newest-10` for pre-migration snapshots).
+ */
+export function retentionClassOf(kind: 'backup' | 'pre-migration', policy: RetentionPolicy): string {
+  return kind === 'backup'
+    ? `gfs-${policy.daily}d-${policy.weekly}w-${policy.monthly}m`
+    : `newest-${policy.preMigration}`;
+}
+
+/** The policy in words, for reports: `7 daily, 4 weekly, 12 monthly backups; newest 10 pre-migration (UTC)`. */
+export function describeRetentionPolicy(policy: RetentionPolicy): string {
+  return (
+    `${policy.daily} daily, ${policy.weekly} weekly, ${policy.monthly} monthly backups; ` +
+    `newest ${policy.preMigration} pre-migration snapshots (days in ${policy.timeZone})`
+  );
+}
+
+/** How an execution that took a snapshot stands (see the `ExecutionHistory` port). */
+export type ExecutionStanding = 'running' | 'succeeded' | 'failed' | 'unknown';
+
+/**
+ * The executions whose pre-migration snapshots retention must not delete: those still running, and those that
+ * failed (or whose end is unknown: Step Functions forgets executions after 90 days, a local run may have died)
+ * with no later release that succeeded. A failed release is resolved once a release after it succeeded: from
+ * then on, its snapshot is counted like any other pre-migration one. `current` (the pruning execution) is
+ * always protected.
+ */
+export function unresolvedExecutions(
+  snapshots: readonly RetainedSnapshot[],
+  standing: Readonly<Record<string, ExecutionStanding>>,
+  current: string,
+): string[] {
+  const releases = snapshots
+    .filter((snapshot) => snapshot.kind === 'pre-migration' && snapshot.execution !== undefined)
+    .map((snapshot) => ({
+      execution: snapshot.execution as string,
+      at: Date.parse(snapshot.createdAt),
+      standing: standing[snapshot.execution as string] ?? 'unknown',
+    }));
+  const lastSuccess = Math.max(
+    Number.NEGATIVE_INFINITY,
+    ...releases.filter((r) => r.standing === 'succeeded' && !Number.isNaN(r.at)).map((r) => r.at),
+  );
+  const unresolved = new Set([current]);
+  for (const release of releases) {
+    if (release.standing === 'running') unresolved.add(release.execution);
+    else if (release.standing !== 'succeeded' && !(release.at < lastSuccess))
+      unresolved.add(release.execution);
+  }
+  return [...unresolved];
+}

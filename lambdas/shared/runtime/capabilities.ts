@@ -7,6 +7,7 @@
 import type {
   Clock,
   ExecutionGuard,
+  ExecutionHistory,
   HealthProbe,
   Migration,
   MigrationEngine,
@@ -62,8 +63,14 @@ export interface GuardCapability {
   executionGuard(): Promise<ExecutionGuard>;
 }
 
+/** How earlier executions of the workflow ended (retention protects the snapshots of unresolved ones). */
+export interface HistoryCapability {
+  executionHistory(): Promise<ExecutionHistory>;
+}
+
 /** Everything a step may need: what the local runner provides. */
 export type StepRuntime = BaseCapability &
+  HistoryCapability &
   SnapshotCapability &
   MigrationsCapability &
   EngineCapability &

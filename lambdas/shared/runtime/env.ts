@@ -8,6 +8,11 @@ import { type TransactionMode, TransactionModes } from '../contract/contract.js'
 import { InvalidInputError } from '../contract/errors.js';
 import { DEFAULT_DRIFT_POLICY, DriftPolicies, type DriftPolicy } from '../domain/drift.js';
 import {
+  DEFAULT_RETENTION_POLICY,
+  type RetentionPolicy,
+  resolveRetentionPolicy,
+} from '../domain/retention.js';
+import {
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_MANAGED_BY,
   DEFAULT_SETTINGS,
@@ -36,6 +41,8 @@ export interface LambdaEnv {
   readonly DRIFT_POLICY: DriftPolicy;
   readonly DRIFT_IGNORE: string[];
   readonly MANAGED_BY: string;
+  /** RETENTION_DAILY, RETENTION_WEEKLY, RETENTION_MONTHLY, RETENTION_PRE_MIGRATION, RETENTION_TIME_ZONE. */
+  readonly RETENTION: RetentionPolicy;
 }
 
 /** Reads variables one by one, collecting every problem as `NAME: what is wrong`. */
@@ -148,6 +155,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     DRIFT_POLICY: read.oneOf('DRIFT_POLICY', DriftPolicies, DEFAULT_DRIFT_POLICY),
     DRIFT_IGNORE: read.jsonArray('DRIFT_IGNORE', isName, 'table or schema names'),
     MANAGED_BY: read.optionalText('MANAGED_BY') ?? DEFAULT_MANAGED_BY,
+    RETENTION: retentionFrom(read),
   };
   if (read.problems.length > 0) {
     throw new InvalidInputError(
@@ -156,6 +164,23 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     );
   }
   return parsed;
+}
+
+/** The retention policy from its five variables (each optional: the policy's default). */
+function retentionFrom(read: EnvReader): RetentionPolicy {
+  const policy = {
+    daily: read.integer('RETENTION_DAILY', DEFAULT_RETENTION_POLICY.daily, 0),
+    weekly: read.integer('RETENTION_WEEKLY', DEFAULT_RETENTION_POLICY.weekly, 0),
+    monthly: read.integer('RETENTION_MONTHLY', DEFAULT_RETENTION_POLICY.monthly, 0),
+    preMigration: read.integer('RETENTION_PRE_MIGRATION', DEFAULT_RETENTION_POLICY.preMigration, 0),
+    timeZone: read.optionalText('RETENTION_TIME_ZONE') ?? DEFAULT_RETENTION_POLICY.timeZone,
+  };
+  try {
+    return resolveRetentionPolicy(policy);
+  } catch (error) {
+    read.problems.push(`RETENTION_TIME_ZONE: ${(error as Error).message}`);
+    return DEFAULT_RETENTION_POLICY;
+  }
 }
 
 export function settingsFromEnv(env: LambdaEnv): WorkflowSettings {
@@ -169,5 +194,6 @@ export function settingsFromEnv(env: LambdaEnv): WorkflowSettings {
     managedBy: env.MANAGED_BY,
     healthChecks: env.HEALTH_CHECKS,
     drift: { policy: env.DRIFT_POLICY, ignore: env.DRIFT_IGNORE },
+    retention: env.RETENTION,
   };
 }

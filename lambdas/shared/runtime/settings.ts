@@ -5,6 +5,7 @@
 import type { TransactionMode } from '../contract/contract.js';
 import type { Clock, SnapshotGateway } from '../contract/ports.js';
 import { DEFAULT_DRIFT_SETTINGS, type DriftSettings } from '../domain/drift.js';
+import { DEFAULT_RETENTION_POLICY, type RetentionPolicy } from '../domain/retention.js';
 
 export interface HealthCheckDefinition {
   /** Shown in reports. */
@@ -27,6 +28,8 @@ export interface WorkflowSettings {
   readonly healthChecks: readonly HealthCheckDefinition[];
   /** How schema drift is judged (where a drift check runs: locally always, on AWS with `checkSchemaDrift`). */
   readonly drift: DriftSettings;
+  /** Which managed snapshots the `backup` mode keeps (and deletes the rest of). */
+  readonly retention: RetentionPolicy;
 }
 
 /** `lock_timeout` of the migration session: a migration waiting longer for a lock fails. */
@@ -44,6 +47,7 @@ export const DEFAULT_SETTINGS = {
   maxPollSeconds: 120,
   healthChecks: [],
   drift: DEFAULT_DRIFT_SETTINGS,
+  retention: DEFAULT_RETENTION_POLICY,
 } as const satisfies Partial<WorkflowSettings>;
 
 /** Wait before the next status check: `initial * 2^attempts`, capped at `max`. */
