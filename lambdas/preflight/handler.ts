@@ -1,6 +1,7 @@
 import { awsBase } from '../shared/runtime/aws/base.js';
 import { databaseCapability } from '../shared/runtime/aws/database.js';
 import { engineCapability } from '../shared/runtime/aws/engine.js';
+import { rdsCapability } from '../shared/runtime/aws/rds.js';
 import { guardCapability } from '../shared/runtime/aws/sfn.js';
 import { stepHandler } from '../shared/runtime/handler-factory.js';
 import { runPreflight } from './run.js';
@@ -12,6 +13,7 @@ export const handler = stepHandler('preflight', async (event) => {
     ...base,
     ...database,
     ...engineCapability(base, database),
+    ...rdsCapability(base),
     ...guardCapability(),
   });
 });

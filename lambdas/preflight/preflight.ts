@@ -2,9 +2,14 @@
  * Preflight: validate the input, load the migrations, read `_prisma_migrations`, compute the plan, and
  * refuse unsafe states before anything is touched.
  */
-import type { Plan, TransactionMode, WorkflowState } from '../shared/contract/contract.js';
+import type {
+  BackupPlan,
+  Plan,
+  RestorePlan,
+  TransactionMode,
+  WorkflowState,
+} from '../shared/contract/contract.js';
 import {
-  ConcurrentExecutionError,
   MigrationHistoryBlockedError,
   MigrationsInvalidError,
   OrchestratorError,
@@ -26,6 +31,7 @@ import {
   unparsableScriptsMessage,
 } from '../shared/domain/transaction-fallback.js';
 import type { WorkflowSettings } from '../shared/runtime/settings.js';
+import { type OperationDeps, planBackup, planRestore, refuseConcurrent } from './operations.js';
 
 export interface PreflightDeps {
   readonly source: MigrationSource;
@@ -46,9 +52,30 @@ export interface PreflightDeps {
 /** Says the database's state where a refusal's own message does not: preflight touches nothing. */
 const SAYS_STATE = /nothing (?:was|is|has been) (?:touched|changed|applied)|database (?:was|is) not touched/i;
 
+/** Preflight of a migration: the release plan. */
 export async function preflight(event: unknown, deps: PreflightDeps): Promise<Plan> {
+  return await touchingNothing(() => plan(event, deps));
+}
+
+/** Preflight of a `backup` or `restore` execution (see `operations.ts`): no migration, no database session. */
+export async function preflightOperation(
+  event: unknown,
+  deps: OperationDeps,
+): Promise<BackupPlan | RestorePlan> {
+  return await touchingNothing(async () => {
+    const state: WorkflowState = stateOf(event, 'preflight');
+    const input = parseWorkflowInput(state.input);
+    const execution = requireExecution(state, 'preflight');
+    return input.mode === 'restore'
+      ? await planRestore(input, execution, deps)
+      : await planBackup(execution, deps);
+  });
+}
+
+/** What preflight refuses, it refuses before touching anything: every refusal says so. */
+async function touchingNothing<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await plan(event, deps);
+    return await run();
   } catch (error) {
     if (error instanceof OrchestratorError && !SAYS_STATE.test(error.message)) {
       error.message = `${error.message.replace(/\s*$/, '')} Nothing was touched: the database is as it was.`;
@@ -60,15 +87,7 @@ export async function preflight(event: unknown, deps: PreflightDeps): Promise<Pl
 async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   const state: WorkflowState = stateOf(event, 'preflight');
   const input = parseWorkflowInput(state.input);
-  const others = await deps.guard.othersRunning(requireExecution(state, 'preflight'));
-  if (others.length > 0) {
-    throw new ConcurrentExecutionError(
-      `Another execution is running against ${deps.settings.targetIdentifier}: ${others.join(', ')}. Nothing was ` +
-        'touched. Releases and rollbacks of one database run one at a time: wait for it to end (or stop it), then ' +
-        'start this release again.',
-      { details: { others } },
-    );
-  }
+  await refuseConcurrent(deps.guard, requireExecution(state, 'preflight'), deps.settings.targetIdentifier);
   const bundle = await deps.source.load();
   const history = await deps.engine.readHistory();
 
@@ -139,6 +158,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     pending.length > 0 ? await measureDrift(deps, applied, bundle.directory, warnings) : undefined;
 
   return {
+    mode: 'migrate',
     databaseName: deps.databaseName,
     targetIdentifier: deps.settings.targetIdentifier,
     totalMigrations: bundle.migrations.length,

@@ -1,20 +1,38 @@
 /** Preflight's wiring: the same on AWS and locally (see `runtime/capabilities.ts`). */
+import { WorkflowInputSchema } from '../shared/contract/input.js';
 import type {
   BaseCapability,
   EngineCapability,
   GuardCapability,
   HealthCapability,
   MigrationsCapability,
+  SnapshotCapability,
 } from '../shared/runtime/capabilities.js';
-import { preflight } from './preflight.js';
+import { preflight, preflightOperation } from './preflight.js';
 
 export type PreflightRuntime = BaseCapability &
   MigrationsCapability &
   EngineCapability &
   GuardCapability &
+  SnapshotCapability &
   Pick<HealthCapability, 'driftDetector'>;
 
+/** The mode a valid input asks for; a migration for anything else (whose preflight then names the problem). */
+function requestedMode(event: unknown): string {
+  const input = (event as { input?: unknown } | null | undefined)?.input;
+  const parsed = WorkflowInputSchema.safeParse(input ?? {});
+  return parsed.success ? (parsed.data.mode ?? 'migrate') : 'migrate';
+}
+
 export async function runPreflight(event: unknown, runtime: PreflightRuntime) {
+  if (requestedMode(event) !== 'migrate') {
+    // A backup or a restore opens neither the migrations nor a database session.
+    return await preflightOperation(event, {
+      guard: await runtime.executionGuard(),
+      gateway: runtime.gateway,
+      settings: runtime.settings,
+    });
+  }
   const engine = await runtime.engine();
   try {
     const drift = await runtime.driftDetector();

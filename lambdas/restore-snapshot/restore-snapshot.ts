@@ -1,7 +1,9 @@
 /**
- * Start restoring the pre-migration snapshot next to the original, under a temporary identifier, while
- * the original keeps serving. Only the snapshot this execution took is restored, proven by its execution tag:
- * another execution's snapshot under the same identifier would bring back other data.
+ * Start restoring a snapshot next to the original, under a temporary identifier, while the original keeps
+ * serving. In a rollback, only the snapshot this execution took is restored, proven by its execution tag:
+ * another execution's snapshot under the same identifier would bring back other data. In a `restore`
+ * execution, the snapshot preflight checked is restored, proven again by its tags: taken of this target by
+ * this orchestrator.
  */
 
 import {
@@ -13,7 +15,7 @@ import {
 } from '../shared/contract/contract.js';
 import { messageOf, RestoreFailedError, TransientFaultError } from '../shared/contract/errors.js';
 import type { SnapshotDescription, SnapshotGateway } from '../shared/contract/ports.js';
-import { requireExecution, stateOf } from '../shared/contract/state.js';
+import { modeOf, requireExecution, requireRestorePlan, stateOf } from '../shared/contract/state.js';
 import { createdBy, creatorOf, creatorPhrase } from '../shared/domain/execution-tag.js';
 import { asideIdentifier, restoredIdentifier } from '../shared/domain/identifiers.js';
 import { type SnapshotStepDeps, startPolling } from '../shared/runtime/settings.js';
@@ -23,7 +25,12 @@ export type RestoreSnapshotDeps = SnapshotStepDeps;
 export async function restoreSnapshot(event: unknown, deps: RestoreSnapshotDeps): Promise<RestoreProgress> {
   const state = stateOf(event, 'restore-snapshot');
   const execution = requireExecution(state, 'restore-snapshot');
-  const { settings, gateway, clock } = deps;
+  const { settings, gateway } = deps;
+  if (modeOf(state) === 'restore') {
+    const { source } = requireRestorePlan(state, 'restore-snapshot');
+    await proveManagedSnapshot(gateway, source.snapshotId, settings.targetIdentifier, settings.managedBy);
+    return await startRestore(source.snapshotId, execution, deps);
+  }
   const snapshot = state.snapshot;
   if (snapshot?.status !== 'available') {
     throw new RestoreFailedError(
@@ -33,10 +40,18 @@ export async function restoreSnapshot(event: unknown, deps: RestoreSnapshotDeps)
     );
   }
   await proveOwnSnapshot(gateway, snapshot.snapshotId, settings.targetIdentifier, execution);
+  return await startRestore(snapshot.snapshotId, execution, deps);
+}
+
+async function startRestore(
+  snapshotId: string,
+  execution: ExecutionInfo,
+  { settings, gateway, clock }: RestoreSnapshotDeps,
+): Promise<RestoreProgress> {
   const now = clock.now();
   const restoredId = restoredIdentifier(settings.targetIdentifier, execution);
   const description = await gateway.restoreSnapshot({
-    snapshotId: snapshot.snapshotId,
+    snapshotId,
     originalIdentifier: settings.targetIdentifier,
     restoredIdentifier: restoredId,
     executionId: execution.id,
@@ -47,13 +62,52 @@ export async function restoreSnapshot(event: unknown, deps: RestoreSnapshotDeps)
     },
   });
   return {
-    snapshotId: snapshot.snapshotId,
+    snapshotId,
     originalIdentifier: settings.targetIdentifier,
     restoredIdentifier: description.identifier,
     asideIdentifier: asideIdentifier(settings.targetIdentifier, now),
     status: description.status === 'failed' ? 'restoring' : description.status,
     ...startPolling(settings, now, settings.restoreTimeoutSeconds, description.status === 'available'),
   };
+}
+
+/**
+ * Describes the snapshot and refuses (RestoreFailed, nothing restored) unless its tags say this orchestrator
+ * took it of this target: preflight checked it, but it may have been deleted or re-created since.
+ */
+async function proveManagedSnapshot(
+  gateway: SnapshotGateway,
+  snapshotId: string,
+  target: string,
+  managedBy: string,
+): Promise<void> {
+  const untouched = `Nothing was restored: ${target} is untouched.`;
+  let described: SnapshotDescription | undefined;
+  try {
+    described = await gateway.describeSnapshot(snapshotId);
+  } catch (error) {
+    if (error instanceof TransientFaultError) throw error;
+    throw new RestoreFailedError(
+      `Cannot read snapshot ${snapshotId} to prove that it is a managed snapshot of ${target} (${messageOf(error)}). ` +
+        `${untouched} Fix the cause and start the restore again.`,
+      { cause: error, details: { snapshotId, originalIdentifier: target } },
+    );
+  }
+  if (described === undefined) {
+    throw new RestoreFailedError(
+      `Snapshot ${snapshotId} of ${target} no longer exists (deleted after preflight checked it). ${untouched} ` +
+        'List the backups and start the restore again with one that exists.',
+      { details: { snapshotId, originalIdentifier: target } },
+    );
+  }
+  if (described.tags[TagKeys.managedBy] !== managedBy || described.tags[TagKeys.source] !== target) {
+    throw new RestoreFailedError(
+      `Snapshot ${snapshotId} is no longer tagged as a snapshot this orchestrator (${managedBy}) took of ${target} ` +
+        `(${TagKeys.managedBy}=${described.tags[TagKeys.managedBy] ?? '(none)'}, ${TagKeys.source}=` +
+        `${described.tags[TagKeys.source] ?? '(none)'}). ${untouched} Restore it by hand if it is the right one.`,
+      { details: { snapshotId, originalIdentifier: target } },
+    );
+  }
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 } from '../shared/contract/contract.js';
 import { HealthCheckFailedError } from '../shared/contract/errors.js';
 import type { HealthExpectation, HealthProbe } from '../shared/contract/ports.js';
-import { requirePlan, stateOf } from '../shared/contract/state.js';
+import { modeOf, requirePlan, requireRestorePlan, stateOf } from '../shared/contract/state.js';
 import type { DriftSettings } from '../shared/domain/drift.js';
 import { messageOfCaught } from '../shared/domain/release-evidence.js';
 
@@ -50,8 +50,29 @@ function rollbackSummary(state: WorkflowState, warnings: readonly string[]): str
   );
 }
 
+/** The terminal message of a verified `restore`: what serves now, where the replaced database is, what next. */
+function restoreSummary(state: WorkflowState, warnings: readonly string[]): string {
+  const { source, targetIdentifier } = requireRestorePlan(state, 'verify-health');
+  const notes = warnings.length > 0 ? ` Reported, not acted on: ${warnings.join(' ')}` : '';
+  return (
+    `Restored: ${state.swap?.originalIdentifier ?? targetIdentifier} now holds the data of snapshot ` +
+    `${source.snapshotId} (${source.kind}, taken ${source.createdAt}). The database it replaced is kept as ` +
+    `${state.swap?.asideIdentifier ?? '(unknown)'}, never deleted by this workflow; writes made after ` +
+    `${source.createdAt} are only there. Next: check the application; if the snapshot predates releases, ` +
+    `deploy them again (their rows are not in this _prisma_migrations).${notes}`
+  );
+}
+
 /** The database's state and the one next action, after a failed verification. */
 function whatNow(state: WorkflowState, afterRollback: boolean): string {
+  if (modeOf(state) === 'restore') {
+    const { source, targetIdentifier } = requireRestorePlan(state, 'verify-health');
+    return (
+      `The restored copy of snapshot ${source.snapshotId} serves as ${state.swap?.originalIdentifier ?? targetIdentifier}; ` +
+      `the database it replaced is kept as ${state.swap?.asideIdentifier ?? '(unknown)'}. Next: check by hand that the ` +
+      `endpoint answers (${runbookArticle(OutcomeErrors.RollbackFailed)}).`
+    );
+  }
   const plan = requirePlan(state, 'verify-health');
   if (afterRollback) {
     return (
@@ -67,12 +88,24 @@ function whatNow(state: WorkflowState, afterRollback: boolean): string {
         'nothing can be restored. Next: fix forward with a new migration, or repair the database by hand.';
 }
 
-export async function verifyHealth(event: unknown, deps: VerifyHealthDeps): Promise<HealthReport> {
-  const state = stateOf(event, 'verify-health');
+/** `database <name>` of a release, the target's identifier otherwise. */
+function databaseOf(state: WorkflowState): string {
+  return modeOf(state) === 'migrate'
+    ? `database ${requirePlan(state, 'verify-health').databaseName}`
+    : (state.plan?.targetIdentifier ?? 'the database');
+}
+
+/** What the check expects: after a restore, only a database that answers (its history is the snapshot's). */
+function expectationOf(
+  state: WorkflowState,
+  afterRollback: boolean,
+  drift: DriftSettings,
+): HealthExpectation {
+  // The restored schema is the snapshot's, whatever the migrations directory holds today: no drift check.
+  if (modeOf(state) === 'restore')
+    return { migrations: [], drift: { settings: { ...drift, policy: 'off' }, mode: 'report' } };
   const plan = requirePlan(state, 'verify-health');
-  const afterRollback = isAfterRollback(state);
-  const drift = deps.drift ?? { policy: 'warn', ignore: [] };
-  const expectation: HealthExpectation = afterRollback
+  return afterRollback
     ? { migrations: plan.applied, absent: plan.pending, drift: { settings: drift, mode: 'report' } }
     : {
         migrations: [...plan.applied, ...(state.apply?.applied ?? plan.pending)],
@@ -82,7 +115,13 @@ export async function verifyHealth(event: unknown, deps: VerifyHealthDeps): Prom
           ...(plan.driftBaseline ? { baseline: plan.driftBaseline } : {}),
         },
       };
-  const report = await deps.probe.check(expectation);
+}
+
+export async function verifyHealth(event: unknown, deps: VerifyHealthDeps): Promise<HealthReport> {
+  const state = stateOf(event, 'verify-health');
+  const afterRollback = isAfterRollback(state);
+  const drift = deps.drift ?? { policy: 'warn', ignore: [] };
+  const report = await deps.probe.check(expectationOf(state, afterRollback, drift));
   const blocking = report.checks.filter(
     (check) => !check.ok && (!afterRollback || RESTORED_KINDS.has(check.kind)),
   );
@@ -95,7 +134,8 @@ export async function verifyHealth(event: unknown, deps: VerifyHealthDeps): Prom
   );
   if (blocking.length > 0) {
     throw new HealthCheckFailedError(
-      `${afterRollback ? 'After the rollback, ' : ''}database ${plan.databaseName} is not healthy: ` +
+      `${afterRollback ? `After the ${modeOf(state) === 'restore' ? 'restore' : 'rollback'}, ` : ''}` +
+        `${databaseOf(state)} is not healthy: ` +
         `${blocking.map((check) => `${check.name}: ${check.detail}`).join('; ')}. ${whatNow(state, afterRollback)}`,
       { details: { checks: report.checks } },
     );
@@ -104,6 +144,11 @@ export async function verifyHealth(event: unknown, deps: VerifyHealthDeps): Prom
     healthy: true,
     checks: report.checks,
     ...(warnings.length > 0 ? { warnings } : {}),
-    ...(afterRollback ? { summary: rollbackSummary(state, warnings) } : {}),
+    ...(afterRollback
+      ? {
+          summary:
+            modeOf(state) === 'restore' ? restoreSummary(state, warnings) : rollbackSummary(state, warnings),
+        }
+      : {}),
   };
 }
