@@ -5,6 +5,9 @@
  *   tsx bin/cli.ts run [--migrations DIR] [--input JSON] [--transaction-mode release|per-migration]
  *                      [--terminate-sessions] [--create-database] [--drift-policy fail|warn|off]
  *                      [--drift-ignore TABLES] [--keep-snapshots N]
+ *   tsx bin/cli.ts backup [--terminate-sessions]          take a managed snapshot, apply the retention policy
+ *   tsx bin/cli.ts backups                                 list the managed snapshots of the database
+ *   tsx bin/cli.ts restore <snapshot|latest> --confirm <database> [--terminate-sessions]
  *   tsx bin/cli.ts demo rollback          a failing release rolled back by snapshot restore (exit 2)
  *   tsx bin/cli.ts demo failed-release    the same release in one transaction: database unchanged (exit 5)
  *
@@ -31,11 +34,13 @@ import {
 import { parseWorkflowInput } from '../lambdas/shared/contract/input.js';
 import { DriftPolicies, type DriftPolicy } from '../lambdas/shared/domain/drift.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/domain/identifiers.js';
+import { DEFAULT_RETENTION_POLICY, retention } from '../lambdas/shared/domain/retention.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
 import { type InterruptionReport, leftByKill, watchSignals } from '../lib/local/interruption.js';
 import {
   DEFAULT_CLEANUP_TIMEOUT_MS,
   DEFAULT_KEEP_SNAPSHOTS,
+  LOCAL_MANAGED_BY,
   type LocalRunOptions,
   type LocalRunResult,
   Outcomes,
@@ -74,8 +79,18 @@ interface DriftOption {
 
 const USAGE = `Usage:
   npm start [-- OPTIONS]
+  npm start -- backup [--terminate-sessions]
+  npm start -- backups
+  npm start -- restore <snapshot|latest> --confirm <database> [--terminate-sessions]
   npm run demo:rollback
   npm run demo:failed-release
+
+backup takes a managed snapshot of the database (a template clone) and applies the retention policy
+(${DEFAULT_RETENTION_POLICY.daily} daily, ${DEFAULT_RETENTION_POLICY.weekly} weekly, ${DEFAULT_RETENTION_POLICY.monthly} monthly backups; the newest ${DEFAULT_RETENTION_POLICY.preMigration} pre-migration snapshots). backups lists
+them with kind, age, size and the rule that keeps each. restore brings one back (latest: the newest backup)
+next to the database and swaps it in; --confirm must repeat the database's name, and the database it
+replaces is kept aside. Cloning needs the database free of other sessions: stop the application, or pass
+--terminate-sessions.
 
 Options of npm start (tsx bin/cli.ts run):
   --migrations DIR              the Prisma migrations folder (default: the sample app's prisma/migrations)
@@ -172,26 +187,43 @@ function printSummary(result: LocalRunResult): void {
   print('Summary');
   print(`  outcome:    ${result.outcome} (exit ${result.exitCode}): ${Outcomes[result.outcome].summary}`);
   print(`  execution:  ${result.executionName}`);
-  if (state.plan) {
+  if (state.plan?.mode === 'backup') {
+    print(`  database:   ${state.plan.targetIdentifier}`);
+  } else if (state.plan?.mode === 'restore') {
+    const { source } = state.plan;
+    print(`  database:   ${state.plan.targetIdentifier}`);
+    print(
+      `  restoring:  ${source.snapshotId} (${source.kind}, taken ${source.createdAt}; asked for ${source.requested})`,
+    );
+  } else if (state.plan) {
     print(`  database:   ${state.plan.databaseName}`);
     print(
       `  plan:       ${state.plan.pending.length} pending of ${state.plan.totalMigrations}, transaction mode ${state.plan.transactionMode}` +
         (state.plan.transactionFallbackReason ? ` (fallback: ${state.plan.transactionFallbackReason})` : ''),
     );
     if (state.plan.lockedTables.length > 0) print(`  locks:      ${state.plan.lockedTables.join(', ')}`);
-    for (const warning of state.plan.warnings) print(`  warning:    ${warning}`);
   }
-  if (state.plan?.dryRun && state.plan.pending.length > 0)
+  for (const warning of state.plan?.warnings ?? []) print(`  warning:    ${warning}`);
+  if (state.plan?.mode === 'migrate' && state.plan.dryRun && state.plan.pending.length > 0)
     print(`  pending:    ${state.plan.pending.join(', ')} (dry run: not applied)`);
+  for (const warning of state.snapshot?.warnings ?? []) print(`  warning:    ${warning}`);
+  if (state.retention) {
+    print(`  retention:  ${state.retention.policy}`);
+    for (const deleted of state.retention.deleted)
+      print(`  deleted:    ${deleted.snapshotId} (${deleted.why})`);
+    print(`  kept:       ${state.retention.kept.length} snapshot(s); list them with: npm start -- backups`);
+  }
   if (state.apply) print(`  applied:    ${state.apply.applied.join(', ') || '(none)'}`);
   else if (result.outcome === 'nothing-to-do')
     print('  applied:    nothing pending, the database is up to date');
   for (const warning of state.health?.warnings ?? []) print(`  warning:    ${warning}`);
   if (state.snapshot) print(`  snapshot:   ${state.snapshot.snapshotId} (${state.snapshot.status})`);
   if (state.swap?.complete) {
+    const replaced =
+      state.plan?.mode === 'restore' ? 'the database it replaced' : 'the failed database, for forensics';
     print(`  restored:   ${state.swap.originalIdentifier} now holds the snapshot's data`);
     print(
-      `  kept aside: ${state.swap.asideIdentifier} (the failed database, for forensics; never dropped automatically; ` +
+      `  kept aside: ${state.swap.asideIdentifier} (${replaced}; never dropped automatically; ` +
         `when nobody needs it: DROP DATABASE "${state.swap.asideIdentifier}")`,
     );
   }
@@ -526,12 +558,150 @@ async function commandDemo(args: string[]): Promise<number> {
   }
 }
 
+/** The target of `backup`, `backups` and `restore`: DATABASE_URL's database, or the embedded sample's. */
+async function existingTarget(): Promise<{ url: string; name: string; embedded?: RunningPostgres }> {
+  const { url, embedded } = await server(databaseUrlFromEnv());
+  const name = databaseOfUrl(url);
+  if (!(await databaseExists(url, name))) {
+    await embedded?.stop();
+    throw new RefusedError(
+      `The database ${name} does not exist; nothing was created or changed. Point DATABASE_URL at the database ` +
+        'to protect (or run npm start once to create the sample one).',
+    );
+  }
+  return { url, name, ...(embedded ? { embedded } : {}) };
+}
+
+/** `backup` and `restore`: one execution of the synthesized workflow in that mode. */
+async function commandOperation(mode: 'backup' | 'restore', args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      confirm: { type: 'string' },
+      'terminate-sessions': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    print(USAGE);
+    return 0;
+  }
+  if (mode === 'backup' && (positionals.length > 0 || values.confirm !== undefined))
+    throw new UsageError('backup takes no snapshot name and no --confirm.');
+  if (mode === 'restore' && positionals.length !== 1)
+    throw new UsageError('restore takes one snapshot: its name (see `backups`) or latest.');
+  const input =
+    mode === 'backup'
+      ? { mode }
+      : {
+          mode,
+          snapshot: positionals[0],
+          ...(values.confirm !== undefined ? { confirm: values.confirm } : {}),
+        };
+  parseInput(JSON.stringify(input));
+  const { url, name, embedded } = await existingTarget();
+  const signals = watchSignals({
+    onFirst: (signal) =>
+      print(`
+${signal}: stopping the ${mode} and settling what it started ...`),
+    onSecond: () => process.exit(130),
+  });
+  try {
+    print(`Running the synthesized workflow (mode ${mode}) against ${name}`);
+    print();
+    const result = await runLocal({
+      databaseUrl: url,
+      // A backup or a restore never reads the migrations.
+      migrationsDir: SAMPLE_MIGRATIONS,
+      input,
+      terminateSessions: values['terminate-sessions'] ?? false,
+      onEvent: stateReporter(),
+      signal: signals.signal,
+    });
+    printSummary(result);
+    return result.exitCode;
+  } finally {
+    signals.dispose();
+    await embedded?.stop();
+  }
+}
+
+/** Whole days, hours or minutes, as an age. */
+function age(from: string | undefined, now: Date): string {
+  const ms = now.getTime() - Date.parse(from ?? '');
+  if (Number.isNaN(ms)) return 'unknown';
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours} h` : `${Math.floor(hours / 24)} d`;
+}
+
+/** `backups`: the managed snapshots of the target, oldest first, with what keeps each under the policy. */
+async function commandBackups(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    print(USAGE);
+    return 0;
+  }
+  const { url, name, embedded } = await existingTarget();
+  try {
+    const gateway = new PostgresSnapshotGateway({
+      serverUrl: url,
+      databaseName: name,
+      managedBy: LOCAL_MANAGED_BY,
+    });
+    const snapshots = await gateway.listManagedSnapshots();
+    if (snapshots.length === 0) {
+      print(`${name} has no managed snapshot yet. Take one with: npm start -- backup`);
+      return 0;
+    }
+    const now = new Date();
+    const decision = retention(
+      snapshots.map((s) => ({
+        id: s.snapshotId,
+        createdAt: s.createdAt ?? '',
+        managed: true,
+        kind: s.kind,
+        status: s.status,
+      })),
+      now,
+      DEFAULT_RETENTION_POLICY,
+      { executions: [] },
+    );
+    const rules = new Map(decision.keep.map((kept) => [kept.id, kept.rules.join('+')]));
+    const rows = snapshots.map((s) => [
+      s.snapshotId,
+      s.kind,
+      s.createdAt ?? 'unknown',
+      age(s.createdAt, now),
+      s.sizeGiB === undefined ? '?' : `${(s.sizeGiB * 1024).toFixed(1)} MB`,
+      rules.get(s.snapshotId) ?? 'next backup deletes it',
+    ]);
+    const header = ['snapshot', 'kind', 'taken at', 'age', 'size', 'retention class'];
+    const widths = header.map((title, i) =>
+      Math.max(title.length, ...rows.map((row) => row[i]?.length ?? 0)),
+    );
+    for (const row of [header, ...rows]) print(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '));
+    print();
+    print(`Restore one with: npm start -- restore <snapshot|latest> --confirm ${name}`);
+    return 0;
+  } finally {
+    await embedded?.stop();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'run':
         return await commandRun(rest);
+      case 'backup':
+      case 'restore':
+        return await commandOperation(command, rest);
+      case 'backups':
+        return await commandBackups(rest);
       case 'demo':
         return await commandDemo(rest);
       case 'help':

@@ -18,7 +18,9 @@ import {
   shadowDatabasesOfThisProcess,
 } from '../../lambdas/shared/adapters/prisma/shadow-database.js';
 import type { ExecutionInfo, Step, WorkflowState } from '../../lambdas/shared/contract/contract.js';
+import { modeOf, requirePlan } from '../../lambdas/shared/contract/state.js';
 import {
+  backupSnapshotId,
   preMigrationSnapshotId,
   restoredIdentifier,
   sanitizeIdentifierPart,
@@ -274,8 +276,12 @@ export async function cleanUpAfterInterrupt(context: InterruptContext): Promise<
   // 4. Where things stand.
   await attempt('reading where things stand', () =>
     withClient(adminUrl, async (client) => {
+      const mode = context.state ? modeOf(context.state) : 'migrate';
       const snapshot = databaseNameFor(
-        context.state?.snapshot?.snapshotId ?? preMigrationSnapshotId(target, execution),
+        context.state?.snapshot?.snapshotId ??
+          (mode === 'backup'
+            ? backupSnapshotId(target, execution)
+            : preMigrationSnapshotId(target, execution)),
       );
       const hasSnapshot = await exists(client, snapshot);
       const hasTarget = await exists(client, target);
@@ -300,8 +306,25 @@ export async function cleanUpAfterInterrupt(context: InterruptContext): Promise<
           `${dropCommand(aside)}.`;
         return;
       }
-      const plan = context.state?.plan;
+      const plan = context.state && mode === 'migrate' ? requirePlan(context.state, 'cleanup') : undefined;
       const quiet = settled && ended !== undefined;
+      if (mode === 'restore') {
+        if (hasRestored && quiet) {
+          await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(restored)}`);
+          facts.push(`the restore stopped before the swap; its copy ${restored} was dropped`);
+        }
+        facts.push(`${target} is unchanged`);
+        nextAction = 'start the restore again when ready.';
+        return;
+      }
+      if (mode === 'backup') {
+        facts.push(
+          hasSnapshot ? `the backup ${snapshot} exists and is kept` : 'no backup was taken',
+          `${target} is unchanged`,
+        );
+        nextAction = 'start the backup again when ready.';
+        return;
+      }
       if (!step || !AFTER_APPLY.includes(step) || !plan) {
         if (hasSnapshot && quiet) {
           await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(snapshot)}`);

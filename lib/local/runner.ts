@@ -19,6 +19,7 @@ import { runCheckRestore } from '../../lambdas/check-restore/run.js';
 import { runCheckSnapshot } from '../../lambdas/check-snapshot/run.js';
 import { runCreateSnapshot } from '../../lambdas/create-snapshot/run.js';
 import { runPreflight } from '../../lambdas/preflight/run.js';
+import { runPruneSnapshots } from '../../lambdas/prune-snapshots/run.js';
 import { runRestoreSnapshot } from '../../lambdas/restore-snapshot/run.js';
 import { databaseOfUrl } from '../../lambdas/shared/adapters/postgres/connection.js';
 import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres/execution-guard.js';
@@ -45,6 +46,7 @@ import {
 import {
   type Clock,
   type ExecutionGuard,
+  type ExecutionHistory,
   type HealthProbe,
   type MigrationEngine,
   type MigrationSource,
@@ -57,6 +59,7 @@ import type { DriftSettings } from '../../lambdas/shared/domain/drift.js';
 import { compactTimestamp, preMigrationSnapshotId } from '../../lambdas/shared/domain/identifiers.js';
 import { redactError } from '../../lambdas/shared/domain/redaction.js';
 import { analyzeRelease } from '../../lambdas/shared/domain/release-analysis.js';
+import { type RetentionPolicy, resolveRetentionPolicy } from '../../lambdas/shared/domain/retention.js';
 import type { StepRuntime } from '../../lambdas/shared/runtime/capabilities.js';
 import {
   DEFAULT_SETTINGS,
@@ -107,6 +110,19 @@ export const Outcomes = {
       'the release failed and what it committed could not be read: nothing was restored on a guess; operator ' +
       'action required',
   },
+  'backup-taken': {
+    exitCode: 0,
+    summary: 'backup taken and the retention policy applied',
+  },
+  'backup-restored': {
+    exitCode: 0,
+    summary: 'the snapshot was restored and swapped into place; the replaced database is kept aside',
+  },
+  'retention-failed': {
+    exitCode: 7,
+    summary:
+      'backup taken, but the retention policy could not be applied: older snapshots it would delete are still there',
+  },
   'unfinished-execution': {
     exitCode: 1,
     summary: 'an earlier execution did not finish and left databases behind; nothing was touched',
@@ -124,6 +140,9 @@ const UNCHANGED_OUTCOMES: readonly Outcome[] = [
   'preflight-refused',
 ];
 
+/** The `managed-by` tag value of what local runs create. */
+export const LOCAL_MANAGED_BY = 'migration-orchestrator-local';
+
 /** Pre-migration snapshots of successful releases kept per database by default. */
 export const DEFAULT_KEEP_SNAPSHOTS = 3;
 
@@ -139,6 +158,7 @@ const OUTCOME_BY_ERROR: Record<string, Outcome> = {
   [OutcomeErrors.RollbackFailed]: 'rollback-failed',
   [OutcomeErrors.MigrationFailedWithoutSnapshot]: 'failed-without-snapshot',
   [OutcomeErrors.ReleaseOutcomeUnknown]: 'outcome-unknown',
+  [OutcomeErrors.BackupTakenRetentionFailed]: 'retention-failed',
 };
 
 /** The adapters each step core gets locally. Any of them can be replaced (tests, the RDS fake). */
@@ -154,6 +174,11 @@ export interface LocalAdapters {
   readonly probe: HealthProbe;
   /** One run per database at a time. @default - a PostgreSQL advisory lock taken for the whole run */
   readonly guard: ExecutionGuard;
+  /**
+   * How earlier executions ended (retention protects unresolved ones). @default - from the outcome recorded on
+   * each snapshot: `succeeded`, otherwise unknown (protected until a later release succeeds)
+   */
+  readonly history: ExecutionHistory;
   readonly clock: Clock;
 }
 
@@ -203,6 +228,11 @@ export interface LocalRunOptions {
    * are dropped after a successful run. Snapshots of other outcomes are never pruned. @default 3
    */
   readonly keepSnapshots?: number;
+  /**
+   * The retention policy `backup` executions apply (counts and the time zone days begin in).
+   * @default 7 daily, 4 weekly, 12 monthly backups, 10 pre-migration snapshots, UTC
+   */
+  readonly retention?: Partial<RetentionPolicy>;
   /** Called once the execution is known, with the application names of its sessions on the server. */
   readonly onStarted?: (run: { execution: ExecutionInfo; sessionNames: readonly string[] }) => void;
 }
@@ -277,6 +307,7 @@ const STEP_RUNS: Record<Step, (event: unknown, runtime: StepRuntime) => Promise<
   'restore-snapshot': runRestoreSnapshot,
   'check-restore': runCheckRestore,
   swap: runSwap,
+  'prune-snapshots': runPruneSnapshots,
 };
 
 /** Every capability a step may ask for, from the local adapters. */
@@ -297,6 +328,24 @@ function localRuntime(
     healthProbe: async () => adapters.probe,
     driftDetector: async () => adapters.drift,
     executionGuard: async () => adapters.guard,
+    executionHistory: async () => adapters.history,
+  };
+}
+
+/** Execution statuses read from the outcome the runner records on each snapshot it took. */
+export function recordedHistory(gateway: SnapshotGateway): ExecutionHistory {
+  return {
+    statusOf: async (ids) => {
+      const outcomes = new Map(
+        (await gateway.listManagedSnapshots()).map((snapshot) => [
+          snapshot.tags[TagKeys.execution],
+          snapshot.outcome,
+        ]),
+      );
+      return Object.fromEntries(
+        ids.map((id) => [id, outcomes.get(id) === SUCCEEDED_OUTCOME ? 'succeeded' : 'unknown'] as const),
+      );
+    },
   };
 }
 
@@ -374,28 +423,33 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
   const settings: WorkflowSettings = {
     ...DEFAULT_SETTINGS,
     targetIdentifier: databaseName,
-    managedBy: 'migration-orchestrator-local',
+    managedBy: LOCAL_MANAGED_BY,
     initialPollSeconds: 1,
     maxPollSeconds: 5,
     ...(options.transactionMode ? { transactionMode: options.transactionMode } : {}),
     healthChecks: options.healthChecks ?? [],
     drift: { ...DEFAULT_SETTINGS.drift, ...options.drift },
+    retention: resolveRetentionPolicy(options.retention),
     ...options.settings,
   };
+  const clock = options.adapters?.clock ?? systemClock;
   const source = options.adapters?.source ?? new DirectoryMigrationSource(options.migrationsDir);
   const drift =
     options.adapters?.drift ??
     (options.checkSchemaDrift === false || settings.drift.policy === 'off'
       ? undefined
       : new PrismaSchemaDriftDetector({ connection: runUrl, source }));
+  const gateway =
+    options.adapters?.gateway ??
+    new PostgresSnapshotGateway({
+      serverUrl: runUrl,
+      databaseName,
+      terminateSessions: options.terminateSessions ?? false,
+      managedBy: settings.managedBy,
+      clock,
+    });
   const adapters: LocalAdapters = {
-    gateway:
-      options.adapters?.gateway ??
-      new PostgresSnapshotGateway({
-        serverUrl: runUrl,
-        databaseName,
-        terminateSessions: options.terminateSessions ?? false,
-      }),
+    gateway,
     source,
     engine: options.adapters?.engine ?? (() => new PrismaMigrationEngine({ connectionString: runUrl })),
     probe:
@@ -408,7 +462,8 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
     ...(drift ? { drift } : {}),
     inspector: options.adapters?.inspector ?? new PgReleaseInspector({ connection: runUrl }),
     guard,
-    clock: options.adapters?.clock ?? systemClock,
+    history: options.adapters?.history ?? recordedHistory(gateway),
+    clock,
   };
   const localGateway = adapters.gateway instanceof PostgresSnapshotGateway ? adapters.gateway : undefined;
   const base = { executionName, path: [], durationMs: 0 };
@@ -522,11 +577,15 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
     lastState = output;
     const plan = output.plan;
     outcome =
-      plan && !plan.proceed
-        ? plan.dryRun && plan.pending.length > 0
-          ? 'dry-run'
-          : 'nothing-to-do'
-        : 'succeeded';
+      plan?.mode === 'backup'
+        ? 'backup-taken'
+        : plan?.mode === 'restore'
+          ? 'backup-restored'
+          : plan && !plan.proceed
+            ? plan.dryRun && plan.pending.length > 0
+              ? 'dry-run'
+              : 'nothing-to-do'
+            : 'succeeded';
   } catch (caught) {
     if (caught instanceof ExecutionAbortedError || options.signal?.aborted) {
       outcome = 'interrupted';

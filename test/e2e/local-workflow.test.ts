@@ -8,8 +8,12 @@ import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres/e
 import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract/contract.js';
 import { SnapshotFailedError } from '../../lambdas/shared/contract/errors.js';
-import { runLocal } from '../../lib/local/runner.js';
+import { requirePlan } from '../../lambdas/shared/contract/state.js';
+import { type LocalRunResult, runLocal } from '../../lib/local/runner.js';
 import { dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
+
+/** The release plan of a migrate run. */
+const releasePlan = (result: LocalRunResult) => requirePlan(result.state, 'test');
 
 const SAMPLE = 'prisma/migrations';
 let FAILING = '';
@@ -236,7 +240,7 @@ describe('the local workflow', () => {
     const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, input: { dryRun: true } });
     expect(result.outcome).toBe('dry-run');
     expect(result.exitCode).toBe(0);
-    expect(result.state.plan?.pending).toEqual([
+    expect(releasePlan(result).pending).toEqual([
       '20250122090000_split_user_name',
       '20250129090000_task_priority',
     ]);
@@ -301,8 +305,8 @@ describe('the local workflow', () => {
       const result = await runLocal({ databaseUrl: db.url, migrationsDir: fourthFails });
 
       // Assess
-      expect(result.state.plan?.pending).toHaveLength(5);
-      expect(result.state.plan?.transactionMode).toBe('release');
+      expect(releasePlan(result).pending).toHaveLength(5);
+      expect(releasePlan(result).transactionMode).toBe('release');
       expect(result.outcome).toBe('release-failed-unchanged');
       expect(result.exitCode).toBe(5);
       expect(result.error?.cause).toContain('20250226090000_task_estimates');
@@ -319,7 +323,7 @@ describe('the local workflow', () => {
         migrationsDir: fourthFails,
         input: { transactionMode: 'per-migration' },
       });
-      expect(result.state.plan?.transactionMode).toBe('per-migration');
+      expect(releasePlan(result).transactionMode).toBe('per-migration');
       expect(result.outcome).toBe('migration-rolled-back');
       expect(result.path).toContain(StateNames.restoreSnapshot);
       expect(await digestDatabase(db.url)).toEqual(before);
@@ -333,10 +337,10 @@ describe('the local workflow', () => {
       migrationsDir: await composeRelease('concurrent-index'),
     });
     expect(result.outcome).toBe('succeeded');
-    expect(result.state.plan?.transactionMode).toBe('per-migration');
-    expect(result.state.plan?.transactionFallbackReason).toMatch(/CREATE INDEX CONCURRENTLY/i);
+    expect(releasePlan(result).transactionMode).toBe('per-migration');
+    expect(releasePlan(result).transactionFallbackReason).toMatch(/CREATE INDEX CONCURRENTLY/i);
     expect(result.state.plan?.warnings.join(' ')).toContain('cannot run in one transaction');
     expect(result.state.apply?.transactionMode).toBe('per-migration');
-    expect(result.state.plan?.lockedTables.length).toBeGreaterThan(0);
+    expect(releasePlan(result).lockedTables.length).toBeGreaterThan(0);
   });
 });

@@ -4,12 +4,14 @@
  */
 
 import { checksumOf } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
-import type {
-  AppliedMigration,
-  ExecutionInfo,
-  HealthCheckResult,
-  Plan,
-  WorkflowState,
+import {
+  type AppliedMigration,
+  type ExecutionInfo,
+  type HealthCheckResult,
+  type Plan,
+  type SnapshotQuota,
+  TagKeys,
+  type WorkflowState,
 } from '../../lambdas/shared/contract/contract.js';
 import { RestoreFailedError, SnapshotFailedError } from '../../lambdas/shared/contract/errors.js';
 import type {
@@ -19,6 +21,7 @@ import type {
   CreateSnapshotRequest,
   HealthExpectation,
   HealthProbe,
+  ManagedSnapshot,
   Migration,
   MigrationBundle,
   MigrationEngine,
@@ -130,6 +133,7 @@ interface FakeDatabase {
   describesUntilAvailable: number;
   tags: Record<string, string>;
   source?: string;
+  createdAt?: string;
 }
 
 /** A gateway whose snapshots and restores become available after `steps` describes. */
@@ -139,6 +143,10 @@ export class InMemorySnapshotGateway implements SnapshotGateway {
   targetStatus = 'available';
   failSnapshots = false;
   calls: string[] = [];
+  /** The account's manual snapshot quota; undefined: none. */
+  quota: SnapshotQuota | undefined;
+  /** When snapshots are taken. */
+  now: () => Date = () => new Date();
 
   constructor(
     readonly targetIdentifier: string,
@@ -171,9 +179,42 @@ export class InMemorySnapshotGateway implements SnapshotGateway {
         describesUntilAvailable: this.steps,
         tags: withCreatorTag(request.tags, request.executionId),
         source: this.targetIdentifier,
+        createdAt: this.now().toISOString(),
       });
     }
     return this.snapshotDescription(request.snapshotId);
+  }
+
+  async listManagedSnapshots(): Promise<readonly ManagedSnapshot[]> {
+    this.calls.push('listManagedSnapshots');
+    return [...this.snapshots.entries()]
+      .filter(
+        ([, snapshot]) =>
+          snapshot.tags[TagKeys.managedBy] !== undefined &&
+          snapshot.tags[TagKeys.source] === this.targetIdentifier,
+      )
+      .map(([id, snapshot]) => ({
+        snapshotId: id,
+        name: id,
+        tags: snapshot.tags,
+        kind: snapshot.tags[TagKeys.kind] === 'backup' ? ('backup' as const) : ('pre-migration' as const),
+        status: snapshot.status,
+        ...(snapshot.createdAt ? { createdAt: snapshot.createdAt } : {}),
+      }))
+      .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
+  }
+
+  async deleteSnapshot(snapshotId: string): Promise<boolean> {
+    this.calls.push(`deleteSnapshot ${snapshotId}`);
+    const snapshot = this.snapshots.get(snapshotId);
+    if (!snapshot?.tags[TagKeys.managedBy] || snapshot.tags[TagKeys.source] !== this.targetIdentifier)
+      return false;
+    return this.snapshots.delete(snapshotId);
+  }
+
+  async snapshotQuota(): Promise<SnapshotQuota | undefined> {
+    this.calls.push('snapshotQuota');
+    return this.quota;
   }
 
   private snapshotDescription(id: string): SnapshotDescription {
@@ -305,6 +346,7 @@ export async function rejection<E extends Error = Error>(promise: Promise<unknow
  * `20250103000000_add_index` pending (the names of `migration(...)` fixtures the unit tests use).
  */
 export const testPlan: Plan = {
+  mode: 'migrate',
   databaseName: 'orders',
   targetIdentifier: 'orders-db',
   totalMigrations: 3,

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { type SwapPhase, TagKeys } from '../../contract/contract.js';
 import { RestoreFailedError, SnapshotFailedError, SwapFailedError } from '../../contract/errors.js';
 import type {
+  Clock,
   CreateSnapshotRequest,
   ManagedSnapshot,
   RestoreDescription,
@@ -37,6 +38,13 @@ export interface PostgresSnapshotGatewayOptions {
   readonly busyTimeoutMs?: number;
   /** End other sessions (the application's) on a database that must be cloned or renamed. @default false */
   readonly terminateSessions?: boolean;
+  /**
+   * The `managed-by` tag value of this orchestrator: only snapshots carrying it are listed, deleted or
+   * restored as managed ones. @default - any `managed-by` value
+   */
+  readonly managedBy?: string;
+  /** The time snapshots are recorded as taken at (a test clock simulates a year of backups). @default system */
+  readonly clock?: Clock;
 }
 
 const MAX_NAME = 63;
@@ -94,12 +102,16 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
   private readonly serverUrl: string;
   private readonly busyTimeoutMs: number;
   private readonly terminateSessions: boolean;
+  private readonly managedBy: string | undefined;
+  private readonly clock: Clock;
 
   constructor(options: PostgresSnapshotGatewayOptions) {
     this.targetIdentifier = options.databaseName;
     this.serverUrl = urlWithDatabase(options.serverUrl, 'postgres');
     this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
     this.terminateSessions = options.terminateSessions ?? false;
+    this.managedBy = options.managedBy;
+    this.clock = options.clock ?? { now: () => new Date() };
   }
 
   private admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -210,7 +222,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         source: this.targetIdentifier,
         id: request.snapshotId,
         tags: withCreatorTag(request.tags, request.executionId),
-        createdAt: new Date().toISOString(),
+        createdAt: this.clock.now().toISOString(),
       };
       try {
         await client.query(
@@ -406,27 +418,45 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
   }
 
   private isOwnSnapshot(name: string, metadata: Metadata): boolean {
+    const managedBy = metadata.tags[TagKeys.managedBy];
     return (
       metadata.kind === 'snapshot' &&
       metadata.source === this.targetIdentifier &&
       name === databaseNameFor(metadata.id) &&
-      metadata.tags[TagKeys.managedBy] !== undefined
+      managedBy !== undefined &&
+      (this.managedBy === undefined || managedBy === this.managedBy)
     );
   }
 
-  /** The pre-migration snapshots this tool took of the target, oldest first. */
+  /** The snapshots this tool took of the target (backups and pre-migration ones), oldest first. */
   async listManagedSnapshots(): Promise<readonly ManagedSnapshot[]> {
-    return await this.admin(async (client) =>
-      (await this.managed(client))
-        .filter(({ name, metadata }) => this.isOwnSnapshot(name, metadata))
+    return await this.admin(async (client) => {
+      const own = (await this.managed(client)).filter(({ name, metadata }) =>
+        this.isOwnSnapshot(name, metadata),
+      );
+      const sizes = await client.query<{ datname: string; bytes: string }>(
+        'SELECT datname, pg_database_size(oid) AS bytes FROM pg_database WHERE datname = ANY($1)',
+        [own.map(({ name }) => name)],
+      );
+      const bytes = new Map(sizes.rows.map((row) => [row.datname, Number(row.bytes)]));
+      return own
         .map(({ name, metadata }) => ({
           snapshotId: metadata.id,
           name,
           tags: metadata.tags,
+          kind: metadata.tags[TagKeys.kind] === 'backup' ? ('backup' as const) : ('pre-migration' as const),
+          status: 'available',
+          ...(bytes.has(name) ? { sizeGiB: (bytes.get(name) ?? 0) / 2 ** 30 } : {}),
           ...(metadata.createdAt ? { createdAt: metadata.createdAt } : {}),
           ...(metadata.outcome ? { outcome: metadata.outcome } : {}),
-        })),
-    );
+        }))
+        .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
+    });
+  }
+
+  /** Plain PostgreSQL has no snapshot quota. */
+  async snapshotQuota(): Promise<undefined> {
+    return undefined;
   }
 
   /**
@@ -461,7 +491,9 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
    * Returns the ids it dropped.
    */
   async pruneSnapshots(keep: number): Promise<string[]> {
-    const successes = (await this.listManagedSnapshots()).filter((s) => s.outcome === SUCCEEDED_OUTCOME);
+    const successes = (await this.listManagedSnapshots()).filter(
+      (s) => s.kind === 'pre-migration' && s.outcome === SUCCEEDED_OUTCOME,
+    );
     const dropped: string[] = [];
     for (const snapshot of successes.slice(0, Math.max(0, successes.length - Math.max(0, keep)))) {
       if (await this.deleteSnapshot(snapshot.snapshotId)) dropped.push(snapshot.snapshotId);
