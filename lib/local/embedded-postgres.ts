@@ -31,6 +31,11 @@ export interface EmbeddedPostgresOptions {
   readonly persistent?: boolean;
   /** Where server log lines go. @default discarded */
   readonly onLog?: (line: string) => void;
+  /**
+   * Data nobody needs after a crash (a test suite's): no fsync and no full-page writes, so that creating and
+   * dropping databases does not wait for the disk. Never for data that must survive. @default false
+   */
+  readonly disposable?: boolean;
 }
 
 export interface RunningPostgres {
@@ -373,6 +378,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       'listen_addresses=127.0.0.1',
       '-c',
       `unix_socket_directories=${dataDir}`,
+      ...(options.disposable ? ['-c', 'fsync=off', '-c', 'full_page_writes=off'] : []),
     ],
     // Its own process group: a Ctrl-C in the terminal reaches the CLI only, which cleans up on the server
     // first and then stops it (`stop`, or on exit).

@@ -36,7 +36,12 @@ export async function setup(project: TestProject): Promise<void> {
     project.provide('adminDatabaseUrl', external);
     return;
   }
-  server = await startEmbeddedPostgres({ dataDir: `.data/test-${process.pid}`, persistent: false });
+  // Test data: nothing to keep after a crash, and template clones should not wait for the disk.
+  server = await startEmbeddedPostgres({
+    dataDir: `.data/test-${process.pid}`,
+    persistent: false,
+    disposable: true,
+  });
   project.provide('adminDatabaseUrl', server.url);
 }
 
