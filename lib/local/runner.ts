@@ -360,11 +360,16 @@ function localHandlers(
   ) as Record<Step, StepHandler>;
 }
 
+/** The synthesized workflow of each transaction mode, synthesized once per process (synthesis takes ~1 s). */
+const synthesized = new Map<TransactionMode, { definition: AslDefinition; taskSteps: Map<string, Step> }>();
+
 /** Synthesizes the stack and returns its state machine as plain ASL, with each Task state's step. */
 export function synthesizedWorkflow(transactionMode: TransactionMode = 'release'): {
   definition: AslDefinition;
   taskSteps: Map<string, Step>;
 } {
+  const cached = synthesized.get(transactionMode);
+  if (cached) return { definition: structuredClone(cached.definition), taskSteps: new Map(cached.taskSteps) };
   const { definition, resourceToStep } = definitionFromTemplate(synthesizeTemplate({ transactionMode }));
   const taskSteps = new Map<string, Step>();
   for (const [name, state] of Object.entries(definition.States)) {
@@ -377,6 +382,7 @@ export function synthesizedWorkflow(transactionMode: TransactionMode = 'release'
     }
     taskSteps.set(name, step as Step);
   }
+  synthesized.set(transactionMode, { definition: structuredClone(definition), taskSteps });
   return { definition, taskSteps };
 }
 
