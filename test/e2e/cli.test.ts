@@ -109,7 +109,7 @@ describe('the CLI', () => {
 
     // Assess
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/\[\s*\d+\.\d{2}s\] -> Create pre-migration snapshot/);
+    expect(first.stdout).toMatch(/\[\s*\d+\.\d{2}s\] -> Create the snapshot/);
     expect(first.stdout).toMatch(/\[\s*\d+\.\d{2}s\] <- Apply pending migrations \(\d+ ms\)/);
     expect(first.stdout).toContain('outcome:    succeeded (exit 0)');
     expect(first.stdout).toContain(

@@ -98,7 +98,7 @@ export const StateNames = {
   anythingToApply: 'Is anything pending?',
   nothingToDo: 'Nothing to do',
   snapshotRequested: 'Is a snapshot required?',
-  createSnapshot: 'Create pre-migration snapshot',
+  createSnapshot: 'Create the snapshot',
   waitForSnapshot: 'Wait for the snapshot',
   checkSnapshot: 'Check the snapshot',
   snapshotReady: 'Is the snapshot available?',
