@@ -12,6 +12,8 @@
  *                       the database's VPC and the private subnets (with egress) the functions run in
  *   migrationsDirectory the Prisma migrations folder (default prisma/migrations)
  *   transactionMode     'release' (default: the whole release in one transaction) or 'per-migration'
+ *   backupSchedule      optional: an EventBridge Scheduler cron(...) or rate(...) expression that starts backups
+ *   backupTimeZone      optional, with backupSchedule: its IANA time zone (default UTC), also the retention's
  *   stackName           the stack's name (default MigrationOrchestrator)
  *
  * Nothing is looked up: synthesis works offline, without an account. cdk-nag's AwsSolutions checks run on

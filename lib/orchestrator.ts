@@ -5,9 +5,10 @@
  *
  * This file holds the construct and its props; what changes for its own reasons lives under private/:
  * props-validation.ts (the prop checks), defaults.ts, step-profiles.ts, bundling.ts, environment.ts,
- * network.ts, database-permissions.ts, encryption-key.ts and nag.ts (cdk-nag acknowledgements).
+ * network.ts, database-permissions.ts, execution-permissions.ts, encryption-key.ts, backup-schedule.ts and
+ * nag.ts (cdk-nag acknowledgements).
  */
-import { ArnFormat, type Duration, Names, Stack } from 'aws-cdk-lib';
+import { type Duration, Names } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,18 +16,22 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type Step, Steps, type TransactionMode } from '../lambdas/shared/contract/contract.js';
 import type { DriftPolicy } from '../lambdas/shared/domain/drift.js';
 import type { HealthCheckDefinition } from '../lambdas/shared/runtime/settings.js';
 import { STEP_METADATA_KEY } from './asl.js';
+import { createBackupSchedule } from './private/backup-schedule.js';
 import { stepCode } from './private/bundling.js';
 import { grantDatabaseOperations } from './private/database-permissions.js';
 import { DEFAULTS } from './private/defaults.js';
 import { createEncryptionKey } from './private/encryption-key.js';
-import { functionEnvironment } from './private/environment.js';
+import { functionEnvironment, retentionEnvironment } from './private/environment.js';
+import { grantExecutionReads } from './private/execution-permissions.js';
 import { acknowledgeFindings, WildcardAcknowledgements } from './private/nag.js';
 import { functionSecurityGroups, grantNetworkInterfaces } from './private/network.js';
 import { resolveProps } from './private/props-validation.js';
@@ -61,6 +66,56 @@ export type TargetKind = 'instance' | 'cluster';
  * functions read the same shape from their environment.
  */
 export type HealthCheck = HealthCheckDefinition;
+
+/** When managed backups are taken (`MigrationOrchestratorProps.backupSchedule`). */
+export interface BackupScheduleOptions {
+  /**
+   * When a backup execution starts: a recurring EventBridge Scheduler expression, e.g.
+   * `ScheduleExpression.cron({ hour: '3', minute: '0', timeZone: TimeZone.EUROPE_BERLIN })`,
+   * `ScheduleExpression.rate(Duration.hours(12))` or `ScheduleExpression.expression('cron(0 3 * * ? *)')`. A
+   * one-time `at(...)` schedule is refused. The expression's time zone is also the retention policy's: its days,
+   * ISO weeks and months begin there (UTC when the expression names none; a rate's is UTC).
+   */
+  readonly schedule: scheduler.ScheduleExpression;
+  /**
+   * Lets EventBridge Scheduler start each backup at any time within this window after the scheduled time (1
+   * minute to 24 hours, whole minutes), to spread the load of many schedules.
+   *
+   * @default - off: each backup starts at the scheduled time
+   */
+  readonly flexibleWindow?: Duration;
+}
+
+/**
+ * How many managed snapshots of the target the retention policy keeps after each backup (`retention`). A
+ * backup counts for a day, an ISO week or a month only if it is the newest of it; the tiers overlap.
+ */
+export interface RetentionOptions {
+  /**
+   * The newest backup of each of the most recent days that have one.
+   *
+   * @default 7
+   */
+  readonly daily?: number;
+  /**
+   * The newest backup of each of the most recent ISO weeks (Monday to Sunday) that have one.
+   *
+   * @default 4
+   */
+  readonly weekly?: number;
+  /**
+   * The newest backup of each of the most recent calendar months that have one.
+   *
+   * @default 12
+   */
+  readonly monthly?: number;
+  /**
+   * The newest pre-migration snapshots (taken before each release).
+   *
+   * @default 10
+   */
+  readonly preMigration?: number;
+}
 
 export interface MigrationOrchestratorProps {
   /**
@@ -211,11 +266,31 @@ export interface MigrationOrchestratorProps {
    * @default 2
    */
   readonly rollbackConcurrency?: number;
+  /**
+   * Take managed backups on a schedule: an EventBridge Scheduler schedule starts the state machine with the
+   * input `{"mode":"backup"}` (a snapshot of the target, then the retention policy). Its own role may only start
+   * this state machine; a start that fails is retried 3 times within an hour, then kept 14 days in an SQS
+   * dead-letter queue (`deadLetterQueue`).
+   *
+   * @default - no schedule: start backup executions yourself with the input `{"mode":"backup"}`
+   */
+  readonly backupSchedule?: BackupScheduleOptions;
+  /**
+   * Which managed snapshots of the target the workflow keeps after each backup; it deletes the rest. Whatever the
+   * counts, it never deletes the newest backup, a snapshot an unresolved execution may still need, or a snapshot it
+   * did not take of this target (automated, hand-taken, another target's). Days are counted in the time zone of
+   * `backupSchedule`.
+   *
+   * @default - 7 daily, 4 weekly, 12 monthly backups; the newest 10 pre-migration snapshots
+   */
+  readonly retention?: RetentionOptions;
 }
 
 /**
  * Snapshots the target database, applies the pending Prisma migrations, verifies health, and on failure
- * restores the snapshot and swaps it into place: a Step Functions Standard workflow over Lambda functions.
+ * restores the snapshot and swaps it into place: a Step Functions Standard workflow over Lambda functions. The
+ * same workflow takes managed backups (on a schedule with `backupSchedule`), prunes them by a retention policy,
+ * and restores a chosen one on demand.
  */
 export class MigrationOrchestrator extends Construct {
   /** The workflow. Start an execution (input documented in the README) to release. */
@@ -228,6 +303,10 @@ export class MigrationOrchestrator extends Construct {
   public readonly securityGroups: readonly ec2.ISecurityGroup[];
   /** 'instance' or 'cluster'. */
   public readonly targetKind: TargetKind;
+  /** The schedule that starts the backups; undefined without `backupSchedule`. */
+  public readonly backupSchedule?: scheduler.ISchedule;
+  /** Where the backup schedule keeps the starts it could not deliver; undefined without `backupSchedule`. */
+  public readonly deadLetterQueue?: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: MigrationOrchestratorProps) {
     super(scope, id);
@@ -242,6 +321,7 @@ export class MigrationOrchestrator extends Construct {
 
     // One function per step, each with its own log group and role.
     const environment = functionEnvironment(this, props, resolved);
+    const retention = retentionEnvironment(resolved);
     const functions = {} as Record<Step, lambda.Function>;
     const roles = {} as Record<Step, iam.Role>;
     const timeouts = {} as Record<Step, Duration>;
@@ -274,7 +354,7 @@ export class MigrationOrchestrator extends Construct {
         tracing: lambda.Tracing.ACTIVE,
         logGroup,
         role,
-        environment,
+        environment: profile.retentionPolicy ? { ...environment, ...retention } : environment,
         ...(profile.rollbackPath && resolved.rollbackConcurrency > 0
           ? { reservedConcurrentExecutions: resolved.rollbackConcurrency }
           : {}),
@@ -289,31 +369,19 @@ export class MigrationOrchestrator extends Construct {
     grantDatabaseOperations(roles, target, props.databaseEncryptionKey, wildcards.allow);
 
     // The state machine. Named: CDK conditions the role's use of the key on the state machine ARN, which
-    // needs the name; the preflight function's permission to list the running executions is built from it
-    // too (referencing the state machine resource itself would make a dependency cycle through the
-    // definition).
+    // needs the name; the functions' permissions on its executions are built from it too (referencing the state
+    // machine resource itself would make a dependency cycle through the definition).
     const workflowLogs = new logs.LogGroup(this, 'WorkflowLogs', {
       retention: resolved.logRetention,
       encryptionKey: this.encryptionKey,
     });
     const stateMachineName =
       props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
-    wildcards.allow(roles.preflight, {
-      sid: 'ListRunningExecutionsOfThisWorkflow',
-      actions: ['states:ListExecutions'],
-      resources: [
-        Stack.of(this).formatArn({
-          service: 'states',
-          resource: 'stateMachine',
-          resourceName: stateMachineName,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ],
-    });
+    grantExecutionReads(roles, stateMachineName, wildcards.allow);
     const durations = { snapshot: resolved.snapshotTimeout, restore: resolved.restoreTimeout };
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName,
-      comment: `Prisma migrations for ${target.kind} ${target.identifier}: snapshot, apply, verify, roll back.`,
+      comment: `Prisma migrations for ${target.kind} ${target.identifier}: snapshot, apply, verify, roll back; back up, restore.`,
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
       definitionBody: sfn.DefinitionBody.fromChainable(
@@ -328,6 +396,22 @@ export class MigrationOrchestrator extends Construct {
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(this.encryptionKey),
     });
 
-    acknowledgeFindings({ functions, roles, stateMachine: this.stateMachine, wildcards });
+    // The backup schedule starts the state machine: after it, so that its role's grant names the state machine.
+    const backups =
+      resolved.backupSchedule &&
+      createBackupSchedule(this, resolved.backupSchedule, {
+        stateMachine: this.stateMachine,
+        encryptionKey: this.encryptionKey,
+      });
+    this.backupSchedule = backups?.schedule;
+    this.deadLetterQueue = backups?.deadLetterQueue;
+
+    acknowledgeFindings({
+      functions,
+      roles,
+      stateMachine: this.stateMachine,
+      wildcards,
+      deadLetterQueue: backups?.deadLetterQueue,
+    });
   }
 }

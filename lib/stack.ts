@@ -5,9 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { App, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { App, CfnOutput, Stack, type StackProps, TimeZone, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -105,6 +106,12 @@ export class MigrationOrchestratorStack extends Stack {
       value: this.orchestrator.stateMachine.stateMachineArn,
       description: 'Start an execution of this state machine to release the pending migrations.',
     });
+    if (this.orchestrator.deadLetterQueue) {
+      new CfnOutput(this, 'BackupDeadLetterQueueUrl', {
+        value: this.orchestrator.deadLetterQueue.queueUrl,
+        description: 'Scheduled backups that could not be started land here (kept 14 days).',
+      });
+    }
   }
 }
 
@@ -132,6 +139,15 @@ function text(name: string, value: unknown): string {
   );
 }
 
+function optionalText(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  throw new Error(
+    `Context ${name} must be a non-empty string when set, received ${JSON.stringify(value)}. Set it in cdk.json, ` +
+      `pass -c ${name}=..., or leave it out.`,
+  );
+}
+
 /** The stack props from the app's context (cdk.json, `-c key=value`). Errors name the key and the fix. */
 export function stackPropsFromContext(
   scope: Construct,
@@ -144,6 +160,14 @@ export function stackPropsFromContext(
   const port = Number(get('port'));
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new Error(`Context port must be a TCP port number, received ${JSON.stringify(get('port'))}.`);
+  }
+  const backupSchedule = optionalText('backupSchedule', get('backupSchedule'));
+  const backupTimeZone = optionalText('backupTimeZone', get('backupTimeZone'));
+  if (backupTimeZone !== undefined && backupSchedule === undefined) {
+    throw new Error(
+      `Context backupTimeZone (${JSON.stringify(backupTimeZone)}) is set but backupSchedule is not. Set ` +
+        "backupSchedule too (e.g. -c backupSchedule='cron(0 3 * * ? *)'), or remove backupTimeZone.",
+    );
   }
   const mode = get('transactionMode') ?? DEFAULTS.transactionMode;
   if (!TransactionModes.includes(mode as TransactionMode)) {
@@ -164,7 +188,19 @@ export function stackPropsFromContext(
       privateSubnetIds: list('privateSubnetIds', get('privateSubnetIds')),
     },
     migrationsDirectory: text('migrationsDirectory', get('migrationsDirectory') ?? 'prisma/migrations'),
-    orchestrator: { transactionMode: mode as TransactionMode },
+    orchestrator: {
+      transactionMode: mode as TransactionMode,
+      ...(backupSchedule !== undefined
+        ? {
+            backupSchedule: {
+              schedule: scheduler.ScheduleExpression.expression(
+                backupSchedule,
+                backupTimeZone !== undefined ? TimeZone.of(backupTimeZone) : undefined,
+              ),
+            },
+          }
+        : {}),
+    },
   };
 }
 

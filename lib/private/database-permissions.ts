@@ -2,13 +2,15 @@
  * RDS permissions, per step, scoped to the target and to the identifier patterns of what the workflow
  * creates; only the functions that need an action get it. Mirrors the calls of the RDS snapshot gateways
  * (instance and cluster, under lambdas/shared/adapters/). Every wildcard carries its reason for cdk-nag.
+ * Deleting and restoring a snapshot also need its tags to say this orchestrator took it of this target.
  */
 import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type { Step } from '../../lambdas/shared/contract/contract.js';
+import { type Step, TagKeys } from '../../lambdas/shared/contract/contract.js';
 import {
   asideIdentifier,
+  backupSnapshotId,
   preMigrationSnapshotId,
   restoredIdentifier,
 } from '../../lambdas/shared/domain/identifiers.js';
@@ -20,6 +22,8 @@ import type { ResolvedTarget } from './props-validation.js';
 export interface ManagedIdentifierPatterns {
   /** Pre-migration snapshots: `<target>-premigration-*`. */
   readonly snapshot: string;
+  /** Backups: `<target>-backup-*`. */
+  readonly backup: string;
   /** Restored copies: `<target>-restored-*`. */
   readonly restored: string;
   /** Failed originals kept aside: `<target>-rolledback-*`. */
@@ -29,26 +33,30 @@ export interface ManagedIdentifierPatterns {
 /** The marker after the target's identifier in each kind of name identifiers.ts gives. */
 const MARKERS: ManagedIdentifierPatterns = {
   snapshot: '-premigration-',
+  backup: '-backup-',
   restored: '-restored-',
   aside: '-rolledback-',
 };
 
 /**
- * The identifier patterns of the snapshots, restored copies and aside copies of `targetIdentifier`, derived
- * from the very helpers the functions name them with (so a long identifier, shortened by them, still
+ * The identifier patterns of the snapshots, backups, restored copies and aside copies of `targetIdentifier`,
+ * derived from the very helpers the functions name them with (so a long identifier, shortened by them, still
  * matches). For an unresolved token, `<token>-<kind>-*`.
  */
 export function managedIdentifierPatterns(targetIdentifier: string): ManagedIdentifierPatterns {
   if (Token.isUnresolved(targetIdentifier)) {
     return {
       snapshot: `${targetIdentifier}${MARKERS.snapshot}*`,
+      backup: `${targetIdentifier}${MARKERS.backup}*`,
       restored: `${targetIdentifier}${MARKERS.restored}*`,
       aside: `${targetIdentifier}${MARKERS.aside}*`,
     };
   }
   const upTo = (id: string, marker: string) => `${id.slice(0, id.lastIndexOf(marker) + marker.length)}*`;
+  const execution = { id: 'execution', name: 'execution', startedAt: new Date(0).toISOString() };
   return {
     snapshot: upTo(preMigrationSnapshotId(targetIdentifier, 'execution'), MARKERS.snapshot),
+    backup: upTo(backupSnapshotId(targetIdentifier, execution), MARKERS.backup),
     restored: upTo(restoredIdentifier(targetIdentifier, 'execution'), MARKERS.restored),
     aside: upTo(asideIdentifier(targetIdentifier, new Date(0)), MARKERS.aside),
   };
@@ -76,18 +84,29 @@ export function grantDatabaseOperations(
   const targetArn = arn(dbType, id);
   const restoredArn = arn(dbType, patterns.restored);
   const asideArn = arn(dbType, patterns.aside);
-  const snapshotArn = arn(isCluster ? 'cluster-snapshot' : 'snapshot', patterns.snapshot);
+  const snapshotType = isCluster ? 'cluster-snapshot' : 'snapshot';
+  // Every snapshot this workflow takes of the target: pre-migration snapshots and backups.
+  const snapshotArns = [arn(snapshotType, patterns.snapshot), arn(snapshotType, patterns.backup)];
   const managedBy = (key: string) => ({ StringEquals: { [key]: managedByValue(stack) } });
+  // A snapshot's own tags: managed by this orchestrator (the stack's name), of this very target (the name
+  // patterns already say so, but another target's name may begin with this one's, e.g. app and app-backup-2).
+  const managedSnapshotOfTarget = {
+    StringEquals: {
+      [`aws:ResourceTag/${MANAGED_BY_TAG}`]: managedByValue(stack),
+      [`aws:ResourceTag/${TagKeys.source}`]: target.identifier,
+    },
+  };
   const describeDb = isCluster ? 'rds:DescribeDBClusters' : 'rds:DescribeDBInstances';
   const describeSnapshots = isCluster ? 'rds:DescribeDBClusterSnapshots' : 'rds:DescribeDBSnapshots';
   const modifyDb = isCluster ? 'rds:ModifyDBCluster' : 'rds:ModifyDBInstance';
   const restoreAction = isCluster
     ? 'rds:RestoreDBClusterFromSnapshot'
     : 'rds:RestoreDBInstanceFromDBSnapshot';
+  const deleteSnapshot = isCluster ? 'rds:DeleteDBClusterSnapshot' : 'rds:DeleteDBSnapshot';
   const patternReason =
     'Identifier pattern of what this workflow itself creates and names (lambdas/shared/domain/identifiers.ts): ' +
-    `pre-migration snapshots ${patterns.snapshot}, restored copies ${patterns.restored}, failed originals kept ` +
-    `aside ${patterns.aside}; the exact names depend on the execution.`;
+    `pre-migration snapshots ${patterns.snapshot}, backups ${patterns.backup}, restored copies ${patterns.restored}, ` +
+    `failed originals kept aside ${patterns.aside}; the exact names depend on the execution.`;
   const groupReason =
     "A restore reuses the original's subnet group, parameter group and option group, whose names are read " +
     'from the original at run time (unknown at synth); they are referenced, never modified.';
@@ -113,58 +132,103 @@ export function grantDatabaseOperations(
     resources: [arn('db', '*')],
   };
 
-  // create-snapshot: read the target, snapshot it as <target>-premigration-*, tagged managed-by.
+  // create-snapshot: read the target and the account's snapshot quota, snapshot the target as
+  // <target>-premigration-* or <target>-backup-*, tagged managed-by (and its kind and retention class).
   const create = roles['create-snapshot'];
   allow(create, { sid: 'DescribeTarget', actions: [describeDb], resources: [targetArn] });
   if (isCluster) allow(create, describeMembers, membersReason);
   allow(
     create,
+    { sid: 'ReadSnapshotQuota', actions: ['rds:DescribeAccountAttributes'], resources: ['*'] },
+    'rds:DescribeAccountAttributes (the manual snapshot quota and its usage, read before each snapshot) has no ' +
+      'resource-level permission.',
+  );
+  allow(
+    create,
     {
-      sid: 'CreatePreMigrationSnapshot',
+      sid: 'CreateManagedSnapshot',
       actions: [isCluster ? 'rds:CreateDBClusterSnapshot' : 'rds:CreateDBSnapshot'],
-      resources: [targetArn, snapshotArn],
+      resources: [targetArn, ...snapshotArns],
     },
     patternReason,
   );
   allow(
     create,
     {
-      sid: 'TagPreMigrationSnapshotOnCreate',
+      sid: 'TagManagedSnapshotOnCreate',
       actions: ['rds:AddTagsToResource'],
-      resources: [snapshotArn],
+      resources: snapshotArns,
       conditions: managedBy(`aws:RequestTag/${MANAGED_BY_TAG}`),
     },
     patternReason,
   );
   allow(
     create,
-    { sid: 'DescribePreMigrationSnapshot', actions: [describeSnapshots], resources: [snapshotArn] },
+    { sid: 'DescribeManagedSnapshot', actions: [describeSnapshots], resources: snapshotArns },
     patternReason,
   );
 
   // check-snapshot: read the snapshot.
   allow(
     roles['check-snapshot'],
-    { sid: 'DescribePreMigrationSnapshot', actions: [describeSnapshots], resources: [snapshotArn] },
+    { sid: 'DescribeManagedSnapshot', actions: [describeSnapshots], resources: snapshotArns },
     patternReason,
   );
 
-  // restore-snapshot: read the original's settings, restore as <target>-restored-*, tagged managed-by.
+  // preflight, in a restore: list the target's snapshots (the API authorizes a listing filtered by the target
+  // on the target's ARN) and describe the one asked for.
+  allow(
+    roles.preflight,
+    { sid: 'ListManagedSnapshots', actions: [describeSnapshots], resources: [targetArn, ...snapshotArns] },
+    patternReason,
+  );
+
+  // prune-snapshots: list the target's snapshots, and delete those retention no longer keeps, only when their
+  // own tags say this orchestrator took them of this target (the function re-reads them first, too).
+  const prune = roles['prune-snapshots'];
+  allow(
+    prune,
+    { sid: 'ListManagedSnapshots', actions: [describeSnapshots], resources: [targetArn, ...snapshotArns] },
+    patternReason,
+  );
+  allow(
+    prune,
+    {
+      sid: 'DeleteManagedSnapshots',
+      actions: [deleteSnapshot],
+      resources: snapshotArns,
+      conditions: managedSnapshotOfTarget,
+    },
+    patternReason,
+  );
+
+  // restore-snapshot: read the original's settings, restore a managed snapshot of the target (the release's
+  // pre-migration one in a rollback, the backup asked for in a restore) as <target>-restored-*, tagged managed-by.
   const restore = roles['restore-snapshot'];
   allow(
     restore,
     { sid: 'DescribeOriginalAndRestored', actions: [describeDb], resources: [targetArn, restoredArn] },
     patternReason,
   );
-  // The restore step proves by its execution tag that the snapshot is this execution's own.
+  // The restore step proves by the snapshot's tags that it may restore it (its execution's, or this target's).
   allow(
     restore,
-    { sid: 'ProveSnapshotOwnership', actions: [describeSnapshots], resources: [snapshotArn] },
+    { sid: 'ProveSnapshotOwnership', actions: [describeSnapshots], resources: snapshotArns },
     patternReason,
   );
   allow(
     restore,
-    { sid: 'RestorePreMigrationSnapshot', actions: [restoreAction], resources: [restoredArn, snapshotArn] },
+    {
+      sid: 'RestoreFromManagedSnapshot',
+      actions: [restoreAction],
+      resources: snapshotArns,
+      conditions: managedSnapshotOfTarget,
+    },
+    patternReason,
+  );
+  allow(
+    restore,
+    { sid: 'RestoreAsRestoredCopy', actions: [restoreAction], resources: [restoredArn] },
     patternReason,
   );
   allow(

@@ -1,7 +1,8 @@
 /**
  * The functions' environment: what lambdas/shared/runtime/env.ts reads and validates. Never a secret here, only the
- * secret's ARN.
+ * secret's ARN. Every function gets the common variables; those that apply the retention policy get it too.
  */
+import { Tokenization } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { MigrationOrchestratorProps } from '../orchestrator.js';
 import { managedByValue } from './managed-by.js';
@@ -32,5 +33,20 @@ export function functionEnvironment(
     DRIFT_IGNORE: resolved.drift.ignore,
     MANAGED_BY: managedByValue(scope),
     NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
+  };
+}
+
+/**
+ * The retention policy, for the functions that read it (`StepProfile.retentionPolicy`): always every variable,
+ * defaults included, so that what a function applies is what the template says.
+ */
+export function retentionEnvironment(resolved: ResolvedProps): Record<string, string> {
+  const { retention } = resolved;
+  return {
+    RETENTION_DAILY: Tokenization.stringifyNumber(retention.daily),
+    RETENTION_WEEKLY: Tokenization.stringifyNumber(retention.weekly),
+    RETENTION_MONTHLY: Tokenization.stringifyNumber(retention.monthly),
+    RETENTION_PRE_MIGRATION: Tokenization.stringifyNumber(retention.preMigration),
+    RETENTION_TIME_ZONE: retention.timeZone,
   };
 }

@@ -5,6 +5,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { type Step, Steps } from '../../lambdas/shared/contract/contract.js';
 
@@ -88,6 +89,8 @@ export interface AcknowledgedResources {
   readonly stateMachine: sfn.StateMachine;
   /** The wildcards recorded while granting; acknowledged here, with X-Ray's. */
   readonly wildcards: WildcardAcknowledgements;
+  /** The backup schedule's dead-letter queue, when there is a schedule. */
+  readonly deadLetterQueue?: sqs.Queue;
 }
 
 /** Acknowledges the findings that are by design, once everything is created. */
@@ -96,6 +99,7 @@ export function acknowledgeFindings({
   roles,
   stateMachine,
   wildcards,
+  deadLetterQueue,
 }: AcknowledgedResources): void {
   const stack = Stack.of(stateMachine);
   for (const step of Steps) {
@@ -127,6 +131,15 @@ export function acknowledgeFindings({
         'logs:CreateLogDelivery/GetLogDelivery/UpdateLogDelivery/DeleteLogDelivery/ListLogDeliveries/' +
         'PutResourcePolicy/DescribeResourcePolicies/DescribeLogGroups (vended logs delivery of Step Functions) ' +
         `and ${XRAY_REASON}`,
+    });
+  }
+
+  if (deadLetterQueue) {
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "It is itself a dead-letter queue: EventBridge Scheduler's DeadLetterConfig of the backup schedule, where a " +
+        'backup start that failed every retry is kept 14 days; nothing consumes it, so it needs no queue of its own.',
     });
   }
 }

@@ -8,12 +8,20 @@ import { join, resolve } from 'node:path';
 import { Duration, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { type TransactionMode, TransactionModes } from '../../lambdas/shared/contract/contract.js';
 import { DriftPolicies, type DriftPolicy } from '../../lambdas/shared/domain/drift.js';
 import { isValidRdsIdentifier } from '../../lambdas/shared/domain/identifiers.js';
-import type { HealthCheck, MigrationOrchestratorProps, TargetKind } from '../orchestrator.js';
-import { DEFAULTS, MAX_LAMBDA_TIMEOUT } from './defaults.js';
+import { type RetentionPolicy, resolveRetentionPolicy } from '../../lambdas/shared/domain/retention.js';
+import type {
+  BackupScheduleOptions,
+  HealthCheck,
+  MigrationOrchestratorProps,
+  RetentionOptions,
+  TargetKind,
+} from '../orchestrator.js';
+import { BACKUP_SCHEDULE, DEFAULTS, MAX_LAMBDA_TIMEOUT } from './defaults.js';
 
 /** Lambda's limit on the whole environment is 4 KB: the health checks must leave room for the rest. */
 export const MAX_HEALTH_CHECKS_JSON_LENGTH = 3000;
@@ -25,6 +33,14 @@ export interface ResolvedTarget {
   readonly connections: ec2.Connections;
   /** For messages: `RDS DB instance <path>` or `Aurora cluster <path>`. */
   readonly description: string;
+}
+
+/** The backup schedule once checked: its expression, the time zone it runs in, and its flexible window. */
+export interface ResolvedBackupSchedule {
+  readonly schedule: scheduler.ScheduleExpression;
+  /** The expression's IANA time zone (UTC when it names none): also the retention policy's. */
+  readonly timeZone: string;
+  readonly flexibleWindow?: Duration;
 }
 
 /** The props once checked, with their defaults applied. */
@@ -44,6 +60,10 @@ export interface ResolvedProps {
   readonly checkSchemaDrift: boolean;
   readonly rollbackConcurrency: number;
   readonly logRetention: logs.RetentionDays;
+  /** Absent when backups are not scheduled. */
+  readonly backupSchedule?: ResolvedBackupSchedule;
+  /** The retention policy the functions apply, in the schedule's time zone. */
+  readonly retention: RetentionPolicy;
 }
 
 /** Checks every prop (in the order they are documented) and applies the defaults. */
@@ -110,6 +130,8 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
   const healthChecksJson = checkHealthChecks(props.healthChecks ?? []);
   const drift = checkDrift(props.schemaDriftPolicy, props.schemaDriftIgnore ?? []);
   const migrations = checkMigrationsDirectory(props.migrationsDirectory);
+  const backupSchedule = checkBackupSchedule(props.backupSchedule);
+  const retention = checkRetention(props.retention, backupSchedule?.timeZone ?? BACKUP_SCHEDULE.timeZone);
   return {
     target,
     transactionMode,
@@ -123,6 +145,8 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
     checkSchemaDrift: props.checkSchemaDrift ?? DEFAULTS.checkSchemaDrift,
     rollbackConcurrency,
     logRetention: props.logRetention ?? DEFAULTS.logRetention,
+    ...(backupSchedule ? { backupSchedule } : {}),
+    retention,
   };
 }
 
@@ -283,4 +307,118 @@ function checkHealthChecks(checks: readonly HealthCheck[]): string {
     );
   }
   return json;
+}
+
+/** EventBridge Scheduler's cron: six fields (minutes hours day-of-month month day-of-week year). */
+const CRON = /^cron\((\S+(?: \S+){5})\)$/;
+/** EventBridge Scheduler's rate: a positive whole number of minutes, hours or days (singular for 1). */
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+
+function checkBackupSchedule(options: BackupScheduleOptions | undefined): ResolvedBackupSchedule | undefined {
+  if (options === undefined) return undefined;
+  const schedule = options.schedule as scheduler.ScheduleExpression | undefined;
+  const fix =
+    "Pass a recurring expression: ScheduleExpression.cron({ hour: '3', minute: '0', timeZone: TimeZone.EUROPE_BERLIN }), " +
+    "ScheduleExpression.rate(Duration.days(1)) or ScheduleExpression.expression('cron(0 3 * * ? *)').";
+  if (typeof schedule?.expressionString !== 'string') {
+    throw new Error(
+      `MigrationOrchestrator: backupSchedule.schedule must be a ScheduleExpression (aws-cdk-lib/aws-scheduler), ` +
+        `received ${describeValue(schedule)}. ${fix}`,
+    );
+  }
+  const expression = schedule.expressionString;
+  if (!Token.isUnresolved(expression)) checkScheduleExpression(expression, fix);
+  const timeZone = schedule.timeZone?.timezoneName ?? BACKUP_SCHEDULE.timeZone;
+  if (!Token.isUnresolved(timeZone)) {
+    try {
+      resolveRetentionPolicy({ timeZone });
+    } catch (cause) {
+      throw new Error(
+        `MigrationOrchestrator: the time zone of backupSchedule.schedule is not an IANA time zone, received ` +
+          `${JSON.stringify(timeZone)}. Use one such as TimeZone.EUROPE_BERLIN or TimeZone.of('America/New_York'), ` +
+          'or name none for UTC; it is also the time zone in which the retention policy counts days.',
+        { cause },
+      );
+    }
+  }
+  const { flexibleWindow } = options;
+  checkDuration('backupSchedule.flexibleWindow', flexibleWindow, {
+    min: BACKUP_SCHEDULE.minFlexibleWindow,
+    max: BACKUP_SCHEDULE.maxFlexibleWindow,
+    maxReason: "EventBridge Scheduler's limit",
+  });
+  if (
+    flexibleWindow &&
+    !flexibleWindow.isUnresolved() &&
+    !Number.isInteger(flexibleWindow.toSeconds() / 60)
+  ) {
+    throw new Error(
+      `MigrationOrchestrator: backupSchedule.flexibleWindow must be whole minutes, received ` +
+        `${flexibleWindow.toHumanString()}. Pass e.g. Duration.minutes(30), or omit it to start on time.`,
+    );
+  }
+  return { schedule, timeZone, ...(flexibleWindow ? { flexibleWindow } : {}) };
+}
+
+function checkScheduleExpression(expression: string, fix: string): void {
+  const received = `received ${JSON.stringify(expression)}`;
+  if (expression.startsWith('at(')) {
+    throw new Error(
+      `MigrationOrchestrator: backupSchedule.schedule must recur, ${received} (a one-time schedule). ${fix}`,
+    );
+  }
+  const rate = RATE.exec(expression);
+  if (rate) {
+    const value = Number(rate[1]);
+    const unit = rate[2] as string;
+    if (value === 0 || (value === 1) !== !unit.endsWith('s')) {
+      throw new Error(
+        `MigrationOrchestrator: backupSchedule.schedule is not a valid rate expression, ${received}. A rate is a ` +
+          'positive whole number with a singular unit for 1 (rate(1 day)) and a plural one otherwise (rate(12 hours)). ' +
+          fix,
+      );
+    }
+    return;
+  }
+  const fields = CRON.exec(expression)?.[1]?.split(' ');
+  if (!fields) {
+    throw new Error(
+      `MigrationOrchestrator: backupSchedule.schedule is neither a cron(...) expression of six fields nor a ` +
+        `rate(...) expression, ${received}. ${fix}`,
+    );
+  }
+  const [, , dayOfMonth, , dayOfWeek] = fields;
+  if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
+    throw new Error(
+      `MigrationOrchestrator: backupSchedule.schedule is not a valid cron expression, ${received}: exactly one of ` +
+        "day-of-month (third field) and day-of-week (fifth field) must be '?', e.g. cron(0 3 * * ? *). " +
+        fix,
+    );
+  }
+}
+
+const RETENTION_COUNTS = ['daily', 'weekly', 'monthly', 'preMigration'] as const;
+
+/** The retention policy: the counts of `options` over the defaults, in `timeZone` (checked already). */
+function checkRetention(options: RetentionOptions | undefined, timeZone: string): RetentionPolicy {
+  const policy: { -readonly [K in keyof RetentionPolicy]: RetentionPolicy[K] } = {
+    ...DEFAULTS.retention,
+    timeZone,
+  };
+  for (const field of RETENTION_COUNTS) {
+    const value: unknown = options?.[field];
+    if (value === undefined) continue;
+    if (typeof value === 'number' && Token.isUnresolved(value)) {
+      policy[field] = value;
+      continue;
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      throw new Error(
+        `MigrationOrchestrator: retention.${field} must be a whole number >= 0, received ${describeValue(value)}. ` +
+          `Pass 0 to keep none of them, or omit it for the default (${DEFAULTS.retention[field]}).`,
+      );
+    }
+    policy[field] = value;
+  }
+  return policy;
 }

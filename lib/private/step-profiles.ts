@@ -1,6 +1,7 @@
 /**
  * What each step's function is: its description, memory, timeout, whether it connects to the database,
- * whether its bundle carries the migrations, and whether it is on the rollback path.
+ * whether its bundle carries the migrations, whether it is on the rollback path, and whether it reads the
+ * retention policy.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -25,6 +26,8 @@ export interface StepProfile {
   readonly migrations: boolean;
   /** On the rollback path: gets reserved concurrency. */
   readonly rollbackPath: boolean;
+  /** Reads the retention policy (its environment carries the RETENTION_* variables). */
+  readonly retentionPolicy: boolean;
 }
 
 export const STEP_PROFILES: Readonly<Record<Step, StepProfile>> = {
@@ -35,22 +38,26 @@ export const STEP_PROFILES: Readonly<Record<Step, StepProfile>> = {
     connects: true,
     migrations: true,
     rollbackPath: false,
+    retentionPolicy: false,
   },
   'create-snapshot': {
-    description: 'Starts the pre-migration snapshot of the target database.',
+    // It tags each snapshot with its retention class, which the policy names.
+    description: 'Starts the pre-migration snapshot or the backup of the target database.',
     memorySize: 256,
     timeout: Duration.minutes(1),
     connects: false,
     migrations: false,
     rollbackPath: false,
+    retentionPolicy: true,
   },
   'check-snapshot': {
-    description: 'Reads the pre-migration snapshot status.',
+    description: 'Reads the status of the snapshot being taken (pre-migration or backup).',
     memorySize: 256,
     timeout: Duration.minutes(1),
     connects: false,
     migrations: false,
     rollbackPath: false,
+    retentionPolicy: false,
   },
   'apply-migrations': {
     description: "Applies the pending Prisma migrations with Prisma's schema engine (WebAssembly).",
@@ -59,6 +66,7 @@ export const STEP_PROFILES: Readonly<Record<Step, StepProfile>> = {
     connects: true,
     migrations: true,
     rollbackPath: false,
+    retentionPolicy: false,
   },
   'assess-release': {
     description: "Ends a dead apply step's migration session and reads what the release committed.",
@@ -67,6 +75,7 @@ export const STEP_PROFILES: Readonly<Record<Step, StepProfile>> = {
     connects: true,
     migrations: false,
     rollbackPath: true,
+    retentionPolicy: false,
   },
   'verify-health': {
     description: 'Verifies the database health after the release or after a rollback.',
@@ -75,14 +84,17 @@ export const STEP_PROFILES: Readonly<Record<Step, StepProfile>> = {
     connects: true,
     migrations: false,
     rollbackPath: true,
+    retentionPolicy: false,
   },
   'restore-snapshot': {
-    description: 'Restores the pre-migration snapshot next to the original database.',
+    description:
+      'Restores a managed snapshot (the pre-migration one, or the backup asked for) next to the original database.',
     memorySize: 256,
     timeout: Duration.minutes(2),
     connects: false,
     migrations: false,
     rollbackPath: true,
+    retentionPolicy: false,
   },
   'check-restore': {
     description: "Reads the restored database status and applies the original's remaining settings.",
@@ -91,6 +103,7 @@ export const STEP_PROFILES: Readonly<Record<Step, StepProfile>> = {
     connects: false,
     migrations: false,
     rollbackPath: true,
+    retentionPolicy: false,
   },
   swap: {
     description: 'Swaps the restored database into place (renames), one step per call.',
@@ -99,6 +112,18 @@ export const STEP_PROFILES: Readonly<Record<Step, StepProfile>> = {
     connects: false,
     migrations: false,
     rollbackPath: true,
+    retentionPolicy: false,
+  },
+  'prune-snapshots': {
+    description:
+      'Applies the retention policy: deletes the managed snapshots of the target it no longer keeps.',
+    memorySize: 256,
+    // One DescribeExecution per protected release and one delete per snapshot, each retried on throttling.
+    timeout: Duration.minutes(5),
+    connects: false,
+    migrations: false,
+    rollbackPath: false,
+    retentionPolicy: true,
   },
 };
 

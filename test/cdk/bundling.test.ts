@@ -14,13 +14,14 @@ import { MIGRATIONS_DIR, synthesize } from './support.js';
 
 const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 
-/** The steps that only call the RDS API. */
+/** The steps that only call the RDS API (prune-snapshots also Step Functions' DescribeExecution). */
 const RDS_ONLY_STEPS: readonly Step[] = [
   'create-snapshot',
   'check-snapshot',
   'restore-snapshot',
   'check-restore',
   'swap',
+  'prune-snapshots',
 ];
 
 interface Resource {

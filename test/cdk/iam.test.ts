@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Step, Steps } from '../../lambdas/shared/contract/contract.js';
 import {
   asideIdentifier,
+  backupSnapshotId,
   preMigrationSnapshotId,
   restoredIdentifier,
 } from '../../lambdas/shared/domain/identifiers.js';
@@ -32,7 +33,8 @@ interface Resource {
  * - Step Functions vended logs delivery: logs:*LogDelivery*, PutResourcePolicy, DescribeResourcePolicies,
  *   DescribeLogGroups;
  * - iam:PassRole of the original database's monitoring/feature roles (read at run time), conditioned on
- *   iam:PassedToService = RDS.
+ *   iam:PassedToService = RDS;
+ * - rds:DescribeAccountAttributes (the manual snapshot quota), which has no resource-level permission.
  */
 const WILDCARD_ACTIONS = new Set([
   'ec2:CreateNetworkInterface',
@@ -54,6 +56,7 @@ const WILDCARD_ACTIONS = new Set([
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
   'iam:PassRole',
+  'rds:DescribeAccountAttributes',
 ]);
 
 /** A resource as a flat string: `Fn::Join` concatenated, `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>`. */
@@ -70,6 +73,19 @@ function flat(value: unknown): string {
 }
 
 const ARN_PREFIX = 'arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:';
+
+/** The tags a snapshot must carry to be deleted or restored: taken by this stack's orchestrator, of its target. */
+const MANAGED_SNAPSHOT_OF_TARGET = {
+  StringEquals: {
+    'aws:ResourceTag/managed-by': 'MigrationOrchestrator',
+    'aws:ResourceTag/source-identifier': 'app-production',
+  },
+};
+
+/** The statements of `statements` that allow `action`. */
+function allowing(statements: Statement[], action: string): Statement[] {
+  return statements.filter((statement) => list(statement.Action).includes(action));
+}
 
 function list<T>(value: T | T[]): T[] {
   return Array.isArray(value) ? value : [value];
@@ -190,7 +206,7 @@ describe('IAM of the instance orchestrator', () => {
     }
   });
 
-  it('lets only create-snapshot create the snapshot, of the target, as <target>-premigration-*', () => {
+  it('lets only create-snapshot create snapshots, of the target, as <target>-premigration-* or <target>-backup-*', () => {
     // Assess
     for (const [role, statements] of byRole) {
       expect(rdsGrants(statements).has('rds:CreateDBSnapshot'), role).toBe(role === 'create-snapshot');
@@ -199,14 +215,90 @@ describe('IAM of the instance orchestrator', () => {
     expect(grants.get('rds:CreateDBSnapshot')).toEqual([
       `${ARN_PREFIX}db:app-production`,
       `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}snapshot:app-production-backup-*`,
     ]);
     expect(grants.get('rds:DescribeDBInstances')).toEqual([`${ARN_PREFIX}db:app-production`]);
     expect(grants.get('rds:DescribeDBSnapshots')).toEqual([
       `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}snapshot:app-production-backup-*`,
+    ]);
+    // Its tags (snapshot-kind, retention-class, ...) go on with the snapshot, managed-by required.
+    expect(grants.get('rds:AddTagsToResource')).toEqual([
+      `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}snapshot:app-production-backup-*`,
     ]);
   });
 
-  it('lets only restore-snapshot restore, as <target>-restored-*, from <target>-premigration-*', () => {
+  it('lets only create-snapshot read the snapshot quota, the one RDS action on every resource', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      const quota = allowing(statements, 'rds:DescribeAccountAttributes');
+      if (role !== 'create-snapshot') {
+        expect(quota, role).toEqual([]);
+        continue;
+      }
+      expect(quota).toEqual([
+        { Sid: 'ReadSnapshotQuota', Effect: 'Allow', Action: 'rds:DescribeAccountAttributes', Resource: '*' },
+      ]);
+    }
+  });
+
+  it('lets only prune-snapshots delete snapshots, the managed ones of the target, by their tags', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      expect(rdsGrants(statements).has('rds:DeleteDBSnapshot'), role).toBe(role === 'prune-snapshots');
+      expect(rdsGrants(statements).has('rds:DeleteDBClusterSnapshot'), role).toBe(false);
+    }
+    const deletes = allowing(byRole.get('prune-snapshots') ?? [], 'rds:DeleteDBSnapshot');
+    expect(deletes).toHaveLength(1);
+    expect(deletes[0]?.Action).toBe('rds:DeleteDBSnapshot');
+    expect(list(deletes[0]?.Resource).map(flat)).toEqual([
+      `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}snapshot:app-production-backup-*`,
+    ]);
+    expect(deletes[0]?.Condition).toEqual(MANAGED_SNAPSHOT_OF_TARGET);
+    // It lists the target's snapshots (a listing filtered by the target is authorized on the target).
+    expect(rdsGrants(byRole.get('prune-snapshots') ?? []).get('rds:DescribeDBSnapshots')).toEqual([
+      `${ARN_PREFIX}db:app-production`,
+      `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}snapshot:app-production-backup-*`,
+    ]);
+  });
+
+  it('never allows deleting anything without the managed-tag condition', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      for (const statement of statements) {
+        const deletes = list(statement.Action).filter(
+          (a) => /^[a-z0-9-]+:Delete/.test(a) && a.startsWith('rds:'),
+        );
+        if (deletes.length === 0) continue;
+        expect(statement.Condition, `${role} ${deletes.join(', ')}`).toEqual(MANAGED_SNAPSHOT_OF_TARGET);
+      }
+    }
+  });
+
+  it('lets only prune-snapshots describe executions, those of its own state machine only', () => {
+    // Prepare
+    const listing = allowing(byRole.get('preflight') ?? [], 'states:ListExecutions');
+    const stateMachineName = flat(listing[0]?.Resource).split(':stateMachine:')[1];
+    // Assess
+    for (const [role, statements] of byRole) {
+      const describing = allowing(statements, 'states:DescribeExecution');
+      if (role !== 'prune-snapshots') {
+        expect(describing, role).toEqual([]);
+        continue;
+      }
+      expect(describing).toHaveLength(1);
+      expect(describing[0]?.Action).toBe('states:DescribeExecution');
+      expect(list(describing[0]?.Resource).map(flat)).toEqual([
+        `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*`,
+      ]);
+    }
+    expect(stateMachineName).toMatch(/^[A-Za-z0-9-]+$/);
+  });
+
+  it('lets only restore-snapshot restore, as <target>-restored-*, from a managed snapshot of the target', () => {
     // Assess
     for (const [role, statements] of byRole) {
       expect(rdsGrants(statements).has('rds:RestoreDBInstanceFromDBSnapshot'), role).toBe(
@@ -215,16 +307,30 @@ describe('IAM of the instance orchestrator', () => {
     }
     const grants = rdsGrants(byRole.get('restore-snapshot') ?? []);
     expect(grants.get('rds:RestoreDBInstanceFromDBSnapshot')).toEqual([
-      `${ARN_PREFIX}db:app-production-restored-*`,
       `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}snapshot:app-production-backup-*`,
+      `${ARN_PREFIX}db:app-production-restored-*`,
       `${ARN_PREFIX}subgrp:*`,
       `${ARN_PREFIX}pg:*`,
       `${ARN_PREFIX}og:*`,
     ]);
+    // A pre-migration snapshot in a rollback, a backup in a restore: either only when its tags say this
+    // orchestrator took it of this target.
+    const fromSnapshots = allowing(
+      byRole.get('restore-snapshot') ?? [],
+      'rds:RestoreDBInstanceFromDBSnapshot',
+    ).filter((s) =>
+      list(s.Resource)
+        .map(flat)
+        .some((r) => r.includes(':snapshot:')),
+    );
+    expect(fromSnapshots).toHaveLength(1);
+    expect(fromSnapshots[0]?.Condition).toEqual(MANAGED_SNAPSHOT_OF_TARGET);
     expect(grants.get('rds:ModifyDBInstance')).toBeUndefined();
-    // It proves by the execution tag that the snapshot is its own before restoring it.
+    // It proves by the snapshot's tags that it may restore it before restoring it.
     expect(grants.get('rds:DescribeDBSnapshots')).toEqual([
       `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}snapshot:app-production-backup-*`,
     ]);
   });
 
@@ -245,11 +351,24 @@ describe('IAM of the instance orchestrator', () => {
     ]);
   });
 
-  it('gives preflight, apply and verify no RDS API permission at all', () => {
+  it('gives apply and verify no RDS API permission at all, and preflight only the listing of the snapshots', () => {
     // Assess
-    for (const role of ['preflight', 'apply-migrations', 'verify-health'] as const) {
+    for (const role of ['apply-migrations', 'assess-release', 'verify-health'] as const) {
       expect(rdsGrants(byRole.get(role) ?? []).size, role).toBe(0);
     }
+    // A restore execution's preflight lists the target's managed snapshots and checks the one asked for.
+    expect(rdsGrants(byRole.get('preflight') ?? [])).toEqual(
+      new Map([
+        [
+          'rds:DescribeDBSnapshots',
+          [
+            `${ARN_PREFIX}db:app-production`,
+            `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+            `${ARN_PREFIX}snapshot:app-production-backup-*`,
+          ],
+        ],
+      ]),
+    );
   });
 
   it('conditions every tagging on the managed-by tag of this stack', () => {
@@ -271,6 +390,7 @@ describe('IAM of the instance orchestrator', () => {
     const allowed = [
       `${ARN_PREFIX}db:app-production`,
       `${ARN_PREFIX}snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}snapshot:app-production-backup-*`,
       `${ARN_PREFIX}db:app-production-restored-*`,
       `${ARN_PREFIX}db:app-production-rolledback-*`,
       `${ARN_PREFIX}subgrp:*`,
@@ -280,6 +400,7 @@ describe('IAM of the instance orchestrator', () => {
     // Assess
     for (const [role, statements] of byRole) {
       for (const [action, resources] of rdsGrants(statements)) {
+        if (action === 'rds:DescribeAccountAttributes') continue; // no resource-level permission (see above)
         for (const resource of resources) expect(allowed, `${role} ${action}`).toContain(resource);
       }
     }
@@ -313,14 +434,23 @@ describe('IAM of the cluster orchestrator', () => {
     expect(rdsGrants(byRole.get('create-snapshot') ?? []).get('rds:CreateDBClusterSnapshot')).toEqual([
       `${ARN_PREFIX}cluster:app-production`,
       `${ARN_PREFIX}cluster-snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}cluster-snapshot:app-production-backup-*`,
     ]);
     expect(rdsGrants(byRole.get('restore-snapshot') ?? []).get('rds:RestoreDBClusterFromSnapshot')).toEqual([
-      `${ARN_PREFIX}cluster:app-production-restored-*`,
       `${ARN_PREFIX}cluster-snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}cluster-snapshot:app-production-backup-*`,
+      `${ARN_PREFIX}cluster:app-production-restored-*`,
       `${ARN_PREFIX}subgrp:*`,
       `${ARN_PREFIX}cluster-pg:*`,
       `${ARN_PREFIX}og:*`,
     ]);
+    for (const role of ['preflight', 'prune-snapshots'] as const) {
+      expect(rdsGrants(byRole.get(role) ?? []).get('rds:DescribeDBClusterSnapshots'), role).toEqual([
+        `${ARN_PREFIX}cluster:app-production`,
+        `${ARN_PREFIX}cluster-snapshot:app-production-premigration-*`,
+        `${ARN_PREFIX}cluster-snapshot:app-production-backup-*`,
+      ]);
+    }
     expect(rdsGrants(byRole.get('swap') ?? []).get('rds:ModifyDBCluster')).toEqual([
       `${ARN_PREFIX}cluster:app-production`,
       `${ARN_PREFIX}cluster:app-production-restored-*`,
@@ -329,7 +459,31 @@ describe('IAM of the cluster orchestrator', () => {
     for (const [role, statements] of byRole) {
       expect(rdsGrants(statements).has('rds:CreateDBSnapshot'), role).toBe(false);
       expect(rdsGrants(statements).has('rds:ModifyDBInstance'), role).toBe(false);
+      expect(rdsGrants(statements).has('rds:DeleteDBSnapshot'), role).toBe(false);
     }
+  });
+
+  it('lets only prune-snapshots delete cluster snapshots, the managed ones of the target, by their tags', () => {
+    // Assess
+    for (const [role, statements] of byRole) {
+      expect(rdsGrants(statements).has('rds:DeleteDBClusterSnapshot'), role).toBe(role === 'prune-snapshots');
+    }
+    const deletes = allowing(byRole.get('prune-snapshots') ?? [], 'rds:DeleteDBClusterSnapshot');
+    expect(deletes).toHaveLength(1);
+    expect(list(deletes[0]?.Resource).map(flat)).toEqual([
+      `${ARN_PREFIX}cluster-snapshot:app-production-premigration-*`,
+      `${ARN_PREFIX}cluster-snapshot:app-production-backup-*`,
+    ]);
+    expect(deletes[0]?.Condition).toEqual(MANAGED_SNAPSHOT_OF_TARGET);
+    const restores = allowing(
+      byRole.get('restore-snapshot') ?? [],
+      'rds:RestoreDBClusterFromSnapshot',
+    ).filter((s) =>
+      list(s.Resource)
+        .map(flat)
+        .some((r) => r.includes(':cluster-snapshot:')),
+    );
+    expect(restores.map((s) => s.Condition)).toEqual([MANAGED_SNAPSHOT_OF_TARGET]);
   });
 
   it('lets only check-restore create instances, inside the restored clusters, tagged managed-by', () => {
@@ -379,6 +533,12 @@ describe('managedIdentifierPatterns', () => {
       for (const execution of ['release-42', 'b7c1f3e0-1c2d-4e5f-8a9b-0c1d2e3f4a5b']) {
         expect(matches(patterns.snapshot, preMigrationSnapshotId(target, execution)), target).toBe(true);
         expect(matches(patterns.restored, restoredIdentifier(target, execution)), target).toBe(true);
+        const started = {
+          id: `arn:aws:states:::execution:x:${execution}`,
+          name: execution,
+          startedAt: '2025-06-01T03:00:00Z',
+        };
+        expect(matches(patterns.backup, backupSnapshotId(target, started)), target).toBe(true);
       }
       expect(matches(patterns.aside, asideIdentifier(target, new Date('2025-06-01T12:00:00Z'))), target).toBe(
         true,
@@ -392,6 +552,7 @@ describe('managedIdentifierPatterns', () => {
     // Assess
     expect(patterns).toEqual({
       snapshot: 'app-production-premigration-*',
+      backup: 'app-production-backup-*',
       restored: 'app-production-restored-*',
       aside: 'app-production-rolledback-*',
     });

@@ -54,10 +54,17 @@ function runNag(root: IConstruct): { violations: string[]; suppressed: { id: str
   return { violations, suppressed };
 }
 
-describe.each<TargetKind>(['instance', 'cluster'])('cdk-nag AwsSolutions on the %s stack', (targetKind) => {
+/** The stacks the checks run on: both target kinds, and one with the backup schedule (its role and queue). */
+const STACKS: { name: string; targetKind: TargetKind; context?: Record<string, unknown> }[] = [
+  { name: 'instance', targetKind: 'instance' },
+  { name: 'cluster', targetKind: 'cluster' },
+  { name: 'scheduled-backups', targetKind: 'cluster', context: { backupSchedule: 'cron(0 3 * * ? *)' } },
+];
+
+describe.each(STACKS)('cdk-nag AwsSolutions on the $name stack', ({ targetKind, context }) => {
   it('synthesizes with the checks as a validation plugin and no unacknowledged finding', () => {
     // Act
-    const { outdir } = synthesize({ targetKind, nag: true });
+    const { outdir } = synthesize({ targetKind, nag: true, ...(context ? { context } : {}) });
     // Assess: synth throws on a violation; the report lists none either.
     const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
       pluginReports: { pluginName: string; violations: unknown[] }[];
@@ -68,7 +75,7 @@ describe.each<TargetKind>(['instance', 'cluster'])('cdk-nag AwsSolutions on the 
 
   it('has every acknowledgement suppress a real finding and carry a real reason', () => {
     // Prepare
-    const { app } = synthesize({ targetKind });
+    const { app } = synthesize({ targetKind, ...(context ? { context } : {}) });
     // Act
     const { violations, suppressed } = runNag(app);
     const acknowledged = acknowledgements(app);
@@ -94,6 +101,21 @@ describe('cdk-nag AwsSolutions acknowledgements', () => {
     const ids = new Set(acknowledgements(app).map((ack) => ack.id.replace(/\[.*$/, '')));
     // Assess
     expect(ids).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-L1']));
+  });
+
+  it('acknowledge, with backups scheduled, only that the dead-letter queue has no dead-letter queue of its own', () => {
+    // Prepare
+    const { app } = synthesize({ context: { backupSchedule: 'rate(1 day)' } });
+    // Act
+    const found = acknowledgements(app);
+    const sqs = found.filter((ack) => ack.id.startsWith('AwsSolutions-SQS'));
+    // Assess
+    expect(new Set(found.map((ack) => ack.id.replace(/\[.*$/, '')))).toEqual(
+      new Set(['AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-SQS3']),
+    );
+    expect(sqs.map((ack) => ack.path)).toEqual(['MigrationOrchestrator/Orchestrator/BackupDeadLetterQueue']);
+    // The schedule's role has no wildcard to acknowledge.
+    expect(found.filter((ack) => ack.path.includes('BackupScheduleRole'))).toEqual([]);
   });
 });
 

@@ -106,6 +106,16 @@ describe('MigrationOrchestrator resources', () => {
         DRIFT_IGNORE: '[]',
         MANAGED_BY: 'MigrationOrchestrator',
         NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
+        // The steps that tag or prune snapshots by the retention policy get it (its defaults here).
+        ...(step === 'create-snapshot' || step === 'prune-snapshots'
+          ? {
+              RETENTION_DAILY: '7',
+              RETENTION_WEEKLY: '4',
+              RETENTION_MONTHLY: '12',
+              RETENTION_PRE_MIGRATION: '10',
+              RETENTION_TIME_ZONE: 'UTC',
+            }
+          : {}),
       });
       expect(JSON.stringify(variables), step).not.toMatch(/password|postgres(ql)?:\/\//i);
     }

@@ -1,0 +1,51 @@
+/**
+ * What the functions may read of the workflow's own executions: preflight lists the running ones (one
+ * execution per target at a time), prune-snapshots reads how the releases whose pre-migration snapshots it
+ * would delete ended. Both ARNs are built from the state machine's fixed name: referencing the state machine
+ * resource would make a dependency cycle through its definition, which references the functions.
+ */
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { Step } from '../../lambdas/shared/contract/contract.js';
+import type { Allow } from './nag.js';
+
+/** Grants preflight and prune-snapshots their read access to the executions of `stateMachineName`. */
+export function grantExecutionReads(
+  roles: Readonly<Record<Step, iam.Role>>,
+  stateMachineName: string,
+  allow: Allow,
+): void {
+  const stack = Stack.of(roles.preflight);
+  allow(roles.preflight, {
+    sid: 'ListRunningExecutionsOfThisWorkflow',
+    actions: ['states:ListExecutions'],
+    resources: [
+      stack.formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: stateMachineName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ],
+  });
+  // DescribeExecution with includedData METADATA_ONLY: the status, without the input and output, which the
+  // state machine's key encrypts (reading them would need kms:Decrypt, which this role does not have).
+  allow(
+    roles['prune-snapshots'],
+    {
+      sid: 'ReadHowReleasesOfThisWorkflowEnded',
+      actions: ['states:DescribeExecution'],
+      resources: [
+        stack.formatArn({
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${stateMachineName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    },
+    `Executions of this workflow only (execution:${stateMachineName}:<execution name>): the snapshots name the ` +
+      'executions that took them, known only at run time; a pre-migration snapshot of a release that is still ' +
+      'running, or failed and is not resolved, is never deleted.',
+  );
+}
