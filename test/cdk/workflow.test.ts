@@ -131,6 +131,7 @@ describe('the synthesized workflow definition', () => {
       [S.checkRestore]: { step: 'check-restore', resultPath: ResultPaths['check-restore'] },
       [S.swap]: { step: 'swap', resultPath: ResultPaths.swap },
       [S.verifyRollbackHealth]: { step: 'verify-health', resultPath: '$.rollbackHealth' },
+      [S.pruneSnapshots]: { step: 'prune-snapshots', resultPath: ResultPaths['prune-snapshots'] },
     };
     // Assess
     expect(new Set(taskNames())).toEqual(new Set(Object.keys(expected)));
@@ -202,7 +203,19 @@ describe('the synthesized workflow definition', () => {
         Error: OutcomeErrors.PreflightRefused,
         CausePath: '$.error.Cause',
       });
-      expect(state(definition, S.preflight).Next).toBe(S.anythingToApply);
+      expect(state(definition, S.preflight).Next).toBe(S.operation);
+    });
+
+    it("routes on the plan's mode: a backup to the snapshot, a restore to the restore, a migration to its plan", () => {
+      // Assess
+      expect(state(definition, S.operation)).toMatchObject({
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.plan.mode', StringEquals: 'backup', Next: S.createSnapshot },
+          { Variable: '$.plan.mode', StringEquals: 'restore', Next: S.restoreSnapshot },
+        ],
+        Default: S.anythingToApply,
+      });
     });
 
     it('stops with nothing to do when the plan does not proceed, else asks whether to snapshot', () => {
@@ -236,7 +249,16 @@ describe('the synthesized workflow definition', () => {
       expect(state(definition, S.checkSnapshot).Next).toBe(S.snapshotReady);
       expect(state(definition, S.snapshotReady)).toMatchObject({
         Type: 'Choice',
-        Choices: [{ Variable: '$.snapshot.status', StringEquals: 'available', Next: S.applyMigrations }],
+        Choices: [
+          {
+            And: [
+              { Variable: '$.snapshot.status', StringEquals: 'available' },
+              { Variable: '$.plan.mode', StringEquals: 'backup' },
+            ],
+            Next: S.pruneSnapshots,
+          },
+          { Variable: '$.snapshot.status', StringEquals: 'available', Next: S.applyMigrations },
+        ],
         Default: S.waitForSnapshot,
       });
       expect(state(definition, S.snapshotFailed)).toMatchObject({
@@ -404,7 +426,13 @@ describe('the synthesized workflow definition', () => {
         BackoffRate: 2,
         MaxAttempts: 6,
       });
-      expect(verify.Next).toBe(S.rolledBack);
+      expect(verify.Next).toBe(S.restoreRequested);
+      expect(state(definition, S.restoreRequested)).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.plan.mode', StringEquals: 'restore', Next: S.backupRestored }],
+        Default: S.rolledBack,
+      });
+      expect(state(definition, S.backupRestored).Type).toBe('Succeed');
     });
 
     it("ends as rolled back with the verified rollback's account (state, original failure, next action) as cause", () => {
@@ -430,10 +458,34 @@ describe('the synthesized workflow definition', () => {
       });
     });
 
-    it('ends only as rolled back or rollback failed once the restore started', () => {
+    it('ends only as rolled back, restored (a requested restore) or rollback failed once the restore started', () => {
       // Assess
-      expect(terminalsFrom(definition, S.restoreSnapshot)).toEqual(new Set([S.rolledBack, S.rollbackFailed]));
+      expect(terminalsFrom(definition, S.restoreSnapshot)).toEqual(
+        new Set([S.rolledBack, S.backupRestored, S.rollbackFailed]),
+      );
       expect(reachable(definition, S.restoreSnapshot).has(S.applyMigrations)).toBe(false);
+    });
+  });
+
+  describe('backup path', () => {
+    it('applies the retention policy once the backup is available, and never reaches apply or a restore', () => {
+      // Assess
+      const prune = state(definition, S.pruneSnapshots);
+      expect(prune.Next).toBe(S.backupTaken);
+      expect(prune.Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: S.retentionFailed },
+      ]);
+      expect(state(definition, S.backupTaken).Type).toBe('Succeed');
+      expect(state(definition, S.retentionFailed)).toMatchObject({
+        Type: 'Fail',
+        Error: OutcomeErrors.BackupTakenRetentionFailed,
+        CausePath: '$.error.Cause',
+      });
+      expect(terminalsFrom(definition, S.pruneSnapshots)).toEqual(
+        new Set([S.backupTaken, S.retentionFailed]),
+      );
+      for (const never of [S.applyMigrations, S.restoreSnapshot, S.swap])
+        expect(reachable(definition, S.pruneSnapshots).has(never), never).toBe(false);
     });
   });
 
