@@ -11,7 +11,12 @@
  * - a rename (`ApplyImmediately: true`) shows `renaming` under the old identifier, then the old identifier
  *   disappears and the new one appears (still `renaming` for a while), then `available`; without
  *   `ApplyImmediately` it waits in PendingModifiedValues for a maintenance window that never comes;
- * - other modifications show `modifying`, then the values.
+ * - other modifications show `modifying`, then the values;
+ * - manual snapshots are deleted at once (DeleteDB(Cluster)Snapshot), only when `available`; automated ones
+ *   (seeded with `addAutomatedSnapshot`) are listed with SnapshotType `automated` and never deleted;
+ * - DescribeAccountAttributes reports the manual snapshot quotas, `Used` counting the fake's manual snapshots
+ *   plus `manualSnapshotsElsewhere`.
+ * A snapshot's SnapshotCreateTime is the fake's clock when it was requested, reported once it is available.
  * Faults are the SDK's own classes (DBInstanceNotFoundFault, InvalidDBInstanceStateFault, ...), with the
  * validations RDS really does (states, existing identifiers, quotas, parameter combinations). Tests inject
  * more with `failNext`.
@@ -20,6 +25,7 @@
  * contents, so that tests can tell which data serves under which identifier.
  */
 import {
+  type AccountQuota,
   AddRoleToDBInstanceCommand,
   type AddRoleToDBInstanceCommandInput,
   AddTagsToResourceCommand,
@@ -44,6 +50,11 @@ import {
   type DBSnapshot,
   DBSnapshotAlreadyExistsFault,
   DBSnapshotNotFoundFault,
+  DeleteDBClusterSnapshotCommand,
+  type DeleteDBClusterSnapshotCommandInput,
+  DeleteDBSnapshotCommand,
+  type DeleteDBSnapshotCommandInput,
+  DescribeAccountAttributesCommand,
   DescribeDBClusterSnapshotsCommand,
   type DescribeDBClusterSnapshotsCommandInput,
   DescribeDBClustersCommand,
@@ -76,6 +87,9 @@ export const FAKE_REGION = 'us-east-1';
 export const FAKE_ACCOUNT = '123456789012';
 /** The engine version RDS picks for an Aurora PostgreSQL restore that does not name one. */
 export const FAKE_DEFAULT_AURORA_VERSION = '16.6';
+/** Where the fake's default clock starts; it advances by `FAKE_TICK_MS` on every tick. */
+export const FAKE_EPOCH = Date.parse('2030-01-01T00:00:00.000Z');
+export const FAKE_TICK_MS = 60_000;
 
 export type Operation =
   | 'DescribeDBInstances'
@@ -90,7 +104,10 @@ export type Operation =
   | 'ModifyDBInstance'
   | 'ModifyDBCluster'
   | 'AddTagsToResource'
-  | 'AddRoleToDBInstance';
+  | 'AddRoleToDBInstance'
+  | 'DeleteDBSnapshot'
+  | 'DeleteDBClusterSnapshot'
+  | 'DescribeAccountAttributes';
 
 /** Faults a test can inject. `not-found`, `invalid-state`, `quota-exceeded`, `already-exists` take the call's own fault class. */
 export type FaultKind =
@@ -109,6 +126,17 @@ export interface FakeRdsOptions {
   readonly ticksPerStatus?: number;
   /** Manual snapshots allowed per kind (instance, cluster), as the account quota. @default 100 */
   readonly snapshotQuota?: number;
+  /**
+   * Manual snapshots of each kind that exist in the account besides the fake's (other databases'): they
+   * count in the quota's `Used` and against `snapshotQuota`. @default 0
+   */
+  readonly manualSnapshotsElsewhere?: number;
+  /** Whether DescribeAccountAttributes lists the manual snapshot quotas. @default true */
+  readonly reportsSnapshotQuotas?: boolean;
+  /** Records per page of DescribeDB(Cluster)Snapshots listings, at most MaxRecords (default 100). @default 100 */
+  readonly pageSize?: number;
+  /** The time snapshots are taken at. @default - `FAKE_EPOCH` plus `FAKE_TICK_MS` per tick */
+  readonly clock?: () => Date;
   /**
    * Modify parameters RDS accepts but never reports back as set (a value it normalises differently, a
    * setting that silently does not apply). @default none
@@ -150,10 +178,21 @@ interface SnapshotRecord extends Timed {
   snapshot: DBSnapshot;
   /** The source instance's settings at snapshot time (what RDS keeps in a snapshot). */
   source: DBInstance;
+  /** When it was requested: its SnapshotCreateTime once available. */
+  takenAt: Date;
 }
 
 interface ClusterSnapshotRecord extends Timed {
   snapshot: DBClusterSnapshot;
+  takenAt: Date;
+}
+
+/** What seeds an automated snapshot. */
+export interface AutomatedSnapshotOptions {
+  /** @default - the fake's clock */
+  readonly createdAt?: Date;
+  /** @default - the source's tags when it copies tags to snapshots, none otherwise */
+  readonly tags?: readonly Tag[];
 }
 
 interface FaultRule {
@@ -305,6 +344,11 @@ export class FakeRds {
   readonly mock: AwsClientStub<RDSClient>;
   private readonly ticksPerStatus: number;
   private readonly snapshotQuota: number;
+  private readonly manualSnapshotsElsewhere: number;
+  private readonly reportsSnapshotQuotas: boolean;
+  private readonly pageSize: number;
+  private readonly clock: () => Date;
+  private elapsedTicks = 0;
   private readonly ignoredModifications: ReadonlySet<string>;
   private readonly renameLagTicks: number;
   private readonly instances = new Map<string, InstanceRecord>();
@@ -318,6 +362,10 @@ export class FakeRds {
   constructor(options: FakeRdsOptions = {}) {
     this.ticksPerStatus = options.ticksPerStatus ?? 2;
     this.snapshotQuota = options.snapshotQuota ?? 100;
+    this.manualSnapshotsElsewhere = options.manualSnapshotsElsewhere ?? 0;
+    this.reportsSnapshotQuotas = options.reportsSnapshotQuotas ?? true;
+    this.pageSize = options.pageSize ?? 100;
+    this.clock = options.clock ?? (() => new Date(FAKE_EPOCH + this.elapsedTicks * FAKE_TICK_MS));
     this.ignoredModifications = new Set(options.ignoredModifications ?? []);
     this.renameLagTicks = options.renameLagTicks ?? 0;
     this.client = new RDSClient({
@@ -379,6 +427,17 @@ export class FakeRds {
     );
     m.on(AddRoleToDBInstanceCommand).callsFake(
       fake('AddRoleToDBInstance', (i: AddRoleToDBInstanceCommandInput) => this.addRoleToDBInstance(i)),
+    );
+    m.on(DeleteDBSnapshotCommand).callsFake(
+      fake('DeleteDBSnapshot', (i: DeleteDBSnapshotCommandInput) => this.deleteDBSnapshot(i)),
+    );
+    m.on(DeleteDBClusterSnapshotCommand).callsFake(
+      fake('DeleteDBClusterSnapshot', (i: DeleteDBClusterSnapshotCommandInput) =>
+        this.deleteDBClusterSnapshot(i),
+      ),
+    );
+    m.on(DescribeAccountAttributesCommand).callsFake(
+      fake('DescribeAccountAttributes', () => this.describeAccountAttributes()),
     );
   }
 
@@ -461,6 +520,55 @@ export class FakeRds {
     return record && clone(record.snapshot);
   }
 
+  /**
+   * Adds an available automated snapshot of the instance or cluster `sourceId`, named as RDS names them
+   * (`rds:<source>-<yyyy-mm-dd-hh-mm>`); returns its identifier.
+   */
+  addAutomatedSnapshot(sourceId: string, options: AutomatedSnapshotOptions = {}): string {
+    const at = options.createdAt ?? this.clock();
+    const stamp = at.toISOString().slice(0, 16).replace(/[T:]/g, '-');
+    const id = `rds:${sourceId}-${stamp}`;
+    const cluster = this.clusters.get(sourceId)?.cluster;
+    if (cluster !== undefined) {
+      const snapshot: DBClusterSnapshot = {
+        ...this.clusterSnapshotOf(cluster, id, at),
+        Status: 'available',
+        PercentProgress: 100,
+        SnapshotType: 'automated',
+        TagList: clone([...(options.tags ?? (cluster.CopyTagsToSnapshot ? (cluster.TagList ?? []) : []))]),
+      };
+      this.clusterSnapshots.set(id, { snapshot, steps: [], data: this.data(sourceId) ?? '', takenAt: at });
+      return id;
+    }
+    const db = this.instanceRecord(sourceId).db;
+    const snapshot: DBSnapshot = {
+      ...this.snapshotOf(db, id, at),
+      Status: 'available',
+      PercentProgress: 100,
+      SnapshotType: 'automated',
+      TagList: clone([...(options.tags ?? (db.CopyTagsToSnapshot ? (db.TagList ?? []) : []))]),
+    };
+    this.snapshots.set(id, {
+      snapshot,
+      steps: [],
+      data: this.data(sourceId) ?? '',
+      source: clone(db),
+      takenAt: at,
+    });
+    return id;
+  }
+
+  /** The fake's time now (the clock snapshots are taken by). */
+  now(): Date {
+    return this.clock();
+  }
+
+  /** Manual snapshots in the account, per kind, as DescribeAccountAttributes counts them. */
+  manualSnapshotCount(kind: 'instance' | 'cluster'): number {
+    const records = kind === 'instance' ? [...this.snapshots.values()] : [...this.clusterSnapshots.values()];
+    return records.filter((r) => r.snapshot.SnapshotType === 'manual').length + this.manualSnapshotsElsewhere;
+  }
+
   /** Identifiers of the existing instances and clusters, sorted. */
   identifiers(): { instances: string[]; clusters: string[] } {
     return { instances: [...this.instances.keys()].sort(), clusters: [...this.clusters.keys()].sort() };
@@ -540,6 +648,7 @@ export class FakeRds {
   /** Advances time by `ticks` ticks (each Describe* call also advances it by one). */
   tick(ticks = 1): void {
     for (let i = 0; i < ticks; i++) {
+      this.elapsedTicks += 1;
       const records: Timed[] = [
         ...this.instances.values(),
         ...this.clusters.values(),
@@ -744,15 +853,21 @@ export class FakeRds {
       }
       return { DBSnapshots: [clone(record.snapshot)] };
     }
+    onlyModelled('DescribeDBSnapshots', input, [
+      'DBInstanceIdentifier',
+      'SnapshotType',
+      'MaxRecords',
+      'Marker',
+    ]);
     const all = [...this.snapshots.values()].map((r) => r.snapshot);
-    return {
-      DBSnapshots: all
-        .filter(
-          (s) =>
-            input.DBInstanceIdentifier === undefined || s.DBInstanceIdentifier === input.DBInstanceIdentifier,
-        )
-        .map(clone),
-    };
+    const matching = all.filter(
+      (s) =>
+        (input.DBInstanceIdentifier === undefined ||
+          s.DBInstanceIdentifier === input.DBInstanceIdentifier.toLowerCase()) &&
+        (input.SnapshotType === undefined || s.SnapshotType === input.SnapshotType),
+    );
+    const { page, marker } = this.paginate(matching, (s) => s.DBSnapshotIdentifier ?? '', input);
+    return { DBSnapshots: page.map(clone), ...(marker ? { Marker: marker } : {}) };
   }
 
   private describeDBClusterSnapshots(input: DescribeDBClusterSnapshotsCommandInput) {
@@ -766,15 +881,72 @@ export class FakeRds {
       }
       return { DBClusterSnapshots: [clone(record.snapshot)] };
     }
+    onlyModelled('DescribeDBClusterSnapshots', input, [
+      'DBClusterIdentifier',
+      'SnapshotType',
+      'MaxRecords',
+      'Marker',
+    ]);
     const all = [...this.clusterSnapshots.values()].map((r) => r.snapshot);
-    return {
-      DBClusterSnapshots: all
-        .filter(
-          (s) =>
-            input.DBClusterIdentifier === undefined || s.DBClusterIdentifier === input.DBClusterIdentifier,
-        )
-        .map(clone),
-    };
+    const matching = all.filter(
+      (s) =>
+        (input.DBClusterIdentifier === undefined ||
+          s.DBClusterIdentifier === input.DBClusterIdentifier.toLowerCase()) &&
+        (input.SnapshotType === undefined || s.SnapshotType === input.SnapshotType),
+    );
+    const { page, marker } = this.paginate(matching, (s) => s.DBClusterSnapshotIdentifier ?? '', input);
+    return { DBClusterSnapshots: page.map(clone), ...(marker ? { Marker: marker } : {}) };
+  }
+
+  /**
+   * One page of `items` in identifier order (RDS promises no order; this one is not the creation order, so a
+   * caller that needs it must sort), from `Marker`, of at most MaxRecords (20 to 100) and `pageSize` items.
+   */
+  private paginate<T>(
+    items: readonly T[],
+    idOf: (item: T) => string,
+    input: { MaxRecords?: number | undefined; Marker?: string | undefined },
+  ): { page: T[]; marker: string | undefined } {
+    const max = input.MaxRecords ?? 100;
+    if (max < 20 || max > 100) {
+      throw invalidParameterValue(`MaxRecords must be between 20 and 100, not ${max}.`);
+    }
+    let start = 0;
+    if (input.Marker !== undefined) {
+      const match = /^fake-marker-(\d+)$/.exec(input.Marker);
+      if (!match) throw invalidParameterValue(`Invalid marker: ${input.Marker}`);
+      start = Number(match[1]);
+    }
+    const sorted = [...items].sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
+    const end = start + Math.min(max, this.pageSize);
+    return { page: sorted.slice(start, end), marker: end < sorted.length ? `fake-marker-${end}` : undefined };
+  }
+
+  private describeAccountAttributes() {
+    const quotas: AccountQuota[] = [
+      { AccountQuotaName: 'DBInstances', Used: this.instances.size, Max: 40 },
+      { AccountQuotaName: 'DBClusters', Used: this.clusters.size, Max: 40 },
+      {
+        AccountQuotaName: 'AllocatedStorage',
+        Used: [...this.instances.values()].reduce((sum, r) => sum + (r.db.AllocatedStorage ?? 0), 0),
+        Max: 100_000,
+      },
+    ];
+    if (this.reportsSnapshotQuotas) {
+      quotas.push(
+        {
+          AccountQuotaName: 'ManualSnapshots',
+          Used: this.manualSnapshotCount('instance'),
+          Max: this.snapshotQuota,
+        },
+        {
+          AccountQuotaName: 'ManualClusterSnapshots',
+          Used: this.manualSnapshotCount('cluster'),
+          Max: this.snapshotQuota,
+        },
+      );
+    }
+    return { AccountQuotas: quotas };
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -801,19 +973,47 @@ export class FakeRds {
         $metadata: meta(400),
       });
     }
-    if (this.snapshots.size >= this.snapshotQuota) {
+    if (this.manualSnapshotCount('instance') >= this.snapshotQuota) {
       throw new SnapshotQuotaExceededFault({
         message: 'Cannot create more than 100 manual snapshots',
         $metadata: meta(400),
       });
     }
     checkTags(input.Tags);
+    const takenAt = this.clock();
     const snapshot: DBSnapshot = {
+      ...this.snapshotOf(db, id, takenAt),
+      // RDS reports SnapshotCreateTime once the snapshot is available.
+      SnapshotCreateTime: undefined,
+      TagList: input.Tags?.length ? clone(input.Tags) : db.CopyTagsToSnapshot ? clone(db.TagList ?? []) : [],
+    };
+    const snapshotRecord: SnapshotRecord = {
+      snapshot,
+      steps: [],
+      data: record.data,
+      source: clone(db),
+      takenAt,
+    };
+    this.snapshots.set(id, snapshotRecord);
+    const previous = db.DBInstanceStatus;
+    db.DBInstanceStatus = 'backing-up';
+    this.later(snapshotRecord, () => {
+      snapshot.Status = 'available';
+      snapshot.PercentProgress = 100;
+      snapshot.SnapshotCreateTime = new Date(takenAt);
+      if (db.DBInstanceStatus === 'backing-up') db.DBInstanceStatus = previous;
+    });
+    return { DBSnapshot: clone(snapshot) };
+  }
+
+  /** A manual DB snapshot of `db` being created (its tags and creation time are the caller's). */
+  private snapshotOf(db: DBInstance, id: string, takenAt: Date): DBSnapshot {
+    return {
       DBSnapshotIdentifier: id,
       DBSnapshotArn: this.arn('snapshot', id),
       DBInstanceIdentifier: db.DBInstanceIdentifier,
       DbiResourceId: db.DbiResourceId,
-      SnapshotCreateTime: new Date(0),
+      SnapshotCreateTime: new Date(takenAt),
       Engine: db.Engine,
       EngineVersion: db.EngineVersion,
       AllocatedStorage: db.AllocatedStorage,
@@ -831,18 +1031,8 @@ export class FakeRds {
       KmsKeyId: db.KmsKeyId,
       IAMDatabaseAuthenticationEnabled: db.IAMDatabaseAuthenticationEnabled,
       PercentProgress: 0,
-      TagList: input.Tags?.length ? clone(input.Tags) : db.CopyTagsToSnapshot ? clone(db.TagList ?? []) : [],
+      TagList: [],
     };
-    const snapshotRecord: SnapshotRecord = { snapshot, steps: [], data: record.data, source: clone(db) };
-    this.snapshots.set(id, snapshotRecord);
-    const previous = db.DBInstanceStatus;
-    db.DBInstanceStatus = 'backing-up';
-    this.later(snapshotRecord, () => {
-      snapshot.Status = 'available';
-      snapshot.PercentProgress = 100;
-      if (db.DBInstanceStatus === 'backing-up') db.DBInstanceStatus = previous;
-    });
-    return { DBSnapshot: clone(snapshot) };
   }
 
   private createDBClusterSnapshot(input: CreateDBClusterSnapshotCommandInput) {
@@ -861,18 +1051,41 @@ export class FakeRds {
         $metadata: meta(400),
       });
     }
-    if (this.clusterSnapshots.size >= this.snapshotQuota) {
+    if (this.manualSnapshotCount('cluster') >= this.snapshotQuota) {
       throw new SnapshotQuotaExceededFault({
         message: 'Cannot create more than 100 manual cluster snapshots',
         $metadata: meta(400),
       });
     }
     checkTags(input.Tags);
+    const takenAt = this.clock();
     const snapshot: DBClusterSnapshot = {
+      ...this.clusterSnapshotOf(cluster, id, takenAt),
+      // RDS reports SnapshotCreateTime once the snapshot is available.
+      SnapshotCreateTime: undefined,
+      TagList: input.Tags?.length
+        ? clone(input.Tags)
+        : cluster.CopyTagsToSnapshot
+          ? clone(cluster.TagList ?? [])
+          : [],
+    };
+    const snapshotRecord: ClusterSnapshotRecord = { snapshot, steps: [], data: record.data, takenAt };
+    this.clusterSnapshots.set(id, snapshotRecord);
+    this.later(snapshotRecord, () => {
+      snapshot.Status = 'available';
+      snapshot.PercentProgress = 100;
+      snapshot.SnapshotCreateTime = new Date(takenAt);
+    });
+    return { DBClusterSnapshot: clone(snapshot) };
+  }
+
+  /** A manual DB cluster snapshot of `cluster` being created (its tags and creation time are the caller's). */
+  private clusterSnapshotOf(cluster: DBCluster, id: string, takenAt: Date): DBClusterSnapshot {
+    return {
       DBClusterSnapshotIdentifier: id,
       DBClusterSnapshotArn: this.arn('cluster-snapshot', id),
       DBClusterIdentifier: cluster.DBClusterIdentifier,
-      SnapshotCreateTime: new Date(0),
+      SnapshotCreateTime: new Date(takenAt),
       Engine: cluster.Engine,
       EngineMode: cluster.EngineMode,
       EngineVersion: cluster.EngineVersion,
@@ -888,19 +1101,55 @@ export class FakeRds {
       IAMDatabaseAuthenticationEnabled: cluster.IAMDatabaseAuthenticationEnabled,
       StorageType: cluster.StorageType,
       DbClusterResourceId: cluster.DbClusterResourceId,
-      TagList: input.Tags?.length
-        ? clone(input.Tags)
-        : cluster.CopyTagsToSnapshot
-          ? clone(cluster.TagList ?? [])
-          : [],
+      TagList: [],
     };
-    const snapshotRecord: ClusterSnapshotRecord = { snapshot, steps: [], data: record.data };
-    this.clusterSnapshots.set(id, snapshotRecord);
-    this.later(snapshotRecord, () => {
-      snapshot.Status = 'available';
-      snapshot.PercentProgress = 100;
-    });
-    return { DBClusterSnapshot: clone(snapshot) };
+  }
+
+  /**
+   * DeleteDBSnapshot: only a manual snapshot in the `available` state (the API reference: "The DB snapshot
+   * must be in the available state to be deleted"); it is gone at once, the answer says `deleted`.
+   */
+  private deleteDBSnapshot(input: DeleteDBSnapshotCommandInput) {
+    const id = input.DBSnapshotIdentifier ?? '';
+    const record = this.snapshots.get(id);
+    if (record === undefined) {
+      throw new DBSnapshotNotFoundFault({ message: `DBSnapshot ${id} not found.`, $metadata: meta(404) });
+    }
+    this.checkDeletable(record.snapshot, id, 'instance');
+    this.snapshots.delete(id);
+    return { DBSnapshot: { ...clone(record.snapshot), Status: 'deleted' } };
+  }
+
+  private deleteDBClusterSnapshot(input: DeleteDBClusterSnapshotCommandInput) {
+    const id = input.DBClusterSnapshotIdentifier ?? '';
+    const record = this.clusterSnapshots.get(id);
+    if (record === undefined) {
+      throw new DBClusterSnapshotNotFoundFault({
+        message: `DBClusterSnapshot ${id} not found.`,
+        $metadata: meta(404),
+      });
+    }
+    this.checkDeletable(record.snapshot, id, 'cluster');
+    this.clusterSnapshots.delete(id);
+    return { DBClusterSnapshot: { ...clone(record.snapshot), Status: 'deleted' } };
+  }
+
+  /** The fake's own words: RDS's exact message for these refusals is not modelled. */
+  private checkDeletable(
+    snapshot: { Status?: string | undefined; SnapshotType?: string | undefined },
+    id: string,
+    kind: 'instance' | 'cluster',
+  ): void {
+    const invalid = (message: string) =>
+      kind === 'instance'
+        ? new InvalidDBSnapshotStateFault({ message, $metadata: meta(400) })
+        : new InvalidDBClusterSnapshotStateFault({ message, $metadata: meta(400) });
+    if (snapshot.SnapshotType !== 'manual') {
+      throw invalid(`Only manual snapshots may be deleted; ${id} is ${snapshot.SnapshotType}.`);
+    }
+    if (snapshot.Status !== 'available') {
+      throw invalid(`Snapshot ${id} is not in the available state (${snapshot.Status}).`);
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -1524,10 +1773,18 @@ export function faultFor(operation: Operation, kind: FaultKind): Error {
     case 'network':
       return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} });
     case 'not-found': {
-      if (operation === 'DescribeDBSnapshots' || operation === 'RestoreDBInstanceFromDBSnapshot') {
+      if (
+        operation === 'DescribeDBSnapshots' ||
+        operation === 'RestoreDBInstanceFromDBSnapshot' ||
+        operation === 'DeleteDBSnapshot'
+      ) {
         return new DBSnapshotNotFoundFault({ message: 'DBSnapshot not found.', $metadata: meta(404) });
       }
-      if (operation === 'DescribeDBClusterSnapshots' || operation === 'RestoreDBClusterFromSnapshot') {
+      if (
+        operation === 'DescribeDBClusterSnapshots' ||
+        operation === 'RestoreDBClusterFromSnapshot' ||
+        operation === 'DeleteDBClusterSnapshot'
+      ) {
         return new DBClusterSnapshotNotFoundFault({
           message: 'DBClusterSnapshot not found.',
           $metadata: meta(404),
@@ -1538,6 +1795,18 @@ export function faultFor(operation: Operation, kind: FaultKind): Error {
         : instanceNotFound('(injected)');
     }
     case 'invalid-state': {
+      if (operation === 'DeleteDBSnapshot') {
+        return new InvalidDBSnapshotStateFault({
+          message: 'Cannot delete the snapshot because it is in use.',
+          $metadata: meta(400),
+        });
+      }
+      if (operation === 'DeleteDBClusterSnapshot') {
+        return new InvalidDBClusterSnapshotStateFault({
+          message: 'Cannot delete the cluster snapshot because it is in use.',
+          $metadata: meta(400),
+        });
+      }
       if (operation === 'RestoreDBInstanceFromDBSnapshot') {
         return new InvalidDBSnapshotStateFault({
           message: 'Snapshot is not in the available state.',

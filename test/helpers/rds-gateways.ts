@@ -181,9 +181,12 @@ export interface GatewayKind {
     readonly describe: Operation;
     readonly createSnapshot: Operation;
     readonly describeSnapshots: Operation;
+    readonly deleteSnapshot: Operation;
     readonly restore: Operation;
     readonly modify: Operation;
   };
+  /** The AccountQuotaName of its manual snapshot quota in DescribeAccountAttributes. */
+  readonly accountQuota: 'ManualSnapshots' | 'ManualClusterSnapshots';
   /** The input parameter that names the database, and the one that renames it. */
   readonly idKey: 'DBInstanceIdentifier' | 'DBClusterIdentifier';
   readonly newIdKey: 'NewDBInstanceIdentifier' | 'NewDBClusterIdentifier';
@@ -199,8 +202,28 @@ export interface GatewayKind {
   /** The identifiers of this kind that exist. */
   identifiers(fake: FakeRds): string[];
   snapshotTags(fake: FakeRds, snapshotId: string): Tag[] | undefined;
-  /** Takes snapshot `snapshotId` of `O` by hand (no execution tag). */
-  snapshotByHand(fake: FakeRds, snapshotId: string): Promise<unknown>;
+  /** Whether the fake has snapshot `snapshotId` (manual or automated). */
+  hasSnapshot(fake: FakeRds, snapshotId: string): boolean;
+  /** Takes snapshot `snapshotId` of `source` (default `O`) by hand: no execution tag, unless `tags` has one. */
+  snapshotByHand(fake: FakeRds, snapshotId: string, tags?: Tag[], source?: string): Promise<unknown>;
+}
+
+/**
+ * The tags the create-snapshot step puts on a managed snapshot of `source` (`snapshot-kind` left out when
+ * `kind` is undefined: a snapshot taken before kinds existed).
+ */
+export function managedTags(
+  source: string,
+  kind: 'backup' | 'pre-migration' | undefined,
+  executionId = EXECUTION,
+  managedBy = 'prisma-migration-orchestrator',
+): Record<string, string> {
+  return {
+    'managed-by': managedBy,
+    'migration-execution': executionId,
+    'source-identifier': source,
+    ...(kind === undefined ? {} : { 'snapshot-kind': kind }),
+  };
 }
 
 export const INSTANCE: GatewayKind = {
@@ -216,9 +239,11 @@ export const INSTANCE: GatewayKind = {
     describe: 'DescribeDBInstances',
     createSnapshot: 'CreateDBSnapshot',
     describeSnapshots: 'DescribeDBSnapshots',
+    deleteSnapshot: 'DeleteDBSnapshot',
     restore: 'RestoreDBInstanceFromDBSnapshot',
     modify: 'ModifyDBInstance',
   },
+  accountQuota: 'ManualSnapshots',
   idKey: 'DBInstanceIdentifier',
   newIdKey: 'NewDBInstanceIdentifier',
   snapshotKey: 'DBSnapshotIdentifier',
@@ -229,9 +254,14 @@ export const INSTANCE: GatewayKind = {
     new RdsInstanceSnapshotGateway({ instanceIdentifier: identifier, client: fake.client }),
   identifiers: (fake) => fake.identifiers().instances,
   snapshotTags: (fake, id) => fake.snapshot(id)?.TagList,
-  snapshotByHand: (fake, id) =>
+  hasSnapshot: (fake, id) => fake.snapshot(id) !== undefined,
+  snapshotByHand: (fake, id, tags, source = INSTANCE.O) =>
     fake.client.send(
-      new CreateDBSnapshotCommand({ DBSnapshotIdentifier: id, DBInstanceIdentifier: INSTANCE.O }),
+      new CreateDBSnapshotCommand({
+        DBSnapshotIdentifier: id,
+        DBInstanceIdentifier: source,
+        ...(tags ? { Tags: tags } : {}),
+      }),
     ),
 };
 
@@ -248,9 +278,11 @@ export const CLUSTER_KIND: GatewayKind = {
     describe: 'DescribeDBClusters',
     createSnapshot: 'CreateDBClusterSnapshot',
     describeSnapshots: 'DescribeDBClusterSnapshots',
+    deleteSnapshot: 'DeleteDBClusterSnapshot',
     restore: 'RestoreDBClusterFromSnapshot',
     modify: 'ModifyDBCluster',
   },
+  accountQuota: 'ManualClusterSnapshots',
   idKey: 'DBClusterIdentifier',
   newIdKey: 'NewDBClusterIdentifier',
   snapshotKey: 'DBClusterSnapshotIdentifier',
@@ -261,11 +293,13 @@ export const CLUSTER_KIND: GatewayKind = {
     new RdsClusterSnapshotGateway({ clusterIdentifier: identifier, client: fake.client }),
   identifiers: (fake) => fake.identifiers().clusters,
   snapshotTags: (fake, id) => fake.clusterSnapshot(id)?.TagList,
-  snapshotByHand: (fake, id) =>
+  hasSnapshot: (fake, id) => fake.clusterSnapshot(id) !== undefined,
+  snapshotByHand: (fake, id, tags, source = CLUSTER_KIND.O) =>
     fake.client.send(
       new CreateDBClusterSnapshotCommand({
         DBClusterSnapshotIdentifier: id,
-        DBClusterIdentifier: CLUSTER_KIND.O,
+        DBClusterIdentifier: source,
+        ...(tags ? { Tags: tags } : {}),
       }),
     ),
 };

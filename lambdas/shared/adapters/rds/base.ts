@@ -1,12 +1,20 @@
 /**
  * What the RDS instance and Aurora cluster snapshot gateways share: the protocol of every `SnapshotGateway`
- * call (adopt-or-refuse by execution tag, restore idempotency and ownership, the swap, fault translation,
- * statuses), written once over small hooks that each subclass implements with its own API calls, the way
- * Powertools' `BasePersistenceLayer` leaves `_getRecord`/`_putRecord` to its DynamoDB layer.
+ * call (adopt-or-refuse by execution tag, restore idempotency and ownership, the swap, the managed snapshots
+ * and their deletion, fault translation, statuses), written once over small hooks that each subclass
+ * implements with its own API calls, the way Powertools' `BasePersistenceLayer` leaves `_getRecord`/
+ * `_putRecord` to its DynamoDB layer.
  */
-import { AddTagsToResourceCommand, RDSClient, type Tag } from '@aws-sdk/client-rds';
+import {
+  AddTagsToResourceCommand,
+  DescribeAccountAttributesCommand,
+  RDSClient,
+  type Tag,
+} from '@aws-sdk/client-rds';
+import { type SnapshotKind, SnapshotKinds, type SnapshotQuota, TagKeys } from '../../contract/contract.js';
 import {
   RestoreFailedError,
+  RetentionFailedError,
   SnapshotFailedError,
   SnapshotQuotaExceededError,
   TargetNotAvailableError,
@@ -50,6 +58,18 @@ export interface SnapshotView {
   readonly sourceIdentifier: string | undefined;
   readonly status: string | undefined;
   readonly tags: readonly Tag[] | undefined;
+  /** `manual`, `automated`, `shared`, `public`, `awsbackup`. */
+  readonly snapshotType?: string | undefined;
+  /** SnapshotCreateTime: absent while the snapshot is being created. */
+  readonly createdAt?: Date | undefined;
+  /** AllocatedStorage, in GiB. */
+  readonly sizeGiB?: number | undefined;
+}
+
+/** One page of a snapshot listing, and the marker of the next one (none after the last). */
+export interface SnapshotPage {
+  readonly snapshots: readonly SnapshotView[];
+  readonly marker: string | undefined;
 }
 
 /** Where a read of the restore step happens: what its error carries and says was left untouched. */
@@ -96,6 +116,10 @@ export abstract class RdsSnapshotGateway<TResource> implements port.SnapshotGate
   /** Create(Cluster)Snapshot of the target. */
   protected abstract createSnapshotCall(snapshotId: string, tags: Tag[]): Promise<SnapshotView | undefined>;
   protected abstract describeSnapshotCall(snapshotId: string): Promise<SnapshotView | undefined>;
+  /** One page of the target's manual snapshots: Describe(Cluster)Snapshots by target, SnapshotType manual. */
+  protected abstract listSnapshotsCall(marker: string | undefined): Promise<SnapshotPage>;
+  /** Delete(Cluster)Snapshot. */
+  protected abstract deleteSnapshotCall(snapshotId: string): Promise<void>;
   /** The restore call with every setting of `original` it accepts; returns the new database's status. */
   protected abstract restoreCall(
     original: TResource,
@@ -251,6 +275,122 @@ export abstract class RdsSnapshotGateway<TResource> implements port.SnapshotGate
     );
   }
 
+  /**
+   * The manual snapshots of the target (Describe(Cluster)Snapshots by the target's identifier, SnapshotType
+   * `manual`, every page) tagged `managed-by` with this gateway's value and `source-identifier` with the
+   * target, oldest first (those still being created, without a creation time, last).
+   *
+   * The listing is by identifier: after a rollback the target's identifier serves the restored copy, and the
+   * snapshots taken under it before are still snapshots of the target (a snapshot records the identifier it
+   * was taken under; the RDS guide says only that "DB snapshots are retained for a renamed DB instance", so
+   * this is our reading, not verified on a live account). Should RDS ever report one under another
+   * identifier (the aside name), it drops out of the list and out of reach of deleteSnapshot: kept, never
+   * deleted by mistake.
+   */
+  async listManagedSnapshots(): Promise<readonly port.ManagedSnapshot[]> {
+    const operation = this.nouns.operations.describeSnapshots;
+    const found: port.ManagedSnapshot[] = [];
+    const seen = new Set<string>();
+    let marker: string | undefined;
+    do {
+      let page: SnapshotPage;
+      try {
+        page = await this.listSnapshotsCall(marker);
+      } catch (error) {
+        if (isTransientFault(error)) throw transientFault(operation, this.targetIdentifier, error);
+        throw new SnapshotFailedError(
+          `Cannot list the manual ${this.nouns.snapshot}s of ${this.nouns.resource} ${this.targetIdentifier} ` +
+            `(${operation}: ${faultSummary(error)}). Nothing was deleted.${accessHint(operation, error)}`,
+          { cause: error, details: { identifier: this.targetIdentifier } },
+        );
+      }
+      for (const snapshot of page.snapshots) {
+        if (this.isManaged(snapshot)) found.push(this.managedSnapshot(snapshot));
+      }
+      marker = page.marker;
+      if (marker !== undefined && seen.has(marker)) {
+        // A listing that never ends would spin until the function times out: stop and say so.
+        throw new SnapshotFailedError(
+          `${operation} of ${this.targetIdentifier} answered the page marker ${marker} twice; the listing was stopped. Nothing was deleted.`,
+          { details: { identifier: this.targetIdentifier } },
+        );
+      }
+      if (marker !== undefined) seen.add(marker);
+    } while (marker);
+    return found.sort(oldestFirst);
+  }
+
+  /**
+   * Deletes `snapshotId` only when it is a manual snapshot of the target tagged `managed-by` with this
+   * gateway's value and `source-identifier` with the target, as described again right before the delete;
+   * returns false, deleting nothing, for anything else (absent, automated, hand-taken, another target's or
+   * another orchestrator's) and when it is gone by the time of the delete.
+   */
+  async deleteSnapshot(snapshotId: string): Promise<boolean> {
+    const { operations, faults, snapshot: noun, resource } = this.nouns;
+    const id = this.targetIdentifier;
+    const details = { snapshotId, identifier: id };
+    let current: SnapshotView | undefined;
+    try {
+      current = await this.describeSnapshotCall(snapshotId);
+    } catch (error) {
+      if (faultName(error) === faults.snapshotNotFound) return false;
+      if (isTransientFault(error)) throw transientFault(operations.describeSnapshots, snapshotId, error);
+      throw new RetentionFailedError(
+        `Cannot describe ${noun} ${snapshotId} of ${resource} ${id} before deleting it ` +
+          `(${operations.describeSnapshots}: ${faultSummary(error)}). It was not deleted.` +
+          accessHint(operations.describeSnapshots, error),
+        { cause: error, details },
+      );
+    }
+    if (current === undefined || current.snapshotId !== snapshotId || !this.isManaged(current)) return false;
+    try {
+      await this.deleteSnapshotCall(snapshotId);
+    } catch (error) {
+      const name = faultName(error);
+      if (name === faults.snapshotNotFound) return false; // Deleted meanwhile by someone else.
+      if (isTransientFault(error)) throw transientFault(operations.deleteSnapshot, snapshotId, error);
+      if (name === faults.snapshotInvalidState) {
+        throw new RetentionFailedError(
+          `${capitalized(noun)} ${snapshotId} of ${id} cannot be deleted in its current state ` +
+            `(${current.status ?? 'unknown'}: ${faultMessage(error)}): RDS deletes only available snapshots, ` +
+            'not one being created, copied or restored from. It was kept; the next run of the retention policy deletes it ' +
+            `if it still should, or delete it then by hand (${this.nouns.deleteSnapshotCommand.replace('<id>', snapshotId)}).`,
+          { cause: error, details: { ...details, status: current.status } },
+        );
+      }
+      throw new RetentionFailedError(
+        `Deleting ${noun} ${snapshotId} of ${resource} ${id} failed (${faultSummary(error)}). It was kept.` +
+          accessHint(operations.deleteSnapshot, error),
+        { cause: error, details },
+      );
+    }
+    return true;
+  }
+
+  /**
+   * The account's manual snapshot quota in this region for the target's kind (DescribeAccountAttributes:
+   * `ManualSnapshots` for DB snapshots, `ManualClusterSnapshots` for DB cluster snapshots; `Used` counts every
+   * manual snapshot of that kind in the account, not only this workflow's), or undefined when RDS does not
+   * report it.
+   */
+  async snapshotQuota(): Promise<SnapshotQuota | undefined> {
+    const operation = 'DescribeAccountAttributes';
+    try {
+      const out = await this.client.send(new DescribeAccountAttributesCommand({}));
+      const quota = out.AccountQuotas?.find((q) => q.AccountQuotaName === this.nouns.accountQuota);
+      if (quota?.Used === undefined || quota.Max === undefined) return undefined;
+      return { used: quota.Used, max: quota.Max };
+    } catch (error) {
+      if (isTransientFault(error)) throw transientFault(operation, 'the account', error);
+      throw new SnapshotFailedError(
+        `Cannot read the account's manual ${this.nouns.snapshot} quota (${this.nouns.accountQuota}) with ${operation} ` +
+          `(${faultSummary(error)}).${accessHint(operation, error)}`,
+        { cause: error, details: { identifier: this.targetIdentifier, quota: this.nouns.accountQuota } },
+      );
+    }
+  }
+
   // -------------------------------------------------------------------------------------------------------
   // For the subclasses
 
@@ -316,6 +456,31 @@ export abstract class RdsSnapshotGateway<TResource> implements port.SnapshotGate
 
   // -------------------------------------------------------------------------------------------------------
 
+  /** A manual snapshot of the target, tagged by this orchestrator as taken of the target. */
+  private isManaged(snapshot: SnapshotView): boolean {
+    const tags = fromRdsTags(snapshot.tags);
+    return (
+      snapshot.snapshotType === 'manual' &&
+      snapshot.sourceIdentifier === this.targetIdentifier &&
+      tags[TagKeys.managedBy] === this.tagging.managedBy &&
+      tags[TagKeys.source] === this.targetIdentifier
+    );
+  }
+
+  private managedSnapshot(snapshot: SnapshotView): port.ManagedSnapshot {
+    const snapshotId = snapshot.snapshotId ?? '';
+    const tags = fromRdsTags(snapshot.tags);
+    return {
+      snapshotId,
+      name: snapshotId,
+      tags,
+      kind: kindOf(tags[TagKeys.kind]),
+      ...(snapshot.createdAt ? { createdAt: snapshot.createdAt.toISOString() } : {}),
+      status: snapshot.status ?? 'unknown',
+      ...(snapshot.sizeGiB === undefined ? {} : { sizeGiB: snapshot.sizeGiB }),
+    };
+  }
+
   private snapshotDescription(
     snapshot: SnapshotView | undefined,
     snapshotId: string,
@@ -343,7 +508,7 @@ export abstract class RdsSnapshotGateway<TResource> implements port.SnapshotGate
   ): port.SnapshotDescription {
     const { snapshotId, executionId } = request;
     const id = this.targetIdentifier;
-    const snapshot = this.nouns.snapshot.charAt(0).toUpperCase() + this.nouns.snapshot.slice(1);
+    const snapshot = capitalized(this.nouns.snapshot);
     if (existing === undefined) {
       throw new SnapshotFailedError(
         `RDS answered that ${this.nouns.snapshot} ${snapshotId} already exists, but it cannot be found now (it is probably being deleted). ` +
@@ -457,4 +622,20 @@ export abstract class RdsSnapshotGateway<TResource> implements port.SnapshotGate
     const detail = await this.notServing(identifier);
     return detail === undefined ? { ...base, usable: true } : { ...base, usable: false, detail };
   }
+}
+
+/** The `snapshot-kind` tag's kind; snapshots taken before kinds existed (no tag) are pre-migration ones. */
+function kindOf(tag: string | undefined): SnapshotKind {
+  return SnapshotKinds.find((kind) => kind === tag) ?? 'pre-migration';
+}
+
+/** By creation time, those without one (still being created) last; by identifier between equals. */
+function oldestFirst(a: port.ManagedSnapshot, b: port.ManagedSnapshot): number {
+  const at = (s: port.ManagedSnapshot) =>
+    s.createdAt === undefined ? Number.POSITIVE_INFINITY : Date.parse(s.createdAt);
+  return at(a) - at(b) || (a.snapshotId < b.snapshotId ? -1 : a.snapshotId > b.snapshotId ? 1 : 0);
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

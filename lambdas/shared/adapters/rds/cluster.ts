@@ -22,6 +22,7 @@ import {
   type DBCluster,
   type DBClusterSnapshot,
   type DBInstance,
+  DeleteDBClusterSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -37,6 +38,7 @@ import {
   type RdsSnapshotGatewayOptions,
   type ResourceView,
   type RestoreContext,
+  type SnapshotPage,
   type SnapshotView,
 } from './base.js';
 import {
@@ -68,6 +70,7 @@ const CLUSTER_NOUNS: RdsNouns = {
   snapshot: 'cluster snapshot',
   snapshotType: 'DB cluster snapshot',
   snapshotQuota: 'Manual DB cluster snapshots',
+  accountQuota: 'ManualClusterSnapshots',
   deleteSnapshotCommand: 'aws rds delete-db-cluster-snapshot --db-cluster-snapshot-identifier <id>',
   restoreByHand: (snapshotId, r) =>
     `aws rds restore-db-cluster-from-snapshot --snapshot-identifier ${snapshotId} --db-cluster-identifier ${r} --engine aurora-postgresql ..., then create its instances.`,
@@ -75,6 +78,7 @@ const CLUSTER_NOUNS: RdsNouns = {
     describe: 'DescribeDBClusters',
     createSnapshot: 'CreateDBClusterSnapshot',
     describeSnapshots: 'DescribeDBClusterSnapshots',
+    deleteSnapshot: 'DeleteDBClusterSnapshot',
     restore: 'RestoreDBClusterFromSnapshot',
     modify: 'ModifyDBCluster',
   },
@@ -158,6 +162,24 @@ export class RdsClusterSnapshotGateway extends RdsSnapshotGateway<DBCluster> {
       new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: snapshotId }),
     );
     return snapshotView(out.DBClusterSnapshots?.find((s) => s.DBClusterSnapshotIdentifier === snapshotId));
+  }
+
+  protected async listSnapshotsCall(marker: string | undefined): Promise<SnapshotPage> {
+    const out = await this.client.send(
+      new DescribeDBClusterSnapshotsCommand({
+        DBClusterIdentifier: this.targetIdentifier,
+        SnapshotType: 'manual',
+        ...(marker ? { Marker: marker } : {}),
+      }),
+    );
+    return {
+      snapshots: (out.DBClusterSnapshots ?? []).flatMap((s) => snapshotView(s) ?? []),
+      marker: out.Marker,
+    };
+  }
+
+  protected async deleteSnapshotCall(snapshotId: string): Promise<void> {
+    await this.client.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: snapshotId }));
   }
 
   protected async restoreCall(
@@ -354,6 +376,9 @@ function snapshotView(snapshot: DBClusterSnapshot | undefined): SnapshotView | u
       sourceIdentifier: snapshot.DBClusterIdentifier,
       status: snapshot.Status,
       tags: snapshot.TagList,
+      snapshotType: snapshot.SnapshotType,
+      createdAt: snapshot.SnapshotCreateTime,
+      sizeGiB: snapshot.AllocatedStorage,
     }
   );
 }

@@ -14,6 +14,7 @@ import {
   CreateDBSnapshotCommand,
   type DBInstance,
   type DBSnapshot,
+  DeleteDBSnapshotCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   ModifyDBInstanceCommand,
@@ -26,6 +27,7 @@ import {
   RdsSnapshotGateway,
   type RdsSnapshotGatewayOptions,
   type ResourceView,
+  type SnapshotPage,
   type SnapshotView,
 } from './base.js';
 import { faultName } from './faults.js';
@@ -49,6 +51,7 @@ const INSTANCE_NOUNS: RdsNouns = {
   snapshot: 'snapshot',
   snapshotType: 'DB snapshot',
   snapshotQuota: 'Manual DB instance snapshots',
+  accountQuota: 'ManualSnapshots',
   deleteSnapshotCommand: 'aws rds delete-db-snapshot --db-snapshot-identifier <id>',
   restoreByHand: (snapshotId, r) =>
     `aws rds restore-db-instance-from-db-snapshot --db-snapshot-identifier ${snapshotId} --db-instance-identifier ${r} ...`,
@@ -56,6 +59,7 @@ const INSTANCE_NOUNS: RdsNouns = {
     describe: 'DescribeDBInstances',
     createSnapshot: 'CreateDBSnapshot',
     describeSnapshots: 'DescribeDBSnapshots',
+    deleteSnapshot: 'DeleteDBSnapshot',
     restore: 'RestoreDBInstanceFromDBSnapshot',
     modify: 'ModifyDBInstance',
   },
@@ -122,6 +126,24 @@ export class RdsInstanceSnapshotGateway extends RdsSnapshotGateway<DBInstance> {
   protected async describeSnapshotCall(snapshotId: string): Promise<SnapshotView | undefined> {
     const out = await this.client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotId }));
     return snapshotView(out.DBSnapshots?.find((s) => s.DBSnapshotIdentifier === snapshotId));
+  }
+
+  protected async listSnapshotsCall(marker: string | undefined): Promise<SnapshotPage> {
+    const out = await this.client.send(
+      new DescribeDBSnapshotsCommand({
+        DBInstanceIdentifier: this.targetIdentifier,
+        SnapshotType: 'manual',
+        ...(marker ? { Marker: marker } : {}),
+      }),
+    );
+    return {
+      snapshots: (out.DBSnapshots ?? []).flatMap((s) => snapshotView(s) ?? []),
+      marker: out.Marker,
+    };
+  }
+
+  protected async deleteSnapshotCall(snapshotId: string): Promise<void> {
+    await this.client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: snapshotId }));
   }
 
   protected async restoreCall(
@@ -212,6 +234,9 @@ function snapshotView(snapshot: DBSnapshot | undefined): SnapshotView | undefine
       sourceIdentifier: snapshot.DBInstanceIdentifier,
       status: snapshot.Status,
       tags: snapshot.TagList,
+      snapshotType: snapshot.SnapshotType,
+      createdAt: snapshot.SnapshotCreateTime,
+      sizeGiB: snapshot.AllocatedStorage,
     }
   );
 }

@@ -11,6 +11,8 @@ export interface RdsNouns {
   readonly snapshotType: string;
   /** The Service Quotas name of the manual snapshot quota. */
   readonly snapshotQuota: string;
+  /** The `AccountQuotaName` of that quota in DescribeAccountAttributes. */
+  readonly accountQuota: 'ManualSnapshots' | 'ManualClusterSnapshots';
   /** The AWS CLI command that deletes a manual snapshot (`<id>` for the identifier). */
   readonly deleteSnapshotCommand: string;
   /** The AWS CLI command that restores `snapshotId` as `restoredIdentifier` by hand. */
@@ -19,6 +21,7 @@ export interface RdsNouns {
     readonly describe: string;
     readonly createSnapshot: string;
     readonly describeSnapshots: string;
+    readonly deleteSnapshot: string;
     readonly restore: string;
     readonly modify: string;
   };
