@@ -9,9 +9,9 @@ import { applyFirstMigrations, composeRelease, createSampleDatabase } from '../.
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds/cluster.js';
 import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds/instance.js';
-import { StateNames } from '../../lambdas/shared/contract/contract.js';
+import { ErrorNames, StateNames, TagKeys } from '../../lambdas/shared/contract/contract.js';
 import type { HealthProbe, MigrationEngine, SnapshotGateway } from '../../lambdas/shared/contract/ports.js';
-import { runLocal } from '../../lib/local/runner.js';
+import { LOCAL_MANAGED_BY, runLocal } from '../../lib/local/runner.js';
 import { dropDatabase, uniqueName, urlFor } from '../helpers/database.js';
 import { FakeRds } from '../helpers/fake-rds.js';
 
@@ -72,7 +72,11 @@ const cases: { kind: string; target: string; setup: (rds: FakeRds) => SnapshotGa
         StorageType: 'gp3',
         AllocatedStorage: 100,
       });
-      return new RdsInstanceSnapshotGateway({ instanceIdentifier: 'orders-db', client: rds.client });
+      return new RdsInstanceSnapshotGateway({
+        instanceIdentifier: 'orders-db',
+        client: rds.client,
+        managedBy: LOCAL_MANAGED_BY,
+      });
     },
   },
   {
@@ -97,7 +101,11 @@ const cases: { kind: string; target: string; setup: (rds: FakeRds) => SnapshotGa
           },
         ],
       );
-      return new RdsClusterSnapshotGateway({ clusterIdentifier: 'orders-cluster', client: rds.client });
+      return new RdsClusterSnapshotGateway({
+        clusterIdentifier: 'orders-cluster',
+        client: rds.client,
+        managedBy: LOCAL_MANAGED_BY,
+      });
     },
   },
 ];
@@ -161,5 +169,105 @@ describe.each(cases)('the workflow on the fake RDS ($kind)', ({ target, setup })
         StateNames.verifyRollbackHealth,
       ]),
     );
+  });
+});
+
+describe.each(cases)('backups and restores on the fake RDS ($kind)', ({ target, setup }) => {
+  /** A clock the runner and the fake share: snapshots are taken, and retention runs, at its time. */
+  function sharedClock(start: string) {
+    let now = Date.parse(start);
+    return { now: () => new Date(now), advanceDays: (days: number) => (now += days * 86_400_000) };
+  }
+
+  it('takes daily backups and keeps what the policy keeps, never an automated snapshot', async () => {
+    // Prepare
+    const clock = sharedClock('2030-03-01T02:00:00.000Z');
+    fake = new FakeRds({ clock: clock.now });
+    const gateway = setup(fake);
+    const automated = fake.addAutomatedSnapshot(target);
+    const url = await sampleDatabase(false);
+    const backup = async () =>
+      await runLocal({
+        databaseUrl: url,
+        migrationsDir: 'prisma/migrations',
+        input: { mode: 'backup' },
+        settings: { targetIdentifier: target },
+        retention: { daily: 3, weekly: 0, monthly: 0 },
+        adapters: { gateway, clock },
+      });
+    // Act
+    const results = [];
+    for (let day = 0; day < 6; day += 1) {
+      results.push(await backup());
+      clock.advanceDays(1);
+    }
+    // Assess
+    for (const result of results) expect(result.outcome).toBe('backup-taken');
+    const taken = results.map((r) => r.state.snapshot?.snapshotId ?? '');
+    expect(taken.every((id) => id.startsWith(`${target}-backup-`))).toBe(true);
+    const left = (await gateway.listManagedSnapshots()).map((s) => s.snapshotId);
+    expect(left).toEqual(taken.slice(-3));
+    expect(results.at(-1)?.state.retention?.deleted.map((d) => d.snapshotId)).toEqual([taken[2]]);
+    expect(fake.snapshot(automated) ?? fake.clusterSnapshot(automated)).toBeDefined();
+    const tags = (await gateway.listManagedSnapshots()).at(-1)?.tags ?? {};
+    expect(tags).toMatchObject({
+      [TagKeys.kind]: 'backup',
+      [TagKeys.retention]: 'gfs-3d-0w-0m',
+      [TagKeys.source]: target,
+      [TagKeys.managedBy]: LOCAL_MANAGED_BY,
+    });
+    expect(results[0]?.path).not.toContain(StateNames.applyMigrations);
+  });
+
+  it('restores the latest backup next to the original and swaps it in', async () => {
+    // Prepare
+    const clock = sharedClock('2030-03-01T02:00:00.000Z');
+    fake = new FakeRds({ clock: clock.now });
+    const gateway = setup(fake);
+    fake.setData(target, 'at the backup');
+    const url = await sampleDatabase(false);
+    const common = {
+      databaseUrl: url,
+      migrationsDir: 'prisma/migrations',
+      settings: { targetIdentifier: target },
+    };
+    const backup = await runLocal({ ...common, input: { mode: 'backup' }, adapters: { gateway, clock } });
+    clock.advanceDays(1);
+    fake.setData(target, 'written after the backup');
+    // Act
+    const result = await runLocal({
+      ...common,
+      input: { mode: 'restore', snapshot: 'latest', confirm: target },
+      adapters: { gateway, clock, probe: markerProbe(fake, target, 'at the backup') },
+    });
+    // Assess
+    expect(backup.outcome).toBe('backup-taken');
+    expect(result.outcome).toBe('backup-restored');
+    expect(result.exitCode).toBe(0);
+    expect(result.state.restore?.snapshotId).toBe(backup.state.snapshot?.snapshotId);
+    expect(fake.data(target)).toBe('at the backup');
+    expect(fake.data(result.state.swap?.asideIdentifier ?? '')).toBe('written after the backup');
+    expect(result.state.rollbackHealth?.summary).toMatch(/^Restored: /);
+    expect(result.path).not.toContain(StateNames.createSnapshot);
+  });
+
+  it('refuses a backup at the manual snapshot quota, taking nothing', async () => {
+    // Prepare
+    fake = new FakeRds({ snapshotQuota: 5, manualSnapshotsElsewhere: 5 });
+    const gateway = setup(fake);
+    const url = await sampleDatabase(false);
+    // Act
+    const result = await runLocal({
+      databaseUrl: url,
+      migrationsDir: 'prisma/migrations',
+      input: { mode: 'backup' },
+      settings: { targetIdentifier: target },
+      adapters: { gateway },
+    });
+    // Assess
+    expect(result.outcome).toBe('snapshot-failed');
+    expect(result.error?.cause).toContain(ErrorNames.SnapshotQuotaExceeded);
+    expect(result.error?.cause).toMatch(/quota is reached \(5 of 5\)/);
+    expect(await gateway.listManagedSnapshots()).toEqual([]);
   });
 });
