@@ -691,8 +691,11 @@ async function commandBackups(args: string[]): Promise<number> {
   }
 }
 
+/** `npm start -- backup` runs `cli.ts run backup`: the operations are reached through `run` as well. */
+const OPERATIONS = new Set(['backup', 'backups', 'restore']);
+
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...rest] = argv[0] === 'run' && OPERATIONS.has(argv[1] ?? '') ? argv.slice(1) : argv;
   try {
     switch (command) {
       case 'run':
