@@ -161,6 +161,23 @@ const OUTCOME_BY_ERROR: Record<string, Outcome> = {
   [OutcomeErrors.BackupTakenRetentionFailed]: 'retention-failed',
 };
 
+/**
+ * The outcome of an execution that failed with `error` (the error of a terminal Fail state). Any other error
+ * (an uncaught step failure, a runtime error of the definition) is treated as a failed rollback: look first.
+ */
+export function outcomeOfError(error: string | undefined): Outcome {
+  return OUTCOME_BY_ERROR[error ?? ''] ?? 'rollback-failed';
+}
+
+/** The outcome of an execution that succeeded, from its output (the final state document). */
+export function outcomeOfSuccess(output: Pick<WorkflowState, 'plan'> | undefined): Outcome {
+  const plan = output?.plan;
+  if (plan?.mode === 'backup') return 'backup-taken';
+  if (plan?.mode === 'restore') return 'backup-restored';
+  if (plan && !plan.proceed) return plan.dryRun && plan.pending.length > 0 ? 'dry-run' : 'nothing-to-do';
+  return 'succeeded';
+}
+
 /** The adapters each step core gets locally. Any of them can be replaced (tests, the RDS fake). */
 export interface LocalAdapters {
   readonly gateway: SnapshotGateway;
@@ -581,17 +598,7 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
   try {
     const output = (await execution_.result) as unknown as WorkflowState;
     lastState = output;
-    const plan = output.plan;
-    outcome =
-      plan?.mode === 'backup'
-        ? 'backup-taken'
-        : plan?.mode === 'restore'
-          ? 'backup-restored'
-          : plan && !plan.proceed
-            ? plan.dryRun && plan.pending.length > 0
-              ? 'dry-run'
-              : 'nothing-to-do'
-            : 'succeeded';
+    outcome = outcomeOfSuccess(output);
   } catch (caught) {
     if (caught instanceof ExecutionAbortedError || options.signal?.aborted) {
       outcome = 'interrupted';
@@ -611,7 +618,7 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
       const failure = caught instanceof ExecutionError ? (caught.cause as Error | undefined) : undefined;
       if (!failure) throw caught;
       error = { name: failure.name, cause: failure.message };
-      outcome = OUTCOME_BY_ERROR[failure.name] ?? 'rollback-failed';
+      outcome = outcomeOfError(failure.name);
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
