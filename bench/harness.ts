@@ -73,8 +73,8 @@ export async function runBenchmarks(options: RunBenchmarksOptions): Promise<Benc
     notes.push(`PostgreSQL client tools: ${missing}. Their baselines are reported as unavailable.`);
     log(`NOTE: ${missing}`);
   }
-  // Inside the project (git-ignored), so the bundles measured there resolve the AWS SDK from node_modules as
-  // the Lambda runtime provides it.
+  // Inside the project (git-ignored). The bundles carry the AWS SDK they use (lib/private/bundling.ts), so they
+  // resolve nothing from the project's node_modules; the bundling test loads them where none is reachable.
   await mkdir(join(PROJECT_ROOT, '.bench'), { recursive: true });
   const workDir = await mkdtemp(join(PROJECT_ROOT, '.bench', 'work-'));
   const context: BenchContext = {

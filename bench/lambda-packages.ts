@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
 import { BUNDLED_FILES } from '../lib/orchestrator.js';
+import { BUNDLE_SETTINGS } from '../lib/private/bundling.js';
 import { synthesizeTemplate } from '../lib/stack.js';
 import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
 import { dropDatabase, recreateDatabase } from './lib/postgres.js';
@@ -82,22 +83,24 @@ async function assetsOf(template: Record<string, unknown>, outdir: string): Prom
   return assets.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The esbuild options of the stack's NodejsFunction bundling (lib/orchestrator.ts), for the probes. */
-function esbuildOptions(projectRoot: string): BuildOptions {
+/**
+ * The esbuild options of the stack's NodejsFunction bundling (BUNDLE_SETTINGS of lib/private/bundling.ts, as
+ * `NodejsFunction` passes them to esbuild), for the probes.
+ */
+export function esbuildOptions(projectRoot: string): BuildOptions {
   return {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
-    mainFields: ['module', 'main'],
-    external: ['@aws-sdk/*'],
-    banner: {
-      js:
-        "import { createRequire as __orchestratorCreateRequire } from 'node:module'; " +
-        'const require = __orchestratorCreateRequire(import.meta.url);',
-    },
-    define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
-    keepNames: true,
+    target: BUNDLE_SETTINGS.target,
+    mainFields: [...BUNDLE_SETTINGS.mainFields],
+    // NodejsFunction's externals: none when the AWS SDK is bundled, else the runtime's `@aws-sdk/*`.
+    external: BUNDLE_SETTINGS.bundleAwsSdk ? [] : ['@aws-sdk/*'],
+    banner: { js: BUNDLE_SETTINGS.banner },
+    define: { ...BUNDLE_SETTINGS.define },
+    minify: BUNDLE_SETTINGS.minify,
+    sourcemap: BUNDLE_SETTINGS.sourceMap,
+    keepNames: BUNDLE_SETTINGS.keepNames,
     logLevel: 'silent',
     absWorkingDir: projectRoot,
   };

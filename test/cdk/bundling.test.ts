@@ -3,7 +3,7 @@
  * tests below, whose assets are opened and checked.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -139,19 +139,61 @@ describe('bundled function assets', () => {
     }
   });
 
-  it('leaves the AWS SDK out (the Lambda runtime provides it) and gives loaders the bundle directory', () => {
-    // Assess
-    const code = readFileSync(join(assetDirs.get('create-snapshot') as string, 'index.mjs'), 'utf8');
-    expect(code).toMatch(/from ["']@aws-sdk\/client-rds["']/);
-    expect(code).not.toMatch(/\b__dirname\b(?!\s*[:=])/);
+  it('bundles the ES module build of the AWS SDK clients a step uses, and gives loaders the bundle directory', () => {
+    // Prepare: what some steps call; the marks are the clients' own source paths, which esbuild writes as a
+    // comment above each bundled module.
+    const uses: Partial<Record<Step, readonly string[]>> = {
+      'create-snapshot': ['client-rds'],
+      swap: ['client-rds'],
+      'prune-snapshots': ['client-rds', 'client-sfn'],
+      'verify-health': ['client-secrets-manager'],
+      'apply-migrations': ['client-secrets-manager'],
+    };
+    const mark = (client: string) => `node_modules/@aws-sdk/${client}/dist-es/`;
+    for (const [step, dir] of assetDirs) {
+      // Act
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      // Assess: nothing is left for the runtime's SDK to provide, in static or dynamic imports.
+      expect(code, step).not.toMatch(/from\s*["']@aws-sdk\//);
+      expect(code, step).not.toMatch(/import\(\s*["']@aws-sdk\//);
+      // The ES module builds (tree-shaken), never the CommonJS ones.
+      expect(code, step).not.toMatch(/node_modules\/@(aws-sdk|smithy)\/[^/]+\/dist-cjs\//);
+      expect(code, step).not.toMatch(/\b__dirname\b(?!\s*[:=])/);
+      for (const client of uses[step] ?? [])
+        expect(code, `${step} bundles ${client}`).toContain(mark(client));
+    }
+    // An RDS-only step carries no client but the ones it calls.
+    for (const step of RDS_ONLY_STEPS) {
+      const code = readFileSync(join(assetDirs.get(step) as string, 'index.mjs'), 'utf8');
+      const used = uses[step] ?? ['client-rds'];
+      for (const client of [
+        'client-rds',
+        'client-sfn',
+        'client-secrets-manager',
+        'client-s3',
+        'client-sns',
+      ]) {
+        if (!used.includes(client)) expect(code, `${step} carries ${client}`).not.toContain(mark(client));
+      }
+    }
   });
 
-  it('loads as an ES module exporting handler (with the AWS SDK as the runtime would provide it)', () => {
-    // Prepare: resolve the external @aws-sdk packages from the project, as /var/runtime does on Lambda.
-    for (const dir of assetDirs.values()) {
-      const link = join(dir, 'node_modules');
-      if (!existsSync(link)) symlinkSync(join(PROJECT_ROOT, 'node_modules'), link);
+  it('keeps every RDS-only step within 0.3 MB zipped with the SDK inside', () => {
+    for (const step of RDS_ONLY_STEPS) {
+      // Act: the deflate size of the asset's files (what the zip holds, give or take its headers).
+      const dir = assetDirs.get(step) as string;
+      const bytes = filesUnder(dir).reduce(
+        (sum, file) => sum + gzipSync(readFileSync(join(dir, file)), { level: 9 }).length,
+        0,
+      );
+      // Assess
+      expect(bytes, step).toBeLessThanOrEqual(0.3 * 1024 * 1024);
     }
+  });
+
+  it('loads as an ES module exporting handler with no node_modules to resolve from', () => {
+    // Prepare: the synthesis is in a temporary directory, so no node_modules is reachable from the assets:
+    // a step that still imported a package from outside its bundle would fail here.
     for (const [step, dir] of assetDirs) {
       // Act
       const result = spawnSync(
