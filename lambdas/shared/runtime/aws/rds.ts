@@ -1,6 +1,6 @@
 /**
  * The RDS capability: the gateway of the configured instance or Aurora cluster. Imports only the RDS adapters
- * (and through them the RDS SDK, which the Lambda runtime provides): no `pg`, parser or engine.
+ * (and through them the RDS SDK client, bundled into the function, tree-shaken): no `pg`, parser or engine.
  */
 import { RdsClusterSnapshotGateway } from '../../adapters/rds/cluster.js';
 import { RdsInstanceSnapshotGateway } from '../../adapters/rds/instance.js';
