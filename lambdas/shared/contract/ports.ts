@@ -27,7 +27,7 @@ export interface Migration {
 
 /** The migrations of a release, as loaded from Prisma's layout. */
 export interface MigrationBundle {
-  /** The directory they were loaded from (for messages). */
+  /** The directory they were loaded from, or the release bundle's URI (for messages). */
   readonly directory: string;
   /** Sorted by name, as Prisma applies them. */
   readonly migrations: readonly Migration[];
@@ -35,6 +35,11 @@ export interface MigrationBundle {
   readonly provider: string;
   /** What the source noticed and the plan should show (e.g. folder names outside Prisma's layout). */
   readonly warnings?: readonly string[];
+  /**
+   * Where the migrations came from, as the plan reports it (`bundled at deploy time: ...`,
+   * `s3://bucket/key.zip (sha256 0123456789ab…)`). @default - the directory
+   */
+  readonly source?: string;
 }
 
 export interface MigrationSource {

@@ -32,16 +32,40 @@ function isInside(root: string, path: string): boolean {
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
-function providerOf(lockFile: string): string | undefined {
+/** The `provider` that `migration_lock.toml` names, if any. */
+export function providerOf(lockFile: string): string | undefined {
   const match = /^\s*provider\s*=\s*"([^"]+)"\s*$/m.exec(lockFile);
   return match?.[1];
 }
 
+/**
+ * The warning for migration folders whose names do not follow Prisma's layout (none when all do): they are
+ * applied in the lexical order of their names, which may not be the intended one.
+ */
+export function unusualFolderWarnings(names: readonly string[], where: string): string[] {
+  const unusual = names.filter((name) => !PRISMA_MIGRATION_NAME.test(name));
+  return unusual.length === 0
+    ? []
+    : [
+        `Migration folder(s) ${unusual.join(', ')} in ${where} do not follow Prisma's layout ` +
+          '<14-digit timestamp>_<name> (e.g. 20250101090000_init). Migrations are applied in the lexical ' +
+          `order of their folder names: ${names.join(', ')}. Check that this order is the intended one, ` +
+          'or rename the folders with timestamps.',
+      ];
+}
+
+export interface DirectoryMigrationSourceOptions {
+  /** How the plan names where the migrations come from. @default `directory: <absolute path>` */
+  readonly description?: string;
+}
+
 export class DirectoryMigrationSource implements MigrationSource {
   readonly directory: string;
+  private readonly description: string;
 
-  constructor(directory: string) {
+  constructor(directory: string, options: DirectoryMigrationSourceOptions = {}) {
     this.directory = resolve(directory);
+    this.description = options.description ?? `directory: ${this.directory}`;
   }
 
   async load(): Promise<MigrationBundle> {
@@ -126,16 +150,7 @@ export class DirectoryMigrationSource implements MigrationSource {
         { details: { directory: dir } },
       );
     }
-    const unusual = entries.filter((name) => !PRISMA_MIGRATION_NAME.test(name));
-    const warnings =
-      unusual.length === 0
-        ? []
-        : [
-            `Migration folder(s) ${unusual.join(', ')} in ${dir} do not follow Prisma's layout ` +
-              '<14-digit timestamp>_<name> (e.g. 20250101090000_init). Migrations are applied in the lexical ' +
-              `order of their folder names: ${entries.join(', ')}. Check that this order is the intended one, ` +
-              'or rename the folders with timestamps.',
-          ];
-    return { directory: dir, migrations, provider, warnings };
+    const warnings = unusualFolderWarnings(entries, dir);
+    return { directory: dir, migrations, provider, warnings, source: this.description };
   }
 }
