@@ -1,4 +1,6 @@
 /** The apply step's wiring: the same on AWS and locally (see `runtime/capabilities.ts`). */
+import { inputOf } from '../shared/contract/state.js';
+import { releaseBundleOf } from '../shared/domain/release-bundle.js';
 import type {
   BaseCapability,
   EngineCapability,
@@ -18,7 +20,7 @@ export async function runApplyMigrations(
   const engine = await runtime.engine(defaults);
   try {
     return await applyMigrations(event, {
-      source: runtime.migrationSource(),
+      source: runtime.migrationSource(releaseBundleOf(inputOf(event))),
       engine,
       inspector: await runtime.releaseInspector(),
       clock: runtime.clock,

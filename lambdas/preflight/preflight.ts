@@ -162,6 +162,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     databaseName: deps.databaseName,
     targetIdentifier: deps.settings.targetIdentifier,
     totalMigrations: bundle.migrations.length,
+    migrationSource: bundle.source ?? bundle.directory,
     applied,
     pending,
     edited,

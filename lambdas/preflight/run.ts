@@ -1,5 +1,7 @@
 /** Preflight's wiring: the same on AWS and locally (see `runtime/capabilities.ts`). */
 import { WorkflowInputSchema } from '../shared/contract/input.js';
+import { inputOf } from '../shared/contract/state.js';
+import { releaseBundleOf } from '../shared/domain/release-bundle.js';
 import type {
   BaseCapability,
   EngineCapability,
@@ -19,8 +21,7 @@ export type PreflightRuntime = BaseCapability &
 
 /** The mode a valid input asks for; a migration for anything else (whose preflight then names the problem). */
 function requestedMode(event: unknown): string {
-  const input = (event as { input?: unknown } | null | undefined)?.input;
-  const parsed = WorkflowInputSchema.safeParse(input ?? {});
+  const parsed = WorkflowInputSchema.safeParse(inputOf(event) ?? {});
   return parsed.success ? (parsed.data.mode ?? 'migrate') : 'migrate';
 }
 
@@ -33,11 +34,12 @@ export async function runPreflight(event: unknown, runtime: PreflightRuntime) {
       settings: runtime.settings,
     });
   }
+  const source = runtime.migrationSource(releaseBundleOf(inputOf(event)));
   const engine = await runtime.engine();
   try {
-    const drift = await runtime.driftDetector();
+    const drift = await runtime.driftDetector(source);
     return await preflight(event, {
-      source: runtime.migrationSource(),
+      source,
       engine,
       guard: await runtime.executionGuard(),
       settings: runtime.settings,

@@ -1,7 +1,21 @@
 /** The verification's wiring: the same on AWS and locally (see `runtime/capabilities.ts`). */
-import type { BaseCapability, HealthCapability } from '../shared/runtime/capabilities.js';
+import { inputOf } from '../shared/contract/state.js';
+import { releaseBundleOf } from '../shared/domain/release-bundle.js';
+import type {
+  BaseCapability,
+  HealthCapability,
+  MigrationsCapability,
+} from '../shared/runtime/capabilities.js';
 import { verifyHealth } from './verify-health.js';
 
-export async function runVerifyHealth(event: unknown, runtime: BaseCapability & HealthCapability) {
-  return await verifyHealth(event, { probe: await runtime.healthProbe(), drift: runtime.settings.drift });
+export async function runVerifyHealth(
+  event: unknown,
+  runtime: BaseCapability & HealthCapability & Pick<MigrationsCapability, 'migrationSource'>,
+) {
+  // The drift check compares with this execution's migrations: its release bundle, when the input names one.
+  const source = runtime.migrationSource(releaseBundleOf(inputOf(event)));
+  return await verifyHealth(event, {
+    probe: await runtime.healthProbe(source),
+    drift: runtime.settings.drift,
+  });
 }

@@ -186,6 +186,11 @@ export interface Plan {
   readonly databaseName: string;
   readonly targetIdentifier: string;
   readonly totalMigrations: number;
+  /**
+   * Where the migrations came from: `bundled at deploy time: <dir>` (locally `directory: <dir>`), or the input's
+   * release bundle, `s3://bucket/key.zip (sha256 0123456789ab…)`. Absent in plans written before bundles existed.
+   */
+  readonly migrationSource?: string;
   readonly applied: readonly string[];
   readonly pending: readonly string[];
   /** Migrations whose file changed after they were applied (checksum differs). Reported, not re-applied. */

@@ -5,13 +5,14 @@
  * Only the steps that validate the input load the schema library.
  */
 import { z } from 'zod';
+import { parseReleaseBundleUri, RELEASE_BUNDLE_URI_SHAPE, SHA256_HEX } from '../domain/release-bundle.js';
 import { Modes, TransactionModes } from './contract.js';
 import { InvalidInputError } from './errors.js';
 
 const identifierLike = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 
 /** Fields that only a migration reads: refused in the other modes, so that a mistaken input does not pass silently. */
-const MIGRATE_ONLY = ['release', 'skipSnapshot', 'transactionMode', 'dryRun'] as const;
+const MIGRATE_ONLY = ['release', 'skipSnapshot', 'transactionMode', 'dryRun', 'migrations'] as const;
 
 export const WorkflowInputSchema = z
   .object({
@@ -48,6 +49,30 @@ export const WorkflowInputSchema = z
     transactionMode: z.enum(TransactionModes).optional(),
     /** Plan only: run preflight and stop, even when migrations are pending. */
     dryRun: z.boolean().optional(),
+    /**
+     * The migrations of this release: a zip of the prisma/migrations directory (see `pack`) and its sha256.
+     * @default - the migrations bundled into the functions at deploy time
+     */
+    migrations: z
+      .object({
+        s3Uri: z
+          .string()
+          .max(2048)
+          .superRefine((uri, context) => {
+            const location = parseReleaseBundleUri(uri);
+            if (typeof location === 'string') {
+              context.addIssue({
+                code: 'custom',
+                message: `${location}; expected ${RELEASE_BUNDLE_URI_SHAPE} (received ${JSON.stringify(uri)})`,
+              });
+            }
+          }),
+        sha256: z
+          .string()
+          .regex(SHA256_HEX, '64 hexadecimal digits: the sha256 of the zip, as `pack` prints it'),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((input, context) => {
@@ -111,7 +136,8 @@ export function parseWorkflowInput(raw: unknown): WorkflowInput {
     throw new InvalidInputError(
       `The execution input is invalid: ${describeIssues(parsed.error, 'input')}. ` +
         'Allowed fields: mode ("migrate" | "backup" | "restore"); for migrate: release (string), ' +
-        'skipSnapshot ({ "reason": string }), transactionMode ("release" | "per-migration"), dryRun (boolean); ' +
+        'skipSnapshot ({ "reason": string }), transactionMode ("release" | "per-migration"), dryRun (boolean), ' +
+        'migrations ({ "s3Uri": "s3://<bucket>/<key>", "sha256": "<64 hex>" }); ' +
         'for restore: snapshot (identifier or "latest") and confirm (the target identifier). See the README for ' +
         'an example of each.',
       {

@@ -13,6 +13,11 @@ import type {
 } from './contract.js';
 import { InvalidInputError } from './errors.js';
 
+/** The execution input of a state document (undefined when the event is not one). */
+export function inputOf(event: unknown): unknown {
+  return (event as { input?: unknown } | null | undefined)?.input;
+}
+
 /**
  * The release label of the execution input, for the steps after preflight (which validated the whole input
  * with its schema): a string, or undefined.

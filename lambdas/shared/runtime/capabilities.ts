@@ -16,6 +16,7 @@ import type {
   SchemaDriftDetector,
   SnapshotGateway,
 } from '../contract/ports.js';
+import type { ReleaseBundleRef } from '../domain/release-bundle.js';
 import type { ReleaseAnalysis } from '../domain/transaction-fallback.js';
 import type { WorkflowSettings } from './settings.js';
 
@@ -32,7 +33,11 @@ export interface SnapshotCapability {
 
 /** The migrations of the release and the database they go into. */
 export interface MigrationsCapability {
-  migrationSource(): MigrationSource;
+  /**
+   * The migrations of this execution: the release bundle its input names (`releaseBundleOf(input)`), or, without
+   * one, those bundled at deploy time (locally: the run's migrations). Nothing is read before `load()`.
+   */
+  migrationSource(bundle: ReleaseBundleRef | undefined): MigrationSource;
   databaseName(): Promise<string>;
 }
 
@@ -52,10 +57,13 @@ export interface EvidenceCapability {
   releaseInspector(): Promise<ReleaseInspector>;
 }
 
-/** Health checks, and the drift detector when the drift check runs (undefined when it does not). */
+/**
+ * Health checks, and the drift detector when the drift check runs (undefined when it does not); both compare the
+ * live schema with the execution's migrations, `source`.
+ */
 export interface HealthCapability {
-  healthProbe(): Promise<HealthProbe>;
-  driftDetector(): Promise<SchemaDriftDetector | undefined>;
+  healthProbe(source: MigrationSource): Promise<HealthProbe>;
+  driftDetector(source: MigrationSource): Promise<SchemaDriftDetector | undefined>;
 }
 
 /** One release per database at a time. */

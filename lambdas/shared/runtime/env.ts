@@ -8,6 +8,11 @@ import { type TransactionMode, TransactionModes } from '../contract/contract.js'
 import { InvalidInputError } from '../contract/errors.js';
 import { DEFAULT_DRIFT_POLICY, DriftPolicies, type DriftPolicy } from '../domain/drift.js';
 import {
+  DEFAULT_RELEASE_BUNDLE_LIMITS,
+  MIN_RELEASE_BUNDLE_BYTES,
+  S3_BUCKET_NAME,
+} from '../domain/release-bundle.js';
+import {
   DEFAULT_RETENTION_POLICY,
   type RetentionPolicy,
   resolveRetentionPolicy,
@@ -43,6 +48,17 @@ export interface LambdaEnv {
   readonly MANAGED_BY: string;
   /** RETENTION_DAILY, RETENTION_WEEKLY, RETENTION_MONTHLY, RETENTION_PRE_MIGRATION, RETENTION_TIME_ZONE. */
   readonly RETENTION: RetentionPolicy;
+  /**
+   * Where release bundles may be read (the `releaseBundles` prop): RELEASE_BUNDLE_BUCKET, RELEASE_BUNDLE_PREFIX
+   * (default: the whole bucket) and RELEASE_BUNDLE_MAX_BYTES (the zip's size limit). Absent: bundles are refused.
+   */
+  readonly RELEASE_BUNDLES?: ReleaseBundleEnv;
+}
+
+export interface ReleaseBundleEnv {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly maxBytes: number;
 }
 
 /** Reads variables one by one, collecting every problem as `NAME: what is wrong`. */
@@ -156,6 +172,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     DRIFT_IGNORE: read.jsonArray('DRIFT_IGNORE', isName, 'table or schema names'),
     MANAGED_BY: read.optionalText('MANAGED_BY') ?? DEFAULT_MANAGED_BY,
     RETENTION: retentionFrom(read),
+    ...releaseBundlesFrom(read),
   };
   if (read.problems.length > 0) {
     throw new InvalidInputError(
@@ -183,6 +200,32 @@ function retentionFrom(read: EnvReader): RetentionPolicy {
   }
 }
 
+/** RELEASE_BUNDLE_*: a bucket name, a key prefix (only with a bucket) and a size limit. */
+function releaseBundlesFrom(read: EnvReader): { RELEASE_BUNDLES?: ReleaseBundleEnv } {
+  const bucket = read.optionalText('RELEASE_BUNDLE_BUCKET');
+  const prefix = read.optionalText('RELEASE_BUNDLE_PREFIX') ?? '';
+  const maxBytes = read.integer(
+    'RELEASE_BUNDLE_MAX_BYTES',
+    DEFAULT_RELEASE_BUNDLE_LIMITS.maxCompressedBytes,
+    MIN_RELEASE_BUNDLE_BYTES,
+  );
+  if (bucket === undefined) {
+    if (prefix !== '') read.problems.push('RELEASE_BUNDLE_PREFIX: is set without RELEASE_BUNDLE_BUCKET');
+    return {};
+  }
+  if (!S3_BUCKET_NAME.test(bucket)) {
+    read.problems.push(
+      `RELEASE_BUNDLE_BUCKET: must be an S3 bucket name (received ${JSON.stringify(bucket)})`,
+    );
+  }
+  if (prefix.startsWith('/') || /[*?]/.test(prefix)) {
+    read.problems.push(
+      `RELEASE_BUNDLE_PREFIX: must be a key prefix without a leading "/" or wildcards (received ${JSON.stringify(prefix)})`,
+    );
+  }
+  return { RELEASE_BUNDLES: { bucket, prefix, maxBytes } };
+}
+
 export function settingsFromEnv(env: LambdaEnv): WorkflowSettings {
   return {
     targetIdentifier: env.TARGET_IDENTIFIER,
@@ -196,4 +239,32 @@ export function settingsFromEnv(env: LambdaEnv): WorkflowSettings {
     drift: { policy: env.DRIFT_POLICY, ignore: env.DRIFT_IGNORE },
     retention: env.RETENTION,
   };
+}
+
+/** The report function's environment (it is not a workflow step: it reads none of the steps' variables). */
+export interface ReportEnv {
+  readonly REPORT_BUCKET: string;
+  /** The KMS key (ARN) reports are encrypted with. */
+  readonly REPORT_KEY_ARN: string;
+  readonly TOPIC_ARN: string;
+}
+
+export function readReportEnv(env: NodeJS.ProcessEnv = process.env): ReportEnv {
+  const read = new EnvReader(env);
+  const parsed: ReportEnv = {
+    REPORT_BUCKET: read.text('REPORT_BUCKET'),
+    REPORT_KEY_ARN: read.text('REPORT_KEY_ARN'),
+    TOPIC_ARN: read.text('TOPIC_ARN'),
+  };
+  for (const name of ['REPORT_KEY_ARN', 'TOPIC_ARN'] as const) {
+    if (parsed[name] !== '' && !parsed[name].startsWith('arn:'))
+      read.problems.push(`${name}: must be an ARN`);
+  }
+  if (read.problems.length > 0) {
+    throw new InvalidInputError(
+      `The report function's environment is invalid (${read.problems.join('; ')}). These variables are set by the ` +
+        'MigrationOrchestrator construct: redeploy the stack rather than editing them by hand.',
+    );
+  }
+  return parsed;
 }
