@@ -31,7 +31,6 @@ import {
   SUCCEEDED_OUTCOME,
   type UnfinishedExecution,
 } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
-import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma/schema-drift-detector.js';
 import {
@@ -77,6 +76,7 @@ import {
   sessionNamesOf,
   withApplicationName,
 } from './interruption.js';
+import { localMigrationSource } from './release-bundle.js';
 
 /** How a local run ended, and the process exit code the CLI uses for it. */
 export const Outcomes = {
@@ -456,7 +456,8 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
     ...options.settings,
   };
   const clock = options.adapters?.clock ?? systemClock;
-  const source = options.adapters?.source ?? new DirectoryMigrationSource(options.migrationsDir);
+  // The run's migrations: the release bundle its input names (file:), else the migrations directory.
+  const source = options.adapters?.source ?? localMigrationSource(options.input, options.migrationsDir);
   const drift =
     options.adapters?.drift ??
     (options.checkSchemaDrift === false || settings.drift.policy === 'off'
