@@ -35,6 +35,7 @@ import { grantExecutionReads } from './private/execution-permissions.js';
 import { acknowledgeFindings, WildcardAcknowledgements } from './private/nag.js';
 import { functionSecurityGroups, grantNetworkInterfaces } from './private/network.js';
 import { resolveProps } from './private/props-validation.js';
+import { grantReleaseBundleReads, type ReleaseBundlesOptions } from './private/release-bundles.js';
 import {
   STEP_ARCHITECTURE,
   STEP_PROFILES,
@@ -55,6 +56,7 @@ export { RDS_CA_BUNDLE } from './private/environment.js';
 export { MANAGED_BY_TAG } from './private/managed-by.js';
 export { flattenForNag } from './private/nag.js';
 export { checkMigrationsDirectory, MAX_HEALTH_CHECKS_JSON_LENGTH } from './private/props-validation.js';
+export type { ReleaseBundlesOptions } from './private/release-bundles.js';
 export { stepConstructId } from './private/step-profiles.js';
 
 /** What the orchestrator migrates: an RDS DB instance or an Aurora cluster. */
@@ -284,6 +286,15 @@ export interface MigrationOrchestratorProps {
    * @default - 7 daily, 4 weekly, 12 monthly backups; the newest 10 pre-migration snapshots
    */
   readonly retention?: RetentionOptions;
+  /**
+   * Where an execution input may name the migrations of its release (`migrations: { s3Uri, sha256 }`, a zip the
+   * `pack` command writes): the functions that load migrations may read `s3:GetObject` on `<bucket>/<prefix>*`
+   * only (and decrypt with the bucket's key), and refuse any other location.
+   *
+   * @default - no release bundles: the migrations bundled at deploy time (`migrationsDirectory`) only; an input
+   * naming a bundle is refused
+   */
+  readonly releaseBundles?: ReleaseBundlesOptions;
 }
 
 /**
@@ -367,6 +378,10 @@ export class MigrationOrchestrator extends Construct {
     }
     this.functions = functions;
     grantDatabaseOperations(roles, target, props.databaseEncryptionKey, wildcards.allow);
+    if (resolved.releaseBundles) {
+      const { releaseBundles, checkSchemaDrift } = resolved;
+      grantReleaseBundleReads({ functions, roles }, releaseBundles, checkSchemaDrift, wildcards.allow);
+    }
 
     // The state machine. Named: CDK conditions the role's use of the key on the state machine ARN, which
     // needs the name; the functions' permissions on its executions are built from it too (referencing the state

@@ -13,6 +13,11 @@ import type { Construct } from 'constructs';
 import { type TransactionMode, TransactionModes } from '../../lambdas/shared/contract/contract.js';
 import { DriftPolicies, type DriftPolicy } from '../../lambdas/shared/domain/drift.js';
 import { isValidRdsIdentifier } from '../../lambdas/shared/domain/identifiers.js';
+import {
+  DEFAULT_RELEASE_BUNDLE_LIMITS,
+  MAX_RELEASE_BUNDLE_BYTES,
+  MIN_RELEASE_BUNDLE_BYTES,
+} from '../../lambdas/shared/domain/release-bundle.js';
 import { type RetentionPolicy, resolveRetentionPolicy } from '../../lambdas/shared/domain/retention.js';
 import type {
   BackupScheduleOptions,
@@ -22,6 +27,7 @@ import type {
   TargetKind,
 } from '../orchestrator.js';
 import { BACKUP_SCHEDULE, DEFAULTS, MAX_LAMBDA_TIMEOUT } from './defaults.js';
+import type { ReleaseBundlesOptions, ResolvedReleaseBundles } from './release-bundles.js';
 
 /** Lambda's limit on the whole environment is 4 KB: the health checks must leave room for the rest. */
 export const MAX_HEALTH_CHECKS_JSON_LENGTH = 3000;
@@ -64,6 +70,8 @@ export interface ResolvedProps {
   readonly backupSchedule?: ResolvedBackupSchedule;
   /** The retention policy the functions apply, in the schedule's time zone. */
   readonly retention: RetentionPolicy;
+  /** Absent when the functions read no release bundles. */
+  readonly releaseBundles?: ResolvedReleaseBundles;
 }
 
 /** Checks every prop (in the order they are documented) and applies the defaults. */
@@ -131,6 +139,7 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
   const drift = checkDrift(props.schemaDriftPolicy, props.schemaDriftIgnore ?? []);
   const migrations = checkMigrationsDirectory(props.migrationsDirectory);
   const backupSchedule = checkBackupSchedule(props.backupSchedule);
+  const releaseBundles = checkReleaseBundles(props.releaseBundles);
   const retention = checkRetention(props.retention, backupSchedule?.timeZone ?? BACKUP_SCHEDULE.timeZone);
   return {
     target,
@@ -147,6 +156,7 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
     logRetention: props.logRetention ?? DEFAULTS.logRetention,
     ...(backupSchedule ? { backupSchedule } : {}),
     retention,
+    ...(releaseBundles ? { releaseBundles } : {}),
   };
 }
 
@@ -421,4 +431,50 @@ function checkRetention(options: RetentionOptions | undefined, timeZone: string)
     policy[field] = value;
   }
   return policy;
+}
+
+/**
+ * `releaseBundles`: a bucket, a key prefix without a leading "/" or IAM wildcards (it becomes the resource
+ * `<bucket>/<prefix>*`), and a size limit between 1 KiB and 512 MiB (the zip is held in memory while read).
+ */
+function checkReleaseBundles(options: ReleaseBundlesOptions | undefined): ResolvedReleaseBundles | undefined {
+  if (options === undefined) return undefined;
+  if (options.bucket === undefined || options.bucket === null) {
+    throw new Error(
+      'MigrationOrchestrator: releaseBundles.bucket is required: the s3.IBucket the pipeline uploads release ' +
+        'bundles to (s3.Bucket.fromBucketName(...) for an existing one).',
+    );
+  }
+  const prefix = options.prefix ?? '';
+  if (!Token.isUnresolved(prefix)) {
+    const problem = prefix.startsWith('/')
+      ? 'starts with "/" (S3 keys do not)'
+      : /[*?]/.test(prefix)
+        ? 'contains * or ?, which IAM reads as wildcards'
+        : prefix.length > 1000
+          ? 'is longer than 1000 characters'
+          : undefined;
+    if (problem) {
+      throw new Error(
+        `MigrationOrchestrator: releaseBundles.prefix ${problem}, received ${JSON.stringify(prefix)}. Pass the key ` +
+          'prefix the bundles are uploaded under, e.g. "releases/" (the functions may read <bucket>/<prefix>*).',
+      );
+    }
+  }
+  const maxSize = options.maxSize;
+  const maxBytes =
+    maxSize === undefined || maxSize.isUnresolved()
+      ? DEFAULT_RELEASE_BUNDLE_LIMITS.maxCompressedBytes
+      : maxSize.toBytes();
+  if (
+    !Number.isInteger(maxBytes) ||
+    maxBytes < MIN_RELEASE_BUNDLE_BYTES ||
+    maxBytes > MAX_RELEASE_BUNDLE_BYTES
+  ) {
+    throw new Error(
+      `MigrationOrchestrator: releaseBundles.maxSize must be between 1 KiB and 512 MiB, received ${maxBytes} bytes. ` +
+        'Pass e.g. Size.mebibytes(50) (the default), or omit it.',
+    );
+  }
+  return { bucket: options.bucket, prefix, maxBytes };
 }
