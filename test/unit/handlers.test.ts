@@ -4,6 +4,7 @@
  */
 import {
   CreateDBSnapshotCommand,
+  DescribeAccountAttributesCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
@@ -38,6 +39,9 @@ describe('create-snapshot handler', () => {
     rds.on(DescribeDBInstancesCommand).resolves({
       DBInstances: [{ DBInstanceIdentifier: 'orders-db', DBInstanceStatus: 'available', Engine: 'postgres' }],
     });
+    rds.on(DescribeAccountAttributesCommand).resolves({
+      AccountQuotas: [{ AccountQuotaName: 'ManualSnapshots', Used: 12, Max: 100 }],
+    });
     rds.on(CreateDBSnapshotCommand).resolves({
       DBSnapshot: {
         DBSnapshotIdentifier: SNAPSHOT,
@@ -52,7 +56,12 @@ describe('create-snapshot handler', () => {
 
     // Assess
     expect(SNAPSHOT).toMatch(/^orders-db-premigration-exec-1-[0-9a-f]{8}$/);
-    expect(result).toMatchObject({ snapshotId: SNAPSHOT, status: 'creating' });
+    expect(result).toMatchObject({
+      snapshotId: SNAPSHOT,
+      status: 'creating',
+      kind: 'pre-migration',
+      quota: { used: 12, max: 100 },
+    });
     const create = rds.commandCalls(CreateDBSnapshotCommand)[0]?.args[0].input;
     expect(create).toMatchObject({ DBInstanceIdentifier: 'orders-db', DBSnapshotIdentifier: SNAPSHOT });
     expect(create?.Tags).toEqual(
@@ -60,6 +69,8 @@ describe('create-snapshot handler', () => {
         { Key: 'managed-by', Value: 'MigrationOrchestrator' },
         { Key: 'migration-release', Value: 'v2.0.0' },
         { Key: 'migration-execution', Value: testExecution.id },
+        { Key: 'snapshot-kind', Value: 'pre-migration' },
+        { Key: 'retention-class', Value: 'newest-10' },
       ]),
     );
     expect(logs.map((line) => JSON.parse(line).message)).toEqual(
