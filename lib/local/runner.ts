@@ -377,6 +377,9 @@ function localHandlers(
   ) as Record<Step, StepHandler>;
 }
 
+/** The transaction modes whose synthesized definition the interpreter has validated in this process. */
+const validated = new Set<TransactionMode>();
+
 /** The synthesized workflow of each transaction mode, synthesized once per process (synthesis takes ~1 s). */
 const synthesized = new Map<TransactionMode, { definition: AslDefinition; taskSteps: Map<string, Step> }>();
 
@@ -537,9 +540,11 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
     if (state.Retry) retryIntervalOverrides[name] = waitMs;
   }
 
+  // The definition is validated once per process and transaction mode (it takes ~150 ms; it never changes).
   const machine = new StateMachine(definition as StateMachineDefinition, {
-    validationOptions: { checkArn: false },
+    validationOptions: { checkArn: false, noValidate: validated.has(settings.transactionMode) },
   });
+  validated.add(settings.transactionMode);
   const execution_ = machine.run(
     (options.input ?? {}) as never,
     {
