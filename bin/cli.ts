@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 /**
- * The command line: runs the synthesized workflow locally (`npm start`), and the demos.
+ * The command line (the package's `bin`, prisma-migration-orchestrator; `npm start` runs `cli.ts run`): the
+ * dispatcher, and the local commands. The AWS commands are in bin/operator/, the rendering both share in
+ * bin/render.ts.
  *
- *   tsx bin/cli.ts run [--migrations DIR] [--input JSON] [--transaction-mode release|per-migration]
- *                      [--terminate-sessions] [--create-database] [--drift-policy fail|warn|off]
- *                      [--drift-ignore TABLES] [--keep-snapshots N]
- *   tsx bin/cli.ts backup [--terminate-sessions]          take a managed snapshot, apply the retention policy
- *   tsx bin/cli.ts backups                                 list the managed snapshots of the database
- *   tsx bin/cli.ts restore <snapshot|latest> --confirm <database> [--terminate-sessions]
- *   tsx bin/cli.ts demo rollback          a failing release rolled back by snapshot restore (exit 2)
- *   tsx bin/cli.ts demo failed-release    the same release in one transaction: database unchanged (exit 5)
+ * Local (DATABASE_URL selects the target database; without it an embedded PostgreSQL is started, data in .data/):
+ *   run [--migrations DIR] [--input JSON] [--transaction-mode release|per-migration] [--terminate-sessions]
+ *       [--create-database] [--drift-policy fail|warn|off] [--drift-ignore TABLES] [--keep-snapshots N]
+ *   backup [--terminate-sessions]          take a managed snapshot, apply the retention policy
+ *   backups                                list the managed snapshots of the database
+ *   restore <snapshot|latest> --confirm <database> [--terminate-sessions]
+ *   demo rollback                          a failing release rolled back by snapshot restore (exit 2)
+ *   demo failed-release                    the same release in one transaction: database unchanged (exit 5)
  *
- * DATABASE_URL selects the target database; without it an embedded PostgreSQL is started (data in .data/).
+ * On AWS (the state machine from --stack NAME, --state-machine ARN or ORCHESTRATOR_STATE_MACHINE_ARN):
+ *   start [--input JSON] [--mode M] [--release L] [--dry-run] [--wait]   an execution, followed with --wait
+ *   watch <execution> | status <execution> | executions [--limit N] | plan [--release L]
  */
 import '../lib/local/polyfills.js';
 import { realpath } from 'node:fs/promises';
@@ -19,34 +23,28 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectionTarget } from '../lambdas/shared/adapters/postgres/client.js';
 import { databaseOfUrl, urlWithDatabase } from '../lambdas/shared/adapters/postgres/connection.js';
-import {
-  PostgresSnapshotGateway,
-  type UnfinishedExecution,
-} from '../lambdas/shared/adapters/postgres/snapshot-gateway.js';
+import { PostgresSnapshotGateway } from '../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { DirectoryMigrationSource } from '../lambdas/shared/adapters/prisma/directory-migration-source.js';
-import {
-  type OutcomeError,
-  OutcomeErrors,
-  runbookArticle,
-  type TransactionMode,
-  TransactionModes,
-} from '../lambdas/shared/contract/contract.js';
+import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract/contract.js';
 import { parseWorkflowInput } from '../lambdas/shared/contract/input.js';
 import { DriftPolicies, type DriftPolicy } from '../lambdas/shared/domain/drift.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/domain/identifiers.js';
 import { DEFAULT_RETENTION_POLICY, retention } from '../lambdas/shared/domain/retention.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
-import { type InterruptionReport, leftByKill, watchSignals } from '../lib/local/interruption.js';
+import { leftByKill, watchSignals } from '../lib/local/interruption.js';
 import {
   DEFAULT_CLEANUP_TIMEOUT_MS,
   DEFAULT_KEEP_SNAPSHOTS,
   LOCAL_MANAGED_BY,
   type LocalRunOptions,
-  type LocalRunResult,
   Outcomes,
-  type RunEvent,
   runLocal,
 } from '../lib/local/runner.js';
+import { commandPack } from './commands/pack.js';
+import { UsageError } from './errors.js';
+import { OPERATOR_COMMANDS, type OperatorCommand } from './operator/aws-commands.js';
+import { PROGRAM } from './operator/errors.js';
+import { print, printSummary, printUnfinished, stateReporter } from './render.js';
 import { type DatabaseDigest, digestDatabase } from './sample/database-digest.js';
 import {
   applyFirstMigrations,
@@ -62,9 +60,6 @@ import {
 const SAMPLE_DATABASE = 'taskapp';
 const ROLLBACK_DEMO_DATABASE = 'taskapp_demo';
 const SAMPLE_MIGRATIONS = SAMPLE_MIGRATIONS_DIR;
-
-/** A wrong command line: the message, then the usage. Exit 1. */
-class UsageError extends Error {}
 
 /** A request the CLI refuses before touching anything (the message names the fix). Exit 1. */
 class RefusedError extends Error {
@@ -84,6 +79,21 @@ const USAGE = `Usage:
   npm start -- restore <snapshot|latest> --confirm <database> [--terminate-sessions]
   npm run demo:rollback
   npm run demo:failed-release
+
+  ${PROGRAM} run|backup|backups|restore ...      the same, as the package's command
+  ${PROGRAM} start [--input JSON] [--mode MODE] [--release LABEL] [--dry-run] [--wait] [--json]
+  ${PROGRAM} watch <execution> [--json]
+  ${PROGRAM} status <execution> [--json]
+  ${PROGRAM} executions [--limit N] [--status STATUS] [--json]
+  ${PROGRAM} plan [--release LABEL] [--json]
+  ${PROGRAM} pack <migrations dir> [OPTIONS]     a release bundle of the migrations (pack --help)
+  ${PROGRAM} <command> --help
+
+The AWS commands (start, watch, status, executions, plan) act on the deployed state machine: --stack NAME
+(its StateMachineArn output), --state-machine ARN, or ORCHESTRATOR_STATE_MACHINE_ARN; by default the stack
+MigrationOrchestrator. An <execution> is an execution ARN or its name. They render an execution as a local run
+is rendered and exit with the same codes (below); credentials and region are the AWS SDK's (AWS_PROFILE,
+AWS_REGION, or --region).
 
 backup takes a managed snapshot of the database (a template clone) and applies the retention policy
 (${DEFAULT_RETENTION_POLICY.daily} daily, ${DEFAULT_RETENTION_POLICY.weekly} weekly, ${DEFAULT_RETENTION_POLICY.monthly} monthly backups; the newest ${DEFAULT_RETENTION_POLICY.preMigration} pre-migration snapshots). backups lists
@@ -121,158 +131,6 @@ exits at once. A run that finds the leftovers of an unfinished execution says wh
 Exit codes: ${Object.entries(Outcomes)
   .map(([name, { exitCode }]) => `${exitCode} ${name}`)
   .join(', ')}, 1 also for bad input or usage.`;
-
-function print(line = ''): void {
-  process.stdout.write(`${line}\n`);
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)}s`;
-}
-
-/** Prints each state as it is entered and left, with the elapsed time. */
-function stateReporter(): (event: RunEvent) => void {
-  const enteredAt = new Map<string, number>();
-  return (event) => {
-    const at = `[${seconds(event.elapsedMs).padStart(7)}]`;
-    switch (event.type) {
-      case 'entered':
-        enteredAt.set(event.state, event.elapsedMs);
-        print(`${at} -> ${event.state}`);
-        break;
-      case 'exited': {
-        const took = event.elapsedMs - (enteredAt.get(event.state) ?? event.elapsedMs);
-        print(`${at} <- ${event.state} (${took} ms)`);
-        break;
-      }
-      case 'failed':
-        print(
-          event.stateType === 'Fail'
-            ? `${at} == ${event.state}: the execution ends with ${event.detail ?? 'an error'}`
-            : `${at} !! ${event.state} failed: ${event.detail ?? 'error'}`,
-        );
-        break;
-      case 'retried':
-        print(`${at} .. ${event.state} retried`);
-        break;
-      case 'caught':
-        print(`${at} >> ${event.state}: error caught, taking the recovery path`);
-        break;
-    }
-  };
-}
-
-function causeMessage(cause: string): string {
-  try {
-    const parsed = JSON.parse(cause) as { errorType?: string; errorMessage?: string };
-    return parsed.errorMessage ? `${parsed.errorType}: ${parsed.errorMessage}` : cause;
-  } catch {
-    return cause;
-  }
-}
-
-/** The outcomes an operator must act on, each with what it means for the data. */
-const ALARMS: Partial<Record<LocalRunResult['outcome'], string>> = {
-  'rollback-failed': 'DATA AT RISK: the rollback did not complete. The database may hold the failed release.',
-  'failed-without-snapshot':
-    'DATA AT RISK: the release committed part of itself, then failed, and no snapshot was taken (skipSnapshot): ' +
-    'nothing was restored. The database holds what the release left.',
-  'outcome-unknown':
-    'The release failed and what it committed could not be read: nothing was restored on a guess. Look before acting.',
-};
-
-function printSummary(result: LocalRunResult): void {
-  const { state } = result;
-  print();
-  print('Summary');
-  print(`  outcome:    ${result.outcome} (exit ${result.exitCode}): ${Outcomes[result.outcome].summary}`);
-  print(`  execution:  ${result.executionName}`);
-  if (state.plan?.mode === 'backup') {
-    print(`  database:   ${state.plan.targetIdentifier}`);
-  } else if (state.plan?.mode === 'restore') {
-    const { source } = state.plan;
-    print(`  database:   ${state.plan.targetIdentifier}`);
-    print(
-      `  restoring:  ${source.snapshotId} (${source.kind}, taken ${source.createdAt}; asked for ${source.requested})`,
-    );
-  } else if (state.plan) {
-    print(`  database:   ${state.plan.databaseName}`);
-    print(
-      `  plan:       ${state.plan.pending.length} pending of ${state.plan.totalMigrations}, transaction mode ${state.plan.transactionMode}` +
-        (state.plan.transactionFallbackReason ? ` (fallback: ${state.plan.transactionFallbackReason})` : ''),
-    );
-    if (state.plan.lockedTables.length > 0) print(`  locks:      ${state.plan.lockedTables.join(', ')}`);
-  }
-  for (const warning of state.plan?.warnings ?? []) print(`  warning:    ${warning}`);
-  if (state.plan?.mode === 'migrate' && state.plan.dryRun && state.plan.pending.length > 0)
-    print(`  pending:    ${state.plan.pending.join(', ')} (dry run: not applied)`);
-  for (const warning of state.snapshot?.warnings ?? []) print(`  warning:    ${warning}`);
-  if (state.retention) {
-    print(`  retention:  ${state.retention.policy}`);
-    for (const deleted of state.retention.deleted)
-      print(`  deleted:    ${deleted.snapshotId} (${deleted.why})`);
-    print(`  kept:       ${state.retention.kept.length} snapshot(s); list them with: npm start -- backups`);
-  }
-  if (state.apply) print(`  applied:    ${state.apply.applied.join(', ') || '(none)'}`);
-  else if (result.outcome === 'nothing-to-do')
-    print('  applied:    nothing pending, the database is up to date');
-  for (const warning of state.health?.warnings ?? []) print(`  warning:    ${warning}`);
-  if (state.snapshot) print(`  snapshot:   ${state.snapshot.snapshotId} (${state.snapshot.status})`);
-  if (state.swap?.complete) {
-    const replaced =
-      state.plan?.mode === 'restore' ? 'the database it replaced' : 'the failed database, for forensics';
-    print(`  restored:   ${state.swap.originalIdentifier} now holds the snapshot's data`);
-    print(
-      `  kept aside: ${state.swap.asideIdentifier} (${replaced}; never dropped automatically; ` +
-        `when nobody needs it: DROP DATABASE "${state.swap.asideIdentifier}")`,
-    );
-  }
-  if (result.error) {
-    print(`  error:      ${result.error.name}`);
-    print(`  cause:      ${causeMessage(result.error.cause)}`);
-  }
-  if (result.snapshots?.dropped)
-    print(`  snapshot:   ${result.snapshots.dropped} dropped (the database ended unchanged)`);
-  for (const pruned of result.snapshots?.pruned ?? [])
-    print(`  pruned:     ${pruned} (older than the ${result.snapshots?.kept.length} kept snapshot(s))`);
-  if (result.snapshots?.kept.length)
-    print(`  kept:       ${result.snapshots.kept.join(', ')} (snapshots of the latest successful releases)`);
-  if (result.snapshots?.warning) print(`  warning:    ${result.snapshots.warning}`);
-  for (const aside of result.keptAside ?? []) {
-    if (state.swap?.complete && aside.name === state.swap.asideIdentifier) continue;
-    print(
-      `  kept aside: ${aside.name} (never dropped automatically; when nobody needs it: ${aside.dropCommand})`,
-    );
-  }
-  if (result.interruption) printInterruption(result.interruption);
-  if (result.unfinished) printUnfinished(result.unfinished);
-  print(`  total time: ${seconds(result.durationMs)}`);
-  const alarm = ALARMS[result.outcome];
-  if (alarm) {
-    print();
-    print(`!!! ${alarm}`);
-    print('!!! Read the cause above: it names every database involved and the single action that recovers.');
-    print(
-      `!!! Before doing anything else, ${runbookArticle((result.error?.name ?? OutcomeErrors.RollbackFailed) as OutcomeError)}.`,
-    );
-  }
-}
-
-function printInterruption(report: InterruptionReport): void {
-  print(`  interrupted: during ${report.step ?? 'the start of the run'}; where things stand:`);
-  for (const fact of report.facts) print(`    - ${fact}`);
-  for (const left of report.unfinished) print(`    ! ${left}`);
-  print(`  next:       ${report.nextAction}`);
-}
-
-function printUnfinished(unfinished: UnfinishedExecution): void {
-  print('  An earlier execution on this database did not finish. Found:');
-  for (const fact of unfinished.found) print(`    - ${fact}`);
-  print(`  next:       ${unfinished.nextAction}`);
-  print(
-    '  Nothing was created or changed. (If another run on this database is in progress right now, wait for it.)',
-  );
-}
 
 function parseKeepSnapshots(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -591,6 +449,11 @@ async function commandOperation(mode: 'backup' | 'restore', args: string[]): Pro
     throw new UsageError('backup takes no snapshot name and no --confirm.');
   if (mode === 'restore' && positionals.length !== 1)
     throw new UsageError('restore takes one snapshot: its name (see `backups`) or latest.');
+  if (mode === 'restore' && values.confirm === undefined)
+    throw new UsageError(
+      "restore replaces the database with the snapshot: confirm with --confirm <database> (the database's name). " +
+        'Nothing was touched.',
+    );
   const input =
     mode === 'backup'
       ? { mode }
@@ -707,6 +570,14 @@ async function main(argv: string[]): Promise<number> {
         return await commandBackups(rest);
       case 'demo':
         return await commandDemo(rest);
+      case 'start':
+      case 'watch':
+      case 'status':
+      case 'executions':
+      case 'plan':
+        return await OPERATOR_COMMANDS[command as OperatorCommand](rest);
+      case 'pack':
+        return await commandPack(rest);
       case 'help':
       case '--help':
       case '-h':
