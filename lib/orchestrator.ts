@@ -16,8 +16,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -34,8 +36,10 @@ import { functionEnvironment, retentionEnvironment } from './private/environment
 import { grantExecutionReads } from './private/execution-permissions.js';
 import { acknowledgeFindings, WildcardAcknowledgements } from './private/nag.js';
 import { functionSecurityGroups, grantNetworkInterfaces } from './private/network.js';
+import type { NotificationOptions } from './private/notifications.js';
 import { resolveProps } from './private/props-validation.js';
 import { grantReleaseBundleReads, type ReleaseBundlesOptions } from './private/release-bundles.js';
+import { Reporting, type ReportOptions } from './private/reports.js';
 import {
   STEP_ARCHITECTURE,
   STEP_PROFILES,
@@ -55,8 +59,10 @@ export { DEFAULTS, MAX_LAMBDA_TIMEOUT } from './private/defaults.js';
 export { RDS_CA_BUNDLE } from './private/environment.js';
 export { MANAGED_BY_TAG } from './private/managed-by.js';
 export { flattenForNag } from './private/nag.js';
+export type { NotificationOptions } from './private/notifications.js';
 export { checkMigrationsDirectory, MAX_HEALTH_CHECKS_JSON_LENGTH } from './private/props-validation.js';
 export type { ReleaseBundlesOptions } from './private/release-bundles.js';
+export type { ReportOptions } from './private/reports.js';
 export { stepConstructId } from './private/step-profiles.js';
 
 /** What the orchestrator migrates: an RDS DB instance or an Aurora cluster. */
@@ -295,6 +301,21 @@ export interface MigrationOrchestratorProps {
    * naming a bundle is refused
    */
   readonly releaseBundles?: ReleaseBundlesOptions;
+  /**
+   * Who hears about executions: the topic (`topic`) gets a message when an execution ends (database, release,
+   * mode, outcome, duration, console link) and, from the workflow itself, when a rollback starts. Subscribe
+   * e-mail addresses here, or AWS Chatbot to route it to Slack.
+   *
+   * @default - a new topic encrypted with `encryptionKey`, no subscription
+   */
+  readonly notifications?: NotificationOptions;
+  /**
+   * Where each execution's JSON report is written (`reportBucket`, `reports/<state machine>/<execution>.json`)
+   * and how long it is kept.
+   *
+   * @default - reports expire after 365 days
+   */
+  readonly reports?: ReportOptions;
 }
 
 /**
@@ -318,6 +339,10 @@ export class MigrationOrchestrator extends Construct {
   public readonly backupSchedule?: scheduler.ISchedule;
   /** Where the backup schedule keeps the starts it could not deliver; undefined without `backupSchedule`. */
   public readonly deadLetterQueue?: sqs.IQueue;
+  /** The notification topic (yours, when given in `notifications.topic`). */
+  public readonly topic: sns.ITopic;
+  /** The bucket of the execution reports (`reports/<state machine>/<execution>.json`). */
+  public readonly reportBucket: s3.IBucket;
 
   constructor(scope: Construct, id: string, props: MigrationOrchestratorProps) {
     super(scope, id);
@@ -393,6 +418,18 @@ export class MigrationOrchestrator extends Construct {
     const stateMachineName =
       props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
     grantExecutionReads(roles, stateMachineName, wildcards.allow);
+    // The notification topic, the report bucket and the report function (wired to the state machine below).
+    const reporting = new Reporting(this, 'Reports', {
+      reports: props.reports,
+      notifications: props.notifications,
+      encryptionKey: this.encryptionKey,
+      stateMachineName,
+      logRetention: resolved.logRetention,
+      allow: wildcards.allow,
+      wildcards,
+    });
+    this.topic = reporting.topic;
+    this.reportBucket = reporting.bucket;
     const durations = { snapshot: resolved.snapshotTimeout, restore: resolved.restoreTimeout };
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName,
@@ -400,7 +437,11 @@ export class MigrationOrchestrator extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
       definitionBody: sfn.DefinitionBody.fromChainable(
-        buildWorkflowDefinition(this, { functions, timeouts: { functions: timeouts, ...durations } }),
+        buildWorkflowDefinition(this, {
+          functions,
+          timeouts: { functions: timeouts, ...durations },
+          notificationTopic: reporting.topic,
+        }),
       ),
       timeout: workflowTimeout(durations),
       tracingEnabled: true,
@@ -410,6 +451,7 @@ export class MigrationOrchestrator extends Construct {
       logs: { destination: workflowLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(this.encryptionKey),
     });
+    reporting.attach(this.stateMachine);
 
     // The backup schedule starts the state machine: after it, so that its role's grant names the state machine.
     const backups =

@@ -5,8 +5,9 @@
  *
  * The same definition runs on AWS and, taken from the synthesized template, in the local runner.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -19,6 +20,7 @@ import {
 } from '../lambdas/shared/contract/contract.js';
 import {
   LAMBDA_RETRY,
+  type LambdaTaskKey,
   type RetryRule,
   Routing,
   type StateKey,
@@ -29,6 +31,9 @@ export { LAMBDA_RETRY_ERRORS, NOTHING_COMMITTED_ERRORS } from '../lambdas/shared
 
 /** How much longer than its function's timeout a Task state waits before it gives up on the invocation. */
 export const TASK_TIMEOUT_MARGIN = Duration.seconds(30);
+
+/** How long the rollback-started notification may take before the rollback goes on without it. */
+export const NOTIFY_TIMEOUT = Duration.seconds(30);
 
 /** What the whole execution may take on top of the snapshot and restore timeouts (apply, checks, swap). */
 export const EXECUTION_TIMEOUT_MARGIN = Duration.hours(2);
@@ -47,6 +52,8 @@ export interface WorkflowDefinitionProps {
   /** The function of each step. */
   readonly functions: Readonly<Record<Step, lambda.IFunction>>;
   readonly timeouts: WorkflowTimeouts;
+  /** The topic the workflow tells that a rollback starts (Step Functions' SNS integration, no Lambda). */
+  readonly notificationTopic: sns.ITopic;
 }
 
 /** The overall execution timeout: snapshot and restore timeouts plus `EXECUTION_TIMEOUT_MARGIN`. */
@@ -88,7 +95,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
    * first, then the retrier every task has (Lambda throttling and service faults, and our TransientFault).
    * Its catches are added once every state exists (`routeFailures`).
    */
-  const invoke = (key: TaskKey, comment: string) => {
+  const invoke = (key: LambdaTaskKey, comment: string) => {
     const routing = Routing[key];
     const task = tasks.LambdaInvoke.jsonPath(root, stateId(key), {
       stateName: StateNames[key],
@@ -230,11 +237,26 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     'Lists the managed snapshots of the target and deletes those the retention policy does not keep.',
   );
 
+  // Tells the topic's subscribers that a rollback starts, before the restore (which takes minutes to hours).
+  // Only on the rollback path: a restore the input asked for goes straight to the restore. Best effort: any
+  // failure goes on to the restore (its Catch, from the routing table), the state document unchanged.
+  const notifyRollback = new tasks.SnsPublish(root, stateId('notifyRollback'), {
+    stateName: StateNames.notifyRollback,
+    comment: 'Tells the notification topic that the rollback starts; a failure never holds up the rollback.',
+    topic: props.notificationTopic,
+    messagePerSubscriptionType: true,
+    message: sfn.TaskInput.fromObject(rollbackStartedMessage(Stack.of(scope).region)),
+    subject: sfn.JsonPath.format('Rollback started: {}', sfn.JsonPath.stringAt('$.plan.targetIdentifier')),
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(NOTIFY_TIMEOUT),
+  });
+
   // ---------------------------------------------------------------------------------------------------
-  // Rollback path: restore -> wait/check loop -> swap loop -> verify -> rolledBack
+  // Rollback path: (notify ->) restore -> wait/check loop -> swap loop -> verify -> rolledBack
 
   const waitForRestore = wait('waitForRestore', '$.restore.waitSeconds');
   const waitForSwap = wait('waitForSwap', '$.swap.waitSeconds');
+  notifyRollback.next(restoreSnapshot);
   restoreSnapshot.next(waitForRestore);
   waitForRestore.next(checkRestore);
   checkRestore.next(
@@ -259,7 +281,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   const snapshotToRestore = sfn.Choice.jsonPath(root, stateId('snapshotToRestore'), {
     stateName: StateNames.snapshotToRestore,
   })
-    .when(sfn.Condition.isPresent('$.snapshot.snapshotId'), restoreSnapshot)
+    .when(sfn.Condition.isPresent('$.snapshot.snapshotId'), notifyRollback)
     .otherwise(failedWithoutSnapshot);
 
   // ---------------------------------------------------------------------------------------------------
@@ -317,7 +339,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   // ---------------------------------------------------------------------------------------------------
   // Failure routing, as the routing table says
 
-  const tasksByKey: Record<TaskKey, tasks.LambdaInvoke> = {
+  const tasksByKey: Record<TaskKey, sfn.TaskStateBase> = {
     preflight,
     createSnapshot,
     checkSnapshot,
@@ -329,6 +351,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     swap,
     verifyRollbackHealth,
     pruneSnapshots,
+    notifyRollback,
   };
   const targets: Partial<Record<StateKey, sfn.IChainable>> = {
     preflightRefused,
@@ -339,8 +362,9 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     snapshotToRestore,
     assessRelease,
     retentionFailed,
+    restoreSnapshot,
   };
-  for (const [key, task] of Object.entries(tasksByKey) as [TaskKey, tasks.LambdaInvoke][]) {
+  for (const [key, task] of Object.entries(tasksByKey) as [TaskKey, sfn.TaskStateBase][]) {
     for (const rule of Routing[key].catches) {
       const target = targets[rule.next];
       if (!target) throw new Error(`Routing.${key}: no state "${rule.next}" to catch into.`);
@@ -349,4 +373,48 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
   }
 
   return start.next(preflight).next(operation);
+}
+
+/**
+ * The rollback-started message, one per subscription type (SNS `MessageStructure: json`): e-mail gets plain text,
+ * every other subscriber (AWS Chatbot's HTTPS endpoint among them) a Chatbot custom notification, threaded by the
+ * execution ARN with the report Lambda's final message. Built with `States.Format` from paths that always exist
+ * on the rollback path (a missing one would fail the state, and with it the notification): the target, the
+ * execution, the caught error and the snapshot. None of them can hold a quote or a backslash (RDS identifiers,
+ * Step Functions execution names, error names), so the JSON stays valid.
+ */
+export function rollbackStartedMessage(region: string): Record<string, string> {
+  const target = sfn.JsonPath.stringAt('$.plan.targetIdentifier');
+  const execution = sfn.JsonPath.stringAt('$.execution.name');
+  const error = sfn.JsonPath.stringAt('$.error.Error');
+  const snapshot = sfn.JsonPath.stringAt('$.snapshot.snapshotId');
+  const arn = sfn.JsonPath.executionId;
+  const link = `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/{}`;
+  const what =
+    'The release of execution {} failed with {} after it changed the database {}. The pre-migration snapshot {} ' +
+    'is being restored next to it and will be swapped in (the failed database is kept aside); expect minutes of ' +
+    'outage while the identifiers are swapped. A second message says how the execution ended.';
+  return {
+    default: sfn.JsonPath.format(
+      `\\{"version":"1.0","source":"custom","content":\\{"textType":"client-markdown","title":"Rollback started: {}",` +
+        `"description":"${what} ${link}"\\},"metadata":\\{"threadId":"{}","summary":"Rollback started: {}"\\}\\}`,
+      target,
+      execution,
+      error,
+      target,
+      snapshot,
+      arn,
+      arn,
+      target,
+    ),
+    email: sfn.JsonPath.format(
+      `Rollback started: {}. ${what} Follow it: ${link}`,
+      target,
+      execution,
+      error,
+      target,
+      snapshot,
+      arn,
+    ),
+  };
 }

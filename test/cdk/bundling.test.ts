@@ -50,7 +50,7 @@ beforeAll(() => {
   // Each function's code is the staged asset directory `asset.<hash>` named by its S3 key.
   assetDirs = new Map();
   for (const resource of Object.values(json.Resources as Record<string, Resource>)) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    if (resource.Type !== 'AWS::Lambda::Function' || !resource.Metadata?.[STEP_METADATA_KEY]) continue;
     const key = (resource.Properties.Code as { S3Key: string }).S3Key;
     const dir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
     assetDirs.set(resource.Metadata?.[STEP_METADATA_KEY] as Step, dir);

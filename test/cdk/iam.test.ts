@@ -91,15 +91,21 @@ function list<T>(value: T | T[]): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
-/** The statements of each step's role, and of the state machine role under 'state-machine'. */
-function statementsByRole(resources: Record<string, Resource>): Map<Step | 'state-machine', Statement[]> {
-  const roleOfStep = new Map<string, Step>();
+/** A role of the orchestrator: a step's, the report function's or the state machine's. */
+type RoleKey = Step | 'report' | 'state-machine';
+
+/**
+ * The statements of each step's role, of the report function's role under 'report' (the one function that is not
+ * a step), and of the state machine role under 'state-machine'.
+ */
+function statementsByRole(resources: Record<string, Resource>): Map<RoleKey, Statement[]> {
+  const roleOfStep = new Map<string, RoleKey>();
   for (const fn of Object.values(resources)) {
     if (fn.Type !== 'AWS::Lambda::Function') continue;
     const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    roleOfStep.set(role, fn.Metadata?.[STEP_METADATA_KEY] as Step);
+    roleOfStep.set(role, (fn.Metadata?.[STEP_METADATA_KEY] as Step | undefined) ?? 'report');
   }
-  const byRole = new Map<Step | 'state-machine', Statement[]>();
+  const byRole = new Map<RoleKey, Statement[]>();
   for (const policy of Object.values(resources)) {
     if (policy.Type !== 'AWS::IAM::Policy') continue;
     const role = (policy.Properties.Roles as { Ref: string }[])[0]?.Ref as string;
@@ -132,7 +138,7 @@ function matches(pattern: string, value: string): boolean {
 }
 
 describe('IAM of the instance orchestrator', () => {
-  let byRole: Map<Step | 'state-machine', Statement[]>;
+  let byRole: Map<RoleKey, Statement[]>;
 
   beforeAll(() => {
     // Prepare
@@ -142,7 +148,7 @@ describe('IAM of the instance orchestrator', () => {
 
   it("gives every step its own role, and the state machine one, with no 'Resource: *' beyond the documented actions", () => {
     // Assess
-    expect(new Set(byRole.keys())).toEqual(new Set([...Steps, 'state-machine']));
+    expect(new Set(byRole.keys())).toEqual(new Set([...Steps, 'report', 'state-machine']));
     for (const [role, statements] of byRole) {
       for (const statement of statements) {
         expect(statement.Effect).toBe('Allow');
@@ -278,19 +284,23 @@ describe('IAM of the instance orchestrator', () => {
     }
   });
 
-  it('lets only prune-snapshots describe executions, those of its own state machine only', () => {
+  it('lets only prune-snapshots and the report function describe executions, those of its own state machine only', () => {
     // Prepare
     const listing = allowing(byRole.get('preflight') ?? [], 'states:ListExecutions');
     const stateMachineName = flat(listing[0]?.Resource).split(':stateMachine:')[1];
     // Assess
     for (const [role, statements] of byRole) {
       const describing = allowing(statements, 'states:DescribeExecution');
-      if (role !== 'prune-snapshots') {
+      if (role !== 'prune-snapshots' && role !== 'report') {
         expect(describing, role).toEqual([]);
         continue;
       }
       expect(describing).toHaveLength(1);
-      expect(describing[0]?.Action).toBe('states:DescribeExecution');
+      expect(list(describing[0]?.Action)).toEqual(
+        role === 'report'
+          ? ['states:DescribeExecution', 'states:GetExecutionHistory']
+          : ['states:DescribeExecution'],
+      );
       expect(list(describing[0]?.Resource).map(flat)).toEqual([
         `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*`,
       ]);
@@ -421,7 +431,7 @@ describe('IAM of the instance orchestrator', () => {
 });
 
 describe('IAM of the cluster orchestrator', () => {
-  let byRole: Map<Step | 'state-machine', Statement[]>;
+  let byRole: Map<RoleKey, Statement[]>;
 
   beforeAll(() => {
     // Prepare
@@ -557,5 +567,140 @@ describe('managedIdentifierPatterns', () => {
       aside: 'app-production-rolledback-*',
     });
     expect(matches(patterns.restored, 'app-staging-restored-1')).toBe(false);
+  });
+});
+
+describe('IAM of the reports and notifications', () => {
+  let resources: Record<string, Resource>;
+  let byRole: Map<RoleKey, Statement[]>;
+
+  beforeAll(() => {
+    // Prepare
+    const { json } = synthesize();
+    resources = json.Resources as Record<string, Resource>;
+    byRole = statementsByRole(resources);
+  });
+
+  /** The flattened logical id of the only resource of `type`. */
+  function idOf(type: string): string {
+    const ids = Object.entries(resources)
+      .filter(([, r]) => r.Type === type)
+      .map(([id]) => id);
+    expect(ids, type).toHaveLength(1);
+    return ids[0] as string;
+  }
+
+  /** A condition with every token flattened (`flat`). */
+  function flatDeep(value: unknown): unknown {
+    if (value === null || typeof value !== 'object') return value;
+    const token = value as Record<string, unknown>;
+    if ('Ref' in token || 'Fn::Join' in token || 'Fn::GetAtt' in token) return flat(value);
+    return Object.fromEntries(Object.entries(token).map(([key, item]) => [key, flatDeep(item)]));
+  }
+
+  /** The report role's statements, minus its log group and X-Ray, as `{ actions, resources, condition }`. */
+  function reportStatements() {
+    return (byRole.get('report') ?? [])
+      .filter((s) => !list(s.Action).some((a) => a.startsWith('logs:') || a.startsWith('xray:')))
+      .map((s) => ({
+        actions: list(s.Action).sort(),
+        resources: list(s.Resource).map(flat),
+        condition: s.Condition === undefined ? undefined : flatDeep(s.Condition),
+      }));
+  }
+
+  it('lets the report function read only the executions of this state machine, and decrypt only their data', () => {
+    // Prepare
+    const machine = resources[idOf('AWS::StepFunctions::StateMachine')] as Resource;
+    const name = machine.Properties.StateMachineName as string;
+    const key = idOf('AWS::KMS::Key');
+    // Assess
+    const statements = reportStatements();
+    expect(statements).toContainEqual({
+      actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      resources: [`arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*`],
+      condition: undefined,
+    });
+    expect(statements).toContainEqual({
+      actions: ['kms:Decrypt'],
+      resources: [`<${key}.Arn>`],
+      condition: {
+        StringEquals: {
+          'kms:EncryptionContext:aws:states:stateMachineArn': `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${name}`,
+        },
+      },
+    });
+  });
+
+  it('lets the report function put objects only under reports/<state machine>/, encrypted with the key through S3 for this bucket', () => {
+    // Prepare
+    const name = (resources[idOf('AWS::StepFunctions::StateMachine')] as Resource).Properties
+      .StateMachineName as string;
+    const bucket = idOf('AWS::S3::Bucket');
+    const key = idOf('AWS::KMS::Key');
+    // Assess
+    const statements = reportStatements();
+    expect(statements).toContainEqual({
+      actions: ['s3:PutObject'],
+      resources: [`<${bucket}.Arn>/reports/${name}/*`],
+      condition: undefined,
+    });
+    expect(statements).toContainEqual({
+      actions: ['kms:GenerateDataKey'],
+      resources: [`<${key}.Arn>`],
+      condition: {
+        StringEquals: {
+          'kms:ViaService': 's3.<AWS::Region>.amazonaws.com',
+          'kms:EncryptionContext:aws:s3:arn': `<${bucket}.Arn>`,
+        },
+      },
+    });
+    expect(statements.flatMap((s) => s.actions).filter((a) => a.startsWith('s3:'))).toEqual(['s3:PutObject']);
+  });
+
+  it('lets the report function and the state machine publish to the topic only, and use its key through SNS only', () => {
+    // Prepare
+    const topic = idOf('AWS::SNS::Topic');
+    const key = idOf('AWS::KMS::Key');
+    // Assess
+    for (const role of ['report', 'state-machine'] as const) {
+      const statements = byRole.get(role) ?? [];
+      const publishing = allowing(statements, 'sns:Publish');
+      expect(publishing, role).toHaveLength(1);
+      expect(list(publishing[0]?.Resource).map(flat), role).toEqual([`<${topic}>`]);
+      const viaSns = statements.filter((s) =>
+        JSON.stringify(flatDeep(s.Condition ?? {})).includes('sns.<AWS::Region>'),
+      );
+      expect(viaSns, role).toHaveLength(1);
+      expect(list(viaSns[0]?.Action).sort(), role).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      expect(list(viaSns[0]?.Resource).map(flat), role).toEqual([`<${key}.Arn>`]);
+    }
+    // No other role publishes.
+    for (const [role, statements] of byRole) {
+      if (role === 'report' || role === 'state-machine') continue;
+      expect(allowing(statements, 'sns:Publish'), role).toEqual([]);
+    }
+  });
+
+  it('gives the report function nothing of the database, RDS or the secret', () => {
+    // Assess
+    const actions = (byRole.get('report') ?? []).flatMap((s) => list(s.Action));
+    expect(actions.filter((a) => /^(rds|secretsmanager|ec2|iam):/.test(a))).toEqual([]);
+    expect(actions.sort()).toEqual(
+      [
+        'kms:Decrypt',
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        'kms:GenerateDataKey',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:PutObject',
+        'sns:Publish',
+        'states:DescribeExecution',
+        'states:GetExecutionHistory',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
+    );
   });
 });

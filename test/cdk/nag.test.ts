@@ -94,13 +94,17 @@ describe.each(STACKS)('cdk-nag AwsSolutions on the $name stack', ({ targetKind, 
 });
 
 describe('cdk-nag AwsSolutions acknowledgements', () => {
-  it('acknowledge only wildcards of IAM policies and the runtime choice', () => {
+  it("acknowledge only wildcards of IAM policies, the runtime choice and the report bucket's access log", () => {
     // Prepare
     const { app } = synthesize();
     // Act
-    const ids = new Set(acknowledgements(app).map((ack) => ack.id.replace(/\[.*$/, '')));
+    const found = acknowledgements(app);
+    const ids = new Set(found.map((ack) => ack.id.replace(/\[.*$/, '')));
     // Assess
-    expect(ids).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-L1']));
+    expect(ids).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-S1']));
+    expect(found.filter((ack) => ack.id === 'AwsSolutions-S1').map((ack) => ack.path)).toEqual([
+      'MigrationOrchestrator/Orchestrator/Reports/Bucket',
+    ]);
   });
 
   it('acknowledge, with backups scheduled, only that the dead-letter queue has no dead-letter queue of its own', () => {
@@ -111,7 +115,7 @@ describe('cdk-nag AwsSolutions acknowledgements', () => {
     const sqs = found.filter((ack) => ack.id.startsWith('AwsSolutions-SQS'));
     // Assess
     expect(new Set(found.map((ack) => ack.id.replace(/\[.*$/, '')))).toEqual(
-      new Set(['AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-SQS3']),
+      new Set(['AwsSolutions-IAM5', 'AwsSolutions-L1', 'AwsSolutions-S1', 'AwsSolutions-SQS3']),
     );
     expect(sqs.map((ack) => ack.path)).toEqual(['MigrationOrchestrator/Orchestrator/BackupDeadLetterQueue']);
     // The schedule's role has no wildcard to acknowledge.

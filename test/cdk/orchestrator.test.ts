@@ -21,10 +21,17 @@ interface Resource {
 let template: Template;
 let resources: Record<string, Resource>;
 
+/** The step functions of a bare stack's orchestrator (the report function is not a step). */
+function stepFunctions(stack: Stack) {
+  return Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).filter(
+    (fn) => fn.Metadata?.[STEP_METADATA_KEY],
+  );
+}
+
 function functionsByStep(): Map<string, [string, Resource]> {
   const byStep = new Map<string, [string, Resource]>();
   for (const [id, resource] of Object.entries(resources)) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
+    if (resource.Type !== 'AWS::Lambda::Function' || !resource.Metadata?.[STEP_METADATA_KEY]) continue;
     byStep.set(resource.Metadata?.[STEP_METADATA_KEY] as string, [id, resource]);
   }
   return byStep;
@@ -42,7 +49,8 @@ beforeAll(() => {
 describe('MigrationOrchestrator resources', () => {
   it('creates one Node.js 22 arm64 function per step, tagged with its step in Metadata', () => {
     // Assess
-    template.resourceCountIs('AWS::Lambda::Function', Steps.length);
+    // One function per step, and the report function (not a step: EventBridge invokes it).
+    template.resourceCountIs('AWS::Lambda::Function', Steps.length + 1);
     const byStep = functionsByStep();
     expect(new Set(byStep.keys())).toEqual(new Set(Steps));
     for (const [step, [, fn]] of byStep) {
@@ -124,7 +132,8 @@ describe('MigrationOrchestrator resources', () => {
   it('writes each function and the workflow to its own KMS-encrypted log group with a retention', () => {
     // Assess
     const logGroups = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(Steps.length + 1);
+    // Each step's function, the report function and the workflow.
+    expect(logGroups).toHaveLength(Steps.length + 2);
     for (const [id, group] of logGroups) {
       expect(group.Properties, id).toMatchObject({
         RetentionInDays: 365,
@@ -221,7 +230,7 @@ describe('MigrationOrchestrator resources', () => {
     const { json } = synthesize({ targetKind: 'cluster' });
     // Assess
     const functions = Object.values(json.Resources as Record<string, Resource>).filter(
-      (r) => r.Type === 'AWS::Lambda::Function',
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Metadata?.[STEP_METADATA_KEY],
     );
     expect(functions).toHaveLength(Steps.length);
     for (const fn of functions) {
@@ -292,7 +301,7 @@ describe('MigrationOrchestrator props', () => {
     // Act
     const { stack } = orchestrate(() => ({ checkSchemaDrift: true }));
     // Assess
-    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    const functions = stepFunctions(stack);
     expect(functions.length).toBeGreaterThan(0);
     for (const fn of functions) expect(fn.Properties.Environment.Variables.CHECK_SCHEMA_DRIFT).toBe('true');
   });
@@ -305,7 +314,7 @@ describe('MigrationOrchestrator props', () => {
       schemaDriftIgnore: ['audit_log', 'analytics.*'],
     }));
     // Assess
-    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    const functions = stepFunctions(stack);
     for (const fn of functions) {
       expect(fn.Properties.Environment.Variables.DRIFT_POLICY).toBe('fail');
       expect(JSON.parse(fn.Properties.Environment.Variables.DRIFT_IGNORE)).toEqual([

@@ -4,7 +4,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StateNames } from '../../lambdas/shared/contract/contract.js';
-import { LAMBDA_RETRY, Routing, type TaskKey } from '../../lambdas/shared/contract/routing.js';
+import {
+  LAMBDA_RETRY,
+  type RetryRule,
+  Routing,
+  type TaskKey,
+} from '../../lambdas/shared/contract/routing.js';
 import { type AslDefinition, definitionFromTemplate } from '../../lib/asl.js';
 import { synthesize } from './support.js';
 
@@ -31,10 +36,17 @@ describe('the routing table', () => {
     const state = definition.States[StateNames[key]];
 
     // Assess
-    expect(resourceToStep.get(state?.Resource ?? '')).toBe(routing.step);
+    if ('integration' in routing) {
+      // A service integration of Step Functions itself: no Lambda, and only its own retries.
+      expect(state?.Resource).toBe(`arn:aws:states:::${routing.integration}`);
+    } else {
+      expect(resourceToStep.get(state?.Resource ?? '')).toBe(routing.step);
+    }
     expect(state?.ResultPath).toBe(routing.resultPath);
-    expect(state?.Retry).toEqual(
-      [...routing.retries, LAMBDA_RETRY].map((rule) => ({
+    const retries: readonly RetryRule[] =
+      'integration' in routing ? routing.retries : [...routing.retries, LAMBDA_RETRY];
+    expect(state?.Retry ?? []).toEqual(
+      retries.map((rule) => ({
         ErrorEquals: [...rule.errors],
         IntervalSeconds: rule.intervalSeconds,
         BackoffRate: rule.backoffRate,

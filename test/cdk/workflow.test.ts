@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -44,9 +45,10 @@ function stepOf(name: string): string | undefined {
   return resource ? parsed.resourceToStep.get(resource) : undefined;
 }
 
+/** The Task states that invoke a step's Lambda function (every Task but the rollback-started notification). */
 function taskNames(): string[] {
   return Object.entries(definition.States)
-    .filter(([, s]) => s.Type === 'Task')
+    .filter(([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:lambda:'))
     .map(([name]) => name);
 }
 
@@ -356,7 +358,7 @@ describe('the synthesized workflow definition', () => {
       // Assess
       expect(state(definition, S.snapshotToRestore)).toMatchObject({
         Type: 'Choice',
-        Choices: [{ Variable: '$.snapshot.snapshotId', IsPresent: true, Next: S.restoreSnapshot }],
+        Choices: [{ Variable: '$.snapshot.snapshotId', IsPresent: true, Next: S.notifyRollback }],
         Default: S.failedWithoutSnapshot,
       });
       expect(state(definition, S.failedWithoutSnapshot)).toMatchObject({
@@ -467,6 +469,63 @@ describe('the synthesized workflow definition', () => {
     });
   });
 
+  describe('rollback-started notification', () => {
+    it('publishes to the topic between "Is there a snapshot to restore?" and the restore, on the rollback path only', () => {
+      // Prepare
+      const notify = state(definition, S.notifyRollback);
+      // Assess
+      expect(notify).toMatchObject({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::sns:publish',
+        ResultPath: null,
+        TimeoutSeconds: 30,
+        Next: S.restoreSnapshot,
+      });
+      expect(notify.Parameters).toMatchObject({
+        TopicArn: expect.stringContaining('NotificationTopic'),
+        MessageStructure: 'json',
+        'Subject.$': "States.Format('Rollback started: {}', $.plan.targetIdentifier)",
+      });
+      const into = Object.entries(definition.States)
+        .filter(([, s]) => successors(s).includes(S.notifyRollback))
+        .map(([name]) => name);
+      expect(into).toEqual([S.snapshotToRestore]);
+      // A restore the input asked for goes straight to the restore.
+      expect(state(definition, S.operation).Choices).toContainEqual(
+        expect.objectContaining({ StringEquals: 'restore', Next: S.restoreSnapshot }),
+      );
+    });
+
+    it('never blocks the rollback: any failure goes on to the restore, the error under $.notifyError', () => {
+      // Assess
+      expect(state(definition, S.notifyRollback).Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.notifyError', Next: S.restoreSnapshot },
+      ]);
+      expect(state(definition, S.notifyRollback).Retry).toBeUndefined();
+    });
+
+    it('sends e-mail plain text and every other subscriber (Chatbot) a custom notification, from paths the rollback path always has', () => {
+      // Prepare
+      const message = state(definition, S.notifyRollback).Parameters?.Message as Record<string, string>;
+      // Assess
+      expect(Object.keys(message).sort()).toEqual(['default.$', 'email.$']);
+      for (const expression of Object.values(message)) {
+        const paths = [...expression.matchAll(/\$[.$][A-Za-z.]+/g)].map((match) => match[0]);
+        expect(new Set(paths)).toEqual(
+          new Set([
+            '$.plan.targetIdentifier',
+            '$.execution.name',
+            '$.error.Error',
+            '$.snapshot.snapshotId',
+            '$$.Execution.Id',
+          ]),
+        );
+      }
+      expect(message['default.$']).toContain('"source":"custom"');
+      expect(message['default.$']).toContain('\\{"version":"1.0"');
+    });
+  });
+
   describe('backup path', () => {
     it('applies the retention policy once the backup is available, and never reaches apply or a restore', () => {
       // Assess
@@ -532,6 +591,11 @@ describe('buildWorkflowDefinition', () => {
         buildWorkflowDefinition(stack, {
           functions,
           timeouts: { functions: timeouts, snapshot: Duration.hours(1), restore: Duration.hours(1) },
+          notificationTopic: sns.Topic.fromTopicArn(
+            stack,
+            'Topic',
+            'arn:aws:sns:us-east-1:123456789012:migrations',
+          ),
         }),
       ),
     });
@@ -561,6 +625,7 @@ describe('buildWorkflowDefinition', () => {
           snapshot: Duration.hours(1),
           restore: Duration.hours(1),
         },
+        notificationTopic: sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:us-east-1:1:migrations'),
       });
     // Assess
     expect(act).toThrow(/no function for step "create-snapshot" \(received steps: preflight\)/);

@@ -112,6 +112,7 @@ export const StateNames = {
   preflightRefused: 'Preflight refused the release',
   snapshotFailed: 'Snapshot failed, database untouched',
   releaseFailedUnchanged: 'Release failed, database unchanged',
+  notifyRollback: 'Notify that the rollback starts',
   restoreSnapshot: 'Restore the snapshot next to the original',
   waitForRestore: 'Wait for the restored database',
   checkRestore: 'Check the restored database',
@@ -402,6 +403,8 @@ export interface WorkflowState {
   readonly swap?: SwapProgress;
   readonly rollbackHealth?: HealthReport;
   readonly rollbackError?: CaughtError;
+  /** Why the rollback-started notification could not be sent (the rollback went on regardless). */
+  readonly notifyError?: CaughtError;
   readonly retention?: RetentionReport;
 }
 

@@ -4,8 +4,9 @@
  * (lib/workflow.ts) is built from this table, a test compares the synthesized definition with it, and the
  * README's failure table is checked against it: "what happens when step X fails" is answered here.
  *
- * Every Task also retries `LAMBDA_RETRY_ERRORS` (Lambda throttling and service faults, and our TransientFault)
- * after its own retries.
+ * Every Lambda Task also retries `LAMBDA_RETRY_ERRORS` (Lambda throttling and service faults, and our
+ * TransientFault) after its own retries. A Task of a service integration (the rollback-started notification)
+ * has only its own.
  */
 import { ErrorNames, ResultPaths, type StateNames, type Step } from './contract.js';
 
@@ -48,18 +49,36 @@ export interface CatchRule {
   readonly errors: readonly string[];
   /** The state the error goes to. */
   readonly next: StateKey;
-  /** Where the error is put: the rollback's own errors never overwrite the original failure. */
-  readonly resultPath: '$.error' | '$.rollbackError';
+  /**
+   * Where the error is put: the rollback's own errors never overwrite the original failure, nor does a
+   * notification's.
+   */
+  readonly resultPath: '$.error' | '$.rollbackError' | '$.notifyError';
   readonly databaseChanged: DatabaseChanged;
 }
 
-export interface TaskRouting {
+/** A Task that invokes a step's Lambda function. */
+export interface LambdaTaskRouting {
   readonly step: Step;
   /** Where the step's result goes in the state document. */
   readonly resultPath: string;
   readonly retries: readonly RetryRule[];
   readonly catches: readonly CatchRule[];
 }
+
+/** The service integrations the workflow calls directly (`arn:aws:states:::<integration>`), without a Lambda. */
+export const Integrations = { snsPublish: 'sns:publish' } as const;
+
+/** A Task that calls an AWS service through Step Functions' own integration. */
+export interface IntegrationTaskRouting {
+  readonly integration: (typeof Integrations)[keyof typeof Integrations];
+  /** `null`: the result is discarded, the state document passes through unchanged. */
+  readonly resultPath: null;
+  readonly retries: readonly RetryRule[];
+  readonly catches: readonly CatchRule[];
+}
+
+export type TaskRouting = LambdaTaskRouting | IntegrationTaskRouting;
 
 /**
  * Errors of the apply step that mean nothing of the release committed: the release ends "database unchanged",
@@ -169,6 +188,15 @@ export const Routing = {
       { errors: [ALL_ERRORS], next: 'snapshotToRestore', resultPath: '$.error', databaseChanged: 'yes' },
     ],
   },
+  // Best effort: a notification that cannot be sent never holds up the rollback.
+  notifyRollback: {
+    integration: Integrations.snsPublish,
+    resultPath: null,
+    retries: [],
+    catches: [
+      { errors: [ALL_ERRORS], next: 'restoreSnapshot', resultPath: '$.notifyError', databaseChanged: 'yes' },
+    ],
+  },
   restoreSnapshot: {
     step: 'restore-snapshot',
     resultPath: ResultPaths['restore-snapshot'],
@@ -209,3 +237,8 @@ export const Routing = {
 } as const satisfies Partial<Record<StateKey, TaskRouting>>;
 
 export type TaskKey = keyof typeof Routing;
+
+/** The Tasks that invoke a step's Lambda function. */
+export type LambdaTaskKey = {
+  [K in TaskKey]: (typeof Routing)[K] extends { readonly step: Step } ? K : never;
+}[TaskKey];
