@@ -58,6 +58,7 @@ import type { DriftSettings } from '../../lambdas/shared/domain/drift.js';
 import { compactTimestamp, preMigrationSnapshotId } from '../../lambdas/shared/domain/identifiers.js';
 import { redactError } from '../../lambdas/shared/domain/redaction.js';
 import { analyzeRelease } from '../../lambdas/shared/domain/release-analysis.js';
+import type { RecordedNotification } from '../../lambdas/shared/domain/report.js';
 import { type RetentionPolicy, resolveRetentionPolicy } from '../../lambdas/shared/domain/retention.js';
 import type { StepRuntime } from '../../lambdas/shared/runtime/capabilities.js';
 import {
@@ -77,6 +78,7 @@ import {
   withApplicationName,
 } from './interruption.js';
 import { localMigrationSource } from './release-bundle.js';
+import { isSnsPublish, LOCAL_REPORTS_DIR, localReport, RunTrace, writeLocalReport } from './reports.js';
 
 /** How a local run ended, and the process exit code the CLI uses for it. */
 export const Outcomes = {
@@ -252,6 +254,10 @@ export interface LocalRunOptions {
   readonly retention?: Partial<RetentionPolicy>;
   /** Called once the execution is known, with the application names of its sessions on the server. */
   readonly onStarted?: (run: { execution: ExecutionInfo; sessionNames: readonly string[] }) => void;
+  /** Receives each message the workflow publishes itself (the rollback-started notification); none is sent. */
+  readonly onNotification?: (notification: RecordedNotification) => void;
+  /** Where the run's report is written (`<dir>/<execution>.json`), or `false` for none. @default '.reports' */
+  readonly reportsDir?: string | false;
 }
 
 export interface RunEvent {
@@ -281,6 +287,10 @@ export interface LocalRunResult {
   readonly snapshots?: SnapshotHousekeeping;
   /** The target's databases kept aside by rollbacks, each with the command that drops it. */
   readonly keptAside?: readonly KeptAsideDatabase[];
+  /** The messages the workflow published (recorded, not sent). */
+  readonly notifications?: readonly RecordedNotification[];
+  /** The report written for the run, when one was. */
+  readonly reportFile?: string;
 }
 
 export interface SnapshotHousekeeping {
@@ -393,7 +403,7 @@ export function synthesizedWorkflow(transactionMode: TransactionMode = 'release'
   const { definition, resourceToStep } = definitionFromTemplate(synthesizeTemplate({ transactionMode }));
   const taskSteps = new Map<string, Step>();
   for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type !== 'Task') continue;
+    if (state.Type !== 'Task' || isSnsPublish(state.Resource)) continue;
     const step = state.Resource ? resourceToStep.get(state.Resource) : undefined;
     if (step === undefined || !(Steps as readonly string[]).includes(step)) {
       throw new Error(
@@ -431,9 +441,12 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   }
 }
 
-async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise<LocalRunResult> {
-  const databaseName = databaseNameOf(options.databaseUrl);
+async function execute(given: LocalRunOptions, guard: ExecutionGuard): Promise<LocalRunResult> {
   const started = Date.now();
+  // The path and the notifications of the run, for its report.
+  const trace = new RunTrace(started);
+  const options: LocalRunOptions = { ...given, onEvent: trace.listener(given.onEvent) };
+  const databaseName = databaseNameOf(options.databaseUrl);
   const executionName =
     options.executionName ?? `local-${compactTimestamp(new Date(started))}-${randomBytes(3).toString('hex')}`;
   const execution: ExecutionInfo = {
@@ -530,6 +543,13 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
         throw new LambdaStyleError(error);
       }
     };
+  }
+  for (const [stateName, state] of Object.entries(definition.States)) {
+    if (state.Type === 'Task' && isSnsPublish(state.Resource))
+      taskResourceLocalHandlers[stateName] = trace.snsPublishHandler(
+        stateName,
+        options.onNotification,
+      ) as never;
   }
   const waitMs = options.waitMs ?? 0;
   const states = definition.States;
@@ -635,7 +655,25 @@ async function execute(options: LocalRunOptions, guard: ExecutionGuard): Promise
       ? await keepSnapshots(localGateway, outcome, lastState, recorded ?? execution, options.keepSnapshots)
       : undefined;
   const keptAside = localGateway ? await localGateway.listKeptAside().catch(() => undefined) : undefined;
+  const finalState = lastState ?? ({ input: options.input, execution } as WorkflowState);
+  const reportFile =
+    options.reportsDir === false
+      ? undefined
+      : await writeLocalReport(
+          localReport(trace, {
+            execution: recorded ?? execution,
+            input: options.input,
+            state: finalState,
+            ...(error ? { error } : {}),
+            succeeded: Outcomes[outcome].exitCode === 0,
+            interrupted: outcome === 'interrupted',
+            stoppedMs: Date.now(),
+          }),
+          options.reportsDir ?? LOCAL_REPORTS_DIR,
+        );
   return {
+    notifications: trace.notifications,
+    ...(reportFile ? { reportFile } : {}),
     ...(interruption ? { interruption } : {}),
     ...(housekeeping ? { snapshots: housekeeping } : {}),
     ...(keptAside && keptAside.length > 0 ? { keptAside } : {}),
