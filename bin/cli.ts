@@ -41,6 +41,7 @@ import {
   runLocal,
 } from '../lib/local/runner.js';
 import { commandPack } from './commands/pack.js';
+import { commandReport } from './commands/report.js';
 import { UsageError } from './errors.js';
 import { OPERATOR_COMMANDS, type OperatorCommand } from './operator/aws-commands.js';
 import { PROGRAM } from './operator/errors.js';
@@ -87,6 +88,7 @@ const USAGE = `Usage:
   ${PROGRAM} executions [--limit N] [--status STATUS] [--json]
   ${PROGRAM} plan [--release LABEL] [--json]
   ${PROGRAM} pack <migrations dir> [OPTIONS]     a release bundle of the migrations (pack --help)
+  ${PROGRAM} report <execution | file | s3://...> [--json]  an execution's report (.reports/ of local runs)
   ${PROGRAM} <command> --help
 
 The AWS commands (start, watch, status, executions, plan) act on the deployed state machine: --stack NAME
@@ -328,6 +330,7 @@ async function commandRun(args: string[]): Promise<number> {
       ...(keepSnapshots !== undefined ? { keepSnapshots } : {}),
       terminateSessions: values['terminate-sessions'] ?? false,
       onEvent: stateReporter(),
+      onNotification: printNotification,
       signal: signals.signal,
       onStarted: ({ sessionNames }) => {
         mayBeLeft = leftByKill(name, sessionNames);
@@ -398,6 +401,7 @@ async function commandDemo(args: string[]): Promise<number> {
       input: { release: `demo-${which}` },
       transactionMode,
       onEvent: stateReporter(),
+      onNotification: printNotification,
     });
     printSummary(result);
     const differences = compareDigests(before, await digestDatabase(url));
@@ -480,6 +484,7 @@ ${signal}: stopping the ${mode} and settling what it started ...`),
       input,
       terminateSessions: values['terminate-sessions'] ?? false,
       onEvent: stateReporter(),
+      onNotification: printNotification,
       signal: signals.signal,
     });
     printSummary(result);
@@ -554,8 +559,24 @@ async function commandBackups(args: string[]): Promise<number> {
   }
 }
 
-/** `npm start -- backup` runs `cli.ts run backup`: the operations are reached through `run` as well. */
-const OPERATIONS = new Set(['backup', 'backups', 'restore']);
+/** `npm start -- backup` runs `cli.ts run backup`: the other commands are reached through `run` as well. */
+const OPERATIONS = new Set([
+  'backup',
+  'backups',
+  'restore',
+  'pack',
+  'report',
+  'start',
+  'watch',
+  'status',
+  'executions',
+  'plan',
+]);
+
+/** A message the workflow published (locally recorded, not sent): the rollback-started notification. */
+function printNotification(notification: { state: string; subject?: string; message: string }): void {
+  print(`          :: ${notification.state}: ${notification.subject ?? notification.message.split('\n')[0]}`);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv[0] === 'run' && OPERATIONS.has(argv[1] ?? '') ? argv.slice(1) : argv;
@@ -578,6 +599,8 @@ async function main(argv: string[]): Promise<number> {
         return await OPERATOR_COMMANDS[command as OperatorCommand](rest);
       case 'pack':
         return await commandPack(rest);
+      case 'report':
+        return await commandReport(rest);
       case 'help':
       case '--help':
       case '-h':
