@@ -85,6 +85,7 @@ describe('the local workflow', () => {
       expect(result.path).toEqual([
         StateNames.start,
         StateNames.preflight,
+        StateNames.operation,
         StateNames.anythingToApply,
         StateNames.snapshotRequested,
         StateNames.createSnapshot,
@@ -119,6 +120,7 @@ describe('the local workflow', () => {
       expect(result.path).toEqual([
         StateNames.start,
         StateNames.preflight,
+        StateNames.operation,
         StateNames.anythingToApply,
         StateNames.nothingToDo,
       ]);
