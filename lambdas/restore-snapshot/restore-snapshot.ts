@@ -71,9 +71,51 @@ async function startRestore(
   };
 }
 
+/** What a refusal before the restore says, and where the details of its error point. */
+interface Refusal {
+  /** The state of the database: nothing was restored. */
+  readonly untouched: string;
+  /** What proving the snapshot means, for "cannot read it to prove ...". */
+  readonly proving: string;
+  /** The next action when the snapshot cannot be read, and when it is gone. */
+  readonly unreadable: string;
+  readonly gone: string;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Describes the snapshot for a proof: a transient fault is rethrown for the workflow to retry; any other error,
+ * or a snapshot that is gone, refuses with RestoreFailed (nothing restored).
+ */
+async function describeForProof(
+  gateway: SnapshotGateway,
+  snapshotId: string,
+  target: string,
+  refusal: Refusal,
+): Promise<SnapshotDescription> {
+  let described: SnapshotDescription | undefined;
+  try {
+    described = await gateway.describeSnapshot(snapshotId);
+  } catch (error) {
+    if (error instanceof TransientFaultError) throw error;
+    throw new RestoreFailedError(
+      `Cannot read snapshot ${snapshotId} to prove that ${refusal.proving} (${messageOf(error)}). ` +
+        `${refusal.untouched} ${refusal.unreadable}`,
+      { cause: error, details: refusal.details },
+    );
+  }
+  if (described === undefined) {
+    throw new RestoreFailedError(
+      `Snapshot ${snapshotId} of ${target} no longer exists. ${refusal.untouched} ${refusal.gone}`,
+      { details: refusal.details },
+    );
+  }
+  return described;
+}
+
 /**
  * Describes the snapshot and refuses (RestoreFailed, nothing restored) unless its tags say this orchestrator
- * took it of this target: preflight checked it, but it may have been deleted or re-created since.
+ * took it of this target: preflight checked it, but it may have been deleted or re-tagged since.
  */
 async function proveManagedSnapshot(
   gateway: SnapshotGateway,
@@ -82,24 +124,13 @@ async function proveManagedSnapshot(
   managedBy: string,
 ): Promise<void> {
   const untouched = `Nothing was restored: ${target} is untouched.`;
-  let described: SnapshotDescription | undefined;
-  try {
-    described = await gateway.describeSnapshot(snapshotId);
-  } catch (error) {
-    if (error instanceof TransientFaultError) throw error;
-    throw new RestoreFailedError(
-      `Cannot read snapshot ${snapshotId} to prove that it is a managed snapshot of ${target} (${messageOf(error)}). ` +
-        `${untouched} Fix the cause and start the restore again.`,
-      { cause: error, details: { snapshotId, originalIdentifier: target } },
-    );
-  }
-  if (described === undefined) {
-    throw new RestoreFailedError(
-      `Snapshot ${snapshotId} of ${target} no longer exists (deleted after preflight checked it). ${untouched} ` +
-        'List the backups and start the restore again with one that exists.',
-      { details: { snapshotId, originalIdentifier: target } },
-    );
-  }
+  const described = await describeForProof(gateway, snapshotId, target, {
+    untouched,
+    proving: `it is a managed snapshot of ${target}`,
+    unreadable: 'Fix the cause and start the restore again.',
+    gone: '(It was deleted after preflight checked it.) List the backups and start the restore again with one that exists.',
+    details: { snapshotId, originalIdentifier: target },
+  });
   if (described.tags[TagKeys.managedBy] !== managedBy || described.tags[TagKeys.source] !== target) {
     throw new RestoreFailedError(
       `Snapshot ${snapshotId} is no longer tagged as a snapshot this orchestrator (${managedBy}) took of ${target} ` +
@@ -121,24 +152,14 @@ async function proveOwnSnapshot(
   execution: ExecutionInfo,
 ): Promise<SnapshotDescription> {
   const untouched = `Nothing was restored: the original ${target} is untouched and still holds the failed release.`;
-  let described: SnapshotDescription | undefined;
-  try {
-    described = await gateway.describeSnapshot(snapshotId);
-  } catch (error) {
-    if (error instanceof TransientFaultError) throw error;
-    throw new RestoreFailedError(
-      `Cannot read snapshot ${snapshotId} to prove that this execution took it (${messageOf(error)}). ${untouched} ` +
-        `Fix the cause and restore the snapshot by hand (${runbookArticle(OutcomeErrors.RollbackFailed)}).`,
-      { cause: error, details: { snapshotId, originalIdentifier: target, executionId: execution.id } },
-    );
-  }
-  if (described === undefined) {
-    throw new RestoreFailedError(
-      `Snapshot ${snapshotId} of ${target} no longer exists. ${untouched} Repair the database by hand ` +
-        `(${runbookArticle(OutcomeErrors.RollbackFailed)}).`,
-      { details: { snapshotId, originalIdentifier: target, executionId: execution.id } },
-    );
-  }
+  const byHand = `(${runbookArticle(OutcomeErrors.RollbackFailed)}).`;
+  const described = await describeForProof(gateway, snapshotId, target, {
+    untouched,
+    proving: 'this execution took it',
+    unreadable: `Fix the cause and restore the snapshot by hand ${byHand}`,
+    gone: `Repair the database by hand ${byHand}`,
+    details: { snapshotId, originalIdentifier: target, executionId: execution.id },
+  });
   if (!createdBy(described.tags, execution.id)) {
     throw new RestoreFailedError(
       `Snapshot ${snapshotId} of ${target} was taken by ${creatorPhrase(described.tags)}, not by this execution ` +
