@@ -479,7 +479,9 @@ describe('restore-snapshot and verification in a restore', () => {
     const retagged = deps();
     seed(retagged.gateway, 'b-1', '2025-02-01T02:00:00.000Z', 'backup', { managedBy: 'someone-else' });
     const retaggedError = await rejection(restoreSnapshot(stateWith({ plan }), retagged));
-    expect(goneError.message).toMatch(/no longer exists\. Nothing was restored: orders-db is untouched\. \(It was deleted after preflight checked it\.\)/);
+    expect(goneError.message).toMatch(
+      /no longer exists\. Nothing was restored: orders-db is untouched\. \(It was deleted after preflight checked it\.\)/,
+    );
     expect(retaggedError.message).toMatch(
       /no longer tagged as a snapshot this orchestrator \(test-stack\) took/,
     );
