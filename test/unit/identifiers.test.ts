@@ -6,7 +6,9 @@ import {
   MAX_SNAPSHOT_IDENTIFIER_LENGTH,
   preMigrationSnapshotId,
   restoredIdentifier,
+  restoredMemberIdentifier,
 } from '../../lambdas/shared/domain/identifiers.js';
+import { managedIdentifierPatterns } from '../../lib/private/database-permissions.js';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:execution:orchestrator';
 
@@ -76,6 +78,33 @@ describe('restoredIdentifier', () => {
     for (const target of TARGETS) {
       const id = restoredIdentifier(target, execution('Release.1'));
       expect(isValidRdsIdentifier(id, MAX_DB_IDENTIFIER_LENGTH), id).toBe(true);
+    }
+  });
+});
+
+describe('restoredMemberIdentifier', () => {
+  it('names a member after the restored cluster and what the original member adds to its cluster', () => {
+    expect(restoredMemberIdentifier('app-db-restored-1a2b3c4d', 'app-db', 'app-db-instance-1')).toBe(
+      'app-db-restored-1a2b3c4d-instance-1',
+    );
+  });
+
+  it('keeps the restored pattern the IAM policy names members by, however long the names', () => {
+    const members = ['app-db-instance-1', `writer-${'x'.repeat(60)}`, 'r', `${'y'.repeat(63)}`];
+    for (const target of [...TARGETS, 'app-db', 'a'.repeat(45), 'b'.repeat(63)]) {
+      // Prepare
+      const restored = restoredIdentifier(target, execution('Release.1'));
+      const prefix = managedIdentifierPatterns(target).restored.replace(/\*$/, '');
+      const ids = new Set<string>();
+      for (const member of members) {
+        // Act
+        const id = restoredMemberIdentifier(restored, target, member);
+        // Assess
+        expect(isValidRdsIdentifier(id, MAX_DB_IDENTIFIER_LENGTH), id).toBe(true);
+        expect(id.startsWith(prefix), `${id} begins with ${prefix}`).toBe(true);
+        ids.add(id);
+      }
+      expect(ids.size).toBe(members.length);
     }
   });
 });

@@ -130,7 +130,9 @@ export function asideIdentifier(target: string, at: Date): string {
  * The identifier of the restored Aurora cluster's instance that stands for `originalInstance` of the
  * original cluster: the restored cluster's identifier followed by what the original instance's identifier
  * adds to its cluster's (`app-db-instance-1` in cluster `app-db` gives `<restored>-instance-1`). Stable
- * across retries, unique per restored cluster, within 63 characters.
+ * across retries, unique per restored cluster, within 63 characters. When too long, the suffix (not the
+ * restored cluster's identifier) is shortened and a hash added, so that every member's identifier still begins
+ * with `<target>-restored-`: the IAM policy that lets the workflow create members names them by that pattern.
  */
 export function restoredMemberIdentifier(
   restoredCluster: string,
@@ -140,5 +142,14 @@ export function restoredMemberIdentifier(
   const suffix = originalInstance.startsWith(`${originalCluster}-`)
     ? originalInstance.slice(originalCluster.length + 1)
     : originalInstance;
-  return joinWithin([restoredCluster, suffix], MAX_DB_IDENTIFIER_LENGTH);
+  const [head = 'x', tail = 'x'] = sanitizeParts([restoredCluster, suffix]);
+  const full = `${head}-${tail}`;
+  if (full.length <= MAX_DB_IDENTIFIER_LENGTH) return full;
+  const hash = shortHash(full);
+  const room = MAX_DB_IDENTIFIER_LENGTH - head.length - hash.length - 2;
+  const kept = room > 0 ? tail.slice(0, room).replace(/-+$/, '') : '';
+  if (kept) return `${head}-${kept}-${hash}`;
+  // No room for any of the suffix: the restored identifier, cut, then the hash.
+  const cut = head.slice(0, MAX_DB_IDENTIFIER_LENGTH - hash.length - 1).replace(/-+$/, '');
+  return `${cut}-${hash}`;
 }
