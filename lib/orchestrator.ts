@@ -29,7 +29,7 @@ import type { HealthCheckDefinition } from '../lambdas/shared/runtime/settings.j
 import { STEP_METADATA_KEY } from './asl.js';
 import { createBackupSchedule } from './private/backup-schedule.js';
 import { stepCode } from './private/bundling.js';
-import { grantDatabaseOperations } from './private/database-permissions.js';
+import { type DatabaseSettings, grantDatabaseOperations } from './private/database-permissions.js';
 import { DEFAULTS } from './private/defaults.js';
 import { createEncryptionKey } from './private/encryption-key.js';
 import { functionEnvironment, retentionEnvironment } from './private/environment.js';
@@ -52,6 +52,7 @@ import { buildWorkflowDefinition, workflowTimeout } from './workflow.js';
 
 export { BUNDLED_FILES } from './private/bundling.js';
 export {
+  type DatabaseSettings,
   type ManagedIdentifierPatterns,
   managedIdentifierPatterns,
 } from './private/database-permissions.js';
@@ -254,6 +255,13 @@ export interface MigrationOrchestratorProps {
    */
   readonly databaseEncryptionKey?: kms.IKey;
   /**
+   * What the target database uses and a restore passes on (its IAM roles; its subnet, parameter, cluster
+   * parameter and option groups), so that the restore functions may pass exactly these and nothing else.
+   *
+   * @default - each one not given is any of its kind in this account (roles passed to RDS only)
+   */
+  readonly databaseSettings?: DatabaseSettings;
+  /**
    * How long the functions' and the state machine's logs are kept.
    *
    * @default logs.RetentionDays.ONE_YEAR
@@ -402,7 +410,13 @@ export class MigrationOrchestrator extends Construct {
       timeouts[step] = timeout;
     }
     this.functions = functions;
-    grantDatabaseOperations(roles, target, props.databaseEncryptionKey, wildcards.allow);
+    grantDatabaseOperations(
+      roles,
+      target,
+      props.databaseEncryptionKey,
+      wildcards.allow,
+      resolved.databaseSettings,
+    );
     if (resolved.releaseBundles) {
       const { releaseBundles, checkSchemaDrift } = resolved;
       grantReleaseBundleReads({ functions, roles }, releaseBundles, checkSchemaDrift, wildcards.allow);

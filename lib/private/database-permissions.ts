@@ -18,6 +18,46 @@ import { MANAGED_BY_TAG, managedByValue } from './managed-by.js';
 import type { Allow } from './nag.js';
 import type { ResolvedTarget } from './props-validation.js';
 
+/**
+ * What the target database uses and a restore passes on to its copy, named so that the restore may pass only
+ * these (iam:PassRole, the groups' ARNs). Each one not given is left open to any of its kind in the account.
+ */
+export interface DatabaseSettings {
+  /**
+   * The IAM roles the target uses, which a restore passes to RDS: its enhanced-monitoring role (an Aurora
+   * cluster's and its instances'), and the directory role and feature roles (`s3Import`, ...) when it has them.
+   * `[]` when it uses none: no iam:PassRole is granted then.
+   *
+   * @default - any role of this account, passed to RDS only (iam:PassedToService)
+   */
+  readonly roles?: iam.IRole[];
+  /**
+   * The name of the target's DB subnet group (the restore reuses it).
+   *
+   * @default - any DB subnet group of this account and region
+   */
+  readonly subnetGroupName?: string;
+  /**
+   * The name of the target's DB parameter group: an instance's, or the one of an Aurora cluster's instances
+   * (each restored member reuses its original's).
+   *
+   * @default - any DB parameter group of this account and region
+   */
+  readonly parameterGroupName?: string;
+  /**
+   * Aurora only: the name of the target cluster's DB cluster parameter group.
+   *
+   * @default - any DB cluster parameter group of this account and region
+   */
+  readonly clusterParameterGroupName?: string;
+  /**
+   * DB instance only: the name of the target's option group (an Aurora restore passes none).
+   *
+   * @default - any option group of this account and region
+   */
+  readonly optionGroupName?: string;
+}
+
 /** Identifier patterns (for IAM) of what the workflow creates for `targetIdentifier`. */
 export interface ManagedIdentifierPatterns {
   /** Pre-migration snapshots: `<target>-premigration-*`. */
@@ -68,6 +108,7 @@ export function grantDatabaseOperations(
   target: ResolvedTarget,
   databaseKey: kms.IKey | undefined,
   allow: Allow,
+  settings: DatabaseSettings = {},
 ): void {
   const stack = Stack.of(roles.swap);
   const id = Token.isUnresolved(target.identifier) ? target.identifier : target.identifier.toLowerCase();
@@ -107,25 +148,35 @@ export function grantDatabaseOperations(
     'Identifier pattern of what this workflow itself creates and names (lambdas/shared/domain/identifiers.ts): ' +
     `pre-migration snapshots ${patterns.snapshot}, backups ${patterns.backup}, restored copies ${patterns.restored}, ` +
     `failed originals kept aside ${patterns.aside}; the exact names depend on the execution.`;
+  const groupKeys = isCluster
+    ? (['subnetGroupName', 'parameterGroupName', 'clusterParameterGroupName'] as const)
+    : (['subnetGroupName', 'parameterGroupName', 'optionGroupName'] as const);
+  const openGroups = groupKeys.filter((key) => settings[key] === undefined).join(', ');
   const groupReason =
-    "A restore reuses the original's subnet group, parameter group and option group, whose names are read " +
-    'from the original at run time (unknown at synth); they are referenced, never modified.';
+    "A restore reuses the original's groups, whose names it reads from the original at run time; they are " +
+    `referenced, never modified. Not given (databaseSettings ${openGroups}), so any group of that kind in ` +
+    "this account and region: pass the names to narrow it to exactly the original's.";
+  const group = (resource: string, name: string | undefined) => arn(resource, name ?? '*');
   const membersReason =
-    'Aurora cluster members: DescribeDBInstances filtered by cluster id (the API authorizes it on db:*), and ' +
-    "creating the restored cluster's instances, whose names derive from the original members' names read at " +
-    'run time (restoredMemberIdentifier); creation is limited to the restored clusters (cluster ARN pattern) ' +
-    `and to requests tagged ${MANAGED_BY_TAG} this stack.`;
+    'Aurora cluster members: DescribeDBInstances filtered by cluster id, which the API authorizes on db:* only ' +
+    '(the filtered members are named by the original cluster, not by a pattern).';
   const passRoleReason =
     "iam:PassRole of the original's monitoring role, directory role and feature roles (s3Import, ...), read " +
-    'from the original at run time, only to RDS (iam:PassedToService).';
-  const passRole: iam.PolicyStatementProps = {
-    sid: 'PassOriginalRolesToRds',
-    actions: ['iam:PassRole'],
-    resources: ['*'],
-    conditions: {
-      StringEquals: { 'iam:PassedToService': ['rds.amazonaws.com', 'monitoring.rds.amazonaws.com'] },
-    },
-  };
+    'from the original at run time, only to RDS (iam:PassedToService); databaseSettings.roles not given, so ' +
+    'any role of this account: pass the roles to narrow it to exactly them.';
+  const passRole: iam.PolicyStatementProps | undefined =
+    settings.roles?.length === 0
+      ? undefined
+      : {
+          sid: 'PassOriginalRolesToRds',
+          actions: ['iam:PassRole'],
+          resources: settings.roles
+            ? settings.roles.map((role) => role.roleArn)
+            : [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+          conditions: {
+            StringEquals: { 'iam:PassedToService': ['rds.amazonaws.com', 'monitoring.rds.amazonaws.com'] },
+          },
+        };
   const describeMembers: iam.PolicyStatementProps = {
     sid: 'DescribeClusterMembers',
     actions: ['rds:DescribeDBInstances'],
@@ -236,7 +287,15 @@ export function grantDatabaseOperations(
     {
       sid: 'RestoreWithOriginalGroups',
       actions: [restoreAction],
-      resources: [arn('subgrp', '*'), arn(isCluster ? 'cluster-pg' : 'pg', '*'), arn('og', '*')],
+      // What the adapters pass (settings.ts): an instance, its subnet, parameter and option groups; a cluster,
+      // its subnet and cluster parameter groups (no option group).
+      resources: isCluster
+        ? [group('subgrp', settings.subnetGroupName), group('cluster-pg', settings.clusterParameterGroupName)]
+        : [
+            group('subgrp', settings.subnetGroupName),
+            group('pg', settings.parameterGroupName),
+            group('og', settings.optionGroupName),
+          ],
     },
     groupReason,
   );
@@ -250,7 +309,7 @@ export function grantDatabaseOperations(
     },
     patternReason,
   );
-  allow(restore, passRole, passRoleReason);
+  if (passRole) allow(restore, passRole, passRoleReason);
   if (databaseKey) {
     allow(restore, {
       sid: 'DescribeDatabaseKey',
@@ -294,38 +353,48 @@ export function grantDatabaseOperations(
   );
   if (isCluster) {
     allow(check, describeMembers, membersReason);
+    // CreateDBInstance takes the new instance (db, required) and its cluster (optional: only checked when the
+    // request names one). An Aurora engine cannot make a standalone instance, so with the engine condition every
+    // instance created is a member of a cluster, which must be a restored copy; and its own name must be of the
+    // restored pattern too (restoredMemberIdentifier keeps it).
     allow(
       check,
       {
         sid: 'CreateRestoredClusterMembers',
-        actions: ['rds:CreateDBInstance', 'rds:AddTagsToResource'],
-        resources: [arn('db', '*')],
-        conditions: managedBy(`aws:RequestTag/${MANAGED_BY_TAG}`),
-      },
-      membersReason,
-    );
-    allow(
-      check,
-      {
-        sid: 'CreateMembersInRestoredClusterOnly',
         actions: ['rds:CreateDBInstance'],
-        resources: [restoredArn],
+        resources: [arn('db', patterns.restored), restoredArn],
+        conditions: { StringLike: { 'rds:DatabaseEngine': 'aurora*' } },
       },
       patternReason,
     );
     allow(
       check,
       {
-        sid: 'CreateMembersWithOriginalGroups',
+        sid: 'TagRestoredClusterMembersOnCreate',
+        actions: ['rds:AddTagsToResource'],
+        resources: [arn('db', patterns.restored)],
+        conditions: managedBy(`aws:RequestTag/${MANAGED_BY_TAG}`),
+      },
+      patternReason,
+    );
+    // A member is created with its original's DB parameter group only (clusterMemberInput): no subnet or
+    // option group.
+    allow(
+      check,
+      {
+        sid: 'CreateMembersWithOriginalParameterGroup',
         actions: ['rds:CreateDBInstance'],
-        resources: [arn('subgrp', '*'), arn('pg', '*'), arn('og', '*')],
+        resources: [group('pg', settings.parameterGroupName)],
       },
       groupReason,
     );
   }
-  allow(check, passRole, passRoleReason);
+  if (passRole) allow(check, passRole, passRoleReason);
 
   // swap: rename the original aside (<target>-rolledback-*), then the restored copy to the original's name.
+  // RDS IAM cannot limit ModifyDBInstance/ModifyDBCluster to the rename (NewDBInstanceIdentifier has no condition
+  // key), so the action is whole, on exactly the original, the restored pattern and the aside pattern; settings
+  // that name another resource (groups, roles, keys) stay out of reach, as this role holds none of them.
   const swapArns = [targetArn, restoredArn, asideArn];
   allow(roles.swap, { sid: 'DescribeSwapped', actions: [describeDb], resources: swapArns }, patternReason);
   if (isCluster) allow(roles.swap, describeMembers, membersReason);

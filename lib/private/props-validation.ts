@@ -26,6 +26,7 @@ import type {
   RetentionOptions,
   TargetKind,
 } from '../orchestrator.js';
+import type { DatabaseSettings } from './database-permissions.js';
 import { BACKUP_SCHEDULE, DEFAULTS, MAX_LAMBDA_TIMEOUT } from './defaults.js';
 import type { ReleaseBundlesOptions, ResolvedReleaseBundles } from './release-bundles.js';
 
@@ -72,6 +73,8 @@ export interface ResolvedProps {
   readonly retention: RetentionPolicy;
   /** Absent when the functions read no release bundles. */
   readonly releaseBundles?: ResolvedReleaseBundles;
+  /** What the target uses and a restore may pass on (empty: any of each kind). */
+  readonly databaseSettings: DatabaseSettings;
 }
 
 /** Checks every prop (in the order they are documented) and applies the defaults. */
@@ -141,6 +144,7 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
   const backupSchedule = checkBackupSchedule(props.backupSchedule);
   const releaseBundles = checkReleaseBundles(props.releaseBundles);
   const retention = checkRetention(props.retention, backupSchedule?.timeZone ?? BACKUP_SCHEDULE.timeZone);
+  const databaseSettings = checkDatabaseSettings(props.databaseSettings ?? {}, target);
   return {
     target,
     transactionMode,
@@ -157,7 +161,48 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
     ...(backupSchedule ? { backupSchedule } : {}),
     retention,
     ...(releaseBundles ? { releaseBundles } : {}),
+    databaseSettings,
   };
+}
+
+/**
+ * RDS group names: letters, digits, `.`, `_`, `-`, spaces (subnet groups) and `:` (default option groups,
+ * `default:postgres-16`); never a pattern or an ARN.
+ */
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._: -]{0,254}$/;
+
+/**
+ * Checks `databaseSettings`: group names are plain names (IAM would read `*` or `?` as a pattern), and each
+ * group is of a kind the target's restore passes.
+ */
+function checkDatabaseSettings(settings: DatabaseSettings, target: ResolvedTarget): DatabaseSettings {
+  const notFor = target.kind === 'cluster' ? 'optionGroupName' : 'clusterParameterGroupName';
+  if (settings[notFor] !== undefined) {
+    throw new Error(
+      `MigrationOrchestrator: databaseSettings.${notFor} does not apply to ${target.description}, received ` +
+        `${JSON.stringify(settings[notFor])}. ` +
+        (target.kind === 'cluster'
+          ? 'An Aurora restore passes no option group: remove it.'
+          : 'Only an Aurora cluster has a cluster parameter group: pass parameterGroupName for an instance.'),
+    );
+  }
+  for (const key of [
+    'subnetGroupName',
+    'parameterGroupName',
+    'clusterParameterGroupName',
+    'optionGroupName',
+  ] as const) {
+    const name = settings[key];
+    if (name === undefined || Token.isUnresolved(name)) continue;
+    if (!GROUP_NAME.test(name) || name.startsWith('arn:')) {
+      throw new Error(
+        `MigrationOrchestrator: databaseSettings.${key} must be the name of the group as RDS shows it (letters, ` +
+          `digits, '.', '_', ':', '-', at most 255 characters; no ARN, no wildcard), received ${JSON.stringify(name)}. ` +
+          'Pass the exact name, or omit it to allow any group of that kind.',
+      );
+    }
+  }
+  return settings;
 }
 
 /**

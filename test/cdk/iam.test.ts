@@ -1,3 +1,5 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Step, Steps } from '../../lambdas/shared/contract/contract.js';
 import {
@@ -8,7 +10,7 @@ import {
 } from '../../lambdas/shared/domain/identifiers.js';
 import { STEP_METADATA_KEY } from '../../lib/asl.js';
 import { managedIdentifierPatterns } from '../../lib/orchestrator.js';
-import { synthesize } from './support.js';
+import { orchestrate, synthesize } from './support.js';
 
 interface Statement {
   Sid?: string;
@@ -450,9 +452,9 @@ describe('IAM of the cluster orchestrator', () => {
       `${ARN_PREFIX}cluster-snapshot:app-production-premigration-*`,
       `${ARN_PREFIX}cluster-snapshot:app-production-backup-*`,
       `${ARN_PREFIX}cluster:app-production-restored-*`,
+      // An Aurora restore passes a subnet group and a cluster parameter group, no option group.
       `${ARN_PREFIX}subgrp:*`,
       `${ARN_PREFIX}cluster-pg:*`,
-      `${ARN_PREFIX}og:*`,
     ]);
     for (const role of ['preflight', 'prune-snapshots'] as const) {
       expect(rdsGrants(byRole.get(role) ?? []).get('rds:DescribeDBClusterSnapshots'), role).toEqual([
@@ -496,20 +498,42 @@ describe('IAM of the cluster orchestrator', () => {
     expect(restores.map((s) => s.Condition)).toEqual([MANAGED_SNAPSHOT_OF_TARGET]);
   });
 
-  it('lets only check-restore create instances, inside the restored clusters, tagged managed-by', () => {
+  it('lets only check-restore create instances, members of the restored clusters named by their pattern, tagged managed-by', () => {
     // Assess
     for (const [role, statements] of byRole) {
       expect(rdsGrants(statements).has('rds:CreateDBInstance'), role).toBe(role === 'check-restore');
     }
-    const creates = (byRole.get('check-restore') ?? []).filter((s) =>
-      list(s.Action).includes('rds:CreateDBInstance'),
+    const checkRestore = byRole.get('check-restore') ?? [];
+    const creates = allowing(checkRestore, 'rds:CreateDBInstance');
+    // The instance and its cluster, both of the restored pattern; an Aurora engine, so never a standalone instance
+    // (the cluster resource is only checked when the request names one).
+    const members = creates.find((s) =>
+      list(s.Resource)
+        .map(flat)
+        .some((r) => r.includes(':cluster:')),
     );
-    const clusterResources = creates
-      .flatMap((s) => list(s.Resource).map(flat))
-      .filter((r) => r.includes(':cluster:'));
-    expect(clusterResources).toEqual([`${ARN_PREFIX}cluster:app-production-restored-*`]);
-    const onInstances = creates.find((s) => list(s.Resource).map(flat).includes(`${ARN_PREFIX}db:*`));
-    expect(onInstances?.Condition).toEqual({
+    expect(list(members?.Resource).map(flat)).toEqual([
+      `${ARN_PREFIX}db:app-production-restored-*`,
+      `${ARN_PREFIX}cluster:app-production-restored-*`,
+    ]);
+    expect(members?.Condition).toEqual({ StringLike: { 'rds:DatabaseEngine': 'aurora*' } });
+    // The member's parameter group (no subnet or option group: a member takes its cluster's).
+    expect(creates.flatMap((s) => list(s.Resource).map(flat))).toEqual([
+      `${ARN_PREFIX}db:app-production-restored-*`,
+      `${ARN_PREFIX}cluster:app-production-restored-*`,
+      `${ARN_PREFIX}pg:*`,
+    ]);
+    expect(creates.flatMap((s) => list(s.Resource).map(flat))).not.toContain(`${ARN_PREFIX}db:*`);
+    // Tags on creation, on the restored pattern only (never on any instance).
+    const tags = allowing(checkRestore, 'rds:AddTagsToResource').filter((s) =>
+      list(s.Resource)
+        .map(flat)
+        .some((r) => r.includes(':db:')),
+    );
+    expect(tags.map((s) => list(s.Resource).map(flat))).toEqual([
+      [`${ARN_PREFIX}db:app-production-restored-*`],
+    ]);
+    expect(tags[0]?.Condition).toEqual({
       StringEquals: { 'aws:RequestTag/managed-by': 'MigrationOrchestrator' },
     });
   });
@@ -702,5 +726,84 @@ describe('IAM of the reports and notifications', () => {
         'xray:PutTraceSegments',
       ].sort(),
     );
+  });
+});
+
+describe('databaseSettings', () => {
+  const MONITORING_ROLE = 'arn:aws:iam::123456789012:role/app-production-monitoring';
+
+  function statementsOf(overrides: Parameters<typeof orchestrate>[0]): Map<RoleKey, Statement[]> {
+    const { stack } = orchestrate(overrides);
+    return statementsByRole(Template.fromStack(stack).toJSON().Resources as Record<string, Resource>);
+  }
+
+  it("narrows iam:PassRole and the groups of an instance restore to exactly the original's", () => {
+    // Act
+    const byRole = statementsOf(({ stack }) => ({
+      databaseSettings: {
+        roles: [iam.Role.fromRoleArn(stack, 'Monitoring', MONITORING_ROLE)],
+        subnetGroupName: 'app-subnets',
+        parameterGroupName: 'app-postgres16',
+        optionGroupName: 'default:postgres-16',
+      },
+    }));
+    // Assess
+    const restore = byRole.get('restore-snapshot') ?? [];
+    for (const role of ['restore-snapshot', 'check-restore'] as const) {
+      const passRole = allowing(byRole.get(role) ?? [], 'iam:PassRole');
+      expect(
+        passRole.map((s) => list(s.Resource)),
+        role,
+      ).toEqual([[MONITORING_ROLE]]);
+    }
+    const groups = allowing(restore, 'rds:RestoreDBInstanceFromDBSnapshot').find(
+      (s) => s.Sid === 'RestoreWithOriginalGroups',
+    );
+    expect(list(groups?.Resource).map(flat)).toEqual([
+      `${ARN_PREFIX}subgrp:app-subnets`,
+      `${ARN_PREFIX}pg:app-postgres16`,
+      `${ARN_PREFIX}og:default:postgres-16`,
+    ]);
+  });
+
+  it('grants no iam:PassRole when the original uses no role', () => {
+    // Act
+    const byRole = statementsOf(() => ({ databaseSettings: { roles: [] } }));
+    // Assess
+    for (const [role, statements] of byRole) expect(allowing(statements, 'iam:PassRole'), role).toEqual([]);
+  });
+
+  it('passes, by default, only roles of this account', () => {
+    // Act
+    const byRole = statementsOf(() => ({}));
+    // Assess
+    const passRole = allowing(byRole.get('restore-snapshot') ?? [], 'iam:PassRole');
+    expect(passRole.map((s) => list(s.Resource).map(flat))).toEqual([
+      ['arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*'],
+    ]);
+  });
+
+  it('fails when a group name is a pattern or an ARN', () => {
+    for (const name of ['app-*', 'arn:aws:rds:us-east-1:123456789012:subgrp:app']) {
+      // Act
+      const act = () => statementsOf(() => ({ databaseSettings: { subnetGroupName: name } }));
+      // Assess
+      expect(act, name).toThrow(/databaseSettings\.subnetGroupName must be the name of the group/);
+    }
+  });
+
+  it('fails when a group does not apply to the target kind', () => {
+    // Act
+    const onInstance = () =>
+      statementsOf(() => ({ databaseSettings: { clusterParameterGroupName: 'app-aurora-pg' } }));
+    const onCluster = () =>
+      statementsOf(({ cluster }) => ({
+        instance: undefined,
+        cluster,
+        databaseSettings: { optionGroupName: 'app-options' },
+      }));
+    // Assess
+    expect(onInstance).toThrow(/clusterParameterGroupName does not apply to RDS DB instance/);
+    expect(onCluster).toThrow(/optionGroupName does not apply to Aurora cluster/);
   });
 });
