@@ -9,6 +9,7 @@
  * nag.ts (cdk-nag acknowledgements).
  */
 import { type Duration, Names } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -27,6 +28,7 @@ import { type Step, Steps, type TransactionMode } from '../lambdas/shared/contra
 import type { DriftPolicy } from '../lambdas/shared/domain/drift.js';
 import type { HealthCheckDefinition } from '../lambdas/shared/runtime/settings.js';
 import { STEP_METADATA_KEY } from './asl.js';
+import { type AlarmName, type AlarmOptions, Monitoring } from './private/alarms.js';
 import { createBackupSchedule } from './private/backup-schedule.js';
 import { stepCode } from './private/bundling.js';
 import { type DatabaseSettings, grantDatabaseOperations } from './private/database-permissions.js';
@@ -50,6 +52,7 @@ import {
 } from './private/step-profiles.js';
 import { buildWorkflowDefinition, workflowTimeout } from './workflow.js';
 
+export { type AlarmName, AlarmNames, type AlarmOptions } from './private/alarms.js';
 export { BUNDLED_FILES } from './private/bundling.js';
 export {
   type DatabaseSettings,
@@ -324,6 +327,15 @@ export interface MigrationOrchestratorProps {
    * @default - reports expire after 365 days
    */
   readonly reports?: ReportOptions;
+  /**
+   * What the alarms (executions failed, timed out, aborted; RollbackFailed, ReleaseOutcomeUnknown,
+   * MigrationFailedWithoutSnapshot) do when they fire. With the construct's own topic, its key lets this state
+   * machine's alarms publish; a topic of yours encrypted with a customer managed key must allow
+   * `cloudwatch.amazonaws.com` in that key's policy.
+   *
+   * @default - every alarm publishes to the notification topic (`topic`)
+   */
+  readonly alarms?: AlarmOptions;
 }
 
 /**
@@ -351,6 +363,10 @@ export class MigrationOrchestrator extends Construct {
   public readonly topic: sns.ITopic;
   /** The bucket of the execution reports (`reports/<state machine>/<execution>.json`). */
   public readonly reportBucket: s3.IBucket;
+  /** The alarms, by name (each name is the title of its runbook article). */
+  public readonly alarms: Readonly<Record<AlarmName, cloudwatch.Alarm>>;
+  /** The dashboard: executions by status and outcome, durations, step errors, the alarms. */
+  public readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: MigrationOrchestratorProps) {
     super(scope, id);
@@ -466,6 +482,15 @@ export class MigrationOrchestrator extends Construct {
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(this.encryptionKey),
     });
     reporting.attach(this.stateMachine);
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      options: props.alarms,
+      stateMachine: this.stateMachine,
+      stateMachineName,
+      functions,
+      topic: this.topic,
+    });
+    this.alarms = monitoring.alarms;
+    this.dashboard = monitoring.dashboard;
 
     // The backup schedule starts the state machine: after it, so that its role's grant names the state machine.
     const backups =

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { EmfMetricsPublisher } from '../shared/adapters/aws/emf-metrics-publisher.js';
 import { S3ReportStore } from '../shared/adapters/aws/s3-report-store.js';
 import { SfnExecutionReader } from '../shared/adapters/aws/sfn-execution-reader.js';
 import { SnsNotifier } from '../shared/adapters/aws/sns-notifier.js';
@@ -21,6 +22,7 @@ function dependencies(): ReportExecutionDeps {
       reader: new SfnExecutionReader(),
       store: new S3ReportStore({ bucket: env.REPORT_BUCKET, keyArn: env.REPORT_KEY_ARN }),
       notifier: new SnsNotifier(env.TOPIC_ARN),
+      metrics: new EmfMetricsPublisher(),
       clock: systemClock,
     };
   }

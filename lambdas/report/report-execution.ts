@@ -9,10 +9,16 @@
 import type { WorkflowState } from '../shared/contract/contract.js';
 import { InvalidInputError } from '../shared/contract/errors.js';
 import type { Clock } from '../shared/contract/ports.js';
-import type { ExecutionReader, Notifier, ReportStore } from '../shared/contract/report-ports.js';
+import type {
+  ExecutionReader,
+  MetricsPublisher,
+  Notifier,
+  ReportStore,
+} from '../shared/contract/report-ports.js';
 import type { ExecutionReport } from '../shared/contract/report-schema.js';
 import { statusChangeMessage } from '../shared/domain/notification.js';
 import { buildReport } from '../shared/domain/report.js';
+import { executionMetrics } from './execution-metrics.js';
 import { readHistory } from './history.js';
 
 /** The fields of the EventBridge event this core reads. */
@@ -27,6 +33,8 @@ export interface ReportExecutionDeps {
   readonly reader: ExecutionReader;
   readonly store: ReportStore;
   readonly notifier: Notifier;
+  /** Receives the execution's metrics (outcome, durations) before the report is stored. */
+  readonly metrics: MetricsPublisher;
   readonly clock: Clock;
 }
 
@@ -104,6 +112,9 @@ export async function reportExecution(
     notifications: history.notifications,
     generatedAt: deps.clock.now().toISOString(),
   });
+  // First, so that a failing S3 or SNS cannot keep the outcome alarms (RollbackFailed) from firing; a retried
+  // invocation counts the execution again, which an alarm on "at least 1" tolerates.
+  deps.metrics.publish(executionMetrics(report, stateMachine, deps.clock.now()));
   const key = reportKey(stateMachine, name);
   const location = await deps.store.put(key, `${JSON.stringify(report, null, 2)}\n`);
   await deps.notifier.publish(statusChangeMessage(report, location));

@@ -16,6 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readHistory } from '../../lambdas/report/history.js';
 import { reportExecution } from '../../lambdas/report/report-execution.js';
+import { EmfMetricsPublisher } from '../../lambdas/shared/adapters/aws/emf-metrics-publisher.js';
 import { S3ReportStore } from '../../lambdas/shared/adapters/aws/s3-report-store.js';
 import { SfnExecutionReader } from '../../lambdas/shared/adapters/aws/sfn-execution-reader.js';
 import { SnsNotifier } from '../../lambdas/shared/adapters/aws/sns-notifier.js';
@@ -327,10 +328,13 @@ describe('reportExecution (the report function, at the SDK edge)', () => {
       client: new S3Client({}),
     }),
     notifier: new SnsNotifier('arn:aws:sns:eu-west-1:123456789012:topic', { client: new SNSClient({}) }),
+    metrics: new EmfMetricsPublisher({ write: (line) => metricLines.push(line) }),
     clock: { now: () => new Date('2030-01-01T10:09:30.000Z') },
   });
+  let metricLines: string[] = [];
 
   beforeEach(() => {
+    metricLines = [];
     sfn.reset();
     s3.reset();
     sns.reset();
@@ -397,6 +401,13 @@ describe('reportExecution (the report function, at the SDK edge)', () => {
     });
     expect(JSON.stringify(report)).not.toContain(ROW_VALUE);
     expect(report.durations.byState[StateNames.waitForRestore]).toBe(328000);
+    expect(metricLines).toHaveLength(1);
+    expect(metricLines[0]?.endsWith('\n')).toBe(true);
+    expect(JSON.parse(metricLines[0] as string)).toMatchObject({
+      StateMachineName: 'orders-migrations',
+      Outcome: 'MigrationRolledBack',
+      Executions: 1,
+    });
     const publish = sns.commandCalls(PublishCommand)[0]?.args[0].input;
     expect(publish).toMatchObject({
       TopicArn: 'arn:aws:sns:eu-west-1:123456789012:topic',
@@ -415,6 +426,15 @@ describe('reportExecution (the report function, at the SDK edge)', () => {
       content: { textType: 'client-markdown', title: ':x: orders-prod: Failed: MigrationRolledBack' },
       metadata: { threadId: ARN },
     });
+  });
+
+  it('publishes the metrics of the execution even when its report cannot be stored', async () => {
+    // Prepare
+    s3.on(PutObjectCommand).rejects(new Error('AccessDenied'));
+    // Act
+    await expect(reportExecution(event, deps())).rejects.toThrow('AccessDenied');
+    // Assess
+    expect(metricLines.map((line) => JSON.parse(line).Outcome)).toEqual(['MigrationRolledBack']);
   });
 
   it('reports a succeeded execution from its output', async () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OutcomeErrors, RUNBOOK } from '../../lambdas/shared/contract/contract.js';
+import { AlarmNames } from '../../lib/private/alarms.js';
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
@@ -11,15 +12,24 @@ function sources(dir: string): string[] {
   });
 }
 
+function runbookHeadings(): Set<string> {
+  return new Set(
+    readFileSync(RUNBOOK, 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('## '))
+      .map((line) => line.slice(3).trim()),
+  );
+}
+
 describe('the runbook', () => {
   it('has one article per way an execution ends, titled with its error', () => {
-    const headings = new Set(
-      readFileSync(RUNBOOK, 'utf8')
-        .split('\n')
-        .filter((line) => line.startsWith('## '))
-        .map((line) => line.slice(3).trim()),
-    );
+    const headings = runbookHeadings();
     for (const outcome of Object.values(OutcomeErrors)) expect(headings.has(outcome), outcome).toBe(true);
+  });
+
+  it('has one article per alarm, titled with its name', () => {
+    const headings = runbookHeadings();
+    for (const alarm of Object.values(AlarmNames)) expect(headings.has(alarm), alarm).toBe(true);
   });
 
   it('is only ever named with its article, in every message of the product', () => {

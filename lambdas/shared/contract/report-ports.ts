@@ -49,3 +49,8 @@ export interface ReportStore {
 export interface Notifier {
   publish(message: NotificationMessage): Promise<void>;
 }
+
+/** Where the metrics of an ended execution go (an Embedded Metric Format document, see `execution-metrics.ts`). */
+export interface MetricsPublisher {
+  publish(document: object): void;
+}
