@@ -456,7 +456,6 @@ export class MigrationOrchestrator extends Construct {
       stateMachineName,
       logRetention: resolved.logRetention,
       allow: wildcards.allow,
-      wildcards,
     });
     this.topic = reporting.topic;
     this.reportBucket = reporting.bucket;

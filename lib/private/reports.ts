@@ -20,7 +20,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { functionCode } from './bundling.js';
-import type { Allow, WildcardAcknowledgements } from './nag.js';
+import type { Allow } from './nag.js';
 import { type NotificationOptions, notificationTopic, publishStatements } from './notifications.js';
 import { STEP_ARCHITECTURE, STEP_RUNTIME } from './step-profiles.js';
 
@@ -50,9 +50,8 @@ export interface ReportingProps {
   /** The state machine's fixed name (its executions' ARNs are built from it). */
   readonly stateMachineName: string;
   readonly logRetention: logs.RetentionDays;
-  /** Adds a statement to a role, recording its wildcard resources for cdk-nag with their reason. */
+  /** Adds a statement to a role, its wildcard resources acknowledged for cdk-nag with their reason. */
   readonly allow: Allow;
-  readonly wildcards: WildcardAcknowledgements;
 }
 
 /** Checks the props of reports and notifications; errors name the prop, the value and the fix. */
@@ -197,11 +196,6 @@ export class Reporting extends Construct {
       },
     });
     for (const statement of publishStatements(this.topic)) this.role.addToPolicy(statement);
-    props.wildcards.record(
-      this.role,
-      '*',
-      'xray:PutTraceSegments/PutTelemetryRecords (and GetSamplingRules/GetSamplingTargets) have no resource-level permission.',
-    );
   }
 
   /**

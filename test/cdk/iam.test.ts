@@ -108,12 +108,18 @@ function statementsByRole(resources: Record<string, Resource>): Map<RoleKey, Sta
     roleOfStep.set(role, (fn.Metadata?.[STEP_METADATA_KEY] as Step | undefined) ?? 'report');
   }
   const byRole = new Map<RoleKey, Statement[]>();
-  for (const policy of Object.values(resources)) {
+  // The default policy first (the order CDK gives), then the statements of their own.
+  const ordered = Object.entries(resources).sort(
+    ([a], [b]) => Number(!a.includes('DefaultPolicy')) - Number(!b.includes('DefaultPolicy')),
+  );
+  for (const [, policy] of ordered) {
     if (policy.Type !== 'AWS::IAM::Policy') continue;
     const role = (policy.Properties.Roles as { Ref: string }[])[0]?.Ref as string;
     const key = roleOfStep.get(role) ?? (role.includes('StateMachineRole') ? 'state-machine' : undefined);
     if (!key) throw new Error(`Policy of unknown role ${role}`);
-    byRole.set(key, (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    // A role's default policy, and one policy per statement with a wildcard (acknowledged on its own).
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    byRole.set(key, [...(byRole.get(key) ?? []), ...statements]);
   }
   return byRole;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Validations } from 'aws-cdk-lib';
+import { ArnFormat, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -133,6 +133,39 @@ describe('buildApp', () => {
       [],
     );
   });
+
+  // The review's finding: a rds:DeleteDBInstance added to a role was covered by the role's blanket acknowledgements.
+  it.each([
+    ['*', /rds:DeleteDBInstance on \* is in .*CheckRestoreRole\/DefaultPolicy/],
+    // The pattern another statement of this role has (DescribeClusterMembers on db:*): acknowledged on that
+    // statement's own policy, so it covers nothing else.
+    ['db:*', /AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:db:\*\]/],
+  ])(
+    'fails the synthesis when a statement on %s is added to a role whose other statements have it acknowledged',
+    (resource, error) => {
+      // Prepare
+      const { app, stack } = buildApp({
+        nag: true,
+        targetKind: 'cluster',
+        outdir: mkdtempSync(join(tmpdir(), 'nag-per-statement-')),
+      });
+      const role = stack.orchestrator.functions['check-restore'].role as iam.Role;
+      const arn =
+        resource === '*'
+          ? '*'
+          : stack.formatArn({
+              service: 'rds',
+              resource: 'db',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            });
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['rds:DeleteDBInstance'], resources: [arn] }));
+      // Act
+      const act = () => app.synth();
+      // Assess
+      expect(act).toThrow(error);
+    },
+  );
 
   it('fails the synthesis on an unacknowledged finding (the checks are wired in)', () => {
     // Prepare

@@ -4,7 +4,7 @@
  * checked.
  */
 import { Size, Stack } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -22,9 +22,11 @@ interface Statement {
 
 function statements(orchestrator: MigrationOrchestrator, step: Step): Statement[] {
   const role = orchestrator.functions[step].role as iam.Role;
-  const policy = role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
-  if (!policy) return [];
-  return (Stack.of(role).resolve(policy.document.toJSON()) as { Statement: Statement[] }).Statement;
+  // The default policy, and the policies of their own of the statements with a wildcard.
+  const policies = role.node.children.filter((child): child is iam.Policy => child instanceof iam.Policy);
+  return policies.flatMap(
+    (policy) => (Stack.of(role).resolve(policy.document.toJSON()) as { Statement: Statement[] }).Statement,
+  );
 }
 
 function actionsOf(orchestrator: MigrationOrchestrator, step: Step): string[] {
