@@ -28,14 +28,12 @@ interface Resource {
 
 /**
  * The only actions allowed on `Resource: '*'`, because AWS has no resource-level permission for them (or,
- * for the ENI and PassRole actions, cannot know the resource at synth):
+ * for the ENI actions, cannot know the resource at synth):
  * - Lambda in a VPC: ec2 network interface actions (Describe* has no resource-level permission; Lambda
  *   checks Create/Delete before the interface exists);
  * - X-Ray: PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets;
  * - Step Functions vended logs delivery: logs:*LogDelivery*, PutResourcePolicy, DescribeResourcePolicies,
  *   DescribeLogGroups;
- * - iam:PassRole of the original database's monitoring/feature roles (read at run time), conditioned on
- *   iam:PassedToService = RDS;
  * - rds:DescribeAccountAttributes (the manual snapshot quota), which has no resource-level permission.
  */
 const WILDCARD_ACTIONS = new Set([
@@ -57,7 +55,6 @@ const WILDCARD_ACTIONS = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
-  'iam:PassRole',
   'rds:DescribeAccountAttributes',
 ]);
 
@@ -164,6 +161,23 @@ describe('IAM of the instance orchestrator', () => {
         for (const action of list(statement.Action))
           expect(WILDCARD_ACTIONS.has(action), `${role}: ${action}`).toBe(true);
       }
+    }
+  });
+
+  it("makes every function depend on all of its role's policies (Lambda checks the ENI actions on creation)", () => {
+    // Prepare
+    const { json } = synthesize();
+    const resources = json.Resources as Record<string, Resource & { DependsOn?: string[] }>;
+    // Assess
+    for (const [id, fn] of Object.entries(resources)) {
+      if (fn.Type !== 'AWS::Lambda::Function') continue;
+      const role = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const policies = Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
+        .filter(([, r]) => (r.Properties.Roles as { Ref: string }[]).some((ref) => ref.Ref === role))
+        .map(([policyId]) => policyId);
+      expect(policies.length, id).toBeGreaterThan(0);
+      for (const policy of policies) expect(fn.DependsOn ?? [], id).toContain(policy);
     }
   });
 
