@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Step } from '../../lambdas/shared/contract/contract.js';
 import { STEP_METADATA_KEY } from '../../lib/asl.js';
-import { synthesize } from './support.js';
+import { flat, synthesize } from './support.js';
 
 const TABLE_PATH = join(import.meta.dirname, '..', '..', 'docs', 'iam.md');
 const TARGETS = ['instance', 'cluster'] as const;
@@ -41,19 +41,6 @@ interface Row {
 function list<T>(value: T | T[] | undefined): T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
-}
-
-/** A resource as a short string: `Fn::Join` concatenated, `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>`. */
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const token = value as Record<string, unknown>;
-  if (Array.isArray(token['Fn::Join'])) {
-    const [separator, parts] = token['Fn::Join'] as [string, unknown[]];
-    return parts.map(flat).join(separator);
-  }
-  if (typeof token.Ref === 'string') return `<${token.Ref}>`;
-  if (Array.isArray(token['Fn::GetAtt'])) return `<${(token['Fn::GetAtt'] as string[]).join('.')}>`;
-  return JSON.stringify(value);
 }
 
 /** The pseudo parameters shortened, as the table writes them. */

@@ -10,7 +10,7 @@ import {
 } from '../../lambdas/shared/domain/identifiers.js';
 import { STEP_METADATA_KEY } from '../../lib/asl.js';
 import { managedIdentifierPatterns } from '../../lib/orchestrator.js';
-import { orchestrate, synthesize } from './support.js';
+import { flat, orchestrate, synthesize } from './support.js';
 
 interface Statement {
   Sid?: string;
@@ -57,19 +57,6 @@ const WILDCARD_ACTIONS = new Set([
   'logs:DescribeLogGroups',
   'rds:DescribeAccountAttributes',
 ]);
-
-/** A resource as a flat string: `Fn::Join` concatenated, `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>`. */
-function flat(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const token = value as Record<string, unknown>;
-  if (Array.isArray(token['Fn::Join'])) {
-    const [separator, parts] = token['Fn::Join'] as [string, unknown[]];
-    return parts.map(flat).join(separator);
-  }
-  if (typeof token.Ref === 'string') return `<${token.Ref}>`;
-  if (Array.isArray(token['Fn::GetAtt'])) return `<${(token['Fn::GetAtt'] as string[]).join('.')}>`;
-  return JSON.stringify(value);
-}
 
 const ARN_PREFIX = 'arn:<AWS::Partition>:rds:<AWS::Region>:<AWS::AccountId>:';
 

@@ -128,3 +128,16 @@ export function state(definition: AslDefinition, name: string): AslState {
     );
   return found;
 }
+
+/** A resource as a flat string: `Fn::Join` concatenated, `Ref` as `<Id>`, `Fn::GetAtt` as `<Id.Attr>`. */
+export function flat(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const token = value as Record<string, unknown>;
+  if (Array.isArray(token['Fn::Join'])) {
+    const [separator, parts] = token['Fn::Join'] as [string, unknown[]];
+    return parts.map(flat).join(separator);
+  }
+  if (typeof token.Ref === 'string') return `<${token.Ref}>`;
+  if (Array.isArray(token['Fn::GetAtt'])) return `<${(token['Fn::GetAtt'] as string[]).join('.')}>`;
+  return JSON.stringify(value);
+}
