@@ -10,6 +10,7 @@ import {
   type HealthCheckResult,
   type Plan,
   type SnapshotQuota,
+  snapshotKindOf,
   TagKeys,
   type WorkflowState,
 } from '../../lambdas/shared/contract/contract.js';
@@ -197,7 +198,7 @@ export class InMemorySnapshotGateway implements SnapshotGateway {
         snapshotId: id,
         name: id,
         tags: snapshot.tags,
-        kind: snapshot.tags[TagKeys.kind] === 'backup' ? ('backup' as const) : ('pre-migration' as const),
+        kind: snapshotKindOf(snapshot.tags[TagKeys.kind]),
         status: snapshot.status,
         ...(snapshot.createdAt ? { createdAt: snapshot.createdAt } : {}),
       }))

@@ -157,6 +157,11 @@ export type Mode = (typeof Modes)[number];
 export const SnapshotKinds = ['pre-migration', 'backup'] as const;
 export type SnapshotKind = (typeof SnapshotKinds)[number];
 
+/** The kind a `snapshot-kind` tag names; snapshots taken before kinds existed (no tag) are pre-migration ones. */
+export function snapshotKindOf(tag: string | undefined): SnapshotKind {
+  return SnapshotKinds.find((kind) => kind === tag) ?? 'pre-migration';
+}
+
 export const TransactionModes = ['release', 'per-migration'] as const;
 export type TransactionMode = (typeof TransactionModes)[number];
 

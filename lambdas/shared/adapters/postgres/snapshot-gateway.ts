@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { type SwapPhase, TagKeys } from '../../contract/contract.js';
+import { type SwapPhase, snapshotKindOf, TagKeys } from '../../contract/contract.js';
 import { RestoreFailedError, SnapshotFailedError, SwapFailedError } from '../../contract/errors.js';
 import type {
   Clock,
@@ -444,7 +444,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
           snapshotId: metadata.id,
           name,
           tags: metadata.tags,
-          kind: metadata.tags[TagKeys.kind] === 'backup' ? ('backup' as const) : ('pre-migration' as const),
+          kind: snapshotKindOf(metadata.tags[TagKeys.kind]),
           status: 'available',
           ...(bytes.has(name) ? { sizeGiB: (bytes.get(name) ?? 0) / 2 ** 30 } : {}),
           ...(metadata.createdAt ? { createdAt: metadata.createdAt } : {}),

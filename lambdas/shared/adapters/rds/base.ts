@@ -11,7 +11,7 @@ import {
   RDSClient,
   type Tag,
 } from '@aws-sdk/client-rds';
-import { type SnapshotKind, SnapshotKinds, type SnapshotQuota, TagKeys } from '../../contract/contract.js';
+import { type SnapshotQuota, snapshotKindOf, TagKeys } from '../../contract/contract.js';
 import {
   RestoreFailedError,
   RetentionFailedError,
@@ -474,7 +474,7 @@ export abstract class RdsSnapshotGateway<TResource> implements port.SnapshotGate
       snapshotId,
       name: snapshotId,
       tags,
-      kind: kindOf(tags[TagKeys.kind]),
+      kind: snapshotKindOf(tags[TagKeys.kind]),
       ...(snapshot.createdAt ? { createdAt: snapshot.createdAt.toISOString() } : {}),
       status: snapshot.status ?? 'unknown',
       ...(snapshot.sizeGiB === undefined ? {} : { sizeGiB: snapshot.sizeGiB }),
@@ -622,11 +622,6 @@ export abstract class RdsSnapshotGateway<TResource> implements port.SnapshotGate
     const detail = await this.notServing(identifier);
     return detail === undefined ? { ...base, usable: true } : { ...base, usable: false, detail };
   }
-}
-
-/** The `snapshot-kind` tag's kind; snapshots taken before kinds existed (no tag) are pre-migration ones. */
-function kindOf(tag: string | undefined): SnapshotKind {
-  return SnapshotKinds.find((kind) => kind === tag) ?? 'pre-migration';
 }
 
 /** By creation time, those without one (still being created) last; by identifier between equals. */
