@@ -21,6 +21,7 @@ import '../lib/local/polyfills.js';
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { retainedOf } from '../lambdas/prune-snapshots/prune-snapshots.js';
 import { connectionTarget } from '../lambdas/shared/adapters/postgres/client.js';
 import { databaseOfUrl, urlWithDatabase } from '../lambdas/shared/adapters/postgres/connection.js';
 import { PostgresSnapshotGateway } from '../lambdas/shared/adapters/postgres/snapshot-gateway.js';
@@ -525,18 +526,7 @@ async function commandBackups(args: string[]): Promise<number> {
       return 0;
     }
     const now = new Date();
-    const decision = retention(
-      snapshots.map((s) => ({
-        id: s.snapshotId,
-        createdAt: s.createdAt ?? '',
-        managed: true,
-        kind: s.kind,
-        status: s.status,
-      })),
-      now,
-      DEFAULT_RETENTION_POLICY,
-      { executions: [] },
-    );
+    const decision = retention(snapshots.map(retainedOf), now, DEFAULT_RETENTION_POLICY, { executions: [] });
     const rules = new Map(decision.keep.map((kept) => [kept.id, kept.rules.join('+')]));
     const rows = snapshots.map((s) => [
       s.snapshotId,

@@ -10,15 +10,11 @@ import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres/e
 import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract/contract.js';
 import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
 import { type LocalRunOptions, type LocalRunResult, runLocal } from '../../lib/local/runner.js';
+import type { Db } from '../helpers/backups.js';
 import { dropDatabasesAndCopies, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
 const created: string[] = [];
-
-interface Db {
-  readonly name: string;
-  readonly url: string;
-}
 
 /** The sample application's database at its previous release (three migrations), with data. */
 async function sampleDatabase(prefix: string): Promise<Db> {
