@@ -1,52 +1,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { buildPipelineApp } from '../../examples/pipeline/pipeline-app.js';
-
-interface Acknowledgement {
-  readonly path: string;
-  readonly id: string;
-  readonly reason: string;
-}
-
-/** Every cdk-nag acknowledgement under `root`, with the path of the construct it is on (as in nag.test.ts). */
-function acknowledgements(root: IConstruct): Acknowledgement[] {
-  const found: Acknowledgement[] = [];
-  const visit = (node: IConstruct) => {
-    for (const entry of node.node.metadata) {
-      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-      for (const [qualified, reason] of Object.entries(entry.data as Record<string, string>)) {
-        const id = qualified.replace(/^[A-Za-z]+::/, '');
-        if (id.startsWith('AwsSolutions-')) found.push({ path: node.node.path, id, reason });
-      }
-    }
-    for (const child of node.node.children) visit(child);
-  };
-  visit(root);
-  return found;
-}
-
-/** The AwsSolutions pack over `root`: its violations, and which findings an acknowledgement suppressed. */
-function runNag(root: IConstruct): { violations: string[]; suppressed: { id: string; path: string }[] } {
-  const pack = new AwsSolutionsChecks();
-  const suppressed: { id: string; path: string }[] = [];
-  const spied = pack as unknown as { isAcknowledged: (node: IConstruct, ruleId: string) => boolean };
-  const original = spied.isAcknowledged.bind(pack);
-  spied.isAcknowledged = (node, ruleId) => {
-    const acknowledged = original(node, ruleId);
-    if (acknowledged) suppressed.push({ id: ruleId, path: node.node.path });
-    return acknowledged;
-  };
-  const report = pack.validateScope(root);
-  const violations = report.violations.flatMap((v) =>
-    v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? '?'}`),
-  );
-  return { violations, suppressed };
-}
+import { acknowledgements, runNag } from './nag-support.js';
 
 describe('cdk-nag AwsSolutions on the example pipeline', () => {
   it('synthesizes with the checks as a validation plugin and no unacknowledged finding', () => {
