@@ -3,14 +3,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestDatabase } from '../../bin/sample/database-digest.js';
-import { applyFirstMigrations, composeRelease, createSampleDatabase } from '../../bin/sample/sample-app.js';
+import { composeRelease } from '../../bin/sample/sample-app.js';
 import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres/execution-guard.js';
 import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract/contract.js';
 import { SnapshotFailedError } from '../../lambdas/shared/contract/errors.js';
 import { requirePlan } from '../../lambdas/shared/contract/state.js';
 import { type LocalRunResult, runLocal } from '../../lib/local/runner.js';
-import { dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
+import { dropDatabase, sampleDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 /** The release plan of a migrate run. */
 const releasePlan = (result: LocalRunResult) => requirePlan(result.state, 'test');
@@ -18,15 +18,6 @@ const releasePlan = (result: LocalRunResult) => requirePlan(result.state, 'test'
 const SAMPLE = 'prisma/migrations';
 let FAILING = '';
 const created: string[] = [];
-
-async function sampleDatabase(prefix: string, allMigrations = false): Promise<{ name: string; url: string }> {
-  const name = uniqueName(prefix);
-  created.push(name);
-  const url = urlFor(name);
-  await createSampleDatabase(url, name, SAMPLE);
-  if (allMigrations) await applyFirstMigrations(url, SAMPLE, Number.MAX_SAFE_INTEGER);
-  return { name, url };
-}
 
 async function migrationNames(url: string): Promise<string[]> {
   return await withClient(url, async (client) =>
@@ -63,7 +54,7 @@ describe('the local workflow', () => {
   describe('a successful release, then a second run', () => {
     let db: { name: string; url: string };
     beforeAll(async () => {
-      db = await sampleDatabase('e2e_ok');
+      db = await sampleDatabase('e2e_ok', created);
     });
 
     it('applies the pending migrations through snapshot, apply and verify, preserving the data', async () => {
@@ -129,7 +120,7 @@ describe('the local workflow', () => {
 
   it('rolls back a failed migration (per-migration mode): restored, swapped in, data identical, failed database kept aside', async () => {
     // Prepare
-    const db = await sampleDatabase('e2e_rb', true);
+    const db = await sampleDatabase('e2e_rb', created, true);
     const before = await digestDatabase(db.url);
 
     // Act
@@ -167,7 +158,7 @@ describe('the local workflow', () => {
   });
 
   it('rolls back when the health check fails after the release', async () => {
-    const db = await sampleDatabase('e2e_hc');
+    const db = await sampleDatabase('e2e_hc', created);
     const before = await digestDatabase(db.url);
     const result = await runLocal({
       databaseUrl: db.url,
@@ -192,7 +183,7 @@ describe('the local workflow', () => {
   });
 
   it('ends with nothing applied when the snapshot fails', async () => {
-    const db = await sampleDatabase('e2e_sf');
+    const db = await sampleDatabase('e2e_sf', created);
     const before = await digestDatabase(db.url);
     const real = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name });
     const failing = Object.assign(Object.create(real) as PostgresSnapshotGateway, {
@@ -212,7 +203,7 @@ describe('the local workflow', () => {
   });
 
   it('refuses a history with a failed row before any snapshot, naming the row', async () => {
-    const db = await sampleDatabase('e2e_p3009');
+    const db = await sampleDatabase('e2e_p3009', created);
     await withClient(db.url, (c) =>
       c.query(
         `UPDATE _prisma_migrations SET finished_at = NULL, logs = 'boom' WHERE migration_name = '20250115090000_add_comments'`,
@@ -237,7 +228,7 @@ describe('the local workflow', () => {
   });
 
   it('plans without applying on a dry run', async () => {
-    const db = await sampleDatabase('e2e_dry');
+    const db = await sampleDatabase('e2e_dry', created);
     const before = await digestDatabase(db.url);
     const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, input: { dryRun: true } });
     expect(result.outcome).toBe('dry-run');
@@ -251,7 +242,7 @@ describe('the local workflow', () => {
   });
 
   it('refuses a second run on the same database while the first holds it, before any snapshot', async () => {
-    const db = await sampleDatabase('e2e_lock');
+    const db = await sampleDatabase('e2e_lock', created);
     const first = await PostgresExecutionGuard.acquire(db.url, db.name);
     try {
       const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE });
@@ -264,21 +255,21 @@ describe('the local workflow', () => {
   });
 
   it('refuses bad input, naming the field', async () => {
-    const db = await sampleDatabase('e2e_input');
+    const db = await sampleDatabase('e2e_input', created);
     const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, input: { release: 42 } });
     expect(result.outcome).toBe('preflight-refused');
     expect(result.error?.cause).toContain('input.release');
   });
 
   it('refuses a migrations directory that is not in Prisma layout', async () => {
-    const db = await sampleDatabase('e2e_dir');
+    const db = await sampleDatabase('e2e_dir', created);
     const result = await runLocal({ databaseUrl: db.url, migrationsDir: 'prisma' });
     expect(result.outcome).toBe('preflight-refused');
     expect(result.error?.cause).toContain('MigrationsInvalid');
   });
 
   it('ends loudly when a release without a snapshot fails: nothing to restore, exit code 3', async () => {
-    const db = await sampleDatabase('e2e_nosnap', true);
+    const db = await sampleDatabase('e2e_nosnap', created, true);
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: FAILING,
@@ -300,7 +291,7 @@ describe('the local workflow', () => {
 
     it('ends a failed release in one transaction with the database unchanged and no restore', async () => {
       // Prepare
-      const db = await sampleDatabase('e2e_tx', true);
+      const db = await sampleDatabase('e2e_tx', created, true);
       const before = await digestDatabase(db.url);
 
       // Act
@@ -318,7 +309,7 @@ describe('the local workflow', () => {
     });
 
     it('takes the restore branch in per-migration mode and ends identical too', async () => {
-      const db = await sampleDatabase('e2e_pm', true);
+      const db = await sampleDatabase('e2e_pm', created, true);
       const before = await digestDatabase(db.url);
       const result = await runLocal({
         databaseUrl: db.url,
@@ -333,7 +324,7 @@ describe('the local workflow', () => {
   });
 
   it('falls back to per-migration mode for a release with CREATE INDEX CONCURRENTLY, and says so', async () => {
-    const db = await sampleDatabase('e2e_cic', true);
+    const db = await sampleDatabase('e2e_cic', created, true);
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: await composeRelease('concurrent-index'),

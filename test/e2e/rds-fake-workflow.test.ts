@@ -5,14 +5,14 @@
  * marker stands for the database contents, so the rollback health check can tell which data serves where.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { applyFirstMigrations, composeRelease, createSampleDatabase } from '../../bin/sample/sample-app.js';
+import { composeRelease } from '../../bin/sample/sample-app.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds/cluster.js';
 import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds/instance.js';
 import { ErrorNames, StateNames, TagKeys } from '../../lambdas/shared/contract/contract.js';
 import type { HealthProbe, MigrationEngine, SnapshotGateway } from '../../lambdas/shared/contract/ports.js';
 import { LOCAL_MANAGED_BY, runLocal } from '../../lib/local/runner.js';
-import { dropDatabase, uniqueName, urlFor } from '../helpers/database.js';
+import { dropDatabase, sampleDatabase } from '../helpers/database.js';
 import { FakeRds } from '../helpers/fake-rds.js';
 
 const created: string[] = [];
@@ -22,15 +22,6 @@ afterEach(() => fake?.restore());
 afterAll(async () => {
   for (const name of created) await dropDatabase(name);
 });
-
-async function sampleDatabase(allMigrations: boolean): Promise<string> {
-  const name = uniqueName('e2e_rds');
-  created.push(name);
-  const url = urlFor(name);
-  await createSampleDatabase(url, name, 'prisma/migrations');
-  if (allMigrations) await applyFirstMigrations(url, 'prisma/migrations', Number.MAX_SAFE_INTEGER);
-  return url;
-}
 
 /** Marks the fake's data as changed by the release before the real engine applies it. */
 function markingEngine(url: string, rds: FakeRds, target: string): () => MigrationEngine {
@@ -115,7 +106,7 @@ describe.each(cases)('the workflow on the fake RDS ($kind)', ({ target, setup })
     fake = new FakeRds();
     const gateway = setup(fake);
     fake.setData(target, 'before the release');
-    const url = await sampleDatabase(false);
+    const url = (await sampleDatabase('e2e_rds', created, false)).url;
 
     const result = await runLocal({
       databaseUrl: url,
@@ -139,7 +130,7 @@ describe.each(cases)('the workflow on the fake RDS ($kind)', ({ target, setup })
     fake = new FakeRds();
     const gateway = setup(fake);
     fake.setData(target, 'before the release');
-    const url = await sampleDatabase(true);
+    const url = (await sampleDatabase('e2e_rds', created, true)).url;
 
     const result = await runLocal({
       databaseUrl: url,
@@ -185,7 +176,7 @@ describe.each(cases)('backups and restores on the fake RDS ($kind)', ({ target, 
     fake = new FakeRds({ clock: clock.now });
     const gateway = setup(fake);
     const automated = fake.addAutomatedSnapshot(target);
-    const url = await sampleDatabase(false);
+    const url = (await sampleDatabase('e2e_rds', created, false)).url;
     const backup = async () =>
       await runLocal({
         databaseUrl: url,
@@ -225,7 +216,7 @@ describe.each(cases)('backups and restores on the fake RDS ($kind)', ({ target, 
     fake = new FakeRds({ clock: clock.now });
     const gateway = setup(fake);
     fake.setData(target, 'at the backup');
-    const url = await sampleDatabase(false);
+    const url = (await sampleDatabase('e2e_rds', created, false)).url;
     const common = {
       databaseUrl: url,
       migrationsDir: 'prisma/migrations',
@@ -255,7 +246,7 @@ describe.each(cases)('backups and restores on the fake RDS ($kind)', ({ target, 
     // Prepare
     fake = new FakeRds({ snapshotQuota: 5, manualSnapshotsElsewhere: 5 });
     const gateway = setup(fake);
-    const url = await sampleDatabase(false);
+    const url = (await sampleDatabase('e2e_rds', created, false)).url;
     // Act
     const result = await runLocal({
       databaseUrl: url,

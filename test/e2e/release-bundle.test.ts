@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestDatabase } from '../../bin/sample/database-digest.js';
-import { createSampleDatabase } from '../../bin/sample/sample-app.js';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import { packMigrations } from '../../lambdas/shared/adapters/release-bundle/zip-writer.js';
 import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract/contract.js';
 import { requirePlan } from '../../lambdas/shared/contract/state.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { dropDatabasesAndCopies, uniqueName, urlFor, withClient } from '../helpers/database.js';
+import { dropDatabasesAndCopies, sampleDatabase, withClient } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
 const created: string[] = [];
@@ -24,14 +23,6 @@ let bundleFile = '';
 let sha256 = '';
 /** Where no migrations directory exists: the runner must not need one when the input names a bundle. */
 let noDirectory = '';
-
-async function sampleDatabase(prefix: string): Promise<{ name: string; url: string }> {
-  const name = uniqueName(prefix);
-  created.push(name);
-  const url = urlFor(name);
-  await createSampleDatabase(url, name, SAMPLE);
-  return { name, url };
-}
 
 async function finishedMigrations(url: string): Promise<string[]> {
   return await withClient(url, async (client) =>
@@ -60,7 +51,7 @@ afterAll(async () => {
 describe('a release from a bundle file (local runner)', () => {
   it('applies the bundle, and its plan says the source', async () => {
     // Prepare
-    const db = await sampleDatabase('e2e_bundle_ok');
+    const db = await sampleDatabase('e2e_bundle_ok', created);
     const uri = pathToFileURL(bundleFile).href;
 
     // Act
@@ -82,7 +73,7 @@ describe('a release from a bundle file (local runner)', () => {
 
   it('refuses a bundle whose digest does not match in preflight, touching nothing', async () => {
     // Prepare
-    const db = await sampleDatabase('e2e_bundle_digest');
+    const db = await sampleDatabase('e2e_bundle_digest', created);
     const before = await digestDatabase(db.url);
     const history = await finishedMigrations(db.url);
 
@@ -108,7 +99,7 @@ describe('a release from a bundle file (local runner)', () => {
   });
 
   it('refuses an s3:// bundle locally, naming the fix', async () => {
-    const db = await sampleDatabase('e2e_bundle_s3');
+    const db = await sampleDatabase('e2e_bundle_s3', created);
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: noDirectory,

@@ -7,25 +7,16 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFirstMigrations, composeRelease, createSampleDatabase } from '../../bin/sample/sample-app.js';
+import { composeRelease } from '../../bin/sample/sample-app.js';
 import { StateNames } from '../../lambdas/shared/contract/contract.js';
 import { ExecutionReportSchema } from '../../lambdas/shared/contract/report-schema.js';
 import type { RecordedNotification } from '../../lambdas/shared/domain/report.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { dropDatabase, uniqueName, urlFor, withAdmin } from '../helpers/database.js';
+import { dropDatabase, sampleDatabase, withAdmin } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
 const created: string[] = [];
 let reportsDir = '';
-
-async function sampleDatabase(prefix: string, allMigrations = false): Promise<{ name: string; url: string }> {
-  const name = uniqueName(prefix);
-  created.push(name);
-  const url = urlFor(name);
-  await createSampleDatabase(url, name, SAMPLE);
-  if (allMigrations) await applyFirstMigrations(url, SAMPLE, Number.MAX_SAFE_INTEGER);
-  return { name, url };
-}
 
 function readReport(file: string | undefined) {
   expect(file).toBeDefined();
@@ -53,7 +44,7 @@ afterAll(async () => {
 describe('the local run report', () => {
   it('writes <dir>/<execution>.json for a successful release: plan, snapshot, migrations, checks, path, no notification', async () => {
     // Prepare
-    const db = await sampleDatabase('e2e_report_ok');
+    const db = await sampleDatabase('e2e_report_ok', created);
     const notified: RecordedNotification[] = [];
     // Act
     const result = await runLocal({
@@ -95,7 +86,7 @@ describe('the local run report', () => {
 
   it('records the rollback-started notification and the whole rollback in the report of a rolled-back release', async () => {
     // Prepare
-    const db = await sampleDatabase('e2e_report_rb', true);
+    const db = await sampleDatabase('e2e_report_rb', created, true);
     const failing = await composeRelease('failing');
     const notified: RecordedNotification[] = [];
     // Act
@@ -142,7 +133,7 @@ describe('the local run report', () => {
 
   it('writes no report when asked not to', async () => {
     // Prepare
-    const db = await sampleDatabase('e2e_report_none');
+    const db = await sampleDatabase('e2e_report_none', created);
     // Act
     const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, reportsDir: false });
     // Assess

@@ -5,25 +5,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseDigest, digestDatabase } from '../../bin/sample/database-digest.js';
-import { createSampleDatabase } from '../../bin/sample/sample-app.js';
 import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres/execution-guard.js';
 import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract/contract.js';
 import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
 import { type LocalRunOptions, type LocalRunResult, runLocal } from '../../lib/local/runner.js';
 import type { Db } from '../helpers/backups.js';
-import { dropDatabasesAndCopies, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
+import {
+  dropDatabasesAndCopies,
+  sampleDatabase,
+  urlFor,
+  withAdmin,
+  withClient,
+} from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
 const created: string[] = [];
-
-/** The sample application's database at its previous release (three migrations), with data. */
-async function sampleDatabase(prefix: string): Promise<Db> {
-  const name = uniqueName(prefix);
-  created.push(name);
-  const url = urlFor(name);
-  await createSampleDatabase(url, name, SAMPLE);
-  return { name, url };
-}
 
 function run(db: Db, input: unknown, options: Partial<LocalRunOptions> = {}): Promise<LocalRunResult> {
   return runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, input, ...options });
@@ -72,7 +68,7 @@ afterAll(async () => {
 describe('restore mode', () => {
   it('restore latest brings back every table of the newest backup and keeps the replaced database aside', async () => {
     // Prepare
-    const db = await sampleDatabase('rs_latest');
+    const db = await sampleDatabase('rs_latest', created);
     const backupId = await backup(db);
     const atBackup = await digestDatabase(db.url);
     await changeData(db.url);
@@ -116,7 +112,7 @@ describe('restore mode', () => {
 
   it('restores a snapshot named by its identifier, not the newest one', async () => {
     // Prepare
-    const db = await sampleDatabase('rs_named');
+    const db = await sampleDatabase('rs_named', created);
     // Taken yesterday: a second backup the same day would make retention delete it.
     const yesterday = new Date(Date.now() - 86_400_000);
     const first = await backup(db, { adapters: { clock: { now: () => yesterday } } });
@@ -143,8 +139,8 @@ describe('restore mode', () => {
     let handmade: string;
 
     beforeAll(async () => {
-      target = await sampleDatabase('rs_refused');
-      other = await sampleDatabase('rs_other');
+      target = await sampleDatabase('rs_refused', created);
+      other = await sampleDatabase('rs_other', created);
       othersBackup = await backup(other);
       // A copy of the target taken by hand: no metadata, a name like a snapshot's.
       handmade = `${sanitizeIdentifierPart(target.name)}-backup-20250101t000000z-handmade`;
@@ -206,7 +202,7 @@ describe('restore mode', () => {
     let db: Db;
     let before: DatabaseDigest;
     beforeAll(async () => {
-      db = await sampleDatabase('rs_input');
+      db = await sampleDatabase('rs_input', created);
       before = await digestDatabase(db.url);
     });
 
@@ -234,7 +230,7 @@ describe('restore mode', () => {
 
   it('refuses a backup while another execution holds the database, taking no snapshot', async () => {
     // Prepare
-    const db = await sampleDatabase('rs_busy');
+    const db = await sampleDatabase('rs_busy', created);
     const guard = await PostgresExecutionGuard.acquire(db.url, db.name);
     expect(guard.acquired).toBe(true);
 

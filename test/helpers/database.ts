@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { inject } from 'vitest';
+import { applyFirstMigrations, createSampleDatabase } from '../../bin/sample/sample-app.js';
 import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/postgres/connection.js';
 import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
 
@@ -54,4 +55,21 @@ export async function dropDatabasesAndCopies(names: readonly string[]): Promise<
     }
   });
   for (const name of names) await dropDatabase(name);
+}
+
+/**
+ * A new database of the sample application at its previous release (its first migrations, with data), or with
+ * every sample migration applied (`allMigrations`). Its name goes into `created`, for the file's cleanup.
+ */
+export async function sampleDatabase(
+  prefix: string,
+  created: string[],
+  allMigrations = false,
+): Promise<{ name: string; url: string }> {
+  const name = uniqueName(prefix);
+  created.push(name);
+  const url = urlFor(name);
+  await createSampleDatabase(url, name, 'prisma/migrations');
+  if (allMigrations) await applyFirstMigrations(url, 'prisma/migrations', Number.MAX_SAFE_INTEGER);
+  return { name, url };
 }
