@@ -118,8 +118,16 @@ export function engineFailure(
   const failure = state.failure;
   const rolledBack = [...state.completed];
   const panic = error instanceof SchemaEnginePanic ? { enginePanic: error.panic } : {};
+  const migration = failure?.migration ?? state.current ?? '(before the first migration)';
+  /** What both errors report of the failure, for the details. */
+  const failed = {
+    migration,
+    ...(failure?.code ? { code: failure.code } : {}),
+    message: failure?.message ?? engineMessage(error),
+    ...(failure?.position ? { position: failure.position } : {}),
+    ...(failure?.line ? { line: failure.line } : {}),
+  };
   if (state.mode === 'release') {
-    const migration = failure?.migration ?? state.current ?? '(before the first migration)';
     const what = failure ? describeFailure(failure) : `${engineFailed(error)}: ${engineMessage(error)}.`;
     return new MigrationFailedDatabaseUnchangedError(
       `Migration ${migration} failed. ${what}${blockers} The release ran in one transaction, which was rolled ` +
@@ -127,11 +135,7 @@ export function engineFailure(
       {
         ...cause,
         details: {
-          migration,
-          ...(failure?.code ? { code: failure.code } : {}),
-          message: failure?.message ?? engineMessage(error),
-          ...(failure?.position ? { position: failure.position } : {}),
-          ...(failure?.line ? { line: failure.line } : {}),
+          ...failed,
           applied: [],
           rolledBack,
           transactionMode: state.mode,
@@ -140,7 +144,6 @@ export function engineFailure(
       },
     );
   }
-  const migration = failure?.migration ?? state.current ?? '(before the first migration)';
   const what = failure
     ? `${describeFailure(failure)} PostgreSQL rolled back this migration's statements, and Prisma recorded ` +
       'it as failed in _prisma_migrations.'
@@ -149,11 +152,7 @@ export function engineFailure(
   return new MigrationFailedError(`Migration ${migration} failed. ${what}${blockers}${fallback}`, {
     ...cause,
     details: {
-      migration,
-      ...(failure?.code ? { code: failure.code } : {}),
-      message: failure?.message ?? engineMessage(error),
-      ...(failure?.position ? { position: failure.position } : {}),
-      ...(failure?.line ? { line: failure.line } : {}),
+      ...failed,
       applied: rolledBack,
       transactionMode: state.mode,
       ...panic,
