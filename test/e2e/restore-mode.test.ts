@@ -251,4 +251,62 @@ describe('restore mode', () => {
     // Once the other execution ends, the same backup runs.
     expect((await run(db, { mode: 'backup' })).outcome).toBe('backup-taken');
   });
+
+  describe('interrupted (Ctrl-C: the signal aborts the run)', () => {
+    it('drops the copy of a restore stopped before its swap, leaving the database as it was', async () => {
+      // Prepare
+      const db = await sampleDatabase('rs_int_restore', created);
+      await backup(db);
+      await changeData(db.url);
+      const before = await digestDatabase(db.url);
+      const controller = new AbortController();
+
+      // Act: stop the run once the copy is restored, before the swap (the step running then is read-only).
+      const result = await run(
+        db,
+        { mode: 'restore', snapshot: 'latest', confirm: db.name },
+        {
+          signal: controller.signal,
+          beforeStep: (step) => {
+            if (step === 'check-restore') controller.abort();
+          },
+        },
+      );
+
+      // Assess
+      expect(result.outcome).toBe('interrupted');
+      expect(result.exitCode).toBe(130);
+      const copy = result.state.restore?.restoredIdentifier ?? '';
+      expect(copy).not.toBe('');
+      expect(result.interruption?.facts.join(' ')).toContain('the restore stopped before the swap');
+      expect(result.interruption?.nextAction).toBe('start the restore again when ready.');
+      expect((await databasesOf(db)).filter((name) => name.includes('-restored-'))).toEqual([]);
+      expect(await digestDatabase(db.url)).toEqual(before);
+    });
+
+    it('keeps the backup of a backup stopped before its retention', async () => {
+      // Prepare
+      const db = await sampleDatabase('rs_int_backup', created);
+      const controller = new AbortController();
+
+      // Act: stop the run as it is about to apply the retention policy.
+      const result = await run(
+        db,
+        { mode: 'backup' },
+        {
+          signal: controller.signal,
+          beforeStep: (step) => {
+            if (step === 'prune-snapshots') controller.abort();
+          },
+        },
+      );
+
+      // Assess
+      expect(result.outcome).toBe('interrupted');
+      const taken = result.state.snapshot?.snapshotId ?? '';
+      expect(taken).toMatch(/-backup-/);
+      expect(result.interruption?.facts.join(' ')).toMatch(/the backup .* exists and is kept/);
+      expect(await databasesOf(db)).toContain(taken);
+    });
+  });
 });
