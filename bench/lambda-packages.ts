@@ -101,6 +101,7 @@ export function esbuildOptions(projectRoot: string): BuildOptions {
     minify: BUNDLE_SETTINGS.minify,
     sourcemap: BUNDLE_SETTINGS.sourceMap,
     keepNames: BUNDLE_SETTINGS.keepNames,
+    alias: { ...BUNDLE_SETTINGS.alias },
     logLevel: 'silent',
     absWorkingDir: projectRoot,
   };

@@ -92,6 +92,15 @@ export const BUNDLE_SETTINGS = {
   sourceMap: false,
   /** The `name` of functions and classes stays as written (esbuild would otherwise rename some of them). */
   keepNames: true,
+  /**
+   * Packages replaced in every bundle (esbuild's `alias`, paths relative to the project root). The SDK's default
+   * credential chain becomes the environment provider alone (lambdas/shared/runtime/aws/lambda-credentials.ts):
+   * on Lambda the execution role's credentials are in the environment, and the chain's other links with the STS,
+   * SSO and sign-in clients they embed made up a third of an RDS-only step's bundle.
+   */
+  alias: {
+    '@aws-sdk/credential-provider-node': './lambdas/shared/runtime/aws/lambda-credentials.ts',
+  },
 } as const;
 
 function bundlingOptions(migrationsPath: string | undefined): nodejs.BundlingOptions {
@@ -104,6 +113,9 @@ function bundlingOptions(migrationsPath: string | undefined): nodejs.BundlingOpt
     minify: BUNDLE_SETTINGS.minify,
     sourceMap: BUNDLE_SETTINGS.sourceMap,
     keepNames: BUNDLE_SETTINGS.keepNames,
+    esbuildArgs: Object.fromEntries(
+      Object.entries(BUNDLE_SETTINGS.alias).map(([name, path]) => [`--alias:${name}`, path]),
+    ),
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],

@@ -178,6 +178,25 @@ describe('bundled function assets', () => {
     }
   });
 
+  it("replaces the SDK's default credential chain with Lambda's environment credentials in every bundle", () => {
+    // Marks of the chain's other links and the clients they embed: their source paths, which esbuild writes
+    // above each bundled module.
+    const chain = [
+      'node_modules/@aws-sdk/credential-provider-node/',
+      'node_modules/@aws-sdk/credential-provider-ini/',
+      'node_modules/@aws-sdk/credential-provider-sso/',
+      'node_modules/@aws-sdk/nested-clients/',
+    ];
+    for (const [step, dir] of assetDirs) {
+      // Act
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      // Assess: the replacement is there wherever an SDK client is, the chain nowhere.
+      if (code.includes('node_modules/@aws-sdk/client-'))
+        expect(code, step).toContain('lambdas/shared/runtime/aws/lambda-credentials.ts');
+      for (const mark of chain) expect(code, `${step} carries ${mark}`).not.toContain(mark);
+    }
+  });
+
   it('keeps every RDS-only step within 0.3 MB zipped with the SDK inside', () => {
     for (const step of RDS_ONLY_STEPS) {
       // Act: the deflate size of the asset's files (what the zip holds, give or take its headers).
