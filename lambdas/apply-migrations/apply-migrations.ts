@@ -47,6 +47,7 @@ export async function applyMigrations(event: unknown, deps: ApplyMigrationsDeps)
       applied: outcome.applied,
       transactionMode: outcome.transactionMode,
       durationMs: deps.clock.now().getTime() - started,
+      ...(outcome.lockRetries?.length ? { lockRetries: outcome.lockRetries } : {}),
     };
   } catch (error) {
     if (error instanceof OrchestratorError && NOT_STARTED.has(error.name)) throw error;

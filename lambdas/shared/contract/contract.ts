@@ -298,6 +298,19 @@ export interface ApplyResult {
    * `_prisma_migrations` read on a fresh connection.
    */
   readonly assessed?: boolean;
+  /** Lock timeouts retried before the outcome above (each attempt left nothing behind). */
+  readonly lockRetries?: readonly LockRetry[];
+}
+
+/** One lock timeout (PostgreSQL 55P03) that was retried: the attempt, who blocked it, how long the next waited. */
+export interface LockRetry {
+  /** The attempt that hit the lock timeout (1-based). */
+  readonly attempt: number;
+  readonly migration: string;
+  /** Who held the locks (application, client, state, transaction age, redacted query); '' when unknown. */
+  readonly blockers: string;
+  /** How long the next attempt waited for. */
+  readonly waitMs: number;
 }
 
 /** What a failed release committed, read from `_prisma_migrations` on a fresh connection. */

@@ -9,6 +9,7 @@ import type {
   AppliedMigration,
   ExecutionInfo,
   HealthReport,
+  LockRetry,
   RestoreStatus,
   SnapshotKind,
   SnapshotQuota,
@@ -190,6 +191,8 @@ export interface ApplyOptions {
 export interface ApplyOutcome {
   readonly applied: readonly string[];
   readonly transactionMode: TransactionMode;
+  /** Lock timeouts retried before this outcome. @default - none */
+  readonly lockRetries?: readonly LockRetry[];
 }
 
 /**

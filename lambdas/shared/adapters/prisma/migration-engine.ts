@@ -13,8 +13,8 @@
  * migration by migration, and the outcome says so.
  */
 import type pg from 'pg';
-import type { AppliedMigration } from '../../contract/contract.js';
-import { InvalidInputError, MigrationsInvalidError } from '../../contract/errors.js';
+import type { AppliedMigration, LockRetry } from '../../contract/contract.js';
+import { InvalidInputError, MigrationsInvalidError, OrchestratorError } from '../../contract/errors.js';
 import type { ApplyOptions, ApplyOutcome, MigrationBundle, MigrationEngine } from '../../contract/ports.js';
 import {
   analyzeRelease,
@@ -27,7 +27,9 @@ import { engineFailure, scriptFailure } from './engine-failures.js';
 import { type EngineLogEntry, migrationListOf, noFilters, openEngineSession } from './engine-session.js';
 import { readPrismaHistory } from './history.js';
 import { LOCK_NOT_AVAILABLE, lockHolders } from './lock-holders.js';
+import { type LockRetryPolicy, lockRetryDelayMs, lockRetryPolicy } from './lock-retry.js';
 import { commitRelease, pendingOf, type RunState, runInSavepoint } from './release-run.js';
+import type { SchemaEngine } from './schema-engine-wasm.js';
 
 export { resolveSchemaEngineWasm, SCHEMA_ENGINE_WASM_FILE } from './schema-engine-wasm.js';
 
@@ -38,10 +40,24 @@ export interface PrismaMigrationEngineOptions {
   readonly clientConfig?: pg.ClientConfig;
   /** `lock_timeout` of the migration session: a migration waiting longer for a lock fails. @default 10_000 */
   readonly lockTimeoutMs?: number;
-  /** `statement_timeout` of the migration session; 0 means none. @default 0 */
+  /**
+   * `statement_timeout` of the migration session; 0 means none. A retried attempt gets what is left of it after
+   * the earlier attempts (at least 1 s). @default 0
+   */
   readonly statementTimeoutMs?: number;
   /** The engine's `schema_engine_bg.wasm`. @default beside the running module, else the `prisma` package's */
   readonly wasmPath?: string;
+  /**
+   * Retries of a lock timeout that left nothing behind (see `lock-retry.ts`). @default 3 attempts, waits from
+   * 1 s doubling up to 15 s, jittered
+   */
+  readonly lockRetry?: Partial<LockRetryPolicy>;
+  /** Waits between attempts. @default a timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** The jitter's source, in [0, 1). @default Math.random */
+  readonly random?: () => number;
+  /** One structured line per retried lock timeout. @default a JSON line on stdout */
+  readonly log?: (line: Record<string, unknown>) => void;
 }
 
 export { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../../runtime/settings.js';
@@ -54,12 +70,33 @@ function nonNegativeInteger(name: string, value: number | undefined, fallback: n
   return value;
 }
 
+/** Marks a failed try's row rolled back through the engine; false when that fails (then nothing is retried). */
+async function markRolledBack(engine: SchemaEngine, migrationName: string): Promise<boolean> {
+  try {
+    await engine.markMigrationRolledBack({ migrationName });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How often the release was tried, for the final failure's message; '' when it was tried once. */
+function triedText(retries: readonly LockRetry[], attempt: number): string {
+  if (retries.length === 0) return '';
+  const waits = retries.map((retry) => `${retry.waitMs} ms`).join(', ');
+  return ` Tried ${attempt} times (waited ${waits} between attempts); each earlier attempt left nothing behind.`;
+}
+
 export class PrismaMigrationEngine implements MigrationEngine {
   private readonly target: ConnectionTarget;
   private readonly schema?: string;
   private readonly lockTimeoutMs: number;
   private readonly statementTimeoutMs: number;
   private readonly wasmPath?: string;
+  private readonly lockRetry: LockRetryPolicy;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly log: (line: Record<string, unknown>) => void;
 
   constructor(options: PrismaMigrationEngineOptions = {}) {
     this.target = connectionTarget(options.connectionString, options.clientConfig);
@@ -72,6 +109,10 @@ export class PrismaMigrationEngine implements MigrationEngine {
       DEFAULT_STATEMENT_TIMEOUT_MS,
     );
     if (options.wasmPath !== undefined) this.wasmPath = options.wasmPath;
+    this.lockRetry = lockRetryPolicy(options.lockRetry);
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+    this.log = options.log ?? ((line) => console.log(JSON.stringify(line)));
   }
 
   async readHistory(): Promise<readonly AppliedMigration[]> {
@@ -85,6 +126,42 @@ export class PrismaMigrationEngine implements MigrationEngine {
   }
 
   async applyPending(bundle: MigrationBundle, options: ApplyOptions): Promise<ApplyOutcome> {
+    const retries: LockRetry[] = [];
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      // A retry spends the time the first attempt had: its statements may not run past the original budget.
+      const elapsed = Date.now() - started;
+      const statementTimeoutMs =
+        this.statementTimeoutMs === 0 ? 0 : Math.max(1_000, this.statementTimeoutMs - elapsed);
+      const result = await this.applyOnce(bundle, options, { attempt, retries, statementTimeoutMs });
+      if ('applied' in result) return retries.length > 0 ? { ...result, lockRetries: retries } : result;
+      const waitMs = lockRetryDelayMs(this.lockRetry, attempt, this.random);
+      const retry = { attempt, migration: result.migration, blockers: result.blockers.trim(), waitMs };
+      retries.push(retry);
+      this.log({
+        level: 'WARN',
+        message:
+          `Migration ${retry.migration} hit its lock timeout (${this.lockTimeoutMs} ms) on attempt ${attempt} of ` +
+          `${this.lockRetry.attempts}; nothing of this run was left behind, retrying in ${waitMs} ms.`,
+        ...retry,
+      });
+      await this.sleep(waitMs);
+    }
+  }
+
+  /**
+   * One try of the release. A lock timeout that may be retried (see `lock-retry.ts`) answers with who blocked
+   * it instead of throwing; the last attempt's lock timeout throws as any failure does.
+   */
+  private async applyOnce(
+    bundle: MigrationBundle,
+    options: ApplyOptions,
+    {
+      attempt,
+      retries,
+      statementTimeoutMs,
+    }: { attempt: number; retries: readonly LockRetry[]; statementTimeoutMs: number },
+  ): Promise<ApplyOutcome | { migration: string; blockers: string }> {
     const state: RunState = {
       mode: options.transactionMode,
       history: [],
@@ -124,7 +201,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
         }
         if (state.mode === 'per-migration') {
           await client.query(`SET lock_timeout = ${this.lockTimeoutMs}`);
-          await client.query(`SET statement_timeout = ${this.statementTimeoutMs}`);
+          await client.query(`SET statement_timeout = ${statementTimeoutMs}`);
         }
       },
       onLog: (entry) => this.followLog(state, entry),
@@ -134,7 +211,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
       if (state.mode === 'release') {
         await client.query('BEGIN');
         await client.query(`SET LOCAL lock_timeout = ${this.lockTimeoutMs}`);
-        await client.query(`SET LOCAL statement_timeout = ${this.statementTimeoutMs}`);
+        await client.query(`SET LOCAL statement_timeout = ${statementTimeoutMs}`);
       }
       let applied: string[];
       try {
@@ -147,11 +224,20 @@ export class PrismaMigrationEngine implements MigrationEngine {
         if (state.mode === 'release') await client.query('ROLLBACK').catch(() => undefined);
         const explained = session.explain(error);
         const failed = state.pending.find((m) => m.name === state.failure?.migration);
-        const blockers =
-          state.failure?.code === LOCK_NOT_AVAILABLE && failed
-            ? await lockHolders(this.target, this.schema, failed)
-            : '';
-        throw engineFailure(state, explained, bundle, blockers);
+        const lockTimeout = state.failure?.code === LOCK_NOT_AVAILABLE && failed !== undefined;
+        const blockers = lockTimeout ? await lockHolders(this.target, this.schema, failed) : '';
+        // Nothing left behind: the release transaction rolled back, or no migration of this run committed.
+        const leftNothing = state.mode === 'release' || state.completed.length === 0;
+        if (lockTimeout && leftNothing && attempt < this.lockRetry.attempts) {
+          // Per-migration mode: Prisma recorded the failed try in its row; mark it rolled back (as
+          // `prisma migrate resolve --rolled-back` would) so the next attempt may apply the migration again.
+          if (state.mode === 'release' || (await markRolledBack(engine, failed.name))) {
+            return { migration: failed.name, blockers };
+          }
+        }
+        const failure = engineFailure(state, explained, bundle, `${blockers}${triedText(retries, attempt)}`);
+        if (retries.length > 0 && failure instanceof OrchestratorError) failure.details.lockRetries = retries;
+        throw failure;
       }
       if (state.mode === 'release') await commitRelease(client, state);
       return { applied, transactionMode: state.mode };
