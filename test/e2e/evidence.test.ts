@@ -77,6 +77,7 @@ function engineWith(
     const real = new PrismaMigrationEngine({ connectionString: url });
     const engine: MigrationEngine = {
       readHistory: () => real.readHistory(),
+      readSchemaCatalog: () => real.readSchemaCatalog(),
       applyPending: async (bundle: MigrationBundle, options: ApplyOptions) => {
         await before(options);
         return await real.applyPending(bundle, options);
@@ -203,6 +204,7 @@ describe('evidence before destruction', () => {
           const real = new PrismaMigrationEngine({ connectionString: unreachable.toString() });
           return {
             readHistory: () => new PrismaMigrationEngine({ connectionString: db.url }).readHistory(),
+            readSchemaCatalog: () => new PrismaMigrationEngine({ connectionString: db.url }).readSchemaCatalog(),
             applyPending: (bundle, options) => {
               attempts += 1;
               return real.applyPending(bundle, options);

@@ -29,6 +29,7 @@ function markingEngine(url: string, rds: FakeRds, target: string): () => Migrati
     const engine = new PrismaMigrationEngine({ connectionString: url });
     return {
       readHistory: () => engine.readHistory(),
+      readSchemaCatalog: () => engine.readSchemaCatalog(),
       applyPending: async (bundle, options) => {
         rds.setData(target, 'after the failed release');
         return await engine.applyPending(bundle, options);

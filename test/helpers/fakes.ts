@@ -37,6 +37,7 @@ import type {
   TargetDescription,
 } from '../../lambdas/shared/contract/ports.js';
 import { createdBy, creatorPhrase, withCreatorTag } from '../../lambdas/shared/domain/execution-tag.js';
+import type { SchemaCatalog } from '../../lambdas/shared/domain/lint/rules.js';
 import { DEFAULT_SETTINGS, type WorkflowSettings } from '../../lambdas/shared/runtime/settings.js';
 
 export function migration(name: string, sql = `CREATE TABLE "${name}" (id int);`): Migration {
@@ -71,6 +72,13 @@ export class FakeMigrationEngine implements MigrationEngine {
 
   async readHistory(): Promise<readonly AppliedMigration[]> {
     return this.history;
+  }
+
+  /** The database's tables before the release, as the lint reads them (`public.<table>`). */
+  catalog: SchemaCatalog = { schema: 'public', tables: [], notNullChecked: [] };
+
+  async readSchemaCatalog(): Promise<SchemaCatalog> {
+    return this.catalog;
   }
 
   async applyPending(bundle: MigrationBundle, options: ApplyOptions): Promise<ApplyOutcome> {

@@ -5,6 +5,7 @@
  */
 
 import type { DriftBaseline, DriftSettings } from '../domain/drift.js';
+import type { SchemaCatalog } from '../domain/lint/rules.js';
 import type {
   AppliedMigration,
   ExecutionInfo,
@@ -207,6 +208,11 @@ export interface MigrationEngine {
    * committed) or `MigrationFailedDatabaseUnchangedError` (the release transaction was rolled back).
    */
   applyPending(bundle: MigrationBundle, options: ApplyOptions): Promise<ApplyOutcome>;
+  /**
+   * The tables that exist now (before the release), read from the catalog: what the lint tells an existing table
+   * from one the release creates by.
+   */
+  readSchemaCatalog(): Promise<SchemaCatalog>;
   close(): Promise<void>;
 }
 

@@ -7,25 +7,29 @@
  */
 import { loadModule, parseSync } from 'pgsql-parser';
 import type { Migration } from '../contract/ports.js';
-import type { NonTransactionalStatement, ReleaseAnalysis, UnparsableScript } from './transaction-fallback.js';
+import {
+  type AstNode,
+  isObject,
+  locate,
+  nameList,
+  type ParsedStatement,
+  rangeVarName,
+  unwrap,
+  walk,
+} from './sql-ast.js';
+import type {
+  EnumValueUsed,
+  NonTransactionalStatement,
+  ReleaseAnalysis,
+  UnparsableScript,
+} from './transaction-fallback.js';
 
 export type { NonTransactionalStatement, ReleaseAnalysis, UnparsableScript } from './transaction-fallback.js';
 export { transactionFallbackReason, unparsableScriptsMessage } from './transaction-fallback.js';
 
 await loadModule();
 
-type AstNode = Record<string, unknown>;
-
-interface ParsedStatement {
-  readonly node: AstNode;
-  readonly text: string;
-}
-
 const MAX_STATEMENT_LENGTH = 200;
-
-function isObject(value: unknown): value is AstNode {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function shorten(text: string): string {
   const collapsed = text
@@ -37,8 +41,11 @@ function shorten(text: string): string {
     : collapsed;
 }
 
-/** The statements of a script, with their text (libpg_query locations are UTF-8 byte offsets). */
-function statementsOf(sql: string): ParsedStatement[] {
+/**
+ * The statements of a script, with their text and where each starts (libpg_query locations are UTF-8 byte
+ * offsets).
+ */
+function statementsOf(migration: string, sql: string): ParsedStatement[] {
   const bytes = Buffer.from(sql, 'utf8');
   const result = parseSync(sql) as {
     stmts?: { stmt?: unknown; stmt_location?: number; stmt_len?: number }[];
@@ -47,45 +54,9 @@ function statementsOf(sql: string): ParsedStatement[] {
     if (!isObject(raw.stmt)) return [];
     const start = raw.stmt_location ?? 0;
     const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
-    return [{ node: raw.stmt, text: bytes.subarray(start, end).toString('utf8') }];
+    const { line, column } = locate(sql, bytes.subarray(0, start).toString('utf8').length);
+    return [{ migration, node: raw.stmt, text: bytes.subarray(start, end).toString('utf8'), line, column }];
   });
-}
-
-/** The statement's node type and body (`{ IndexStmt: {...} }` -> `['IndexStmt', {...}]`). */
-function unwrap(node: AstNode): [string, AstNode] {
-  const [type, body] = Object.entries(node)[0] ?? ['', {}];
-  return [type, isObject(body) ? body : {}];
-}
-
-/** Every `{ Type: body }` node below `value`, depth first. */
-function* walk(value: unknown): Generator<[string, AstNode]> {
-  if (Array.isArray(value)) {
-    for (const item of value) yield* walk(item);
-    return;
-  }
-  if (!isObject(value)) return;
-  for (const [key, child] of Object.entries(value)) {
-    if (/^[A-Z]/.test(key) && isObject(child)) yield [key, child];
-    yield* walk(child);
-  }
-}
-
-function rangeVarName(value: unknown): string | undefined {
-  const range = isObject(value) && isObject(value.RangeVar) ? value.RangeVar : value;
-  if (!isObject(range) || typeof range.relname !== 'string') return undefined;
-  return typeof range.schemaname === 'string' ? `${range.schemaname}.${range.relname}` : range.relname;
-}
-
-/** `["public", "Task"]` from a `List` of `String` nodes. */
-function nameList(value: unknown): string | undefined {
-  const items = isObject(value) && isObject(value.List) ? value.List.items : value;
-  if (!Array.isArray(items)) return undefined;
-  const parts = items.map((item) =>
-    isObject(item) && isObject(item.String) && typeof item.String.sval === 'string'
-      ? item.String.sval
-      : undefined,
-  );
-  return parts.every((part): part is string => part !== undefined) ? parts.join('.') : undefined;
 }
 
 const TRANSACTION_CONTROL: Readonly<Record<string, string>> = {
@@ -203,6 +174,9 @@ interface AddedEnumValue {
   readonly statement: string;
   readonly typeName: string;
   readonly value: string;
+  /** Where the `ADD VALUE` statement starts. */
+  readonly line: number;
+  readonly column: number;
 }
 
 /**
@@ -288,7 +262,12 @@ class NewEnumValues {
   private readonly tables = new Map<string, Map<string, KnownType>>();
 
   /** Reads one statement in release order: the new values it uses (added by an earlier migration), then its effect. */
-  read(node: AstNode, migration: string, text: string): { added: AddedEnumValue; uncertain: boolean }[] {
+  read(
+    node: AstNode,
+    migration: string,
+    text: string,
+    at: { line: number; column: number } = { line: 1, column: 1 },
+  ): { added: AddedEnumValue; uncertain: boolean }[] {
     const used: { added: AddedEnumValue; uncertain: boolean }[] = [];
     const onConstant = (constant: string, target: Target) => {
       if (target === undefined) return;
@@ -315,7 +294,7 @@ class NewEnumValues {
       }
     } else {
       if (scope) this.visit(node, undefined, scope, onConstant);
-      this.apply(type, body, migration, text);
+      this.apply(type, body, migration, text, at);
     }
     return used;
   }
@@ -578,7 +557,13 @@ class NewEnumValues {
   }
 
   /** What the statement changes in the types and columns the release knows. */
-  private apply(type: string, body: AstNode, migration: string, text: string): void {
+  private apply(
+    type: string,
+    body: AstNode,
+    migration: string,
+    text: string,
+    at: { line: number; column: number },
+  ): void {
     switch (type) {
       case 'CreateEnumStmt': {
         const name = lastName(body.typeName);
@@ -602,6 +587,8 @@ class NewEnumValues {
             statement: shorten(text),
             typeName: nameList(body.typeName) ?? name,
             value: body.newVal,
+            line: at.line,
+            column: at.column,
           });
           this.withAdded.add(tracked);
         }
@@ -689,16 +676,19 @@ export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysi
   const locked = new Set<string>();
   const notes: string[] = [];
   const unparsable: UnparsableScript[] = [];
+  const parsed: ParsedStatement[] = [];
+  const enumValuesUsed: EnumValueUsed[] = [];
   const enums = new NewEnumValues();
   for (const migration of migrations) {
     let statements: ParsedStatement[];
     try {
-      statements = statementsOf(migration.sql);
+      statements = statementsOf(migration.name, migration.sql);
     } catch (error) {
       unparsable.push(unparsableScript(migration.name, migration.sql, error));
       continue;
     }
-    for (const { node, text } of statements) {
+    parsed.push(...statements);
+    for (const { node, text, line, column } of statements) {
       const reason = nonTransactionalReason(node);
       if (reason !== undefined)
         nonTransactional.push({
@@ -708,7 +698,16 @@ export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysi
           atomicMigration: false,
         });
       for (const table of lockedBy(node)) locked.add(table);
-      for (const { added, uncertain } of enums.read(node, migration.name, text)) {
+      for (const { added, uncertain } of enums.read(node, migration.name, text, { line, column })) {
+        enumValuesUsed.push({
+          migration: added.migration,
+          line: added.line,
+          column: added.column,
+          statement: added.statement,
+          typeName: added.typeName,
+          value: added.value,
+          usedIn: migration.name,
+        });
         const how = uncertain
           ? `, assigned to or compared with a column whose type this release does not show, so taken to be ${added.typeName}`
           : '';
@@ -730,5 +729,12 @@ export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysi
         'it runs inside a transaction on PostgreSQL 12 and later, and the new value is usable once that transaction commits',
     );
   }
-  return { nonTransactional, unparsable, lockedTables: [...locked].sort(), notes };
+  return {
+    nonTransactional,
+    unparsable,
+    lockedTables: [...locked].sort(),
+    notes,
+    statements: parsed,
+    enumValuesUsed,
+  };
 }

@@ -4,6 +4,8 @@
  * the engine share this without loading it.
  */
 
+import type { ParsedStatement } from './sql-ast.js';
+
 /** A statement that forbids running the release in one transaction. */
 export interface NonTransactionalStatement {
   readonly migration: string;
@@ -31,6 +33,19 @@ export interface UnparsableScript {
   readonly excerpt: string;
 }
 
+/** A value `ALTER TYPE ... ADD VALUE` adds that a later migration of the same release uses. */
+export interface EnumValueUsed {
+  /** The migration that adds the value, and where its `ADD VALUE` statement starts. */
+  readonly migration: string;
+  readonly line: number;
+  readonly column: number;
+  readonly statement: string;
+  readonly typeName: string;
+  readonly value: string;
+  /** The migration that uses it. */
+  readonly usedIn: string;
+}
+
 export interface ReleaseAnalysis {
   /** Empty when the whole release can run in one transaction. */
   readonly nonTransactional: NonTransactionalStatement[];
@@ -40,6 +55,10 @@ export interface ReleaseAnalysis {
   readonly lockedTables: string[];
   /** Things worth knowing that do not prevent a release transaction. */
   readonly notes: string[];
+  /** Every statement of the release, parsed, in order (what the lint reads). Absent from analyses built by hand. */
+  readonly statements?: readonly ParsedStatement[];
+  /** New enum values used later in the same release (also fallback reasons, in `nonTransactional`). */
+  readonly enumValuesUsed?: readonly EnumValueUsed[];
 }
 
 /** One sentence for the plan: why the release runs migration by migration, or undefined when it need not. */

@@ -16,6 +16,7 @@ import type pg from 'pg';
 import type { AppliedMigration, LockRetry } from '../../contract/contract.js';
 import { InvalidInputError, MigrationsInvalidError, OrchestratorError } from '../../contract/errors.js';
 import type { ApplyOptions, ApplyOutcome, MigrationBundle, MigrationEngine } from '../../contract/ports.js';
+import type { SchemaCatalog } from '../../domain/lint/rules.js';
 import {
   analyzeRelease,
   transactionFallbackReason,
@@ -23,6 +24,7 @@ import {
 } from '../../domain/release-analysis.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../../runtime/settings.js';
 import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from '../postgres/client.js';
+import { readSchemaCatalog } from '../postgres/schema-catalog.js';
 import { engineFailure, scriptFailure } from './engine-failures.js';
 import { type EngineLogEntry, migrationListOf, noFilters, openEngineSession } from './engine-session.js';
 import { readPrismaHistory } from './history.js';
@@ -120,6 +122,16 @@ export class PrismaMigrationEngine implements MigrationEngine {
     try {
       await this.useSchema(client);
       return await readPrismaHistory(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async readSchemaCatalog(): Promise<SchemaCatalog> {
+    const client = await openClient(this.target);
+    try {
+      await this.useSchema(client);
+      return await readSchemaCatalog(client);
     } finally {
       await client.end().catch(() => undefined);
     }

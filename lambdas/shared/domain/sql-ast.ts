@@ -1,0 +1,78 @@
+/**
+ * Reading PostgreSQL's parse trees (libpg_query's JSON, as `pgsql-parser` returns it): the few helpers the release
+ * analysis and the lint share. Pure: no parser here, so a module that only reads trees does not load WebAssembly.
+ */
+
+export type AstNode = Record<string, unknown>;
+
+/** A statement of a migration as parsed, with where it starts (its first token, not the comments before it). */
+export interface ParsedStatement {
+  readonly migration: string;
+  readonly node: AstNode;
+  /** The statement as written (comments before it included). */
+  readonly text: string;
+  /** 1-based line of the statement's first token in `migration.sql`. */
+  readonly line: number;
+  /** 1-based column of that token, in characters (Unicode code points). */
+  readonly column: number;
+}
+
+export function isObject(value: unknown): value is AstNode {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The statement's node type and body (`{ IndexStmt: {...} }` -> `['IndexStmt', {...}]`). */
+export function unwrap(node: AstNode): [string, AstNode] {
+  const [type, body] = Object.entries(node)[0] ?? ['', {}];
+  return [type, isObject(body) ? body : {}];
+}
+
+/** Every `{ Type: body }` node below `value`, depth first. */
+export function* walk(value: unknown): Generator<[string, AstNode]> {
+  if (Array.isArray(value)) {
+    for (const item of value) yield* walk(item);
+    return;
+  }
+  if (!isObject(value)) return;
+  for (const [key, child] of Object.entries(value)) {
+    if (/^[A-Z]/.test(key) && isObject(child)) yield [key, child];
+    yield* walk(child);
+  }
+}
+
+/** `schema.table` or `table` of a `RangeVar` (bare or wrapped). */
+export function rangeVarName(value: unknown): string | undefined {
+  const range = isObject(value) && isObject(value.RangeVar) ? value.RangeVar : value;
+  if (!isObject(range) || typeof range.relname !== 'string') return undefined;
+  return typeof range.schemaname === 'string' ? `${range.schemaname}.${range.relname}` : range.relname;
+}
+
+/** `"public.Task"` from a `List` of `String` nodes (`["public", "Task"]`). */
+export function nameList(value: unknown): string | undefined {
+  const items = isObject(value) && isObject(value.List) ? value.List.items : value;
+  if (!Array.isArray(items)) return undefined;
+  const parts = items.map((item) =>
+    isObject(item) && isObject(item.String) && typeof item.String.sval === 'string'
+      ? item.String.sval
+      : undefined,
+  );
+  return parts.every((part): part is string => part !== undefined) ? parts.join('.') : undefined;
+}
+
+/**
+ * Line and column (1-based, columns in code points) of the first token at or after `offset` (a UTF-16 index into
+ * `sql`): whitespace and comments (`-- ...`, `/* ... *\/`) before the statement are skipped.
+ */
+export function locate(sql: string, offset: number): { line: number; column: number } {
+  let index = offset;
+  for (;;) {
+    const rest = sql.slice(index);
+    const skipped = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)/.exec(rest);
+    if (!skipped || skipped[0].length === 0) break;
+    index += skipped[0].length;
+  }
+  const before = sql.slice(0, index);
+  const line = before.split('\n').length;
+  const column = [...before.slice(before.lastIndexOf('\n') + 1)].length + 1;
+  return { line, column };
+}
