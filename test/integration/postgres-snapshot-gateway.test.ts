@@ -1,7 +1,10 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { digestDatabase } from '../../bin/sample/database-digest.js';
-import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
+import {
+  databaseNameFor,
+  PostgresSnapshotGateway,
+} from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
@@ -105,6 +108,65 @@ describe('PostgresSnapshotGateway', () => {
     const aside = await digestDatabase(urlFor(asideId));
     expect(aside.columns.some((line) => line.includes('account.extra'))).toBe(true);
     expect(await gateway.describeSnapshot(snapshotId)).toMatchObject({ status: 'available' });
+  });
+
+  it('clones a database from the size limit on by copying files, a smaller one through the WAL, both exact', async () => {
+    // Prepare: the same database under two limits, one below its size and one above.
+    const db = await seededDatabase();
+    const version = await withAdmin(async (client) =>
+      Number((await client.query("SELECT current_setting('server_version_num') AS v")).rows[0].v),
+    );
+    const checkpointsRequested = async (): Promise<number> =>
+      await withAdmin(async (client) => {
+        const sql =
+          version >= 170000
+            ? 'SELECT num_requested AS n FROM pg_stat_checkpointer'
+            : 'SELECT checkpoints_req AS n FROM pg_stat_bgwriter';
+        return Number((await client.query(sql)).rows[0].n);
+      });
+    const walBytes = async (clone: () => Promise<unknown>): Promise<number> => {
+      const lsn = async () =>
+        await withAdmin(async (client) => (await client.query('SELECT pg_current_wal_lsn() AS l')).rows[0].l);
+      const before = await lsn();
+      await clone();
+      const after = await lsn();
+      return await withAdmin(async (client) =>
+        Number((await client.query('SELECT pg_wal_lsn_diff($1, $2) AS d', [after, before])).rows[0].d),
+      );
+    };
+    const size = await withAdmin(async (client) =>
+      Number((await client.query('SELECT pg_database_size($1) AS b', [db.name])).rows[0].b),
+    );
+    const byFiles = new PostgresSnapshotGateway({
+      serverUrl: db.url,
+      databaseName: db.name,
+      fileCopyFromBytes: 1,
+    });
+    const byWal = new PostgresSnapshotGateway({
+      serverUrl: db.url,
+      databaseName: db.name,
+      fileCopyFromBytes: size * 2,
+    });
+    const before = await digestDatabase(db.url);
+    const snapshotId = (n: number) => `${db.name.replaceAll('_', '-')}-premigration-strategy-${n}`;
+
+    // Act
+    const checkpoints = await checkpointsRequested();
+    await byFiles.createSnapshot({ snapshotId: snapshotId(1), executionId: EXECUTION, tags: {} });
+    const checkpointsAfterFileCopy = await checkpointsRequested();
+    const walOfWalLog = await walBytes(() =>
+      byWal.createSnapshot({ snapshotId: snapshotId(2), executionId: EXECUTION, tags: {} }),
+    );
+
+    // Assess: FILE_COPY asks for checkpoints (PostgreSQL 15+; older servers only copy files); WAL_LOG writes the
+    // whole database to the WAL; both clones hold exactly the original.
+    if (version >= 150000) {
+      expect(checkpointsAfterFileCopy).toBeGreaterThan(checkpoints);
+      expect(walOfWalLog).toBeGreaterThanOrEqual(size * 0.5);
+    }
+    for (const n of [1, 2]) {
+      expect(await digestDatabase(urlFor(databaseNameFor(snapshotId(n)))), `clone ${n}`).toEqual(before);
+    }
   });
 
   it('adopts its own snapshot on retry and refuses a foreign database with the same name', async () => {

@@ -29,6 +29,13 @@ import { urlWithDatabase, withClient } from './connection.js';
 
 const { escapeIdentifier, escapeLiteral } = pg;
 
+/**
+ * From this size on, a clone copies files (`STRATEGY = FILE_COPY`) instead of writing the source to the WAL.
+ * Measured on PostgreSQL 15 with fsync on: at 80 MB WAL_LOG was faster, at 300 MB even, at 900 MB FILE_COPY took
+ * 4.2-6.7 s against 7.2-11.4 s (PostgreSQL's documentation says the same: WAL_LOG for small templates).
+ */
+export const FILE_COPY_FROM_BYTES = 256 * 1024 * 1024;
+
 export interface PostgresSnapshotGatewayOptions {
   /** A URL of the server with CREATEDB rights (any database; `postgres` is used for admin work). */
   readonly serverUrl: string;
@@ -45,6 +52,11 @@ export interface PostgresSnapshotGatewayOptions {
   readonly managedBy?: string;
   /** The time snapshots are recorded as taken at (a test clock simulates a year of backups). @default system */
   readonly clock?: Clock;
+  /**
+   * From this database size on (PostgreSQL 15 and later), snapshots and restores copy files
+   * (`STRATEGY = FILE_COPY`) instead of writing the source to the WAL. @default FILE_COPY_FROM_BYTES (256 MiB)
+   */
+  readonly fileCopyFromBytes?: number;
 }
 
 const MAX_NAME = 63;
@@ -104,6 +116,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
   private readonly terminateSessions: boolean;
   private readonly managedBy: string | undefined;
   private readonly clock: Clock;
+  private readonly fileCopyFromBytes: number;
 
   constructor(options: PostgresSnapshotGatewayOptions) {
     this.targetIdentifier = options.databaseName;
@@ -112,6 +125,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
     this.terminateSessions = options.terminateSessions ?? false;
     this.managedBy = options.managedBy;
     this.clock = options.clock ?? { now: () => new Date() };
+    this.fileCopyFromBytes = options.fileCopyFromBytes ?? FILE_COPY_FROM_BYTES;
   }
 
   private admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -135,6 +149,26 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * `CREATE DATABASE name TEMPLATE source`, with the strategy that is faster for the source's size. PostgreSQL 15
+   * made `WAL_LOG` the default: every block of the source is written to the WAL, so a clone costs about twice
+   * the database's size in writes. `FILE_COPY` (the only strategy before 15) copies the files after a checkpoint:
+   * far faster for a large database, slower for a small one, where the checkpoints cost more than logging a few
+   * megabytes (bench/README.md, snapshot and restore).
+   */
+  private async cloneDatabase(client: pg.Client, name: string, source: string): Promise<void> {
+    const { rows } = await client.query<{ version: number; bytes: string }>(
+      "SELECT current_setting('server_version_num')::int AS version, pg_database_size($1) AS bytes",
+      [source],
+    );
+    const fileCopy =
+      (rows[0]?.version ?? 0) >= 150000 && Number(rows[0]?.bytes ?? 0) >= this.fileCopyFromBytes;
+    await client.query(
+      `CREATE DATABASE ${escapeIdentifier(name)} TEMPLATE ${escapeIdentifier(source)}` +
+        (fileCopy ? ' STRATEGY = FILE_COPY' : ''),
+    );
   }
 
   /** Waits until no other session uses `name` (ending them when allowed); returns how many remain. */
@@ -225,9 +259,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         createdAt: this.clock.now().toISOString(),
       };
       try {
-        await client.query(
-          `CREATE DATABASE ${escapeIdentifier(name)} TEMPLATE ${escapeIdentifier(this.targetIdentifier)}`,
-        );
+        await this.cloneDatabase(client, name, this.targetIdentifier);
         await client.query(
           `COMMENT ON DATABASE ${escapeIdentifier(name)} IS ${escapeLiteral(JSON.stringify(metadata))}`,
         );
@@ -312,9 +344,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         createdAt: new Date().toISOString(),
       };
       try {
-        await client.query(
-          `CREATE DATABASE ${escapeIdentifier(restored)} TEMPLATE ${escapeIdentifier(snapshot)}`,
-        );
+        await this.cloneDatabase(client, restored, snapshot);
         await client.query(
           `COMMENT ON DATABASE ${escapeIdentifier(restored)} IS ${escapeLiteral(JSON.stringify(metadata))}`,
         );
