@@ -8,6 +8,8 @@
  *   endpoint, port      the instance or cluster (writer) endpoint address and port
  *   securityGroupId     a security group of the database; the functions are allowed into it
  *   secretArn           the complete ARN of the RDS-style credentials secret
+ *   databaseUser        instead of secretArn: IAM database authentication as this user (needs databaseName)
+ *   databaseName        the database to migrate (default: the secret's dbname)
  *   vpcId, availabilityZones, privateSubnetIds
  *                       the database's VPC and the private subnets (with egress) the functions run in
  *   migrationsDirectory the Prisma migrations folder (default prisma/migrations)

@@ -5,8 +5,8 @@
  *
  * This file holds the construct and its props; what changes for its own reasons lives under private/:
  * props-validation.ts (the prop checks), defaults.ts, step-profiles.ts, bundling.ts, environment.ts,
- * network.ts, database-permissions.ts, execution-permissions.ts, encryption-key.ts, backup-schedule.ts and
- * nag.ts (cdk-nag acknowledgements).
+ * network.ts, database-auth.ts (the login: secret or IAM), database-permissions.ts, execution-permissions.ts,
+ * encryption-key.ts, backup-schedule.ts and nag.ts (cdk-nag acknowledgements).
  */
 import { type Duration, Names } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -31,6 +31,7 @@ import { STEP_METADATA_KEY } from './asl.js';
 import { type AlarmName, type AlarmOptions, Monitoring } from './private/alarms.js';
 import { createBackupSchedule } from './private/backup-schedule.js';
 import { stepCode } from './private/bundling.js';
+import { type DatabaseAuth, grantDatabaseLogin } from './private/database-auth.js';
 import { type DatabaseSettings, grantDatabaseOperations } from './private/database-permissions.js';
 import { DEFAULTS } from './private/defaults.js';
 import { createEncryptionKey } from './private/encryption-key.js';
@@ -54,6 +55,7 @@ import { buildWorkflowDefinition, workflowTimeout } from './workflow.js';
 
 export { type AlarmName, AlarmNames, type AlarmOptions } from './private/alarms.js';
 export { BUNDLED_FILES } from './private/bundling.js';
+export { DatabaseAuth, type IamDatabaseAuthOptions } from './private/database-auth.js';
 export {
   type DatabaseSettings,
   type ManagedIdentifierPatterns,
@@ -145,13 +147,26 @@ export interface MigrationOrchestratorProps {
   /**
    * The database credentials: an RDS-style JSON secret (`username`, `password`, `host`, `port`, `dbname`).
    * The functions read it at run time; only its ARN is in their environment. If the secret is encrypted with
-   * a customer managed key that is not part of the secret construct, grant `kms:Decrypt` on it yourself.
+   * a customer managed key that is not part of the secret construct, grant `kms:Decrypt` on it yourself. Give
+   * exactly one of `credentials` and `databaseAuth`.
+   *
+   * @default - none; `databaseAuth` must be given
    */
-  readonly credentials: secretsmanager.ISecret;
+  readonly credentials?: secretsmanager.ISecret;
+  /**
+   * Log in with IAM database authentication instead of a secret's password:
+   * `DatabaseAuth.iam({ username: 'migrator' })`. Each connection gets a fresh token signed with the function's
+   * role (`rds-db:connect` as that user), over TLS verified against the RDS CA; no secret is read. Requires
+   * `databaseName`, and IAM database authentication enabled on the target. Give exactly one of `credentials` and
+   * `databaseAuth`.
+   *
+   * @default - password authentication with `credentials`
+   */
+  readonly databaseAuth?: DatabaseAuth;
   /**
    * The database to migrate.
    *
-   * @default - the secret's `dbname`
+   * @default - the secret's `dbname`; required with `databaseAuth`
    */
   readonly databaseName?: string;
   /** The VPC the functions run in (the database's). */
@@ -420,7 +435,7 @@ export class MigrationOrchestrator extends Construct {
           : {}),
       });
       (fn.node.defaultChild as lambda.CfnFunction).addMetadata(STEP_METADATA_KEY, step);
-      if (profile.connects) props.credentials.grantRead(fn);
+      if (profile.connects) grantDatabaseLogin(fn, role, resolved.databaseAuth, target.kind, wildcards.allow);
       functions[step] = fn;
       roles[step] = role;
       timeouts[step] = timeout;

@@ -14,6 +14,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract/contract.js';
 import {
+  DatabaseAuth,
   DEFAULTS,
   MigrationOrchestrator,
   type MigrationOrchestratorProps,
@@ -35,8 +36,15 @@ export interface DatabaseReference {
   readonly port: number;
   /** A security group of the database, into which the functions are allowed. */
   readonly securityGroupId: string;
-  /** The complete ARN of the RDS-style credentials secret (with its 6-character suffix). */
-  readonly secretArn: string;
+  /**
+   * The complete ARN of the RDS-style credentials secret (with its 6-character suffix). Give exactly one of
+   * `secretArn` and `databaseUser`.
+   */
+  readonly secretArn?: string;
+  /** IAM database authentication as this database user instead of a secret (`DatabaseAuth.iam`). */
+  readonly databaseUser?: string;
+  /** The database to migrate (required with `databaseUser`; otherwise the secret's dbname). */
+  readonly databaseName?: string;
   readonly vpcId: string;
   readonly availabilityZones: string[];
   /** Private subnets with egress (NAT or VPC endpoints), one per availability zone. */
@@ -96,7 +104,13 @@ export class MigrationOrchestratorStack extends Stack {
     this.orchestrator = new MigrationOrchestrator(this, 'Orchestrator', {
       ...props.orchestrator,
       ...target,
-      credentials: secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseSecret', db.secretArn),
+      ...(db.secretArn !== undefined
+        ? { credentials: secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseSecret', db.secretArn) }
+        : {}),
+      ...(db.databaseUser !== undefined
+        ? { databaseAuth: DatabaseAuth.iam({ username: db.databaseUser }) }
+        : {}),
+      ...(db.databaseName !== undefined ? { databaseName: db.databaseName } : {}),
       vpc,
       migrationsDirectory: isAbsolute(props.migrationsDirectory)
         ? props.migrationsDirectory
@@ -169,6 +183,18 @@ export function stackPropsFromContext(
         "backupSchedule too (e.g. -c backupSchedule='cron(0 3 * * ? *)'), or remove backupTimeZone.",
     );
   }
+  // The login: the secret (secretArn), or IAM database authentication (databaseUser, with databaseName).
+  const databaseUser = optionalText('databaseUser', get('databaseUser'));
+  const databaseName = optionalText('databaseName', get('databaseName'));
+  const secretArn = databaseUser === undefined ? text('secretArn', get('secretArn')) : undefined;
+  const secretGiven = !['', null, undefined].includes(get('secretArn') as string | null | undefined);
+  if (databaseUser !== undefined && secretGiven) {
+    throw new Error(
+      `Context databaseUser (${JSON.stringify(databaseUser)}, IAM database authentication) and secretArn are both ` +
+        'set. Remove secretArn from cdk.json (or pass -c secretArn=) to log in with IAM, or remove databaseUser to ' +
+        "log in with the secret's password.",
+    );
+  }
   const mode = get('transactionMode') ?? DEFAULTS.transactionMode;
   if (!TransactionModes.includes(mode as TransactionMode)) {
     throw new Error(
@@ -182,7 +208,9 @@ export function stackPropsFromContext(
       endpoint: text('endpoint', get('endpoint')),
       port,
       securityGroupId: text('securityGroupId', get('securityGroupId')),
-      secretArn: text('secretArn', get('secretArn')),
+      ...(secretArn !== undefined ? { secretArn } : {}),
+      ...(databaseUser !== undefined ? { databaseUser } : {}),
+      ...(databaseName !== undefined ? { databaseName } : {}),
       vpcId: text('vpcId', get('vpcId')),
       availabilityZones: list('availabilityZones', get('availabilityZones')),
       privateSubnetIds: list('privateSubnetIds', get('privateSubnetIds')),

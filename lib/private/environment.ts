@@ -1,10 +1,12 @@
 /**
  * The functions' environment: what lambdas/shared/runtime/env.ts reads and validates. Never a secret here, only the
- * secret's ARN. Every function gets the common variables; those that apply the retention policy get it too.
+ * secret's ARN (or, with IAM database authentication, the user and endpoint the tokens are signed for). Every
+ * function gets the common variables; those that apply the retention policy get it too.
  */
 import { Tokenization } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { MigrationOrchestratorProps } from '../orchestrator.js';
+import { databaseAuthEnvironment } from './database-auth.js';
 import { managedByValue } from './managed-by.js';
 import type { ResolvedProps } from './props-validation.js';
 
@@ -20,7 +22,7 @@ export function functionEnvironment(
   return {
     TARGET_KIND: resolved.target.kind,
     TARGET_IDENTIFIER: resolved.target.identifier,
-    DATABASE_SECRET_ARN: props.credentials.secretArn,
+    ...databaseAuthEnvironment(resolved.databaseAuth),
     ...(props.databaseName !== undefined ? { DATABASE_NAME: props.databaseName } : {}),
     TRANSACTION_MODE: resolved.transactionMode,
     SNAPSHOT_TIMEOUT_SECONDS: String(resolved.snapshotTimeout.toSeconds()),

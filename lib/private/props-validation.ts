@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { Duration, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { type TransactionMode, TransactionModes } from '../../lambdas/shared/contract/contract.js';
@@ -26,6 +27,7 @@ import type {
   RetentionOptions,
   TargetKind,
 } from '../orchestrator.js';
+import { checkDatabaseAuth, type ResolvedDatabaseAuth } from './database-auth.js';
 import type { DatabaseSettings } from './database-permissions.js';
 import { BACKUP_SCHEDULE, DEFAULTS, MAX_LAMBDA_TIMEOUT } from './defaults.js';
 import type { ReleaseBundlesOptions, ResolvedReleaseBundles } from './release-bundles.js';
@@ -75,6 +77,8 @@ export interface ResolvedProps {
   readonly releaseBundles?: ResolvedReleaseBundles;
   /** What the target uses and a restore may pass on (empty: any of each kind). */
   readonly databaseSettings: DatabaseSettings;
+  /** How the functions that connect log in: the secret, or IAM database authentication. */
+  readonly databaseAuth: ResolvedDatabaseAuth;
 }
 
 /** Checks every prop (in the order they are documented) and applies the defaults. */
@@ -121,6 +125,11 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
       );
     }
   }
+  const databaseAuth = checkDatabaseAuth(props, () =>
+    props.instance
+      ? props.instance.instanceEndpoint
+      : (props.cluster as rds.IDatabaseCluster).clusterEndpoint,
+  );
   const rollbackConcurrency = props.rollbackConcurrency ?? DEFAULTS.rollbackConcurrency;
   if (!Number.isInteger(rollbackConcurrency) || rollbackConcurrency < 0) {
     throw new Error(
@@ -162,6 +171,7 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
     retention,
     ...(releaseBundles ? { releaseBundles } : {}),
     databaseSettings,
+    databaseAuth,
   };
 }
 

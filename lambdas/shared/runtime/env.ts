@@ -28,10 +28,20 @@ import {
 
 export const TargetKinds = ['instance', 'cluster'] as const;
 
+/**
+ * How the steps that connect log in (DATABASE_AUTH): with the password of an RDS-style secret
+ * (DATABASE_SECRET_ARN), or with an IAM authentication token signed per connection for DATABASE_USER at
+ * DATABASE_HOST:DATABASE_PORT (then DATABASE_NAME is required and no secret is read).
+ */
+export type DatabaseLogin =
+  | { readonly auth: 'secret'; readonly secretArn: string }
+  | { readonly auth: 'iam'; readonly user: string; readonly host: string; readonly port: number };
+
 export interface LambdaEnv {
   readonly TARGET_KIND: (typeof TargetKinds)[number];
   readonly TARGET_IDENTIFIER: string;
-  readonly DATABASE_SECRET_ARN: string;
+  /** DATABASE_AUTH (default `secret`) with DATABASE_SECRET_ARN, or `iam` with DATABASE_USER/HOST/PORT. */
+  readonly DATABASE_LOGIN: DatabaseLogin;
   readonly DATABASE_NAME?: string;
   readonly MIGRATIONS_DIR?: string;
   readonly TRANSACTION_MODE: TransactionMode;
@@ -138,17 +148,14 @@ function isName(item: unknown): item is string {
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   const read = new EnvReader(env);
-  const secretArn = read.text('DATABASE_SECRET_ARN');
-  if (secretArn !== '' && !secretArn.startsWith('arn:')) {
-    read.problems.push('DATABASE_SECRET_ARN: must be a Secrets Manager secret ARN');
-  }
   const databaseName = read.optionalText('DATABASE_NAME');
+  const login = databaseLoginFrom(read, databaseName);
   const migrationsDir = read.optionalText('MIGRATIONS_DIR');
   const checkDrift = read.oneOf('CHECK_SCHEMA_DRIFT', ['true', 'false'], 'false');
   const parsed: LambdaEnv = {
     TARGET_KIND: read.oneOf('TARGET_KIND', TargetKinds),
     TARGET_IDENTIFIER: read.text('TARGET_IDENTIFIER'),
-    DATABASE_SECRET_ARN: secretArn,
+    DATABASE_LOGIN: login,
     ...(databaseName === undefined ? {} : { DATABASE_NAME: databaseName }),
     ...(migrationsDir === undefined ? {} : { MIGRATIONS_DIR: migrationsDir }),
     TRANSACTION_MODE: read.oneOf('TRANSACTION_MODE', TransactionModes, DEFAULT_SETTINGS.transactionMode),
@@ -181,6 +188,27 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     );
   }
   return parsed;
+}
+
+/** DATABASE_AUTH and the variables of its kind of login (never a password: IAM tokens are signed at run time). */
+function databaseLoginFrom(read: EnvReader, databaseName: string | undefined): DatabaseLogin {
+  const auth = read.oneOf('DATABASE_AUTH', ['secret', 'iam'] as const, 'secret');
+  if (auth === 'secret') {
+    const secretArn = read.text('DATABASE_SECRET_ARN');
+    if (secretArn !== '' && !secretArn.startsWith('arn:')) {
+      read.problems.push('DATABASE_SECRET_ARN: must be a Secrets Manager secret ARN');
+    }
+    return { auth, secretArn };
+  }
+  if (read.optionalText('DATABASE_SECRET_ARN') !== undefined) {
+    read.problems.push('DATABASE_SECRET_ARN: is set with DATABASE_AUTH=iam, which reads no secret');
+  }
+  if (databaseName === undefined) read.problems.push('DATABASE_NAME: is required with DATABASE_AUTH=iam');
+  const user = read.text('DATABASE_USER');
+  const host = read.text('DATABASE_HOST');
+  const port = read.integer('DATABASE_PORT', 5432, 1);
+  if (port > 65535) read.problems.push(`DATABASE_PORT: must be a TCP port (received ${port})`);
+  return { auth, user, host, port };
 }
 
 /** The retention policy from its five variables (each optional: the policy's default). */
