@@ -1,7 +1,7 @@
 /**
  * The IAM review table (docs/iam.md) is the contract: every statement of every role the construct creates, in the
- * default instance stack and the cluster stack, is a row of it (role, Sid, actions, resources, conditions), and
- * every row is a statement. A statement that gains an action or a resource, or a new statement, fails here until
+ * default instance stack and the cluster stack, with IAM database authentication, and with the backup schedule, is a
+ * row of it (role, Sid, actions, resources, conditions), and every row is a statement. A statement that gains an action or a resource, or a new statement, fails here until
  * the table, which a reviewer reads, says so. In the table each item is in backticks (`<br>` between items), which
  * the comparison ignores.
  */
@@ -15,6 +15,37 @@ import { flat, synthesize } from './support.js';
 const TABLE_PATH = join(import.meta.dirname, '..', '..', 'docs', 'iam.md');
 const TARGETS = ['instance', 'cluster'] as const;
 type Target = (typeof TARGETS)[number];
+
+/**
+ * A row's condition, in its Target cell after the kind (`both (IAM auth)`): the password login (`secret`, the
+ * default), IAM database authentication (`IAM auth`), or the backup schedule (`backupSchedule`). No condition: the
+ * row holds in every stack of its kind.
+ */
+const CONDITIONS = ['secret', 'IAM auth', 'backupSchedule'] as const;
+type Condition = (typeof CONDITIONS)[number];
+
+/** A stack the table is compared with: its target kind and the conditions that hold in it. */
+interface Variant {
+  readonly name: string;
+  readonly target: Target;
+  readonly conditions: readonly Condition[];
+  readonly context?: Record<string, unknown>;
+}
+
+const IAM_AUTH = { secretArn: null, databaseUser: 'migrator', databaseName: 'app' };
+
+const VARIANTS: readonly Variant[] = [
+  { name: 'instance', target: 'instance', conditions: ['secret'] },
+  { name: 'cluster', target: 'cluster', conditions: ['secret'] },
+  { name: 'instance, IAM auth', target: 'instance', conditions: ['IAM auth'], context: IAM_AUTH },
+  { name: 'cluster, IAM auth', target: 'cluster', conditions: ['IAM auth'], context: IAM_AUTH },
+  {
+    name: 'instance, backupSchedule',
+    target: 'instance',
+    conditions: ['secret', 'backupSchedule'],
+    context: { backupSchedule: 'rate(1 day)' },
+  },
+];
 
 interface Statement {
   Sid?: string;
@@ -62,7 +93,10 @@ function rowOf(role: string, statement: Statement): Row {
   };
 }
 
-/** Every statement of every IAM policy of the stack, by the role it is attached to (step name, 'report', 'state-machine'). */
+/**
+ * Every statement of every IAM policy of the stack, by the role it is attached to (step name, 'report',
+ * 'state-machine', 'backup-schedule').
+ */
 function statementsOf(resources: Record<string, Resource>): Row[] {
   const roleNames = new Map<string, string>();
   for (const fn of Object.values(resources)) {
@@ -82,7 +116,12 @@ function statementsOf(resources: Record<string, Resource>): Row[] {
     expect(roles, logicalId).toHaveLength(1);
     const ref = roles[0]?.Ref as string;
     const role =
-      roleNames.get(ref) ?? (ref.includes('StateMachineRole') ? 'state-machine' : `unknown role ${ref}`);
+      roleNames.get(ref) ??
+      (ref.includes('StateMachineRole')
+        ? 'state-machine'
+        : ref.includes('BackupScheduleRole')
+          ? 'backup-schedule'
+          : `unknown role ${ref}`);
     for (const statement of (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
       expect((statement as { Effect?: string }).Effect, `${role} ${statement.Sid ?? ''}`).toBe('Allow');
       rows.push(rowOf(role, statement));
@@ -100,8 +139,24 @@ function cells(line: string): string[] {
     .map((cell) => cell.trim().replaceAll('`', ''));
 }
 
-/** The rows of the table under `## IAM review table`, for `target` (`both` rows count for each). */
-function tableRows(markdown: string, target: Target): Row[] {
+/** Whether a Target cell (`instance`, `both (IAM auth)`, ...) holds in `variant`. */
+function holds(cell: string, variant: Variant): boolean {
+  const match = /^(both|instance|cluster)(?: \((.+)\))?$/.exec(cell);
+  if (!match) throw new Error(`Unknown Target ${JSON.stringify(cell)} in ${TABLE_PATH}`);
+  const [, kind, condition] = match;
+  if (condition !== undefined && !(CONDITIONS as readonly string[]).includes(condition)) {
+    throw new Error(
+      `Unknown condition ${JSON.stringify(condition)} in ${TABLE_PATH}: ${CONDITIONS.join(', ')}`,
+    );
+  }
+  return (
+    (kind === 'both' || kind === variant.target) &&
+    (condition === undefined || variant.conditions.includes(condition as Condition))
+  );
+}
+
+/** The rows of the table under `## IAM review table` that hold in `variant`. */
+function tableRows(markdown: string, variant: Variant): Row[] {
   const section = markdown.split(/^## IAM review table\s*$/m)[1]?.split(/^## /m)[0];
   if (!section) throw new Error(`${TABLE_PATH} has no "## IAM review table" section`);
   const lines = section.split('\n').filter((line) => line.trim().startsWith('|'));
@@ -109,7 +164,7 @@ function tableRows(markdown: string, target: Target): Row[] {
   expect(cells(header ?? '')).toEqual(['Target', 'Role', 'Sid', 'Actions', 'Resources', 'Conditions', 'Why']);
   return body
     .map(cells)
-    .filter(([rowTarget]) => rowTarget === target || rowTarget === 'both')
+    .filter(([rowTarget = '']) => holds(rowTarget, variant))
     .map(([, role = '', sid = '', actions = '', resources = '', conditions = '', why = '']) => {
       expect(why.length, `${role} ${sid}: the row says why`).toBeGreaterThan(10);
       return { role, sid, actions, resources, conditions };
@@ -131,15 +186,18 @@ function missing(a: Row[], b: Row[]): string[] {
   return out;
 }
 
-describe.each(TARGETS)('the IAM review table (docs/iam.md), %s stack', (target) => {
+describe.each(VARIANTS)('the IAM review table (docs/iam.md), $name stack', (variant) => {
   let synthesized: Row[];
   let documented: Row[];
 
   beforeAll(() => {
     // Prepare
-    const { json } = synthesize({ targetKind: target });
+    const { json } = synthesize({
+      targetKind: variant.target,
+      ...(variant.context ? { context: variant.context } : {}),
+    });
     synthesized = statementsOf(json.Resources as Record<string, Resource>);
-    documented = tableRows(readFileSync(TABLE_PATH, 'utf8'), target);
+    documented = tableRows(readFileSync(TABLE_PATH, 'utf8'), variant);
   });
 
   it('lists every statement of every role the construct creates', () => {
@@ -154,11 +212,25 @@ describe.each(TARGETS)('the IAM review table (docs/iam.md), %s stack', (target) 
 });
 
 describe('the IAM review table check', () => {
+  it('reads a row with a condition only in the stacks where the condition holds', () => {
+    // Prepare
+    const [instance, , instanceIam, , scheduled] = VARIANTS as [Variant, Variant, Variant, Variant, Variant];
+    // Assess
+    expect(holds('both (IAM auth)', instanceIam)).toBe(true);
+    expect(holds('both (IAM auth)', instance)).toBe(false);
+    expect(holds('both (secret)', instanceIam)).toBe(false);
+    expect(holds('cluster (secret)', instance)).toBe(false);
+    expect(holds('both (backupSchedule)', scheduled)).toBe(true);
+    expect(holds('both (backupSchedule)', instance)).toBe(false);
+    expect(holds('instance', scheduled)).toBe(true);
+    expect(() => holds('both (kerberos)', instance)).toThrow(/Unknown condition/);
+  });
+
   it('fails when a statement gains an action, or a resource', () => {
     // Prepare
     const { json } = synthesize();
     const rows = statementsOf(json.Resources as Record<string, Resource>);
-    const documented = tableRows(readFileSync(TABLE_PATH, 'utf8'), 'instance');
+    const documented = tableRows(readFileSync(TABLE_PATH, 'utf8'), VARIANTS[0] as Variant);
     const [first, ...rest] = rows;
     if (!first) throw new Error('no statement');
     // Act
