@@ -8,11 +8,20 @@ import { buildApp, type TargetKind } from '../../lib/stack.js';
 import { acknowledgements, runNag } from './nag-support.js';
 import { synthesize } from './support.js';
 
-/** The stacks the checks run on: both target kinds, and one with the backup schedule (its role and queue). */
+/**
+ * The stacks the checks run on: both target kinds, one with the backup schedule (its role and queue), and one with IAM
+ * database authentication.
+ */
 const STACKS: { name: string; targetKind: TargetKind; context?: Record<string, unknown> }[] = [
   { name: 'instance', targetKind: 'instance' },
   { name: 'cluster', targetKind: 'cluster' },
   { name: 'scheduled-backups', targetKind: 'cluster', context: { backupSchedule: 'cron(0 3 * * ? *)' } },
+  // IAM database authentication: rds-db:connect on dbuser:db-*/<user>, acknowledged on its own statement.
+  {
+    name: 'IAM-auth',
+    targetKind: 'instance',
+    context: { secretArn: null, databaseUser: 'migrator', databaseName: 'app' },
+  },
 ];
 
 describe.each(STACKS)('cdk-nag AwsSolutions on the $name stack', ({ targetKind, context }) => {
