@@ -2,7 +2,7 @@ import { awsBase } from '../shared/runtime/aws/base.js';
 import { databaseCapability } from '../shared/runtime/aws/database.js';
 import { engineCapability } from '../shared/runtime/aws/engine.js';
 import { rdsCapability } from '../shared/runtime/aws/rds.js';
-import { guardCapability } from '../shared/runtime/aws/sfn.js';
+import { guardCapability, historyCapability } from '../shared/runtime/aws/sfn.js';
 import { stepHandler } from '../shared/runtime/handler-factory.js';
 import { runPreflight } from './run.js';
 
@@ -15,5 +15,6 @@ export const handler = stepHandler('preflight', async (event) => {
     ...engineCapability(base, database),
     ...rdsCapability(base),
     ...guardCapability(),
+    ...historyCapability(),
   });
 });

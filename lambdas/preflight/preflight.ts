@@ -4,27 +4,32 @@
  */
 import type {
   BackupPlan,
+  ExecutionInfo,
   Plan,
   RestorePlan,
   TransactionMode,
   WorkflowState,
 } from '../shared/contract/contract.js';
 import {
+  InvalidInputError,
   MigrationHistoryBlockedError,
   MigrationsInvalidError,
   OrchestratorError,
 } from '../shared/contract/errors.js';
-import { parseWorkflowInput } from '../shared/contract/input.js';
+import { parseWorkflowInput, type WorkflowInput } from '../shared/contract/input.js';
 import type {
   ExecutionGuard,
+  ExecutionHistory,
   Migration,
   MigrationEngine,
   MigrationSource,
   SchemaDriftDetector,
+  SnapshotGateway,
 } from '../shared/contract/ports.js';
 import { requireExecution, stateOf } from '../shared/contract/state.js';
 import { type DriftBaseline, driftBaseline } from '../shared/domain/drift.js';
 import { isAppliedRow, isFailedRow } from '../shared/domain/history.js';
+import { decideRetry, describeEnding, earlierAttemptsOf } from '../shared/domain/release-retry.js';
 import {
   transactionFallbackReason as fallbackReason,
   type ReleaseAnalysis,
@@ -47,6 +52,16 @@ export interface PreflightDeps {
   readonly drift?: SchemaDriftDetector;
   /** PostgreSQL's parser over the pending scripts (injected: it loads WebAssembly). */
   readonly analyzeRelease: (migrations: readonly Migration[]) => ReleaseAnalysis | Promise<ReleaseAnalysis>;
+  /**
+   * The retry guard (`release-retry.ts`): the target's managed snapshots (earlier executions of the release) and
+   * how those executions ended. Read only when the release proceeds. @default - no guard
+   */
+  readonly retryGuard?: RetryGuardDeps;
+}
+
+export interface RetryGuardDeps {
+  readonly gateway: () => Promise<SnapshotGateway>;
+  readonly history: () => Promise<ExecutionHistory>;
 }
 
 /** Says the database's state where a refusal's own message does not: preflight touches nothing. */
@@ -154,6 +169,14 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     warnings.push(`No snapshot is taken: ${input.skipSnapshot?.reason}`);
   }
   const dryRun = input.dryRun ?? false;
+  if (pending.length > 0 && !dryRun && deps.retryGuard && input.release !== undefined) {
+    const release = input.release;
+    const rerun = await guardRetry({ ...input, release }, requireExecution(state, 'preflight'), {
+      ...deps,
+      retryGuard: deps.retryGuard,
+    });
+    if (rerun) warnings.push(rerun);
+  }
   const baseline =
     pending.length > 0 ? await measureDrift(deps, applied, bundle.directory, warnings) : undefined;
 
@@ -216,4 +239,71 @@ async function measureDrift(
     );
     return undefined;
   }
+}
+
+/**
+ * Refuses a release that an earlier execution on this target tried and did not bring to success, unless the
+ * input's `rerun` names that execution; returns the warning of a deliberate re-run.
+ */
+async function guardRetry(
+  input: WorkflowInput & { readonly release: string },
+  execution: ExecutionInfo,
+  deps: PreflightDeps & { readonly retryGuard: RetryGuardDeps },
+): Promise<string | undefined> {
+  const target = deps.settings.targetIdentifier;
+  const gateway = await deps.retryGuard.gateway();
+  const attempts = earlierAttemptsOf(await gateway.listManagedSnapshots(), input.release, execution.id);
+  const endings =
+    attempts.length > 0
+      ? await (await deps.retryGuard.history()).endingsOf(attempts.map((a) => a.executionId))
+      : {};
+  const decision = decideRetry(
+    attempts.map((attempt) => ({
+      ...attempt,
+      ending: endings[attempt.executionId] ?? { status: 'unknown' },
+    })),
+    input.rerun,
+  );
+  if (decision.proceed) {
+    const earlier = decision.rerunOf;
+    return earlier
+      ? `This execution runs release ${input.release} again (rerun), after execution ${earlier.executionName}: ` +
+          `${describeEnding(earlier.ending)}.`
+      : undefined;
+  }
+  const latest = decision.latest;
+  if (decision.reason === 'wrong-rerun') {
+    const actual = latest
+      ? `the latest earlier execution of release ${input.release} on ${target} is ${latest.executionName} ` +
+        `(${describeEnding(latest.ending)})`
+      : `release ${input.release} has no earlier execution on ${target}`;
+    throw new InvalidInputError(
+      `input.rerun: names execution ${JSON.stringify(input.rerun)}, but ${actual}. rerun runs a release again ` +
+        'only after its latest execution did not succeed, and names that execution; ' +
+        (latest && latest.ending.status !== 'succeeded'
+          ? `set it to "${latest.executionName}".`
+          : 'remove it.'),
+      {
+        details: { field: 'rerun', release: input.release, latest: latest?.executionName ?? null },
+      },
+    );
+  }
+  const earlier = latest as NonNullable<typeof latest>;
+  throw new MigrationHistoryBlockedError(
+    `Release ${input.release} already ran on ${target}: execution ${earlier.executionName} (snapshot ` +
+      `${earlier.snapshotId}${earlier.at ? `, taken ${earlier.at}` : ''}); ${describeEnding(earlier.ending)}. ` +
+      'A retried or repeated execution does not run a release a second time on its own. Find out how that ' +
+      `execution ended first (\`report ${earlier.executionName}\`, docs/runbook.md), then, to run the release ` +
+      `again deliberately, start an execution with the same input plus "rerun": "${earlier.executionName}".`,
+    {
+      details: {
+        release: input.release,
+        earlier: earlier.executionName,
+        executionId: earlier.executionId,
+        snapshotId: earlier.snapshotId,
+        status: earlier.ending.status,
+        ...(earlier.ending.how ? { how: earlier.ending.how } : {}),
+      },
+    },
+  );
 }

@@ -7,6 +7,7 @@ import type {
   EngineCapability,
   GuardCapability,
   HealthCapability,
+  HistoryCapability,
   MigrationsCapability,
   SnapshotCapability,
 } from '../shared/runtime/capabilities.js';
@@ -16,6 +17,7 @@ export type PreflightRuntime = BaseCapability &
   MigrationsCapability &
   EngineCapability &
   GuardCapability &
+  HistoryCapability &
   SnapshotCapability &
   Pick<HealthCapability, 'driftDetector'>;
 
@@ -45,6 +47,7 @@ export async function runPreflight(event: unknown, runtime: PreflightRuntime) {
       settings: runtime.settings,
       databaseName: await runtime.databaseName(),
       analyzeRelease: await runtime.analyzeRelease(),
+      retryGuard: { gateway: runtime.gateway, history: runtime.executionHistory },
       ...(drift ? { drift } : {}),
     });
   } finally {

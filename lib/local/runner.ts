@@ -45,6 +45,7 @@ import {
 import {
   type Clock,
   type ExecutionGuard,
+  type ExecutionEnding,
   type ExecutionHistory,
   type HealthProbe,
   type MigrationEngine,
@@ -359,21 +360,32 @@ function localRuntime(
   };
 }
 
-/** Execution statuses read from the outcome the runner records on each snapshot it took. */
+/**
+ * Execution statuses read from the outcome the runner records on each snapshot it took: `succeeded`, any other
+ * recorded outcome failed, none (the run died, or is running) unknown.
+ */
 export function recordedHistory(gateway: SnapshotGateway): ExecutionHistory {
-  return {
-    statusOf: async (ids) => {
-      const outcomes = new Map(
-        (await gateway.listManagedSnapshots()).map((snapshot) => [
-          snapshot.tags[TagKeys.execution],
-          snapshot.outcome,
-        ]),
-      );
-      return Object.fromEntries(
-        ids.map((id) => [id, outcomes.get(id) === SUCCEEDED_OUTCOME ? 'succeeded' : 'unknown'] as const),
-      );
-    },
+  const endingsOf = async (ids: readonly string[]): Promise<Record<string, ExecutionEnding>> => {
+    const outcomes = new Map(
+      (await gateway.listManagedSnapshots()).map((snapshot) => [
+        snapshot.tags[TagKeys.execution],
+        snapshot.outcome,
+      ]),
+    );
+    return Object.fromEntries(ids.map((id) => [id, endingOfRecorded(outcomes.get(id))] as const));
   };
+  return {
+    endingsOf,
+    statusOf: async (ids) =>
+      Object.fromEntries(Object.entries(await endingsOf(ids)).map(([id, ending]) => [id, ending.status])),
+  };
+}
+
+function endingOfRecorded(outcome: string | undefined): ExecutionEnding {
+  if (outcome === undefined) return { status: 'unknown' };
+  if (outcome === SUCCEEDED_OUTCOME) return { status: 'succeeded', how: outcome };
+  const summary = (Outcomes as Record<string, { summary: string } | undefined>)[outcome]?.summary;
+  return { status: 'failed', how: summary ? `${outcome} (${summary})` : outcome };
 }
 
 function localHandlers(
@@ -706,8 +718,9 @@ async function leftoversOf(
 }
 
 /**
- * Snapshot retention after a run: the run's own snapshot is dropped when the database ended unchanged; after
- * a successful release it is marked so, and snapshots of successful releases beyond the newest `keep` are
+ * Snapshot retention after a run: the run's own snapshot is dropped when the database ended unchanged; a failed
+ * release's is kept and marked with its outcome (the retry guard reads it); after a successful release it is
+ * marked so, and snapshots of successful releases beyond the newest `keep` are
  * dropped. Nothing else is ever dropped (see `PostgresSnapshotGateway.deleteSnapshot`).
  */
 async function keepSnapshots(
@@ -726,7 +739,13 @@ async function keepSnapshots(
       const dropped = mine && (await gateway.deleteSnapshot(own)) ? own : undefined;
       return dropped ? { dropped, pruned: [], kept: [] } : undefined;
     }
-    if (outcome !== 'succeeded' || !state?.snapshot) return undefined;
+    if (!state?.snapshot) return undefined;
+    if (outcome !== 'succeeded') {
+      if (state.plan?.mode !== 'migrate') return undefined;
+      // How the release ended, for the retry guard of a later execution of the same release.
+      await gateway.recordOutcome(own, outcome);
+      return undefined;
+    }
     await gateway.recordOutcome(own, SUCCEEDED_OUTCOME);
     const pruned = await gateway.pruneSnapshots(keep);
     const kept = (await gateway.listManagedSnapshots())

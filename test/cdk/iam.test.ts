@@ -293,14 +293,14 @@ describe('IAM of the instance orchestrator', () => {
     }
   });
 
-  it('lets only prune-snapshots and the report function describe executions, those of its own state machine only', () => {
+  it('lets only preflight (the retry guard), prune-snapshots and the report function describe executions, those of its own state machine only', () => {
     // Prepare
     const listing = allowing(byRole.get('preflight') ?? [], 'states:ListExecutions');
     const stateMachineName = flat(listing[0]?.Resource).split(':stateMachine:')[1];
     // Assess
     for (const [role, statements] of byRole) {
       const describing = allowing(statements, 'states:DescribeExecution');
-      if (role !== 'prune-snapshots' && role !== 'report') {
+      if (role !== 'preflight' && role !== 'prune-snapshots' && role !== 'report') {
         expect(describing, role).toEqual([]);
         continue;
       }

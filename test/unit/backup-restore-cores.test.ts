@@ -71,6 +71,10 @@ function history(statuses: Record<string, ExecutionStatus> = {}): ExecutionHisto
       asked.push([...ids]);
       return Object.fromEntries(ids.map((id) => [id, statuses[id] ?? 'unknown']));
     },
+    endingsOf: async (ids) => {
+      asked.push([...ids]);
+      return Object.fromEntries(ids.map((id) => [id, { status: statuses[id] ?? 'unknown' }]));
+    },
   };
 }
 

@@ -253,6 +253,29 @@ describe.each([INSTANCE, CLUSTER])('$name retention calls', (k) => {
       expect(listed.map((s) => s.snapshotId)).toEqual(['staging-stack']);
     });
 
+    it('carries the release and execution tags of a pre-migration snapshot (what the retry guard reads)', async () => {
+      // Prepare
+      rds.on(k.describe).resolves(
+        k.page([
+          {
+            id: 'premigration-1',
+            at: '2030-01-01T00:00:00Z',
+            tags: [...ours(k.target, 'pre-migration'), { Key: 'migration-release', Value: 'v2' }],
+          },
+        ]),
+      );
+
+      // Act
+      const [listed] = await k.gateway().listManagedSnapshots();
+
+      // Assess
+      expect(listed).toMatchObject({
+        snapshotId: 'premigration-1',
+        kind: 'pre-migration',
+        tags: { 'migration-release': 'v2', 'migration-execution': EXECUTION },
+      });
+    });
+
     it('maps kind, creation time, status and size, oldest first, those still being created last', async () => {
       // Prepare: RDS promises no order.
       rds.on(k.describe).resolves(

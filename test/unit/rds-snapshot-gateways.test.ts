@@ -238,6 +238,24 @@ describe.each([
       });
     });
 
+    it(`tags a pre-migration snapshot with its release (${k.ops.createSnapshot} Tags), as the create-snapshot core asks`, async () => {
+      // Act
+      await h.gateway.createSnapshot({
+        snapshotId: SNAPSHOT,
+        executionId: EXECUTION,
+        tags: { ...TAGS, 'migration-release': 'v2', 'snapshot-kind': 'pre-migration' },
+      });
+
+      // Assess
+      const [call] = h.fake.calls(ops.createSnapshot) as { Tags?: unknown }[];
+      expect(call?.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'migration-release', Value: 'v2' },
+          { Key: 'migration-execution', Value: EXECUTION },
+        ]),
+      );
+    });
+
     it('adopts the snapshot when it already exists from the same target', async () => {
       // Prepare
       await h.snapshotReady();

@@ -168,6 +168,31 @@ describe('SfnExecutionHistory', () => {
     });
   });
 
+  it('tells how each execution ended by its status, from DescribeExecution with METADATA_ONLY only (error and cause are key-encrypted)', async () => {
+    // Prepare
+    const [failed, stopped, gone] = [execution('release-v2-a'), execution('release-v2-b'), execution('old')];
+    sfn
+      .on(DescribeExecutionCommand, { executionArn: failed, includedData: 'METADATA_ONLY' })
+      .resolves(described(failed, 'FAILED'))
+      .on(DescribeExecutionCommand, { executionArn: stopped, includedData: 'METADATA_ONLY' })
+      .resolves(described(stopped, 'ABORTED'))
+      .on(DescribeExecutionCommand, { executionArn: gone })
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: meta }));
+    // Act
+    const endings = await history().endingsOf([failed, stopped, gone]);
+    // Assess
+    expect(endings).toEqual({
+      [failed]: { status: 'failed', how: 'FAILED' },
+      [stopped]: { status: 'failed', how: 'ABORTED' },
+      [gone]: { status: 'unknown' },
+    });
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input)).toEqual([
+      { executionArn: failed, includedData: 'METADATA_ONLY' },
+      { executionArn: stopped, includedData: 'METADATA_ONLY' },
+      { executionArn: gone, includedData: 'METADATA_ONLY' },
+    ]);
+  });
+
   it('answers an empty record for no ids, without a call', async () => {
     await expect(history().statusOf([])).resolves.toEqual({});
     expect(sfn.calls()).toHaveLength(0);

@@ -12,7 +12,7 @@ import { InvalidInputError } from './errors.js';
 const identifierLike = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 
 /** Fields that only a migration reads: refused in the other modes, so that a mistaken input does not pass silently. */
-const MIGRATE_ONLY = ['release', 'skipSnapshot', 'transactionMode', 'dryRun', 'migrations'] as const;
+const MIGRATE_ONLY = ['release', 'skipSnapshot', 'transactionMode', 'dryRun', 'migrations', 'rerun'] as const;
 
 export const WorkflowInputSchema = z
   .object({
@@ -36,6 +36,16 @@ export const WorkflowInputSchema = z
       .min(1)
       .max(128)
       .regex(identifierLike, 'letters, digits and . _ : / - only, starting with a letter or digit')
+      .optional(),
+    /**
+     * Runs `release` again after an earlier execution of it on this target did not succeed: the name of that
+     * execution (the latest one), as preflight's refusal names it. Without it, such a release is refused.
+     */
+    rerun: z
+      .string()
+      .min(1)
+      .max(80)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'the name of an execution (letters, digits and . _ -)')
       .optional(),
     /**
      * Migrate without a snapshot. Only with a reason, which goes into the report. Without a snapshot a
@@ -88,6 +98,14 @@ export const WorkflowInputSchema = z
         }
       }
     }
+    if (input.rerun !== undefined && input.release === undefined && mode === 'migrate') {
+      context.addIssue({
+        code: 'custom',
+        path: ['rerun'],
+        message:
+          'only with release: it names the earlier execution of that release to run again; add the release label',
+      });
+    }
     if (mode === 'restore') {
       if (input.snapshot === undefined) {
         context.addIssue({
@@ -137,7 +155,8 @@ export function parseWorkflowInput(raw: unknown): WorkflowInput {
       `The execution input is invalid: ${describeIssues(parsed.error, 'input')}. ` +
         'Allowed fields: mode ("migrate" | "backup" | "restore"); for migrate: release (string), ' +
         'skipSnapshot ({ "reason": string }), transactionMode ("release" | "per-migration"), dryRun (boolean), ' +
-        'migrations ({ "s3Uri": "s3://<bucket>/<key>", "sha256": "<64 hex>" }); ' +
+        'migrations ({ "s3Uri": "s3://<bucket>/<key>", "sha256": "<64 hex>" }), rerun (the execution to run ' +
+        'again); ' +
         'for restore: snapshot (identifier or "latest") and confirm (the target identifier). See the README for ' +
         'an example of each.',
       {

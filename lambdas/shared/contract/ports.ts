@@ -304,6 +304,19 @@ export type ExecutionStatus = 'running' | 'succeeded' | 'failed' | 'unknown';
 export interface ExecutionHistory {
   /** The status of each execution id; `unknown` when it cannot be found (Step Functions keeps 90 days). */
   statusOf(executionIds: readonly string[]): Promise<Readonly<Record<string, ExecutionStatus>>>;
+  /** How each execution ended, as far as the history tells it (the retry guard names it in its refusal). */
+  endingsOf(executionIds: readonly string[]): Promise<Readonly<Record<string, ExecutionEnding>>>;
+}
+
+/** How an execution ended, in the history's own words. */
+export interface ExecutionEnding {
+  readonly status: ExecutionStatus;
+  /**
+   * How it ended: on AWS the execution status (`FAILED`, `TIMED_OUT`, `ABORTED`: DescribeExecution is called
+   * with METADATA_ONLY, and the error and cause are encrypted with the state machine's key, so the status is
+   * all it tells); locally the run's outcome and its summary. Absent when unknown.
+   */
+  readonly how?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  */
 import { DescribeExecutionCommand, SFNClient, type ExecutionStatus as SfnStatus } from '@aws-sdk/client-sfn';
 import { RetentionFailedError, TransientFaultError } from '../../contract/errors.js';
-import type { ExecutionHistory, ExecutionStatus } from '../../contract/ports.js';
+import type { ExecutionEnding, ExecutionHistory, ExecutionStatus } from '../../contract/ports.js';
 
 const TRANSIENT = new Set([
   'ThrottlingException',
@@ -57,14 +57,19 @@ export class SfnExecutionHistory implements ExecutionHistory {
   }
 
   async statusOf(executionIds: readonly string[]): Promise<Readonly<Record<string, ExecutionStatus>>> {
+    const endings = await this.endingsOf(executionIds);
+    return Object.fromEntries(Object.entries(endings).map(([id, ending]) => [id, ending.status]));
+  }
+
+  async endingsOf(executionIds: readonly string[]): Promise<Readonly<Record<string, ExecutionEnding>>> {
     const ids = [...new Set(executionIds)];
-    const statuses: Record<string, ExecutionStatus> = {};
+    const endings: Record<string, ExecutionEnding> = {};
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < ids.length) {
         const id = ids[next++] as string;
         try {
-          statuses[id] = await this.statusOfOne(id);
+          endings[id] = await this.endingOfOne(id);
         } catch (error) {
           next = ids.length; // The other workers stop after their current call.
           throw error;
@@ -72,22 +77,23 @@ export class SfnExecutionHistory implements ExecutionHistory {
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
-    return statuses;
+    return endings;
   }
 
-  private async statusOfOne(id: string): Promise<ExecutionStatus> {
-    if (!isExecutionArn(id)) return 'unknown';
+  private async endingOfOne(id: string): Promise<ExecutionEnding> {
+    if (!isExecutionArn(id)) return { status: 'unknown' };
     try {
-      // METADATA_ONLY: the status without the input and output, which the state machine's KMS key encrypts
-      // (reading them would need kms:Decrypt, which the status does not).
+      // METADATA_ONLY: the status without the input, output, error and cause, which the state machine's KMS
+      // key encrypts (reading them would need kms:Decrypt, which the status does not).
       const out = await this.client.send(
         new DescribeExecutionCommand({ executionArn: id, includedData: 'METADATA_ONLY' }),
       );
+      if (out.status === undefined) return { status: 'unknown' };
       // A status this code does not know yet is taken as running: its snapshots are kept, never deleted on a guess.
-      return out.status === undefined ? 'unknown' : (STATUSES[out.status] ?? 'running');
+      return { status: STATUSES[out.status] ?? 'running', how: out.status };
     } catch (error) {
       const name = (error as Error).name;
-      if (GONE.has(name)) return 'unknown';
+      if (GONE.has(name)) return { status: 'unknown' };
       if (TRANSIENT.has(name) || isServerFault(error)) {
         throw new TransientFaultError(
           `DescribeExecution of ${id} failed transiently (${name}). Nothing was deleted; the call can be retried.`,
