@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { describe, expect, it } from 'vitest';
 import { reportingStatementTimeoutMs } from '../../lambdas/apply-migrations/handler.js';
 import { MigrationFailedError } from '../../lambdas/shared/contract/errors.js';
-import { redactRowValues } from '../../lambdas/shared/domain/redaction.js';
+import { redactError, redactRowValues } from '../../lambdas/shared/domain/redaction.js';
 import { stepLogging } from '../../lambdas/shared/runtime/middleware.js';
 
 describe('redactRowValues', () => {
@@ -30,6 +30,21 @@ describe('redactRowValues', () => {
   it('keeps messages without row values as they are', () => {
     const text = 'relation "User" already exists (migration.sql line 3, column 1)';
     expect(redactRowValues(text)).toBe(text);
+  });
+});
+
+describe('redactError', () => {
+  it('redacts the stack trace too, when it was read before the message was redacted', () => {
+    // Prepare: the stack's first line is the message as it was when the stack was first read.
+    const error = new MigrationFailedError('Detail: Key (email)=(ada@example.com) already exists.');
+    expect(error.stack).toContain('ada@example.com');
+
+    // Act
+    redactError(error);
+
+    // Assess
+    expect(error.stack).not.toContain('ada@example.com');
+    expect(error.stack).toContain('Key (email)=(***) already exists.');
   });
 });
 

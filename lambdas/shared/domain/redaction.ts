@@ -42,10 +42,15 @@ export function redactDeep<T>(value: T): T {
   return value;
 }
 
-/** Redacts an error's message and its `details` in place, where it leaves a step. Returns it. */
+/**
+ * Redacts an error's message, its stack trace and its `details` in place, where it leaves a step. Returns it. The
+ * stack matters: its first line is the message as it was when the stack was first read, and Lambda's error report
+ * (the execution history's cause) and X-Ray both carry the stack.
+ */
 export function redactError<E>(error: E): E {
   if (error instanceof Error) {
     error.message = redactRowValues(error.message);
+    if (typeof error.stack === 'string') error.stack = redactRowValues(error.stack);
     const withDetails = error as Error & { details?: unknown };
     if (withDetails.details !== undefined) {
       try {
