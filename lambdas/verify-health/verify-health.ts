@@ -16,7 +16,13 @@ import {
 } from '../shared/contract/contract.js';
 import { HealthCheckFailedError } from '../shared/contract/errors.js';
 import type { HealthExpectation, HealthProbe } from '../shared/contract/ports.js';
-import { modeOf, requirePlan, requireRestorePlan, stateOf } from '../shared/contract/state.js';
+import {
+  isAfterRollback,
+  modeOf,
+  requirePlan,
+  requireRestorePlan,
+  stateOf,
+} from '../shared/contract/state.js';
 import type { DriftSettings } from '../shared/domain/drift.js';
 import { messageOfCaught } from '../shared/domain/release-evidence.js';
 
@@ -24,11 +30,6 @@ export interface VerifyHealthDeps {
   readonly probe: HealthProbe;
   /** How drift is judged. @default the `warn` policy, nothing ignored */
   readonly drift?: DriftSettings;
-}
-
-/** True when the state document is past the swap, i.e. this is the check after a rollback. */
-export function isAfterRollback(state: WorkflowState): boolean {
-  return state.swap?.complete === true;
 }
 
 /** What may fail the check after a rollback: what the restore must have brought back. */

@@ -51,6 +51,14 @@ export function requireExecution(state: WorkflowState, step: string): ExecutionI
   return execution;
 }
 
+/**
+ * True when the state document is past the swap, i.e. the health check running now is the one after a rollback
+ * (or a requested restore): the verify-health step runs in two Task states, told apart by this.
+ */
+export function isAfterRollback(state: WorkflowState): boolean {
+  return state.swap?.complete === true;
+}
+
 /** The execution's mode, from preflight's plan (a plan written before modes existed is a migration's). */
 export function modeOf(state: WorkflowState): Mode {
   return state.plan?.mode ?? 'migrate';
