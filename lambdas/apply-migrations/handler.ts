@@ -2,6 +2,7 @@ import { awsBase } from '../shared/runtime/aws/base.js';
 import { databaseCapability } from '../shared/runtime/aws/database.js';
 import { engineCapability } from '../shared/runtime/aws/engine.js';
 import { stepHandler } from '../shared/runtime/handler-factory.js';
+import { applyMetrics } from '../shared/runtime/step-metrics.js';
 import { runApplyMigrations } from './run.js';
 
 /**
@@ -16,12 +17,16 @@ export function reportingStatementTimeoutMs(remainingMs: number): number {
   return Math.max(1_000, Math.floor(remainingMs - REPORT_MARGIN_MS));
 }
 
-export const handler = stepHandler('apply-migrations', async (event, context) => {
-  const base = awsBase();
-  const database = databaseCapability(base);
-  return await runApplyMigrations(
-    event,
-    { ...base, ...database, ...engineCapability(base, database) },
-    { statementTimeoutMs: reportingStatementTimeoutMs(context.getRemainingTimeInMillis()) },
-  );
-});
+export const handler = stepHandler(
+  'apply-migrations',
+  async (event, context) => {
+    const base = awsBase();
+    const database = databaseCapability(base);
+    return await runApplyMigrations(
+      event,
+      { ...base, ...database, ...engineCapability(base, database) },
+      { statementTimeoutMs: reportingStatementTimeoutMs(context.getRemainingTimeInMillis()) },
+    );
+  },
+  { metrics: applyMetrics },
+);

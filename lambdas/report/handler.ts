@@ -1,11 +1,11 @@
-import middy from '@middy/core';
 import { EmfMetricsPublisher } from '../shared/adapters/aws/emf-metrics-publisher.js';
 import { S3ReportStore } from '../shared/adapters/aws/s3-report-store.js';
 import { SfnExecutionReader } from '../shared/adapters/aws/sfn-execution-reader.js';
 import { SnsNotifier } from '../shared/adapters/aws/sns-notifier.js';
 import { systemClock } from '../shared/contract/ports.js';
+import { reportCorrelationOf } from '../shared/runtime/correlation.js';
 import { readReportEnv } from '../shared/runtime/env.js';
-import { stepLogging } from '../shared/runtime/middleware.js';
+import { functionHandler } from '../shared/runtime/handler-factory.js';
 import { type ReportExecutionDeps, reportExecution } from './report-execution.js';
 
 /**
@@ -29,9 +29,11 @@ function dependencies(): ReportExecutionDeps {
   return deps;
 }
 
-export const handler = middy<unknown, { key: string; location: string }>()
-  .use(stepLogging({ step: 'report' }))
-  .handler(async (event) => {
+export const handler = functionHandler(
+  'report',
+  async (event) => {
     const { key, location } = await reportExecution(event, dependencies());
     return { key, location };
-  });
+  },
+  { correlation: (event, context) => reportCorrelationOf(event, context?.awsRequestId) },
+);

@@ -9,16 +9,28 @@ import {
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import { preMigrationSnapshotId } from '../../lambdas/shared/domain/identifiers.js';
 import { stateWith, testExecution } from '../helpers/fakes.js';
+import { type CapturedOutput, captureOutput } from '../helpers/output.js';
 
 const rds = mockClient(RDSClient);
 /** The snapshot the execution of `stateWith` takes of orders-db: `orders-db-premigration-exec-1-<hash>`. */
 const SNAPSHOT = preMigrationSnapshotId('orders-db', testExecution);
-const logs: string[] = [];
+/** The functions' standard output and error: Powertools' JSON log lines. */
+let output: CapturedOutput;
+
+/** The context Lambda passes a handler (the fields Powertools' logger reads). */
+const lambdaContext = {
+  awsRequestId: '4f6c2a1e-0b7d-4c1a-9e2f-3a5b6c7d8e9f',
+  functionName: 'orchestrator-step',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:orchestrator-step',
+  memoryLimitInMB: '512',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
 
 beforeAll(() => {
   vi.stubEnv('TARGET_KIND', 'instance');
@@ -26,9 +38,10 @@ beforeAll(() => {
   vi.stubEnv('DATABASE_SECRET_ARN', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-AbCdEf');
   vi.stubEnv('MANAGED_BY', 'MigrationOrchestrator');
   vi.stubEnv('AWS_REGION', 'eu-west-1');
-  vi.spyOn(console, 'log').mockImplementation((line: string) => logs.push(line));
+  output = captureOutput();
 });
 afterAll(() => {
+  output.restore();
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
 });
@@ -52,7 +65,8 @@ describe('create-snapshot handler', () => {
     const { handler } = await import('../../lambdas/create-snapshot/handler.js');
 
     // Act
-    const result = await handler(stateWith({ input: { release: 'v2.0.0' } }), {} as never);
+    output.clear();
+    const result = await handler(stateWith({ input: { release: 'v2.0.0' } }), lambdaContext);
 
     // Assess
     expect(SNAPSHOT).toMatch(/^orders-db-premigration-exec-1-[0-9a-f]{8}$/);
@@ -73,9 +87,25 @@ describe('create-snapshot handler', () => {
         { Key: 'retention-class', Value: 'newest-10' },
       ]),
     );
-    expect(logs.map((line) => JSON.parse(line).message)).toEqual(
-      expect.arrayContaining(['step started', 'step succeeded']),
-    );
+    // Every line the invocation wrote is one JSON object with the correlation keys.
+    const lines = output.json();
+    expect(lines.map((line) => line.message)).toEqual(['step started', 'step succeeded']);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        level: 'INFO',
+        step: 'create-snapshot',
+        state: 'Create the snapshot',
+        execution: testExecution.name,
+        release: 'v2.0.0',
+        target: 'orders-db',
+        requestId: lambdaContext.awsRequestId,
+        function_name: lambdaContext.functionName,
+        function_request_id: lambdaContext.awsRequestId,
+        service: 'prisma-migration-orchestrator',
+        timestamp: expect.any(String),
+      });
+    }
+    expect(lines[1]?.durationMs).toEqual(expect.any(Number));
   });
 });
 
@@ -100,14 +130,21 @@ describe('check-snapshot handler', () => {
       attempts: 0,
       waitSeconds: 15,
     };
-    await expect(handler(stateWith({ snapshot }), {} as never)).rejects.toMatchObject({
+    output.clear();
+    await expect(handler(stateWith({ snapshot }), lambdaContext)).rejects.toMatchObject({
       name: ErrorNames.SnapshotFailed,
     });
-    const failure = logs.map((line) => JSON.parse(line)).find((line) => line.message === 'step failed');
+    const failure = output.json().find((line) => line.message === 'step failed');
     expect(failure).toMatchObject({
       level: 'ERROR',
       step: 'check-snapshot',
+      state: 'Check the snapshot',
+      execution: testExecution.name,
+      target: 'orders-db',
+      requestId: lambdaContext.awsRequestId,
       errorName: ErrorNames.SnapshotFailed,
+      errorMessage: expect.stringContaining('orders-db-premigration-exec-1'),
+      durationMs: expect.any(Number),
     });
   });
 });

@@ -4,6 +4,8 @@ import { reportingStatementTimeoutMs } from '../../lambdas/apply-migrations/hand
 import { MigrationFailedError } from '../../lambdas/shared/contract/errors.js';
 import { redactError, redactRowValues } from '../../lambdas/shared/domain/redaction.js';
 import { stepLogging } from '../../lambdas/shared/runtime/middleware.js';
+import { logger } from '../../lambdas/shared/runtime/observability.js';
+import { captureOutput } from '../helpers/output.js';
 
 describe('redactRowValues', () => {
   it.each([
@@ -51,23 +53,31 @@ describe('redactError', () => {
 describe('the step edge (middleware)', () => {
   it('redacts the message, the details and the log line of an error leaving a step', async () => {
     // Prepare
-    const lines: Record<string, unknown>[] = [];
     const handler = middy()
-      .use(stepLogging({ step: 'apply-migrations', log: (line) => lines.push(line) }))
+      .use(stepLogging({ step: 'apply-migrations' }))
       .handler(async () => {
         throw new MigrationFailedError(
           'Migration m2 failed. PostgreSQL error 23505: duplicate key. Detail: Key (email)=(ada@example.com) already exists.',
           { details: { detail: 'Key (email)=(ada@example.com) already exists.' } },
         );
       });
+    const output = captureOutput();
 
     // Act
-    const error = (await handler({}, {} as never).catch((e: unknown) => e)) as MigrationFailedError;
+    const error = (await handler({}, {} as never)
+      .catch((e: unknown) => e)
+      .finally(() => output.restore())) as MigrationFailedError;
 
     // Assess
     expect(error.message).toContain('Key (email)=(***) already exists.');
     expect(JSON.stringify(error.details)).not.toContain('ada@example.com');
-    expect(JSON.stringify(lines)).not.toContain('ada@example.com');
+    expect(output.lines().join('\n')).not.toContain('ada@example.com');
+    expect(output.json().find((line) => line.message === 'step failed')).toMatchObject({
+      level: 'ERROR',
+      step: 'apply-migrations',
+      errorName: 'MigrationFailed',
+      details: { detail: 'Key (email)=(***) already exists.' },
+    });
   });
 });
 
@@ -79,28 +89,44 @@ describe('reportingStatementTimeoutMs', () => {
 });
 
 describe('step log lines', () => {
-  it('carry the execution name, the release and the request id on every line', async () => {
+  it('carry the step and the correlation keys on every line, and only during the invocation', async () => {
     // Prepare
-    const lines: Record<string, unknown>[] = [];
     const handler = middy()
-      .use(stepLogging({ step: 'swap', log: (line) => lines.push(line) }))
+      .use(
+        stepLogging({
+          step: 'swap',
+          correlation: (_event, context) => ({
+            execution: 'release-v1-4-0',
+            requestId: String(context?.awsRequestId),
+          }),
+        }),
+      )
       .handler(async () => 'ok');
+    const output = captureOutput();
 
     // Act
-    await handler(
-      { execution: { name: 'release-v1-4-0', id: 'arn:x', startedAt: 't' }, input: { release: 'v1.4.0' } },
-      { awsRequestId: 'req-123' } as never,
-    );
+    try {
+      await handler({}, { awsRequestId: 'req-123' } as never);
+      logger.info('after the invocation');
+    } finally {
+      output.restore();
+    }
 
     // Assess
-    expect(lines).toHaveLength(2);
+    const [after, ...reversed] = output.json().reverse();
+    const lines = reversed.reverse();
+    expect(after).toMatchObject({ message: 'after the invocation' });
+    expect(after).not.toHaveProperty('step');
+    expect(after).not.toHaveProperty('execution');
+    expect(lines.map((line) => line.message)).toEqual(['step started', 'step succeeded']);
     for (const line of lines) {
       expect(line).toMatchObject({
+        level: 'INFO',
         step: 'swap',
         execution: 'release-v1-4-0',
-        release: 'v1.4.0',
         requestId: 'req-123',
       });
     }
+    expect(lines[1]?.durationMs).toEqual(expect.any(Number));
   });
 });

@@ -146,6 +146,15 @@ function isName(item: unknown): item is string {
   return typeof item === 'string' && item !== '';
 }
 
+/**
+ * The target's identifier (TARGET_IDENTIFIER) for the log lines of a step, read on its own: the lines are written
+ * before `readEnv` validates the whole environment, and also when it fails.
+ */
+export function targetIdentifierOf(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env.TARGET_IDENTIFIER;
+  return value === undefined || value === '' ? undefined : value;
+}
+
 export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   const read = new EnvReader(env);
   const databaseName = read.optionalText('DATABASE_NAME');
