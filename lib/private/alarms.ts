@@ -96,6 +96,19 @@ function durationMetric(stateMachineName: string, metricName: string, label: str
   });
 }
 
+/** A count the steps write when it happens (`MigrationsApplied`, `Rollbacks`), summed over five minutes. */
+function countMetric(stateMachineName: string, metricName: string, label: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { [MetricDimensions.stateMachine]: stateMachineName },
+    statistic: cloudwatch.Stats.SUM,
+    period: Duration.minutes(5),
+    unit: cloudwatch.Unit.COUNT,
+    label,
+  });
+}
+
 /** The alarms (`alarms`, by name) and the dashboard (`dashboard`), as `scope`'s child `id`. */
 export class Monitoring extends Construct {
   readonly alarms: Readonly<Record<AlarmName, cloudwatch.Alarm>>;
@@ -245,6 +258,7 @@ function dashboardRows(props: MonitoringProps, alarms: cloudwatch.IAlarm[]): clo
             label: 'apply function invocation',
           }),
         ],
+        right: [countMetric(stateMachineName, MetricNames.migrationsApplied, 'migrations applied')],
         width: 8,
       }),
       new cloudwatch.GraphWidget({
@@ -253,6 +267,7 @@ function dashboardRows(props: MonitoringProps, alarms: cloudwatch.IAlarm[]): clo
           durationMetric(stateMachineName, MetricNames.snapshotDuration, 'snapshot'),
           durationMetric(stateMachineName, MetricNames.restoreDuration, 'restore'),
         ],
+        right: [countMetric(stateMachineName, MetricNames.rollbacks, 'rollbacks started')],
         width: 8,
       }),
     ],

@@ -239,7 +239,7 @@ describe('the dashboard', () => {
     }
   });
 
-  it('shows execution time, apply, snapshot and restore durations', () => {
+  it('shows execution time, apply, snapshot and restore durations, migrations applied and rollbacks', () => {
     // Prepare
     const body = dashboardBody();
     const apply = idOf(orchestrator.functions['apply-migrations']);
@@ -248,7 +248,13 @@ describe('the dashboard', () => {
       `["AWS/States","ExecutionTime","StateMachineArn","\${${idOf(orchestrator.stateMachine)}}"`,
     );
     expect(body).toContain(`["AWS/Lambda","Duration","FunctionName","\${${apply}}"`);
-    for (const metric of ['ApplyDuration', 'SnapshotDuration', 'RestoreDuration']) {
+    for (const metric of [
+      'ApplyDuration',
+      'SnapshotDuration',
+      'RestoreDuration',
+      'MigrationsApplied',
+      'Rollbacks',
+    ]) {
       expect(body, metric).toContain(
         `["PrismaMigrationOrchestrator","${metric}","StateMachineName","${stateMachineName}"`,
       );
