@@ -7,6 +7,7 @@
  * Local (DATABASE_URL selects the target database; without it an embedded PostgreSQL is started, data in .data/):
  *   run [--migrations DIR] [--input JSON] [--transaction-mode release|per-migration] [--terminate-sessions]
  *       [--create-database] [--drift-policy fail|warn|off] [--drift-ignore TABLES] [--keep-snapshots N]
+ *       [--lock-timeout-attempts N] [--end-idle-lock-holders-after SECONDS]
  *   backup [--terminate-sessions]          take a managed snapshot, apply the retention policy
  *   backups                                list the managed snapshots of the database
  *   restore <snapshot|latest> --confirm <database> [--terminate-sessions]
@@ -116,6 +117,10 @@ Options of npm start (tsx bin/cli.ts run):
                                 that the migrations do not manage, left out of the drift check
   --keep-snapshots N            pre-migration snapshots of successful releases kept per database (default
                                 ${DEFAULT_KEEP_SNAPSHOTS}); older ones this tool took are dropped after a successful run
+  --lock-timeout-attempts N     tries of a release that hit its lock timeout and left nothing behind (default 3)
+  --end-idle-lock-holders-after SECONDS
+                                end a session holding Prisma's migration lock that has been idle longer than
+                                this (default: never; the run is refused while the lock is held)
   -h, --help                    this text
 
 DATABASE_URL=postgres://user:password@host:5432/db selects the target database (its server must allow
@@ -141,6 +146,21 @@ function parseKeepSnapshots(value: string | undefined): number | undefined {
     throw new UsageError(`--keep-snapshots takes a whole number of snapshots, e.g. 3 (received "${value}")`);
   }
   return Number(value);
+}
+
+function parseWholeNumber(
+  flag: string,
+  value: string | undefined,
+  what: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) {
+    throw new UsageError(`${flag} takes a whole number of ${what} (received "${value}")`);
+  }
+  return number;
 }
 
 function parseTransactionMode(value: string | undefined): TransactionMode | undefined {
@@ -276,6 +296,8 @@ async function commandRun(args: string[]): Promise<number> {
       'drift-policy': { type: 'string' },
       'drift-ignore': { type: 'string' },
       'keep-snapshots': { type: 'string' },
+      'lock-timeout-attempts': { type: 'string' },
+      'end-idle-lock-holders-after': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -284,6 +306,19 @@ async function commandRun(args: string[]): Promise<number> {
     return 0;
   }
   const keepSnapshots = parseKeepSnapshots(values['keep-snapshots']);
+  const lockTimeoutAttempts = parseWholeNumber(
+    '--lock-timeout-attempts',
+    values['lock-timeout-attempts'],
+    'attempts from 1 to 10, e.g. 3',
+    1,
+    10,
+  );
+  const endIdleAfter = parseWholeNumber(
+    '--end-idle-lock-holders-after',
+    values['end-idle-lock-holders-after'],
+    'seconds, e.g. 300',
+    0,
+  );
   // Everything is checked before anything is created: input, options, migrations, URL.
   const input = parseInput(values.input);
   const transactionMode = parseTransactionMode(values['transaction-mode']);
@@ -329,6 +364,8 @@ async function commandRun(args: string[]): Promise<number> {
       ...(transactionMode ? { transactionMode } : {}),
       ...(drift ? { drift } : {}),
       ...(keepSnapshots !== undefined ? { keepSnapshots } : {}),
+      ...(lockTimeoutAttempts !== undefined ? { lockTimeoutAttempts } : {}),
+      ...(endIdleAfter !== undefined ? { endIdleLockHoldersAfterSeconds: endIdleAfter } : {}),
       terminateSessions: values['terminate-sessions'] ?? false,
       onEvent: stateReporter(),
       onNotification: printNotification,

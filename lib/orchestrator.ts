@@ -224,6 +224,23 @@ export interface MigrationOrchestratorProps {
    */
   readonly lockTimeout?: Duration;
   /**
+   * How many times a release that hit `lockTimeout` is tried, when the failed attempt left nothing behind (the
+   * release transaction rolled back, or in per-migration mode the first migration failed). Waits between attempts
+   * double from 1 s up to 15 s, jittered; 1 never retries. The final failure names the sessions that block.
+   *
+   * @default 3
+   */
+  readonly lockTimeoutAttempts?: number;
+  /**
+   * Preflight refuses while a session holds Prisma's migration advisory lock (72707369), naming it. With this
+   * set, a holder that has been `idle` or `idle in transaction` longer than this is ended first
+   * (`pg_terminate_backend`; the database user needs to be allowed to signal it, e.g. `pg_signal_backend`), and
+   * the plan reports what was ended. An active holder is never ended.
+   *
+   * @default - never end a holder: preflight refuses while the lock is held
+   */
+  readonly endIdleLockHoldersAfter?: Duration;
+  /**
    * PostgreSQL `statement_timeout` while applying.
    *
    * @default - no statement timeout (the function timeout bounds the release)

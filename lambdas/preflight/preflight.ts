@@ -36,6 +36,7 @@ import {
   unparsableScriptsMessage,
 } from '../shared/domain/transaction-fallback.js';
 import type { WorkflowSettings } from '../shared/runtime/settings.js';
+import { checkMigrationLock, type MigrationLockDeps } from './migration-lock.js';
 import { type OperationDeps, planBackup, planRestore, refuseConcurrent } from './operations.js';
 
 export interface PreflightDeps {
@@ -57,6 +58,8 @@ export interface PreflightDeps {
    * how those executions ended. Read only when the release proceeds. @default - no guard
    */
   readonly retryGuard?: RetryGuardDeps;
+  /** Who holds Prisma's migration lock (`migration-lock.ts`): refused while one does. @default - not checked */
+  readonly migrationLock?: MigrationLockDeps;
 }
 
 export interface RetryGuardDeps {
@@ -176,6 +179,10 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
       retryGuard: deps.retryGuard,
     });
     if (rerun) warnings.push(rerun);
+  }
+  if (pending.length > 0 && deps.migrationLock) {
+    const execution = requireExecution(state, 'preflight');
+    await checkMigrationLock(deps.migrationLock, execution, deps.databaseName, dryRun, warnings);
   }
   const baseline =
     pending.length > 0 ? await measureDrift(deps, applied, bundle.directory, warnings) : undefined;

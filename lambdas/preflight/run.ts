@@ -8,9 +8,11 @@ import type {
   GuardCapability,
   HealthCapability,
   HistoryCapability,
+  MigrationLockCapability,
   MigrationsCapability,
   SnapshotCapability,
 } from '../shared/runtime/capabilities.js';
+import type { MigrationLockDeps } from './migration-lock.js';
 import { preflight, preflightOperation } from './preflight.js';
 
 export type PreflightRuntime = BaseCapability &
@@ -19,7 +21,8 @@ export type PreflightRuntime = BaseCapability &
   GuardCapability &
   HistoryCapability &
   SnapshotCapability &
-  Pick<HealthCapability, 'driftDetector'>;
+  Pick<HealthCapability, 'driftDetector'> &
+  Partial<MigrationLockCapability>;
 
 /** The mode a valid input asks for; a migration for anything else (whose preflight then names the problem). */
 function requestedMode(event: unknown): string {
@@ -49,8 +52,19 @@ export async function runPreflight(event: unknown, runtime: PreflightRuntime) {
       analyzeRelease: await runtime.analyzeRelease(),
       retryGuard: { gateway: runtime.gateway, history: runtime.executionHistory },
       ...(drift ? { drift } : {}),
+      ...(runtime.migrationLock ? { migrationLock: await migrationLockDeps(runtime) } : {}),
     });
   } finally {
     await engine.close();
   }
+}
+
+/** Preflight's check of Prisma's migration lock, with the setting that ends idle holders. */
+async function migrationLockDeps(runtime: PreflightRuntime): Promise<MigrationLockDeps | undefined> {
+  if (!runtime.migrationLock) return undefined;
+  const after = runtime.settings.endIdleLockHoldersAfterSeconds;
+  return {
+    inspector: await runtime.migrationLock(),
+    ...(after === undefined ? {} : { endIdleAfterSeconds: after }),
+  };
 }

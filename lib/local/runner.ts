@@ -24,6 +24,7 @@ import { runRestoreSnapshot } from '../../lambdas/restore-snapshot/run.js';
 import { databaseOfUrl } from '../../lambdas/shared/adapters/postgres/connection.js';
 import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres/execution-guard.js';
 import { PgHealthProbe } from '../../lambdas/shared/adapters/postgres/health-probe.js';
+import { PgMigrationLock } from '../../lambdas/shared/adapters/postgres/migration-lock.js';
 import { PgReleaseInspector } from '../../lambdas/shared/adapters/postgres/release-inspector.js';
 import {
   type KeptAsideDatabase,
@@ -49,6 +50,7 @@ import {
   type ExecutionHistory,
   type HealthProbe,
   type MigrationEngine,
+  type MigrationLockInspector,
   type MigrationSource,
   type ReleaseInspector,
   type SchemaDriftDetector,
@@ -200,6 +202,8 @@ export interface LocalAdapters {
    */
   readonly history: ExecutionHistory;
   readonly clock: Clock;
+  /** Who holds Prisma's migration lock (preflight refuses while one does). @default - read on the server */
+  readonly migrationLock: MigrationLockInspector;
 }
 
 export interface LocalRunOptions {
@@ -259,6 +263,16 @@ export interface LocalRunOptions {
   readonly onNotification?: (notification: RecordedNotification) => void;
   /** Where the run's report is written (`<dir>/<execution>.json`), or `false` for none. @default '.reports' */
   readonly reportsDir?: string | false;
+  /**
+   * How many times a release that hit its lock timeout, leaving nothing behind, is tried (1: never retried).
+   * @default 3
+   */
+  readonly lockTimeoutAttempts?: number;
+  /**
+   * Preflight ends a session holding Prisma's migration lock that has been idle longer than this many seconds.
+   * @default - never: preflight refuses while the lock is held
+   */
+  readonly endIdleLockHoldersAfterSeconds?: number;
 }
 
 export interface RunEvent {
@@ -357,6 +371,7 @@ function localRuntime(
     driftDetector: async () => adapters.drift,
     executionGuard: async () => adapters.guard,
     executionHistory: async () => adapters.history,
+    migrationLock: async () => adapters.migrationLock,
   };
 }
 
@@ -481,6 +496,9 @@ async function execute(given: LocalRunOptions, guard: ExecutionGuard): Promise<L
     healthChecks: options.healthChecks ?? [],
     drift: { ...DEFAULT_SETTINGS.drift, ...options.drift },
     retention: resolveRetentionPolicy(options.retention),
+    ...(options.endIdleLockHoldersAfterSeconds === undefined
+      ? {}
+      : { endIdleLockHoldersAfterSeconds: options.endIdleLockHoldersAfterSeconds }),
     ...options.settings,
   };
   const clock = options.adapters?.clock ?? systemClock;
@@ -503,7 +521,15 @@ async function execute(given: LocalRunOptions, guard: ExecutionGuard): Promise<L
   const adapters: LocalAdapters = {
     gateway,
     source,
-    engine: options.adapters?.engine ?? (() => new PrismaMigrationEngine({ connectionString: runUrl })),
+    engine:
+      options.adapters?.engine ??
+      (() =>
+        new PrismaMigrationEngine({
+          connectionString: runUrl,
+          ...(options.lockTimeoutAttempts === undefined
+            ? {}
+            : { lockRetry: { attempts: options.lockTimeoutAttempts } }),
+        })),
     probe:
       options.adapters?.probe ??
       new PgHealthProbe({
@@ -516,6 +542,7 @@ async function execute(given: LocalRunOptions, guard: ExecutionGuard): Promise<L
     guard,
     history: options.adapters?.history ?? recordedHistory(gateway),
     clock,
+    migrationLock: options.adapters?.migrationLock ?? new PgMigrationLock({ connection: runUrl }),
   };
   const localGateway = adapters.gateway instanceof PostgresSnapshotGateway ? adapters.gateway : undefined;
   const base = { executionName, path: [], durationMs: 0 };

@@ -29,6 +29,12 @@ export function functionEnvironment(
     RESTORE_TIMEOUT_SECONDS: String(resolved.restoreTimeout.toSeconds()),
     LOCK_TIMEOUT_MS: String(resolved.lockTimeout.toMilliseconds()),
     STATEMENT_TIMEOUT_MS: String(props.statementTimeout?.toMilliseconds() ?? 0),
+    ...(props.lockTimeoutAttempts === undefined
+      ? {}
+      : { LOCK_TIMEOUT_ATTEMPTS: Tokenization.stringifyNumber(props.lockTimeoutAttempts) }),
+    ...(props.endIdleLockHoldersAfter === undefined
+      ? {}
+      : { END_IDLE_LOCK_HOLDERS_AFTER_SECONDS: String(props.endIdleLockHoldersAfter.toSeconds()) }),
     HEALTH_CHECKS: resolved.healthChecksJson,
     CHECK_SCHEMA_DRIFT: String(resolved.checkSchemaDrift),
     DRIFT_POLICY: resolved.drift.policy,

@@ -113,6 +113,8 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
     max: stepTimeout.isUnresolved() ? undefined : stepTimeout,
     maxReason: 'it must be shorter than stepTimeout',
   });
+  checkLockTimeoutAttempts(props.lockTimeoutAttempts);
+  checkDuration('endIdleLockHoldersAfter', props.endIdleLockHoldersAfter, { min: Duration.seconds(1) });
   checkDuration('statementTimeout', props.statementTimeout, {
     max: stepTimeout.isUnresolved() ? undefined : stepTimeout,
     maxReason: 'it must be shorter than stepTimeout',
@@ -298,6 +300,17 @@ function resolveTarget(props: MigrationOrchestratorProps): ResolvedTarget {
       'instance (an rds.IDatabaseInstance) or cluster (an rds.IDatabaseCluster), e.g. from ' +
       'DatabaseInstance.fromDatabaseInstanceAttributes.',
   );
+}
+
+/** `lockTimeoutAttempts`: an integer from 1 (never retried) to 10. */
+function checkLockTimeoutAttempts(attempts: number | undefined): void {
+  if (attempts === undefined || Token.isUnresolved(attempts)) return;
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 10) {
+    throw new Error(
+      `MigrationOrchestrator: lockTimeoutAttempts must be an integer from 1 (never retry) to 10, received ` +
+        `${attempts}. Pass e.g. 3, or omit it for the default.`,
+    );
+  }
 }
 
 function checkDuration(

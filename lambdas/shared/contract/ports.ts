@@ -217,6 +217,31 @@ export interface MigrationEngine {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Prisma's migration lock
+
+/** A session holding Prisma's migration advisory lock (`pg_advisory_lock(72707369)`) on the target database. */
+export interface MigrationLockHolder {
+  readonly pid: number;
+  readonly applicationName: string;
+  /** `host(client_addr)`; undefined for a local socket. */
+  readonly clientAddress?: string;
+  /** `pg_stat_activity.state` (`active`, `idle`, `idle in transaction`, ...); undefined when not visible. */
+  readonly state?: string;
+  /** Seconds in that state (`now() - state_change`), when visible. */
+  readonly stateSeconds?: number;
+  /** Seconds since the session connected, when visible. */
+  readonly connectedSeconds?: number;
+}
+
+/** Reads and ends the sessions holding Prisma's migration lock, on fresh connections. */
+export interface MigrationLockInspector {
+  /** Holders of the lock on the target database, other than the inspector's own session. */
+  holders(): Promise<readonly MigrationLockHolder[]>;
+  /** Ends these sessions (`pg_terminate_backend`), waiting up to a few seconds for each to go. */
+  end(pids: readonly number[]): Promise<readonly { pid: number; ended: boolean; message?: string }[]>;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Evidence after a failed release
 
 /**

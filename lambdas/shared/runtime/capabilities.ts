@@ -11,6 +11,7 @@ import type {
   HealthProbe,
   Migration,
   MigrationEngine,
+  MigrationLockInspector,
   MigrationSource,
   ReleaseInspector,
   SchemaDriftDetector,
@@ -66,6 +67,11 @@ export interface HealthCapability {
   driftDetector(source: MigrationSource): Promise<SchemaDriftDetector | undefined>;
 }
 
+/** Who holds Prisma's migration lock on the target (preflight refuses while one does). */
+export interface MigrationLockCapability {
+  migrationLock(): Promise<MigrationLockInspector>;
+}
+
 /** One release per database at a time. */
 export interface GuardCapability {
   executionGuard(): Promise<ExecutionGuard>;
@@ -84,4 +90,5 @@ export type StepRuntime = BaseCapability &
   EngineCapability &
   EvidenceCapability &
   HealthCapability &
-  GuardCapability;
+  GuardCapability &
+  MigrationLockCapability;

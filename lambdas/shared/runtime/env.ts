@@ -50,6 +50,10 @@ export interface LambdaEnv {
   readonly POLL_INITIAL_SECONDS: number;
   readonly POLL_MAX_SECONDS: number;
   readonly LOCK_TIMEOUT_MS: number;
+  /** How many times a release that hit its lock timeout and left nothing behind is tried. @default 3 */
+  readonly LOCK_TIMEOUT_ATTEMPTS?: number;
+  /** Preflight ends Prisma's migration-lock holders idle longer than this. @default - never */
+  readonly END_IDLE_LOCK_HOLDERS_AFTER_SECONDS?: number;
   readonly STATEMENT_TIMEOUT_MS: number;
   readonly HEALTH_CHECKS: HealthCheckDefinition[];
   readonly CHECK_SCHEMA_DRIFT: boolean;
@@ -155,6 +159,16 @@ export function targetIdentifierOf(env: NodeJS.ProcessEnv = process.env): string
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** `{ [name]: value }` when the variable is set (validated as an integer >= `minimum`), else nothing. */
+function optionalInteger<K extends string>(
+  read: EnvReader,
+  name: K,
+  minimum: number,
+): Partial<Record<K, number>> {
+  if (read.optionalText(name) === undefined) return {};
+  return { [name]: read.integer(name, minimum, minimum) } as Partial<Record<K, number>>;
+}
+
 export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   const read = new EnvReader(env);
   const databaseName = read.optionalText('DATABASE_NAME');
@@ -182,6 +196,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     POLL_MAX_SECONDS: read.integer('POLL_MAX_SECONDS', DEFAULT_SETTINGS.maxPollSeconds, 1),
     LOCK_TIMEOUT_MS: read.integer('LOCK_TIMEOUT_MS', DEFAULT_LOCK_TIMEOUT_MS, 0),
     STATEMENT_TIMEOUT_MS: read.integer('STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS, 0),
+    ...optionalInteger(read, 'LOCK_TIMEOUT_ATTEMPTS', 1),
+    ...optionalInteger(read, 'END_IDLE_LOCK_HOLDERS_AFTER_SECONDS', 0),
     HEALTH_CHECKS: read.jsonArray('HEALTH_CHECKS', isHealthCheck, '{ "name", "sql" }'),
     CHECK_SCHEMA_DRIFT: checkDrift === 'true',
     DRIFT_POLICY: read.oneOf('DRIFT_POLICY', DriftPolicies, DEFAULT_DRIFT_POLICY),
@@ -275,6 +291,9 @@ export function settingsFromEnv(env: LambdaEnv): WorkflowSettings {
     healthChecks: env.HEALTH_CHECKS,
     drift: { policy: env.DRIFT_POLICY, ignore: env.DRIFT_IGNORE },
     retention: env.RETENTION,
+    ...(env.END_IDLE_LOCK_HOLDERS_AFTER_SECONDS === undefined
+      ? {}
+      : { endIdleLockHoldersAfterSeconds: env.END_IDLE_LOCK_HOLDERS_AFTER_SECONDS }),
   };
 }
 

@@ -30,6 +30,11 @@ export interface WorkflowSettings {
   readonly drift: DriftSettings;
   /** Which managed snapshots the `backup` mode keeps (and deletes the rest of). */
   readonly retention: RetentionPolicy;
+  /**
+   * Preflight ends a session holding Prisma's migration lock that has been idle (or idle in transaction) longer
+   * than this. @default - never: preflight refuses while the lock is held
+   */
+  readonly endIdleLockHoldersAfterSeconds?: number;
 }
 
 /** `lock_timeout` of the migration session: a migration waiting longer for a lock fails. */

@@ -11,15 +11,25 @@ import type pg from 'pg';
 import { RdsIamCredentials } from '../../adapters/aws/rds-iam-credentials.js';
 import { SecretsManagerCredentials } from '../../adapters/aws/secrets-manager-credentials.js';
 import { PgHealthProbe } from '../../adapters/postgres/health-probe.js';
+import { PgMigrationLock } from '../../adapters/postgres/migration-lock.js';
 import { PgReleaseInspector } from '../../adapters/postgres/release-inspector.js';
 import { DirectoryMigrationSource } from '../../adapters/prisma/directory-migration-source.js';
 import type { MigrationSource } from '../../contract/ports.js';
 import type { ReleaseBundleRef } from '../../domain/release-bundle.js';
-import type { EvidenceCapability, HealthCapability, MigrationsCapability } from '../capabilities.js';
+import type {
+  EvidenceCapability,
+  HealthCapability,
+  MigrationLockCapability,
+  MigrationsCapability,
+} from '../capabilities.js';
 import type { AwsBase } from './base.js';
 import { s3ReleaseBundleSource } from './release-bundles.js';
 
-export interface AwsDatabase extends MigrationsCapability, EvidenceCapability, HealthCapability {
+export interface AwsDatabase
+  extends MigrationsCapability,
+    EvidenceCapability,
+    HealthCapability,
+    MigrationLockCapability {
   /** The connection settings: the password read from the secret, or a function signing an IAM token. */
   connection(): Promise<pg.ClientConfig>;
 }
@@ -65,6 +75,7 @@ export function databaseCapability({ env, settings }: AwsBase): AwsDatabase {
     migrationSource,
     databaseName: async () => (await credentials.connection()).database ?? env.TARGET_IDENTIFIER,
     releaseInspector: async () => new PgReleaseInspector({ connection: await credentials.connection() }),
+    migrationLock: async () => new PgMigrationLock({ connection: await credentials.connection() }),
     healthProbe: async (source) => {
       const drift = await driftDetector(source);
       return new PgHealthProbe({

@@ -12,6 +12,9 @@ export function engineCapability({ env }: AwsBase, database: AwsDatabase): Engin
       new PrismaMigrationEngine({
         clientConfig: await database.connection(),
         lockTimeoutMs: env.LOCK_TIMEOUT_MS,
+        ...(env.LOCK_TIMEOUT_ATTEMPTS === undefined
+          ? {}
+          : { lockRetry: { attempts: env.LOCK_TIMEOUT_ATTEMPTS } }),
         statementTimeoutMs: env.STATEMENT_TIMEOUT_MS || (defaults?.statementTimeoutMs ?? 0),
       }),
     analyzeRelease: async () => (await import('../../domain/release-analysis.js')).analyzeRelease,
