@@ -7,6 +7,7 @@
  * Local (DATABASE_URL selects the target database; without it an embedded PostgreSQL is started, data in .data/):
  *   run [--migrations DIR] [--input JSON] [--transaction-mode release|per-migration] [--terminate-sessions]
  *       [--create-database] [--drift-policy fail|warn|off] [--drift-ignore TABLES] [--keep-snapshots N]
+ *       [--lint-policy RULE=block|warn|off,...]
  *       [--lock-timeout-attempts N] [--end-idle-lock-holders-after SECONDS]
  *   backup [--terminate-sessions]          take a managed snapshot, apply the retention policy
  *   backups                                list the managed snapshots of the database
@@ -31,6 +32,11 @@ import { type TransactionMode, TransactionModes } from '../lambdas/shared/contra
 import { parseWorkflowInput } from '../lambdas/shared/contract/input.js';
 import { DriftPolicies, type DriftPolicy } from '../lambdas/shared/domain/drift.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/domain/identifiers.js';
+import {
+  checkLintPolicy,
+  type LintPolicyOverrides,
+  LintSeverities,
+} from '../lambdas/shared/domain/lint/policy.js';
 import { DEFAULT_RETENTION_POLICY, retention } from '../lambdas/shared/domain/retention.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
 import { leftByKill, watchSignals } from '../lib/local/interruption.js';
@@ -115,6 +121,8 @@ Options of npm start (tsx bin/cli.ts run):
   --drift-policy POLICY         schema drift after the release: fail, warn or off
   --drift-ignore TABLES         comma-separated tables (audit_log, public.audit_log) or schemas (analytics.*)
                                 that the migrations do not manage, left out of the drift check
+  --lint-policy RULES           the lint's policy per rule over the defaults, comma-separated rule=block|warn|off,
+                                e.g. drop-column=block,update-without-where=off (rules: docs/lint.md)
   --keep-snapshots N            pre-migration snapshots of successful releases kept per database (default
                                 ${DEFAULT_KEEP_SNAPSHOTS}); older ones this tool took are dropped after a successful run
   --lock-timeout-attempts N     tries of a release that hit its lock timeout and left nothing behind (default 3)
@@ -221,6 +229,27 @@ function parseDrift(policy: string | undefined, ignore: string | undefined): Dri
   return drift;
 }
 
+/** `--lint-policy drop-column=block,update-without-where=off`: the lint's policy overrides. */
+function parseLintPolicy(value: string | undefined): LintPolicyOverrides | undefined {
+  if (value === undefined) return undefined;
+  const pairs = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const malformed = pairs.filter((pair) => !/^[^=\s]+=[^=\s]+$/.test(pair));
+  if (pairs.length === 0 || malformed.length > 0) {
+    throw new UsageError(
+      `--lint-policy takes comma-separated rule=${LintSeverities.join('|')} pairs, e.g. drop-column=block ` +
+        `(received "${value}")`,
+    );
+  }
+  const checked = checkLintPolicy(
+    Object.fromEntries(pairs.map((pair) => pair.split('=') as [string, string])),
+  );
+  if ('problems' in checked) throw new UsageError(`--lint-policy: ${checked.problems.join('; ')}`);
+  return checked.overrides;
+}
+
 /** DATABASE_URL, checked before anything is created: a PostgreSQL URL that names a database. */
 function databaseUrlFromEnv(): string | undefined {
   const url = process.env.DATABASE_URL;
@@ -295,6 +324,7 @@ async function commandRun(args: string[]): Promise<number> {
       'create-database': { type: 'boolean' },
       'drift-policy': { type: 'string' },
       'drift-ignore': { type: 'string' },
+      'lint-policy': { type: 'string' },
       'keep-snapshots': { type: 'string' },
       'lock-timeout-attempts': { type: 'string' },
       'end-idle-lock-holders-after': { type: 'string' },
@@ -323,6 +353,7 @@ async function commandRun(args: string[]): Promise<number> {
   const input = parseInput(values.input);
   const transactionMode = parseTransactionMode(values['transaction-mode']);
   const drift = parseDrift(values['drift-policy'], values['drift-ignore']);
+  const lintPolicy = parseLintPolicy(values['lint-policy']);
   const migrationsDir = resolve(values.migrations ?? SAMPLE_MIGRATIONS);
   await new DirectoryMigrationSource(migrationsDir).load();
   const databaseUrl = databaseUrlFromEnv();
@@ -363,6 +394,7 @@ async function commandRun(args: string[]): Promise<number> {
       input,
       ...(transactionMode ? { transactionMode } : {}),
       ...(drift ? { drift } : {}),
+      ...(lintPolicy ? { lintPolicy } : {}),
       ...(keepSnapshots !== undefined ? { keepSnapshots } : {}),
       ...(lockTimeoutAttempts !== undefined ? { lockTimeoutAttempts } : {}),
       ...(endIdleAfter !== undefined ? { endIdleLockHoldersAfterSeconds: endIdleAfter } : {}),

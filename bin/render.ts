@@ -121,6 +121,12 @@ export function printSummary(result: SummaryResult, options: SummaryOptions = {}
     if (state.plan.lockedTables.length > 0) print(`  locks:      ${state.plan.lockedTables.join(', ')}`);
   }
   for (const warning of state.plan?.warnings ?? []) print(`  warning:    ${warning}`);
+  if (state.plan?.mode === 'migrate') {
+    for (const ack of state.plan.lint?.acknowledged ?? [])
+      print(
+        `  acknowledged: ${ack.rule} in ${ack.migration} (${ack.file}:${ack.line}:${ack.column}, "${ack.statement}"): ${ack.reason}`,
+      );
+  }
   if (state.plan?.mode === 'migrate' && state.plan.dryRun && state.plan.pending.length > 0)
     print(`  pending:    ${state.plan.pending.join(', ')} (dry run: not applied)`);
   for (const warning of state.snapshot?.warnings ?? []) print(`  warning:    ${warning}`);

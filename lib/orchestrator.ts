@@ -26,6 +26,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type Step, Steps, type TransactionMode } from '../lambdas/shared/contract/contract.js';
 import type { DriftPolicy } from '../lambdas/shared/domain/drift.js';
+import type { LintPolicyOverrides } from '../lambdas/shared/domain/lint/policy.js';
 import type { HealthCheckDefinition } from '../lambdas/shared/runtime/settings.js';
 import { STEP_METADATA_KEY } from './asl.js';
 import { type AlarmName, type AlarmOptions, Monitoring } from './private/alarms.js';
@@ -275,6 +276,14 @@ export interface MigrationOrchestratorProps {
    * @default - none
    */
   readonly schemaDriftIgnore?: string[];
+  /**
+   * The lint of the pending migrations (docs/lint.md): `block`, `warn` or `off` per rule, over the defaults. A
+   * `block` finding stops the release in preflight, touching nothing, unless the execution input acknowledges it
+   * (`acknowledge: [{ rule, migration, reason }]`); `warn` findings are shown in the plan.
+   *
+   * @default - drop-table, rename-table, rename-column, truncate and delete-without-where block; the other rules warn
+   */
+  readonly lintPolicy?: LintPolicyOverrides;
   /**
    * The key that encrypts the log groups and the state machine's data. If you pass an imported key, its
    * key policy must allow CloudWatch Logs (`logs.<region>.amazonaws.com`) and Step Functions to use it.

@@ -29,6 +29,7 @@ import type {
 import { requireExecution, stateOf } from '../shared/contract/state.js';
 import { type DriftBaseline, driftBaseline } from '../shared/domain/drift.js';
 import { isAppliedRow, isFailedRow } from '../shared/domain/history.js';
+import { resolveLintPolicy } from '../shared/domain/lint/policy.js';
 import { decideRetry, describeEnding, earlierAttemptsOf } from '../shared/domain/release-retry.js';
 import {
   transactionFallbackReason as fallbackReason,
@@ -37,6 +38,7 @@ import {
 } from '../shared/domain/transaction-fallback.js';
 import type { WorkflowSettings } from '../shared/runtime/settings.js';
 import { checkMigrationLock, type MigrationLockDeps } from './migration-lock.js';
+import { lintPending } from './lint.js';
 import { type OperationDeps, planBackup, planRestore, refuseConcurrent } from './operations.js';
 
 export interface PreflightDeps {
@@ -156,6 +158,15 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   if (unparsable !== undefined) {
     throw new MigrationsInvalidError(unparsable, { details: { unparsable: analysis?.unparsable } });
   }
+  const linted = await lintPending({
+    analysis,
+    engine: deps.engine,
+    policy: resolveLintPolicy(deps.settings.lintPolicy),
+    acknowledge: input.acknowledge ?? [],
+    applied,
+    pending,
+  });
+  warnings.push(...linted.warnings);
   let transactionMode: TransactionMode = input.transactionMode ?? deps.settings.transactionMode;
   const transactionFallbackReason =
     transactionMode === 'release' && analysis ? fallbackReason(analysis) : undefined;
@@ -207,6 +218,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
       ),
     ],
     lockedTables: analysis?.lockedTables ?? [],
+    ...(linted.lint ? { lint: linted.lint } : {}),
     ...(baseline === undefined ? {} : { driftBaseline: baseline }),
     snapshotRequired,
     ...(input.skipSnapshot === undefined ? {} : { skipSnapshotReason: input.skipSnapshot.reason }),

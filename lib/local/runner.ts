@@ -58,6 +58,7 @@ import {
   systemClock,
 } from '../../lambdas/shared/contract/ports.js';
 import type { DriftSettings } from '../../lambdas/shared/domain/drift.js';
+import type { LintPolicyOverrides } from '../../lambdas/shared/domain/lint/policy.js';
 import { compactTimestamp, preMigrationSnapshotId } from '../../lambdas/shared/domain/identifiers.js';
 import { redactError } from '../../lambdas/shared/domain/redaction.js';
 import { analyzeRelease } from '../../lambdas/shared/domain/release-analysis.js';
@@ -223,6 +224,8 @@ export interface LocalRunOptions {
    * or schemas (`analytics.*`) to leave out. @default `warn`, nothing ignored
    */
   readonly drift?: Partial<DriftSettings>;
+  /** The lint's policy per rule (docs/lint.md), over the defaults: `block`, `warn` or `off`. @default - the defaults */
+  readonly lintPolicy?: LintPolicyOverrides;
   readonly executionName?: string;
   /** Replace adapters (e.g. the RDS fake standing in for AWS). */
   readonly adapters?: Partial<LocalAdapters>;
@@ -495,6 +498,7 @@ async function execute(given: LocalRunOptions, guard: ExecutionGuard): Promise<L
     ...(options.transactionMode ? { transactionMode: options.transactionMode } : {}),
     healthChecks: options.healthChecks ?? [],
     drift: { ...DEFAULT_SETTINGS.drift, ...options.drift },
+    ...(options.lintPolicy ? { lintPolicy: options.lintPolicy } : {}),
     retention: resolveRetentionPolicy(options.retention),
     ...(options.endIdleLockHoldersAfterSeconds === undefined
       ? {}

@@ -39,6 +39,7 @@ export function functionEnvironment(
     CHECK_SCHEMA_DRIFT: String(resolved.checkSchemaDrift),
     DRIFT_POLICY: resolved.drift.policy,
     DRIFT_IGNORE: resolved.drift.ignore,
+    ...(resolved.lintPolicyJson === undefined ? {} : { LINT_POLICY: resolved.lintPolicyJson }),
     MANAGED_BY: managedByValue(scope),
     NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
   };

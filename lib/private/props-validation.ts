@@ -13,6 +13,7 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { type TransactionMode, TransactionModes } from '../../lambdas/shared/contract/contract.js';
 import { DriftPolicies, type DriftPolicy } from '../../lambdas/shared/domain/drift.js';
+import { checkLintPolicy } from '../../lambdas/shared/domain/lint/policy.js';
 import { isValidRdsIdentifier } from '../../lambdas/shared/domain/identifiers.js';
 import {
   DEFAULT_RELEASE_BUNDLE_LIMITS,
@@ -64,6 +65,8 @@ export interface ResolvedProps {
   readonly healthChecksJson: string;
   /** The drift policy, and the ignore list as JSON. */
   readonly drift: { readonly policy: DriftPolicy; readonly ignore: string };
+  /** The lint's policy overrides as JSON; absent when the prop is not given (the functions' defaults apply). */
+  readonly lintPolicyJson?: string;
   /** The absolute path of the migrations directory. */
   readonly migrationsPath: string;
   readonly checkSchemaDrift: boolean;
@@ -151,6 +154,7 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
   }
   const healthChecksJson = checkHealthChecks(props.healthChecks ?? []);
   const drift = checkDrift(props.schemaDriftPolicy, props.schemaDriftIgnore ?? []);
+  const lintPolicyJson = checkLintPolicyProp(props.lintPolicy);
   const migrations = checkMigrationsDirectory(props.migrationsDirectory);
   const backupSchedule = checkBackupSchedule(props.backupSchedule);
   const releaseBundles = checkReleaseBundles(props.releaseBundles);
@@ -165,6 +169,7 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
     lockTimeout,
     healthChecksJson,
     drift,
+    ...(lintPolicyJson === undefined ? {} : { lintPolicyJson }),
     migrationsPath: migrations.path,
     checkSchemaDrift: props.checkSchemaDrift ?? DEFAULTS.checkSchemaDrift,
     rollbackConcurrency,
@@ -332,6 +337,20 @@ function checkDuration(
         `received ${value.toHumanString()}. Pass a shorter ${name}.`,
     );
   }
+}
+
+/** `lintPolicy`: rule ids of docs/lint.md to block, warn or off; as the functions' LINT_POLICY (JSON). */
+function checkLintPolicyProp(policy: unknown): string | undefined {
+  if (policy === undefined) return undefined;
+  const checked = checkLintPolicy(policy);
+  if ('problems' in checked) {
+    throw new Error(
+      `MigrationOrchestrator: lintPolicy is invalid: ${checked.problems.join('; ')}, received ` +
+        `${JSON.stringify(policy)}. Pass an object of rule ids to 'block', 'warn' or 'off', e.g. ` +
+        `{ 'drop-column': 'block' }.`,
+    );
+  }
+  return JSON.stringify(checked.overrides);
 }
 
 function checkDrift(policy: unknown, ignore: readonly unknown[]): { policy: DriftPolicy; ignore: string } {

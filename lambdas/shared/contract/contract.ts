@@ -4,6 +4,7 @@
  * `lambdas/` (what the code throws) both import this file, so the two cannot drift apart.
  */
 import type { DriftBaseline } from '../domain/drift.js';
+import type { LintResult } from '../domain/lint/policy.js';
 
 /** Error names thrown by the steps. Each is the `name` of a class in `errors.ts`. */
 export const ErrorNames = {
@@ -213,6 +214,11 @@ export interface Plan {
   readonly nonAtomic?: readonly string[];
   /** Tables the release will lock (from the parsed statements). */
   readonly lockedTables: readonly string[];
+  /**
+   * The lint of the pending migrations (docs/lint.md): findings of `warn` rules, and findings of `block` rules the
+   * input acknowledged, with its reasons. Absent when there was nothing to report.
+   */
+  readonly lint?: LintResult;
   /**
    * Schema drift measured before anything is applied (the live schema against the applied migrations), so that
    * verification can tell drift the release introduced from drift that was already there.

@@ -5,6 +5,7 @@
  * Only the steps that validate the input load the schema library.
  */
 import { z } from 'zod';
+import { LintRuleIds } from '../domain/lint/policy.js';
 import { parseReleaseBundleUri, RELEASE_BUNDLE_URI_SHAPE, SHA256_HEX } from '../domain/release-bundle.js';
 import { Modes, TransactionModes } from './contract.js';
 import { InvalidInputError } from './errors.js';
@@ -83,10 +84,37 @@ export const WorkflowInputSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Findings of the lint (docs/lint.md) accepted for this release: each names a rule and a pending migration,
+     * with a reason, which the plan shows and the report records. One that matches no finding is refused.
+     */
+    acknowledge: z
+      .array(
+        z
+          .object({
+            rule: z.enum(LintRuleIds),
+            migration: z
+              .string()
+              .min(1)
+              .max(255)
+              .regex(/^[^/\\\0]+$/, 'the name of a migration directory (no / or \\)'),
+            reason: z.string().trim().min(10, 'give a reason of at least 10 characters').max(500),
+          })
+          .strict(),
+      )
+      .max(100)
+      .optional(),
   })
   .strict()
   .superRefine((input, context) => {
     const mode = input.mode ?? 'migrate';
+    if (mode !== 'migrate' && input.acknowledge !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['acknowledge'],
+        message: `only for mode "migrate" (this execution's mode is "${mode}"); remove it`,
+      });
+    }
     if (mode !== 'migrate') {
       for (const field of MIGRATE_ONLY) {
         if (input[field] !== undefined) {

@@ -37,6 +37,16 @@ const HealthSchema = z.looseObject({
   summary: z.string().optional(),
 });
 
+const LintFindingSchema = z.looseObject({
+  rule: z.string().min(1),
+  migration: z.string().min(1),
+  file: z.string().min(1),
+  line: z.number().int().positive(),
+  column: z.number().int().positive(),
+  statement: z.string(),
+  message: z.string(),
+});
+
 export const PathEntrySchema = z.strictObject({
   state: z.string().min(1),
   type: z.enum(['Pass', 'Task', 'Choice', 'Wait', 'Succeed', 'Fail', 'Parallel', 'Map']),
@@ -95,6 +105,16 @@ export const ExecutionReportSchema = z.strictObject({
       durationMs: milliseconds.optional(),
       /** The release was found complete by reading `_prisma_migrations` after the apply step died. */
       assessed: z.boolean().optional(),
+    })
+    .optional(),
+  /**
+   * The lint of the pending migrations (docs/lint.md): the findings shown as warnings, and the blocking findings the
+   * input acknowledged, each with its reason.
+   */
+  lint: z
+    .strictObject({
+      warnings: z.array(LintFindingSchema),
+      acknowledged: z.array(LintFindingSchema.extend({ reason: z.string().min(1) })),
     })
     .optional(),
   snapshot: z.looseObject({ snapshotId: z.string(), status: z.string() }).optional(),

@@ -111,6 +111,7 @@ export function buildReport(source: ReportSource): ExecutionReport {
     input: source.input ?? null,
     ...(plan ? { plan: json<ExecutionReport['plan']>(plan) } : {}),
     ...migrationsOf(plan, state),
+    ...(plan?.mode === 'migrate' && plan.lint ? { lint: json<ExecutionReport['lint']>(plan.lint) } : {}),
     ...(state?.snapshot ? { snapshot: json<ExecutionReport['snapshot']>(state.snapshot) } : {}),
     ...(state?.health ? { health: json<ExecutionReport['health']>(state.health) } : {}),
     ...driftOf(plan, state),

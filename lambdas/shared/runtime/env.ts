@@ -7,6 +7,7 @@
 import { type TransactionMode, TransactionModes } from '../contract/contract.js';
 import { InvalidInputError } from '../contract/errors.js';
 import { DEFAULT_DRIFT_POLICY, DriftPolicies, type DriftPolicy } from '../domain/drift.js';
+import { checkLintPolicy, type LintPolicyOverrides } from '../domain/lint/policy.js';
 import {
   DEFAULT_RELEASE_BUNDLE_LIMITS,
   MIN_RELEASE_BUNDLE_BYTES,
@@ -59,6 +60,8 @@ export interface LambdaEnv {
   readonly CHECK_SCHEMA_DRIFT: boolean;
   readonly DRIFT_POLICY: DriftPolicy;
   readonly DRIFT_IGNORE: string[];
+  /** The lint's policy overrides (the `lintPolicy` prop) as JSON, `{"drop-column":"block"}`. Absent: the defaults. */
+  readonly LINT_POLICY?: LintPolicyOverrides;
   readonly MANAGED_BY: string;
   /** RETENTION_DAILY, RETENTION_WEEKLY, RETENTION_MONTHLY, RETENTION_PRE_MIGRATION, RETENTION_TIME_ZONE. */
   readonly RETENTION: RetentionPolicy;
@@ -205,6 +208,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     MANAGED_BY: read.optionalText('MANAGED_BY') ?? DEFAULT_MANAGED_BY,
     RETENTION: retentionFrom(read),
     ...releaseBundlesFrom(read),
+    ...lintPolicyFrom(read),
   };
   if (read.problems.length > 0) {
     throw new InvalidInputError(
@@ -234,6 +238,24 @@ function databaseLoginFrom(read: EnvReader, databaseName: string | undefined): D
   const port = read.integer('DATABASE_PORT', 5432, 1);
   if (port > 65535) read.problems.push(`DATABASE_PORT: must be a TCP port (received ${port})`);
   return { auth, user, host, port };
+}
+
+/** LINT_POLICY: a JSON object of rule ids to block, warn or off. */
+function lintPolicyFrom(read: EnvReader): { LINT_POLICY?: LintPolicyOverrides } {
+  const raw = read.optionalText('LINT_POLICY');
+  if (raw === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = raw;
+  }
+  const checked = checkLintPolicy(value);
+  if ('problems' in checked) {
+    read.problems.push(`LINT_POLICY: ${checked.problems.join('; ')}`);
+    return {};
+  }
+  return { LINT_POLICY: checked.overrides };
 }
 
 /** The retention policy from its five variables (each optional: the policy's default). */
@@ -291,6 +313,7 @@ export function settingsFromEnv(env: LambdaEnv): WorkflowSettings {
     healthChecks: env.HEALTH_CHECKS,
     drift: { policy: env.DRIFT_POLICY, ignore: env.DRIFT_IGNORE },
     retention: env.RETENTION,
+    ...(env.LINT_POLICY ? { lintPolicy: env.LINT_POLICY } : {}),
     ...(env.END_IDLE_LOCK_HOLDERS_AFTER_SECONDS === undefined
       ? {}
       : { endIdleLockHoldersAfterSeconds: env.END_IDLE_LOCK_HOLDERS_AFTER_SECONDS }),

@@ -5,6 +5,7 @@
 import type { TransactionMode } from '../contract/contract.js';
 import type { Clock, SnapshotGateway } from '../contract/ports.js';
 import { DEFAULT_DRIFT_SETTINGS, type DriftSettings } from '../domain/drift.js';
+import type { LintPolicyOverrides } from '../domain/lint/policy.js';
 import { DEFAULT_RETENTION_POLICY, type RetentionPolicy } from '../domain/retention.js';
 
 export interface HealthCheckDefinition {
@@ -30,6 +31,8 @@ export interface WorkflowSettings {
   readonly drift: DriftSettings;
   /** Which managed snapshots the `backup` mode keeps (and deletes the rest of). */
   readonly retention: RetentionPolicy;
+  /** The lint's policy per rule, over `DEFAULT_LINT_POLICY` (docs/lint.md). @default - the defaults */
+  readonly lintPolicy?: LintPolicyOverrides;
   /**
    * Preflight ends a session holding Prisma's migration lock that has been idle (or idle in transaction) longer
    * than this. @default - never: preflight refuses while the lock is held

@@ -96,7 +96,9 @@ export function judgeLint(
     else warnings.push(finding);
   }
   const stale = acknowledgements.flatMap((acknowledgement, index) =>
-    active.some((finding) => finding.rule === acknowledgement.rule && finding.migration === acknowledgement.migration)
+    active.some(
+      (finding) => finding.rule === acknowledgement.rule && finding.migration === acknowledgement.migration,
+    )
       ? []
       : [{ index, acknowledgement, applied: applied.has(acknowledgement.migration) }],
   );

@@ -80,7 +80,8 @@ export class ReleaseTables {
     switch (type) {
       case 'CreateStmt':
       case 'CreateTableAsStmt': {
-        const relation = type === 'CreateStmt' ? body.relation : isObject(body.into) ? body.into.rel : undefined;
+        const relation =
+          type === 'CreateStmt' ? body.relation : isObject(body.into) ? body.into.rel : undefined;
         const name = rangeVarName(relation);
         if (name !== undefined && !this.tables.has(this.qualify(name)))
           this.tables.set(this.qualify(name), { existing: false, added: new Set() });
@@ -223,7 +224,8 @@ function functionNames(value: unknown): string[] {
 function rewriteOf(column: AstNode): string | undefined {
   const typeNames = isObject(column.typeName) ? column.typeName.names : undefined;
   const typeName = nameList(typeNames)?.split('.').at(-1)?.toLowerCase();
-  if (typeName !== undefined && SERIAL_TYPES.has(typeName)) return `its type ${typeName} defaults to nextval()`;
+  if (typeName !== undefined && SERIAL_TYPES.has(typeName))
+    return `its type ${typeName} defaults to nextval()`;
   for (const constraint of constraintsOf(column)) {
     if (constraint.contype === 'CONSTR_IDENTITY') return 'it is an identity column';
     if (constraint.contype === 'CONSTR_GENERATED') return 'it is a stored generated column';
@@ -294,7 +296,11 @@ export const LINT_RULES: readonly LintRule[] = [
       'Keep the column name and map the field to it (`@map("old_name")`), or add the new column, write to both, ' +
       'backfill, move reads, then drop the old one in a later release.',
     check: ({ type, body }, tables) => {
-      if (type !== 'RenameStmt' || body.renameType !== 'OBJECT_COLUMN' || body.relationType !== 'OBJECT_TABLE')
+      if (
+        type !== 'RenameStmt' ||
+        body.renameType !== 'OBJECT_COLUMN' ||
+        body.relationType !== 'OBJECT_TABLE'
+      )
         return [];
       const name = rangeVarName(body.relation);
       return name !== undefined && tables.existingColumn(name, body.subname)
@@ -357,7 +363,9 @@ export const LINT_RULES: readonly LintRule[] = [
         const column = columnDefOf(command);
         if (command.subtype !== 'AT_AddColumn' || column === undefined) return undefined;
         const why = rewriteOf(column);
-        return why === undefined ? undefined : `column "${String(column.colname)}" of ${quoted(table)} (${why})`;
+        return why === undefined
+          ? undefined
+          : `column "${String(column.colname)}" of ${quoted(table)} (${why})`;
       }),
   },
   {
