@@ -53,6 +53,11 @@ function seconds(ms: number | undefined): string {
   return ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** A migration's time: milliseconds below a second, else seconds. */
+function milliseconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : seconds(ms);
+}
+
 /** The report as lines for a person. */
 export function renderReport(report: ExecutionReport): string[] {
   const lines: string[] = [];
@@ -73,6 +78,10 @@ export function renderReport(report: ExecutionReport): string[] {
     lines.push('', `Migrations (${m.transactionMode ?? '-'} mode, ${seconds(m.durationMs)})`);
     lines.push(`  pending  ${m.pending.join(', ') || 'none'}`);
     lines.push(`  applied  ${m.applied.join(', ') || 'none'}`);
+    for (const timing of m.timings ?? []) {
+      lines.push(`  ${milliseconds(timing.durationMs).padStart(9)}  ${timing.name}`);
+    }
+    if (m.timingsOmitted) lines.push(`  (${m.timingsOmitted} faster migrations not listed)`);
   }
   if (report.snapshot) lines.push('', `Snapshot ${report.snapshot.snapshotId}: ${report.snapshot.status}`);
   if (report.failure)

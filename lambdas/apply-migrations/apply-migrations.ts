@@ -7,7 +7,12 @@
  * `MigrationFailed` (the restore path). A database unreachable before anything started stays
  * `DatabaseUnreachable` (retried, then nothing to restore).
  */
-import { type ApplyResult, ErrorNames } from '../shared/contract/contract.js';
+import {
+  type ApplyResult,
+  ErrorNames,
+  MAX_MIGRATION_TIMINGS,
+  type MigrationTiming,
+} from '../shared/contract/contract.js';
 import { DatabaseUnreachableError, messageOf, OrchestratorError } from '../shared/contract/errors.js';
 import type { Clock, MigrationEngine, MigrationSource, ReleaseInspector } from '../shared/contract/ports.js';
 import { requireExecution, requirePlan, stateOf } from '../shared/contract/state.js';
@@ -48,6 +53,7 @@ export async function applyMigrations(event: unknown, deps: ApplyMigrationsDeps)
       transactionMode: outcome.transactionMode,
       durationMs: deps.clock.now().getTime() - started,
       ...(outcome.lockRetries?.length ? { lockRetries: outcome.lockRetries } : {}),
+      ...cappedTimings(outcome.timings ?? []),
     };
   } catch (error) {
     if (error instanceof OrchestratorError && NOT_STARTED.has(error.name)) throw error;
@@ -57,4 +63,27 @@ export async function applyMigrations(event: unknown, deps: ApplyMigrationsDeps)
     // The engine failed, yet every pending migration is recorded as finished (it failed after the last one).
     return { ...result, durationMs: deps.clock.now().getTime() - started };
   }
+}
+
+/**
+ * The timings the state document carries: all of them up to `max`, else the `max` slowest (in the order applied)
+ * and how many were left out, so that a release of hundreds of migrations stays far below the 256 KB state limit.
+ */
+export function cappedTimings(
+  timings: readonly MigrationTiming[],
+  max = MAX_MIGRATION_TIMINGS,
+): Pick<ApplyResult, 'timings' | 'timingsOmitted'> {
+  if (timings.length === 0) return {};
+  if (timings.length <= max) return { timings: [...timings] };
+  const kept = new Set(
+    timings
+      .map((timing, index) => ({ index, durationMs: timing.durationMs }))
+      .sort((a, b) => b.durationMs - a.durationMs || a.index - b.index)
+      .slice(0, max)
+      .map((entry) => entry.index),
+  );
+  return {
+    timings: timings.filter((_, index) => kept.has(index)),
+    timingsOmitted: timings.length - max,
+  };
 }

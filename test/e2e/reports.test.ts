@@ -78,6 +78,10 @@ describe('the local run report', () => {
     expect(report.path.map((step) => step.state)).toEqual(result.path);
     expect(report.path.every((step) => step.result === 'succeeded')).toBe(true);
     expect(report.migrations?.durationMs).toBeGreaterThanOrEqual(0);
+    // Each applied migration with the time its script took, in the order applied, within the apply step's time.
+    expect(report.migrations?.timings?.map((timing) => timing.name)).toEqual(report.migrations?.applied);
+    const scripts = (report.migrations?.timings ?? []).reduce((sum, timing) => sum + timing.durationMs, 0);
+    expect(scripts).toBeLessThanOrEqual(report.migrations?.durationMs ?? 0);
     expect(report.durations.byState[StateNames.applyMigrations]).toBeGreaterThanOrEqual(0);
     expect(report.drift?.checks.length).toBeGreaterThan(0);
     expect(notified).toEqual([]);

@@ -13,12 +13,14 @@ import type { OrchestratorError } from '../../lambdas/shared/contract/errors.js'
 import type { MigrationBundle } from '../../lambdas/shared/contract/ports.js';
 import { freePort } from '../../lib/local/embedded-postgres.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
+import { migrationsDirectory, removeMigrationDirectories } from '../helpers/migrations.js';
 
 const SAMPLE = 'prisma/migrations';
 const created: string[] = [];
 
 afterAll(async () => {
   for (const name of created) await dropDatabase(name);
+  await removeMigrationDirectories();
 });
 
 async function database(): Promise<string> {
@@ -106,8 +108,12 @@ describe('PrismaMigrationEngine', () => {
 
     // Assess
     const names = bundle.migrations.map((m) => m.name);
-    expect(first).toEqual({ applied: names, transactionMode: 'release' });
-    expect(second).toEqual({ applied: [], transactionMode: 'release' });
+    expect(first).toEqual({
+      applied: names,
+      transactionMode: 'release',
+      timings: names.map((name) => ({ name, durationMs: expect.any(Number) })),
+    });
+    expect(second).toEqual({ applied: [], transactionMode: 'release', timings: [] });
     const history = await engine.readHistory();
     expect(history.map((row) => row.name)).toEqual(names);
     for (const row of history) {
@@ -217,6 +223,31 @@ describe('PrismaMigrationEngine', () => {
     expect(Object.keys(after.data as object)).not.toContain('Label');
   });
 
+  it("times each migration's script in the order applied, inside the release transaction", async () => {
+    // Prepare
+    const url = await database();
+    const engine = new PrismaMigrationEngine({ connectionString: url });
+    const bundle = await load(
+      await migrationsDirectory([
+        ['20250101000000_orders', 'CREATE TABLE "Order" (id integer PRIMARY KEY);'],
+        ['20250102000000_slow', 'SELECT pg_sleep(0.3);\nALTER TABLE "Order" ADD COLUMN total integer;'],
+      ]),
+    );
+
+    // Act
+    const outcome = await engine.applyPending(bundle, { transactionMode: 'release' });
+
+    // Assess
+    expect(outcome.transactionMode).toBe('release');
+    expect(outcome.timings?.map((timing) => timing.name)).toEqual([
+      '20250101000000_orders',
+      '20250102000000_slow',
+    ]);
+    const [fast, slow] = outcome.timings ?? [];
+    expect(slow?.durationMs).toBeGreaterThanOrEqual(290);
+    expect(fast?.durationMs).toBeLessThan(slow?.durationMs ?? 0);
+  });
+
   it('applies a release with $$ function bodies in one transaction (scripts are not split on semicolons)', async () => {
     // Prepare
     const { url, engine } = await sampleDatabaseWithData();
@@ -226,7 +257,7 @@ describe('PrismaMigrationEngine', () => {
     const outcome = await engine.applyPending(release, { transactionMode: 'release' });
 
     // Assess
-    expect(outcome).toEqual({
+    expect(outcome).toMatchObject({
       applied: ['20250205090000_add_labels', '20250212090000_task_updated_at', '20250219090000_seed_labels'],
       transactionMode: 'release',
     });
@@ -254,9 +285,13 @@ describe('PrismaMigrationEngine', () => {
     const outcome = await engine.applyPending(release, { transactionMode: 'release' });
 
     // Assess
-    expect(outcome).toEqual({
+    expect(outcome).toMatchObject({
       applied: ['20250205090000_task_due_index', '20250212090000_task_updated_at'],
       transactionMode: 'per-migration',
+      timings: [
+        { name: '20250205090000_task_due_index', durationMs: expect.any(Number) },
+        { name: '20250212090000_task_updated_at', durationMs: expect.any(Number) },
+      ],
     });
     await withClient(url, async (client) => {
       const index = await client.query(

@@ -71,6 +71,39 @@ describe('report <execution>', () => {
     expect(text).toMatch(/1\.0 s {2}x Apply pending migrations, 2 retries/);
   });
 
+  it("prints each applied migration's time, and how many faster ones were left out", async () => {
+    // Prepare
+    const withTimings = {
+      ...report,
+      mode: 'migrate',
+      migrations: {
+        pending: ['20250101_a', '20250102_b'],
+        applied: ['20250101_a', '20250102_b'],
+        transactionMode: 'release',
+        durationMs: 2400,
+        timings: [
+          { name: '20250101_a', durationMs: 35 },
+          { name: '20250102_b', durationMs: 2100 },
+        ],
+        timingsOmitted: 4,
+      },
+    };
+    writeFileSync(join(dir, 'local-run-timed.json'), JSON.stringify(withTimings));
+    // Act
+    const { code, lines } = await run(['local-run-timed', '--dir', dir]);
+    // Assess
+    expect(code).toBe(0);
+    const at = lines.indexOf('Migrations (release mode, 2.4 s)');
+    expect(lines.slice(at, at + 6)).toEqual([
+      'Migrations (release mode, 2.4 s)',
+      '  pending  20250101_a, 20250102_b',
+      '  applied  20250101_a, 20250102_b',
+      '      35 ms  20250101_a',
+      '      2.1 s  20250102_b',
+      '  (4 faster migrations not listed)',
+    ]);
+  });
+
   it('prints the stored report with --json', async () => {
     const { code, lines } = await run(['local-run-1', '--dir', dir, '--json']);
     expect(code).toBe(0);

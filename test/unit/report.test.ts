@@ -168,6 +168,48 @@ describe('buildReport', () => {
     expect(report.rollback).toBeUndefined();
   });
 
+  it('carries the per-migration timings of the apply step, capped with the count of the rest', () => {
+    // Prepare
+    const source = succeededSource();
+    const apply = {
+      applied: ['b', 'c'],
+      transactionMode: 'release',
+      durationMs: 250,
+      timings: [
+        { name: 'b', durationMs: 120 },
+        { name: 'c', durationMs: 80 },
+      ],
+      timingsOmitted: 3,
+    };
+    // Act
+    const report = ExecutionReportSchema.parse(
+      buildReport({ ...source, state: { ...source.state, apply } as unknown as WorkflowState }),
+    );
+    // Assess
+    expect(report.migrations).toEqual({
+      pending: ['b', 'c'],
+      applied: ['b', 'c'],
+      transactionMode: 'release',
+      durationMs: 250,
+      timings: [
+        { name: 'b', durationMs: 120 },
+        { name: 'c', durationMs: 80 },
+      ],
+      timingsOmitted: 3,
+    });
+  });
+
+  it('fails the schema on a timing without a name or with a negative duration', () => {
+    const report = buildReport(succeededSource());
+    const withTimings = (timings: unknown) => ({
+      ...report,
+      migrations: { ...report.migrations, timings },
+    });
+    expect(ExecutionReportSchema.safeParse(withTimings([{ name: 'b', durationMs: 1 }])).success).toBe(true);
+    expect(ExecutionReportSchema.safeParse(withTimings([{ name: '', durationMs: 1 }])).success).toBe(false);
+    expect(ExecutionReportSchema.safeParse(withTimings([{ name: 'b', durationMs: -1 }])).success).toBe(false);
+  });
+
   it('never writes a table row that PostgreSQL quoted in an error, nor a credential', () => {
     // Prepare
     const source = succeededSource();

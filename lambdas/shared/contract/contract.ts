@@ -294,11 +294,27 @@ export interface SnapshotProgress {
   readonly warnings?: readonly string[];
 }
 
+/** How long one migration's script took to run (in release mode: inside the release transaction). */
+export interface MigrationTiming {
+  readonly name: string;
+  readonly durationMs: number;
+}
+
+/** At most this many migration timings travel in the state document (its size is limited to 256 KB). */
+export const MAX_MIGRATION_TIMINGS = 50;
+
 /** Result of applying the migrations. */
 export interface ApplyResult {
   readonly applied: readonly string[];
   readonly transactionMode: TransactionMode;
   readonly durationMs: number;
+  /**
+   * Per applied migration, in the order applied: how long its script ran. Capped at `MAX_MIGRATION_TIMINGS`
+   * (the slowest kept); `timingsOmitted` counts the rest.
+   */
+  readonly timings?: readonly MigrationTiming[];
+  /** Applied migrations whose timing was left out of `timings` (the cap). */
+  readonly timingsOmitted?: number;
   /**
    * Set when the apply step did not answer and the release was found complete afterwards, from
    * `_prisma_migrations` read on a fresh connection.

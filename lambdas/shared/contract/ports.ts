@@ -11,6 +11,7 @@ import type {
   ExecutionInfo,
   HealthReport,
   LockRetry,
+  MigrationTiming,
   RestoreStatus,
   SnapshotKind,
   SnapshotQuota,
@@ -194,6 +195,8 @@ export interface ApplyOutcome {
   readonly transactionMode: TransactionMode;
   /** Lock timeouts retried before this outcome. @default - none */
   readonly lockRetries?: readonly LockRetry[];
+  /** How long each applied migration's script ran, in the order applied (all of them, uncapped). */
+  readonly timings?: readonly MigrationTiming[];
 }
 
 /**

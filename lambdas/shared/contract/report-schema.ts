@@ -101,8 +101,14 @@ export const ExecutionReportSchema = z.strictObject({
       pending: z.array(z.string()),
       applied: z.array(z.string()),
       transactionMode: z.enum(['release', 'per-migration']).optional(),
-      /** The whole apply step (the engine reports no per-migration timing). */
+      /** The whole apply step (Prisma's bookkeeping and the release COMMIT included). */
       durationMs: milliseconds.optional(),
+      /**
+       * How long each applied migration's script ran, in the order applied (in release mode, inside the one
+       * transaction). At most 50: the slowest, with `timingsOmitted` counting the rest.
+       */
+      timings: z.array(z.strictObject({ name: z.string().min(1), durationMs: milliseconds })).optional(),
+      timingsOmitted: z.number().int().positive().optional(),
       /** The release was found complete by reading `_prisma_migrations` after the apply step died. */
       assessed: z.boolean().optional(),
     })

@@ -206,6 +206,10 @@ function migrationsOf(
       applied: [...(apply?.applied ?? [])],
       transactionMode: apply?.transactionMode ?? plan.transactionMode,
       ...optional('durationMs', apply?.durationMs),
+      ...(apply?.timings
+        ? { timings: apply.timings.map(({ name, durationMs }) => ({ name, durationMs })) }
+        : {}),
+      ...optional('timingsOmitted', apply?.timingsOmitted),
       ...optional('assessed', apply?.assessed),
     },
   };

@@ -179,6 +179,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
       history: [],
       pending: [],
       completed: [],
+      timings: [],
     };
     const session = await openEngineSession({
       target: this.target,
@@ -252,7 +253,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
         throw failure;
       }
       if (state.mode === 'release') await commitRelease(client, state);
-      return { applied, transactionMode: state.mode };
+      return { applied, transactionMode: state.mode, timings: state.timings };
     } finally {
       await session.close();
     }
@@ -284,6 +285,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
   private async runScript(state: RunState, script: string, client: pg.Client): Promise<void> {
     const migration = this.identify(state, script);
     state.current = migration;
+    const started = performance.now();
     try {
       if (state.mode === 'release') await runInSavepoint(client, script);
       else await client.query(script);
@@ -292,5 +294,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
       throw error;
     }
     state.completed.push(migration);
+    // The script's own time (in release mode its savepoint's too), not the engine's bookkeeping around it.
+    state.timings.push({ name: migration, durationMs: Math.round(performance.now() - started) });
   }
 }

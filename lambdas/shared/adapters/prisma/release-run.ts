@@ -3,7 +3,7 @@
  * transaction's control (a savepoint per migration script, the final COMMIT).
  */
 import type pg from 'pg';
-import type { AppliedMigration, TransactionMode } from '../../contract/contract.js';
+import type { AppliedMigration, MigrationTiming, TransactionMode } from '../../contract/contract.js';
 import {
   MigrationFailedDatabaseUnchangedError,
   MigrationFailedError,
@@ -20,6 +20,8 @@ export interface RunState {
   pending: readonly Migration[];
   /** Migrations whose script completed in this run (committed, or pending the release COMMIT). */
   readonly completed: string[];
+  /** How long each completed migration's script ran, in `completed`'s order. */
+  readonly timings: MigrationTiming[];
   /** The migration the engine is applying, from its log. */
   current?: string;
   failure?: ScriptFailure;
