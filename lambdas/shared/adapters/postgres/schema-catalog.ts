@@ -12,10 +12,11 @@ const CATALOG_QUERY = `
      WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'
   )
   SELECT coalesce(current_schema(), 'public') AS schema,
-         coalesce((SELECT array_agg(own.nspname || '.' || c.relname ORDER BY 1)
+         coalesce((SELECT array_agg(own.nspname || '.' || c.relname ORDER BY own.nspname, c.relname)
                      FROM pg_class c JOIN own ON own.oid = c.relnamespace
                     WHERE c.relkind IN ('r', 'p')), '{}') AS tables,
-         coalesce((SELECT array_agg(own.nspname || '.' || c.relname || '.' || a.attname ORDER BY 1)
+         coalesce((SELECT array_agg(own.nspname || '.' || c.relname || '.' || a.attname
+                                   ORDER BY own.nspname, c.relname, a.attname)
                      FROM pg_constraint k
                      JOIN pg_class c ON c.oid = k.conrelid
                      JOIN own ON own.oid = c.relnamespace
