@@ -5,6 +5,7 @@
  * PostgreSQL's own parser; the tables before the release are given as the catalog (the integration test reads them
  * from a real server).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Migration } from '../../lambdas/shared/contract/ports.js';
 import { blockingMessage, judgeLint, lintRelease } from '../../lambdas/shared/domain/lint/lint.js';
@@ -159,6 +160,15 @@ describe('LINT_RULES', () => {
       expect(rule.risk.length, rule.id).toBeGreaterThan(40);
       expect(rule.safe.length, rule.id).toBeGreaterThan(30);
       expect(['block', 'warn'], rule.id).toContain(DEFAULT_LINT_POLICY[rule.id]);
+    }
+  });
+
+  it('is documented in docs/lint.md as it is: each rule with its default, what it matches, its risk and alternative', () => {
+    const doc = readFileSync('docs/lint.md', 'utf8');
+    for (const rule of LINT_RULES) {
+      expect(doc, rule.id).toContain(`| \`${rule.id}\` | ${DEFAULT_LINT_POLICY[rule.id]} |`);
+      expect(doc, rule.id).toContain(`### \`${rule.id}\` (default: ${DEFAULT_LINT_POLICY[rule.id]})`);
+      for (const text of [rule.matches, rule.risk, rule.safe]) expect(doc, rule.id).toContain(text);
     }
   });
 
