@@ -8,7 +8,7 @@
  *   run [--migrations DIR] [--input JSON] [--transaction-mode release|per-migration] [--terminate-sessions]
  *       [--create-database] [--drift-policy fail|warn|off] [--drift-ignore TABLES] [--keep-snapshots N]
  *       [--lint-policy RULE=block|warn|off,...]
- *       [--lock-timeout-attempts N] [--end-idle-lock-holders-after SECONDS]
+ *       [--lock-timeout-attempts N] [--end-idle-lock-holders-after SECONDS] [--http-checks JSON] [--bake-time S]
  *   backup [--terminate-sessions]          take a managed snapshot, apply the retention policy
  *   backups                                list the managed snapshots of the database
  *   restore <snapshot|latest> --confirm <database> [--terminate-sessions]
@@ -31,6 +31,7 @@ import { DirectoryMigrationSource } from '../lambdas/shared/adapters/prisma/dire
 import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract/contract.js';
 import { parseWorkflowInput } from '../lambdas/shared/contract/input.js';
 import { DriftPolicies, type DriftPolicy } from '../lambdas/shared/domain/drift.js';
+import { httpCheckProblems, MAX_BAKE_SECONDS } from '../lambdas/shared/domain/http-checks.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/domain/identifiers.js';
 import {
   checkLintPolicy,
@@ -38,6 +39,7 @@ import {
   LintSeverities,
 } from '../lambdas/shared/domain/lint/policy.js';
 import { DEFAULT_RETENTION_POLICY, retention } from '../lambdas/shared/domain/retention.js';
+import type { HttpHealthCheckDefinition } from '../lambdas/shared/runtime/settings.js';
 import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
 import { leftByKill, watchSignals } from '../lib/local/interruption.js';
 import {
@@ -129,6 +131,9 @@ Options of npm start (tsx bin/cli.ts run):
   --end-idle-lock-holders-after SECONDS
                                 end a session holding Prisma's migration lock that has been idle longer than
                                 this (default: never; the run is refused while the lock is held)
+  --http-checks JSON            HTTP checks of the application, e.g. '[{"name":"api","url":
+                                "http://localhost:3000/health","expectedStatus":200,"bodyContains":"ok"}]'
+  --bake-time SECONDS           after a healthy release, wait this long and run every check again
   -h, --help                    this text
 
 DATABASE_URL=postgres://user:password@host:5432/db selects the target database (its server must allow
@@ -169,6 +174,26 @@ function parseWholeNumber(
     throw new UsageError(`${flag} takes a whole number of ${what} (received "${value}")`);
   }
   return number;
+}
+
+/** `--http-checks '[{"name":"api","url":"http://localhost:3000/health"}]'`: validated like the construct's. */
+function parseHttpChecks(value: string | undefined): HttpHealthCheckDefinition[] | undefined {
+  if (value === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed)) {
+    throw new UsageError(
+      '--http-checks takes a JSON array of { "name", "url", "expectedStatus"?, "bodyContains"?, "timeoutMs"? }, ' +
+        `e.g. '[{"name":"api","url":"http://localhost:3000/health"}]' (received "${value}")`,
+    );
+  }
+  const problems = parsed.flatMap((check, index) => httpCheckProblems(check, `--http-checks[${index}]`));
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  return parsed as HttpHealthCheckDefinition[];
 }
 
 function parseTransactionMode(value: string | undefined): TransactionMode | undefined {
@@ -328,6 +353,8 @@ async function commandRun(args: string[]): Promise<number> {
       'keep-snapshots': { type: 'string' },
       'lock-timeout-attempts': { type: 'string' },
       'end-idle-lock-holders-after': { type: 'string' },
+      'http-checks': { type: 'string' },
+      'bake-time': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -348,6 +375,14 @@ async function commandRun(args: string[]): Promise<number> {
     values['end-idle-lock-holders-after'],
     'seconds, e.g. 300',
     0,
+  );
+  const httpHealthChecks = parseHttpChecks(values['http-checks']);
+  const bakeSeconds = parseWholeNumber(
+    '--bake-time',
+    values['bake-time'],
+    `seconds from 0 to ${MAX_BAKE_SECONDS}, e.g. 60`,
+    0,
+    MAX_BAKE_SECONDS,
   );
   // Everything is checked before anything is created: input, options, migrations, URL.
   const input = parseInput(values.input);
@@ -398,6 +433,8 @@ async function commandRun(args: string[]): Promise<number> {
       ...(keepSnapshots !== undefined ? { keepSnapshots } : {}),
       ...(lockTimeoutAttempts !== undefined ? { lockTimeoutAttempts } : {}),
       ...(endIdleAfter !== undefined ? { endIdleLockHoldersAfterSeconds: endIdleAfter } : {}),
+      ...(httpHealthChecks ? { httpHealthChecks } : {}),
+      ...(bakeSeconds ? { bakeSeconds } : {}),
       terminateSessions: values['terminate-sessions'] ?? false,
       onEvent: stateReporter(),
       onNotification: printNotification,

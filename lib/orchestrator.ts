@@ -27,7 +27,7 @@ import { Construct } from 'constructs';
 import { type Step, Steps, type TransactionMode } from '../lambdas/shared/contract/contract.js';
 import type { DriftPolicy } from '../lambdas/shared/domain/drift.js';
 import type { LintPolicyOverrides } from '../lambdas/shared/domain/lint/policy.js';
-import type { HealthCheckDefinition } from '../lambdas/shared/runtime/settings.js';
+import type { HealthCheckDefinition, HttpHealthCheckDefinition } from '../lambdas/shared/runtime/settings.js';
 import { STEP_METADATA_KEY } from './asl.js';
 import { type AlarmName, type AlarmOptions, Monitoring } from './private/alarms.js';
 import { createBackupSchedule } from './private/backup-schedule.js';
@@ -81,6 +81,13 @@ export type TargetKind = 'instance' | 'cluster';
  * functions read the same shape from their environment.
  */
 export type HealthCheck = HealthCheckDefinition;
+
+/**
+ * An HTTP health check of the application: a GET of `url` (http or https, no credentials in it) from the
+ * verify function, inside the VPC, that must answer `expectedStatus` (default 200) within `timeoutMs` (default
+ * 5000), and contain `bodyContains` when given. Redirects are not followed.
+ */
+export type HttpHealthCheck = HttpHealthCheckDefinition;
 
 /** When managed backups are taken (`MigrationOrchestratorProps.backupSchedule`). */
 export interface BackupScheduleOptions {
@@ -253,6 +260,23 @@ export interface MigrationOrchestratorProps {
    * @default - none (connectivity and migration history are always checked)
    */
   readonly healthChecks?: HealthCheck[];
+  /**
+   * HTTP checks of the application, run in preflight (a baseline: a check already failing then is reported
+   * after the release, never acted on), after the release (a failure restores the snapshot), during the bake,
+   * and after a rollback (reported only). The functions' default security group allows outbound HTTPS (443)
+   * only: for another port, pass `securityGroups` that allow it.
+   *
+   * @default - none
+   */
+  readonly httpHealthChecks?: HttpHealthCheck[];
+  /**
+   * After the release verified healthy, wait this long and run every check again (database, history, drift,
+   * SQL and HTTP checks) before declaring success; a failure then restores the snapshot. The verify function
+   * waits through it, so it must leave 5 minutes of `stepTimeout`; at most 10 minutes.
+   *
+   * @default - no bake time
+   */
+  readonly bakeTime?: Duration;
   /**
    * Also check, after the release and after a rollback, that the live schema is exactly what the migrations
    * produce (Prisma's engine replays them in a temporary shadow database, then diffs). The database user

@@ -20,6 +20,7 @@ import { parseWorkflowInput, type WorkflowInput } from '../shared/contract/input
 import type {
   ExecutionGuard,
   ExecutionHistory,
+  HealthProbe,
   Migration,
   MigrationEngine,
   MigrationSource,
@@ -37,8 +38,9 @@ import {
   unparsableScriptsMessage,
 } from '../shared/domain/transaction-fallback.js';
 import type { WorkflowSettings } from '../shared/runtime/settings.js';
-import { checkMigrationLock, type MigrationLockDeps } from './migration-lock.js';
 import { lintPending } from './lint.js';
+import { httpChecksFailingBefore } from './http-baseline.js';
+import { checkMigrationLock, type MigrationLockDeps } from './migration-lock.js';
 import { type OperationDeps, planBackup, planRestore, refuseConcurrent } from './operations.js';
 
 export interface PreflightDeps {
@@ -62,6 +64,8 @@ export interface PreflightDeps {
   readonly retryGuard?: RetryGuardDeps;
   /** Who holds Prisma's migration lock (`migration-lock.ts`): refused while one does. @default - not checked */
   readonly migrationLock?: MigrationLockDeps;
+  /** The user's HTTP checks, run before the release (`http-baseline.ts`). @default - none */
+  readonly httpChecks?: HealthProbe;
 }
 
 export interface RetryGuardDeps {
@@ -195,6 +199,8 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     const execution = requireExecution(state, 'preflight');
     await checkMigrationLock(deps.migrationLock, execution, deps.databaseName, dryRun, warnings);
   }
+  const httpFailing =
+    pending.length > 0 && deps.httpChecks ? await httpChecksFailingBefore(deps.httpChecks, warnings) : [];
   const baseline =
     pending.length > 0 ? await measureDrift(deps, applied, bundle.directory, warnings) : undefined;
 
@@ -220,6 +226,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     lockedTables: analysis?.lockedTables ?? [],
     ...(linted.lint ? { lint: linted.lint } : {}),
     ...(baseline === undefined ? {} : { driftBaseline: baseline }),
+    ...(httpFailing.length > 0 ? { httpChecksFailingBefore: httpFailing } : {}),
     snapshotRequired,
     ...(input.skipSnapshot === undefined ? {} : { skipSnapshotReason: input.skipSnapshot.reason }),
     dryRun,

@@ -1,4 +1,5 @@
 /** Preflight's wiring: the same on AWS and locally (see `runtime/capabilities.ts`). */
+import { HttpHealthProbe } from '../shared/adapters/http/http-health-probe.js';
 import { WorkflowInputSchema } from '../shared/contract/input.js';
 import { inputOf } from '../shared/contract/state.js';
 import { releaseBundleOf } from '../shared/domain/release-bundle.js';
@@ -43,6 +44,7 @@ export async function runPreflight(event: unknown, runtime: PreflightRuntime) {
   const engine = await runtime.engine();
   try {
     const drift = await runtime.driftDetector(source);
+    const httpChecks = runtime.settings.httpHealthChecks ?? [];
     return await preflight(event, {
       source,
       engine,
@@ -53,6 +55,7 @@ export async function runPreflight(event: unknown, runtime: PreflightRuntime) {
       retryGuard: { gateway: runtime.gateway, history: runtime.executionHistory },
       ...(drift ? { drift } : {}),
       ...(runtime.migrationLock ? { migrationLock: await migrationLockDeps(runtime) } : {}),
+      ...(httpChecks.length > 0 ? { httpChecks: new HttpHealthProbe({ checks: httpChecks }) } : {}),
     });
   } finally {
     await engine.close();

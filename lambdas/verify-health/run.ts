@@ -1,4 +1,5 @@
 /** The verification's wiring: the same on AWS and locally (see `runtime/capabilities.ts`). */
+import { HttpHealthProbe } from '../shared/adapters/http/http-health-probe.js';
 import { inputOf } from '../shared/contract/state.js';
 import { releaseBundleOf } from '../shared/domain/release-bundle.js';
 import type {
@@ -14,8 +15,12 @@ export async function runVerifyHealth(
 ) {
   // The drift check compares with this execution's migrations: its release bundle, when the input names one.
   const source = runtime.migrationSource(releaseBundleOf(inputOf(event)));
+  const http = runtime.settings.httpHealthChecks ?? [];
+  const bakeSeconds = runtime.settings.bakeSeconds;
   return await verifyHealth(event, {
     probe: await runtime.healthProbe(source),
     drift: runtime.settings.drift,
+    ...(http.length > 0 ? { http: new HttpHealthProbe({ checks: http }) } : {}),
+    ...(bakeSeconds ? { bakeSeconds } : {}),
   });
 }

@@ -30,6 +30,15 @@ export interface VerifyHealthDeps {
   readonly probe: HealthProbe;
   /** How drift is judged. @default the `warn` policy, nothing ignored */
   readonly drift?: DriftSettings;
+  /** The user's HTTP checks (their results are of kind `http`). @default - none */
+  readonly http?: HealthProbe;
+  /**
+   * After a healthy verification of a release, wait this long, then run every check again: success only when
+   * they pass again (the bake time). Not after a rollback or a restore. @default - no bake
+   */
+  readonly bakeSeconds?: number;
+  /** Waits through the bake time. @default a timer */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What may fail the check after a rollback: what the restore must have brought back. */
@@ -118,33 +127,80 @@ function expectationOf(
       };
 }
 
+/** Every check once: the database probe's, then the HTTP checks. */
+async function runChecks(
+  deps: VerifyHealthDeps,
+  expectation: HealthExpectation,
+): Promise<HealthCheckResult[]> {
+  const report = await deps.probe.check(expectation);
+  const http = deps.http ? (await deps.http.check(expectation)).checks : [];
+  return [...report.checks, ...http];
+}
+
+/**
+ * Which failed checks fail the verification, and what is only reported. After a rollback only what a restore
+ * must bring back counts; an HTTP check that already failed before the release (preflight) never counts: the
+ * release did not break it.
+ */
+function judge(
+  checks: readonly HealthCheckResult[],
+  afterRollback: boolean,
+  failingBefore: ReadonlySet<string>,
+): { blocking: HealthCheckResult[]; warnings: string[] } {
+  const before = (check: HealthCheckResult) => check.kind === 'http' && failingBefore.has(check.name);
+  const blocking = checks.filter(
+    (check) => !check.ok && (!afterRollback || RESTORED_KINDS.has(check.kind)) && !before(check),
+  );
+  const warnings = checks.flatMap((check) =>
+    check.warning !== undefined
+      ? [`${check.name}: ${check.warning}.`]
+      : !check.ok && blocking.indexOf(check) < 0
+        ? [
+            `${check.name}: ${check.detail}${before(check) ? ' (already failing before the release: not acted on)' : ''}.`,
+          ]
+        : [],
+  );
+  return { blocking, warnings };
+}
+
 export async function verifyHealth(event: unknown, deps: VerifyHealthDeps): Promise<HealthReport> {
   const state = stateOf(event, 'verify-health');
   const afterRollback = isAfterRollback(state);
   const drift = deps.drift ?? { policy: 'warn', ignore: [] };
-  const report = await deps.probe.check(expectationOf(state, afterRollback, drift));
-  const blocking = report.checks.filter(
-    (check) => !check.ok && (!afterRollback || RESTORED_KINDS.has(check.kind)),
+  const expectation = expectationOf(state, afterRollback, drift);
+  const failingBefore = new Set(
+    modeOf(state) === 'migrate' ? (requirePlan(state, 'verify-health').httpChecksFailingBefore ?? []) : [],
   );
-  const warnings = report.checks.flatMap((check) =>
-    check.warning !== undefined
-      ? [`${check.name}: ${check.warning}.`]
-      : !check.ok && blocking.indexOf(check) < 0
-        ? [`${check.name}: ${check.detail}.`]
-        : [],
-  );
-  if (blocking.length > 0) {
+  const fail = (
+    blocking: readonly HealthCheckResult[],
+    checks: readonly HealthCheckResult[],
+    during: string,
+  ) => {
     throw new HealthCheckFailedError(
-      `${afterRollback ? `After the ${modeOf(state) === 'restore' ? 'restore' : 'rollback'}, ` : ''}` +
+      `${during}${afterRollback ? `After the ${modeOf(state) === 'restore' ? 'restore' : 'rollback'}, ` : ''}` +
         `${databaseOf(state)} is not healthy: ` +
         `${blocking.map((check) => `${check.name}: ${check.detail}`).join('; ')}. ${whatNow(state, afterRollback)}`,
-      { details: { checks: report.checks } },
+      { details: { checks } },
     );
+  };
+  let checks = await runChecks(deps, expectation);
+  let { blocking, warnings } = judge(checks, afterRollback, failingBefore);
+  if (blocking.length > 0) fail(blocking, checks, '');
+  const bake = !afterRollback && modeOf(state) === 'migrate' ? (deps.bakeSeconds ?? 0) : 0;
+  if (bake > 0) {
+    const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    await sleep(bake * 1000);
+    checks = await runChecks(deps, expectation);
+    ({ blocking, warnings } = judge(checks, afterRollback, failingBefore));
+    if (blocking.length > 0) {
+      fail(blocking, checks, `Healthy right after the release, but not after the bake time (${bake} s): `);
+    }
   }
   return {
     healthy: true,
-    checks: report.checks,
+    checks,
     ...(warnings.length > 0 ? { warnings } : {}),
+    ...(bake > 0 ? { bakedSeconds: bake } : {}),
     ...(afterRollback
       ? {
           summary:

@@ -68,6 +68,7 @@ import type { StepRuntime } from '../../lambdas/shared/runtime/capabilities.js';
 import {
   DEFAULT_SETTINGS,
   type HealthCheckDefinition,
+  type HttpHealthCheckDefinition,
   type WorkflowSettings,
 } from '../../lambdas/shared/runtime/settings.js';
 import { runSwap } from '../../lambdas/swap/run.js';
@@ -276,6 +277,10 @@ export interface LocalRunOptions {
    * @default - never: preflight refuses while the lock is held
    */
   readonly endIdleLockHoldersAfterSeconds?: number;
+  /** HTTP checks of the application (see the construct's `httpHealthChecks`). @default - none */
+  readonly httpHealthChecks?: readonly HttpHealthCheckDefinition[];
+  /** Seconds to wait after a healthy release before running every check again. @default - no bake */
+  readonly bakeSeconds?: number;
 }
 
 export interface RunEvent {
@@ -503,6 +508,8 @@ async function execute(given: LocalRunOptions, guard: ExecutionGuard): Promise<L
     ...(options.endIdleLockHoldersAfterSeconds === undefined
       ? {}
       : { endIdleLockHoldersAfterSeconds: options.endIdleLockHoldersAfterSeconds }),
+    ...(options.httpHealthChecks ? { httpHealthChecks: options.httpHealthChecks } : {}),
+    ...(options.bakeSeconds ? { bakeSeconds: options.bakeSeconds } : {}),
     ...options.settings,
   };
   const clock = options.adapters?.clock ?? systemClock;

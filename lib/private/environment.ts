@@ -35,6 +35,20 @@ export function functionEnvironment(
     ...(props.endIdleLockHoldersAfter === undefined
       ? {}
       : { END_IDLE_LOCK_HOLDERS_AFTER_SECONDS: String(props.endIdleLockHoldersAfter.toSeconds()) }),
+    ...(props.httpHealthChecks === undefined || props.httpHealthChecks.length === 0
+      ? {}
+      : {
+          HTTP_HEALTH_CHECKS: JSON.stringify(
+            props.httpHealthChecks.map(({ name, url, expectedStatus, bodyContains, timeoutMs }) => ({
+              name,
+              url,
+              expectedStatus,
+              bodyContains,
+              timeoutMs,
+            })),
+          ),
+        }),
+    ...(props.bakeTime === undefined ? {} : { BAKE_TIME_SECONDS: String(props.bakeTime.toSeconds()) }),
     HEALTH_CHECKS: resolved.healthChecksJson,
     CHECK_SCHEMA_DRIFT: String(resolved.checkSchemaDrift),
     DRIFT_POLICY: resolved.drift.policy,

@@ -13,8 +13,9 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import { type TransactionMode, TransactionModes } from '../../lambdas/shared/contract/contract.js';
 import { DriftPolicies, type DriftPolicy } from '../../lambdas/shared/domain/drift.js';
-import { checkLintPolicy } from '../../lambdas/shared/domain/lint/policy.js';
+import { httpCheckProblems, MAX_BAKE_SECONDS } from '../../lambdas/shared/domain/http-checks.js';
 import { isValidRdsIdentifier } from '../../lambdas/shared/domain/identifiers.js';
+import { checkLintPolicy } from '../../lambdas/shared/domain/lint/policy.js';
 import {
   DEFAULT_RELEASE_BUNDLE_LIMITS,
   MAX_RELEASE_BUNDLE_BYTES,
@@ -24,6 +25,7 @@ import { type RetentionPolicy, resolveRetentionPolicy } from '../../lambdas/shar
 import type {
   BackupScheduleOptions,
   HealthCheck,
+  HttpHealthCheck,
   MigrationOrchestratorProps,
   RetentionOptions,
   TargetKind,
@@ -117,6 +119,14 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
     maxReason: 'it must be shorter than stepTimeout',
   });
   checkLockTimeoutAttempts(props.lockTimeoutAttempts);
+  checkHttpHealthChecks(props.httpHealthChecks ?? []);
+  checkDuration('bakeTime', props.bakeTime, {
+    max:
+      stepTimeout.isUnresolved() || stepTimeout.toSeconds() - BAKE_MARGIN_SECONDS >= MAX_BAKE_SECONDS
+        ? Duration.seconds(MAX_BAKE_SECONDS)
+        : Duration.seconds(Math.max(0, stepTimeout.toSeconds() - BAKE_MARGIN_SECONDS)),
+    maxReason: `the verify function waits through it: at most ${MAX_BAKE_SECONDS / 60} minutes, and 5 minutes less than stepTimeout`,
+  });
   checkDuration('endIdleLockHoldersAfter', props.endIdleLockHoldersAfter, { min: Duration.seconds(1) });
   checkDuration('statementTimeout', props.statementTimeout, {
     max: stepTimeout.isUnresolved() ? undefined : stepTimeout,
@@ -305,6 +315,27 @@ function resolveTarget(props: MigrationOrchestratorProps): ResolvedTarget {
       'instance (an rds.IDatabaseInstance) or cluster (an rds.IDatabaseCluster), e.g. from ' +
       'DatabaseInstance.fromDatabaseInstanceAttributes.',
   );
+}
+
+/** What the verify function keeps of `stepTimeout` besides the bake time (checks before and after, drift). */
+const BAKE_MARGIN_SECONDS = 300;
+
+/** `httpHealthChecks`: valid URLs (http/https, no credentials), status codes, timeouts; unique names. */
+function checkHttpHealthChecks(checks: readonly HttpHealthCheck[]): void {
+  const seen = new Set<string>();
+  checks.forEach((check, index) => {
+    if (Token.isUnresolved(check?.url)) return;
+    const problems = httpCheckProblems(check, `httpHealthChecks[${index}]`);
+    if (problems.length > 0) {
+      throw new Error(`MigrationOrchestrator: ${problems.join('; ')}.`);
+    }
+    if (seen.has(check.name)) {
+      throw new Error(
+        `MigrationOrchestrator: two HTTP health checks are named "${check.name}". Give each a unique name.`,
+      );
+    }
+    seen.add(check.name);
+  });
 }
 
 /** `lockTimeoutAttempts`: an integer from 1 (never retried) to 10. */

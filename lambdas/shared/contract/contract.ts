@@ -224,6 +224,11 @@ export interface Plan {
    * verification can tell drift the release introduced from drift that was already there.
    */
   readonly driftBaseline?: DriftBaseline;
+  /**
+   * HTTP checks that already failed in preflight, before anything was applied: after the release they are
+   * reported, never acted on (the release did not break them). Absent when every check passed or none is set.
+   */
+  readonly httpChecksFailingBefore?: readonly string[];
   readonly snapshotRequired: boolean;
   readonly skipSnapshotReason?: string;
   readonly dryRun: boolean;
@@ -361,9 +366,9 @@ export interface MigrationFailure {
 
 /**
  * What a health check looks at: the database itself and its migration history (a rollback must restore
- * those), the user's own checks, or schema drift.
+ * those), the user's own SQL checks, schema drift, or the user's HTTP checks (the application's endpoints).
  */
-export type HealthCheckKind = 'database' | 'history' | 'user' | 'drift';
+export type HealthCheckKind = 'database' | 'history' | 'user' | 'drift' | 'http';
 
 export interface HealthCheckResult {
   readonly name: string;
@@ -381,6 +386,8 @@ export interface HealthReport {
   readonly warnings?: readonly string[];
   /** After a rollback: what happened, the state the database is in and the one next action. */
   readonly summary?: string;
+  /** The bake time waited before these checks ran again (`checks` are then the second run's). */
+  readonly bakedSeconds?: number;
 }
 
 export const RestoreStatuses = ['restoring', 'available', 'failed'] as const;

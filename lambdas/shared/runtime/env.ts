@@ -7,6 +7,7 @@
 import { type TransactionMode, TransactionModes } from '../contract/contract.js';
 import { InvalidInputError } from '../contract/errors.js';
 import { DEFAULT_DRIFT_POLICY, DriftPolicies, type DriftPolicy } from '../domain/drift.js';
+import { isHttpHealthCheck } from '../domain/http-checks.js';
 import { checkLintPolicy, type LintPolicyOverrides } from '../domain/lint/policy.js';
 import {
   DEFAULT_RELEASE_BUNDLE_LIMITS,
@@ -24,6 +25,7 @@ import {
   DEFAULT_SETTINGS,
   DEFAULT_STATEMENT_TIMEOUT_MS,
   type HealthCheckDefinition,
+  type HttpHealthCheckDefinition,
   type WorkflowSettings,
 } from './settings.js';
 
@@ -55,6 +57,10 @@ export interface LambdaEnv {
   readonly LOCK_TIMEOUT_ATTEMPTS?: number;
   /** Preflight ends Prisma's migration-lock holders idle longer than this. @default - never */
   readonly END_IDLE_LOCK_HOLDERS_AFTER_SECONDS?: number;
+  /** The `httpHealthChecks` prop: a JSON array of `{ name, url, expectedStatus?, bodyContains?, timeoutMs? }`. */
+  readonly HTTP_HEALTH_CHECKS?: HttpHealthCheckDefinition[];
+  /** The `bakeTime` prop in seconds. @default - no bake */
+  readonly BAKE_TIME_SECONDS?: number;
   readonly STATEMENT_TIMEOUT_MS: number;
   readonly HEALTH_CHECKS: HealthCheckDefinition[];
   readonly CHECK_SCHEMA_DRIFT: boolean;
@@ -201,6 +207,16 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     STATEMENT_TIMEOUT_MS: read.integer('STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS, 0),
     ...optionalInteger(read, 'LOCK_TIMEOUT_ATTEMPTS', 1),
     ...optionalInteger(read, 'END_IDLE_LOCK_HOLDERS_AFTER_SECONDS', 0),
+    ...optionalInteger(read, 'BAKE_TIME_SECONDS', 0),
+    ...(read.optionalText('HTTP_HEALTH_CHECKS') === undefined
+      ? {}
+      : {
+          HTTP_HEALTH_CHECKS: read.jsonArray(
+            'HTTP_HEALTH_CHECKS',
+            isHttpHealthCheck,
+            '{ "name", "url" (http/https, no credentials), "expectedStatus"?, "bodyContains"?, "timeoutMs"? }',
+          ),
+        }),
     HEALTH_CHECKS: read.jsonArray('HEALTH_CHECKS', isHealthCheck, '{ "name", "sql" }'),
     CHECK_SCHEMA_DRIFT: checkDrift === 'true',
     DRIFT_POLICY: read.oneOf('DRIFT_POLICY', DriftPolicies, DEFAULT_DRIFT_POLICY),
@@ -317,6 +333,8 @@ export function settingsFromEnv(env: LambdaEnv): WorkflowSettings {
     ...(env.END_IDLE_LOCK_HOLDERS_AFTER_SECONDS === undefined
       ? {}
       : { endIdleLockHoldersAfterSeconds: env.END_IDLE_LOCK_HOLDERS_AFTER_SECONDS }),
+    ...(env.HTTP_HEALTH_CHECKS === undefined ? {} : { httpHealthChecks: env.HTTP_HEALTH_CHECKS }),
+    ...(env.BAKE_TIME_SECONDS === undefined ? {} : { bakeSeconds: env.BAKE_TIME_SECONDS }),
   };
 }
 

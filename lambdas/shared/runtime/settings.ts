@@ -15,6 +15,20 @@ export interface HealthCheckDefinition {
   readonly sql: string;
 }
 
+/** An HTTP health check: a GET of `url` that must answer `expectedStatus` (and hold `bodyContains`). */
+export interface HttpHealthCheckDefinition {
+  /** Shown in reports. */
+  readonly name: string;
+  /** An http:// or https:// URL, without user name or password. */
+  readonly url: string;
+  /** The status code that means healthy. @default 200 */
+  readonly expectedStatus?: number;
+  /** Text the response body must contain (the body itself is never reported). @default - not checked */
+  readonly bodyContains?: string;
+  /** How long to wait for the answer. @default 5000 */
+  readonly timeoutMs?: number;
+}
+
 export interface WorkflowSettings {
   /** RDS instance id, Aurora cluster id, or local database name. */
   readonly targetIdentifier: string;
@@ -38,6 +52,13 @@ export interface WorkflowSettings {
    * than this. @default - never: preflight refuses while the lock is held
    */
   readonly endIdleLockHoldersAfterSeconds?: number;
+  /** HTTP checks run before the release (a baseline), after it, during the bake and after a rollback. */
+  readonly httpHealthChecks?: readonly HttpHealthCheckDefinition[];
+  /**
+   * After a healthy verification of a release, wait this long and run every check again before declaring
+   * success. @default - no bake
+   */
+  readonly bakeSeconds?: number;
 }
 
 /** `lock_timeout` of the migration session: a migration waiting longer for a lock fails. */
