@@ -1,0 +1,123 @@
+/**
+ * The lint from the command line (`npm start -- --lint-policy ...`): a bad policy refused before anything is
+ * created, a blocking finding refused by preflight, and the same release acknowledged in `--input`, as a user
+ * runs them: a separate process, its output and exit code, and what exists on the server afterwards.
+ */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
+import { dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SPLIT = '20250122090000_split_user_name';
+const created: string[] = [];
+
+afterAll(async () => {
+  for (const name of created) for (const db of await databasesNamed(name)) await dropDatabase(db);
+});
+
+function start(
+  args: string[],
+  databaseUrl: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bin/cli.ts', 'run', ...args],
+      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 180_000 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+function databaseName(prefix: string): string {
+  const name = uniqueName(prefix);
+  created.push(name);
+  return name;
+}
+
+async function databasesNamed(name: string): Promise<string[]> {
+  return await withAdmin(async (client) =>
+    (
+      await client.query<{ datname: string }>(
+        "SELECT datname FROM pg_database WHERE starts_with(datname, $1) OR starts_with(datname, $2 || '-') ORDER BY datname",
+        [name, sanitizeIdentifierPart(name)],
+      )
+    ).rows.map((row) => row.datname),
+  );
+}
+
+async function appliedMigrations(url: string): Promise<string[]> {
+  return await withClient(url, async (client) =>
+    (
+      await client.query<{ migration_name: string }>(
+        'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY 1',
+      )
+    ).rows.map((row) => row.migration_name),
+  );
+}
+
+describe('npm start -- --lint-policy', () => {
+  it.each([
+    [
+      'a rule that does not exist',
+      'drop-everything=block',
+      /--lint-policy: "drop-everything" is not a rule \(rules: drop-table/,
+    ],
+    [
+      'a severity that is not block, warn or off',
+      'truncate=$(rm${IFS}-rf${IFS}~)',
+      /--lint-policy: truncate must be one of block, warn, off/,
+    ],
+    [
+      'a value that is not rule=severity pairs',
+      'block',
+      /--lint-policy takes comma-separated rule=block\|warn\|off pairs/,
+    ],
+  ])('exits 1 and creates nothing when given %s', async (_case, value, message) => {
+    // Prepare
+    const name = databaseName('cli_lint_bad');
+    // Act
+    const result = await start(['--lint-policy', value], urlFor(name));
+    // Assess
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(await databasesNamed(name)).toEqual([]);
+  });
+
+  it('refuses the sample release when drop-column blocks, then runs it when the input acknowledges it', async () => {
+    // Prepare: the sample database at its previous release, created by the first run.
+    const name = databaseName('cli_lint');
+    const url = urlFor(name);
+    // Act: blocked
+    const blocked = await start(['--lint-policy', 'drop-column=block'], url);
+    // Assess: refused in preflight, nothing applied, no snapshot taken
+    expect(blocked.code, blocked.stdout).toBe(1);
+    expect(blocked.stdout).toContain('outcome:    preflight-refused');
+    expect(blocked.stdout).toContain(`${SPLIT}/migration.sql:12:1 drop-column: column "name" of "User"`);
+    expect(await appliedMigrations(url)).not.toContain(SPLIT);
+    expect((await databasesNamed(name)).filter((db) => db !== name)).toEqual([]);
+    // Act: acknowledged
+    const reason = 'name is copied into firstName and lastName first';
+    const acknowledged = await start(
+      [
+        '--lint-policy',
+        'drop-column=block',
+        '--input',
+        JSON.stringify({ acknowledge: [{ rule: 'drop-column', migration: SPLIT, reason }] }),
+      ],
+      url,
+    );
+    // Assess: applied, the acknowledgement shown with its reason, the warnings too
+    expect(acknowledged.code, acknowledged.stdout).toBe(0);
+    expect(acknowledged.stdout).toContain(
+      `acknowledged: drop-column in ${SPLIT} (${SPLIT}/migration.sql:12:1, "ALTER TABLE "User"`,
+    );
+    expect(acknowledged.stdout).toContain(reason);
+    expect(acknowledged.stdout).toMatch(/warning: {4}Lint \(warn\): .*update-without-where/);
+    expect(await appliedMigrations(url)).toContain(SPLIT);
+  });
+});
