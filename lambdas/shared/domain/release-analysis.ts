@@ -10,10 +10,10 @@ import type { Migration } from '../contract/ports.js';
 import {
   type AstNode,
   isObject,
-  locate,
   nameList,
   type ParsedStatement,
   rangeVarName,
+  ScriptLocator,
   unwrap,
   walk,
 } from './sql-ast.js';
@@ -50,11 +50,17 @@ function statementsOf(migration: string, sql: string): ParsedStatement[] {
   const result = parseSync(sql) as {
     stmts?: { stmt?: unknown; stmt_location?: number; stmt_len?: number }[];
   };
+  const locator = new ScriptLocator(sql);
+  // Statement boundaries are character boundaries: the UTF-16 offset grows by the text between two of them.
+  let byteOffset = 0;
+  let charOffset = 0;
   return (result.stmts ?? []).flatMap((raw) => {
     if (!isObject(raw.stmt)) return [];
     const start = raw.stmt_location ?? 0;
     const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
-    const { line, column } = locate(sql, bytes.subarray(0, start).toString('utf8').length);
+    charOffset += bytes.subarray(byteOffset, start).toString('utf8').length;
+    byteOffset = start;
+    const { line, column } = locator.locate(charOffset);
     return [{ migration, node: raw.stmt, text: bytes.subarray(start, end).toString('utf8'), line, column }];
   });
 }

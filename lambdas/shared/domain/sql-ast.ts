@@ -60,19 +60,36 @@ export function nameList(value: unknown): string | undefined {
 }
 
 /**
- * Line and column (1-based, columns in code points) of the first token at or after `offset` (a UTF-16 index into
- * `sql`): whitespace and comments (`-- ...`, `/* ... *\/`) before the statement are skipped.
+ * Lines and columns in one script: each offset is turned into the line and column (1-based, columns in code points)
+ * of the first token at or after it: whitespace and comments (`-- ...`, `/* ... *\/`) before a statement are skipped.
+ * Line starts are computed once, so locating every statement of a long script stays linear.
  */
-export function locate(sql: string, offset: number): { line: number; column: number } {
-  let index = offset;
-  for (;;) {
-    const rest = sql.slice(index);
-    const skipped = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)/.exec(rest);
-    if (!skipped || skipped[0].length === 0) break;
-    index += skipped[0].length;
+export class ScriptLocator {
+  private readonly lineStarts: number[] = [0];
+  private readonly skip = /(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)/y;
+
+  constructor(private readonly sql: string) {
+    for (let index = sql.indexOf('\n'); index !== -1; index = sql.indexOf('\n', index + 1))
+      this.lineStarts.push(index + 1);
   }
-  const before = sql.slice(0, index);
-  const line = before.split('\n').length;
-  const column = [...before.slice(before.lastIndexOf('\n') + 1)].length + 1;
-  return { line, column };
+
+  /** Where the first token at or after `offset` (a UTF-16 index into the script) is. */
+  locate(offset: number): { line: number; column: number } {
+    let index = offset;
+    for (;;) {
+      this.skip.lastIndex = index;
+      const skipped = this.skip.exec(this.sql);
+      if (!skipped || skipped[0].length === 0) break;
+      index += skipped[0].length;
+    }
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((this.lineStarts[middle] ?? 0) <= index) low = middle;
+      else high = middle - 1;
+    }
+    const lineStart = this.lineStarts[low] ?? 0;
+    return { line: low + 1, column: [...this.sql.slice(lineStart, index)].length + 1 };
+  }
 }
