@@ -184,7 +184,7 @@ export function parseWorkflowInput(raw: unknown): WorkflowInput {
         'Allowed fields: mode ("migrate" | "backup" | "restore"); for migrate: release (string), ' +
         'skipSnapshot ({ "reason": string }), transactionMode ("release" | "per-migration"), dryRun (boolean), ' +
         'migrations ({ "s3Uri": "s3://<bucket>/<key>", "sha256": "<64 hex>" }), rerun (the execution to run ' +
-        'again); ' +
+        'again), acknowledge ([{ "rule": a lint rule, "migration": string, "reason": string }], docs/lint.md); ' +
         'for restore: snapshot (identifier or "latest") and confirm (the target identifier). See the README for ' +
         'an example of each.',
       {
