@@ -45,12 +45,14 @@ import { resolveProps } from './private/props-validation.js';
 import { grantReleaseBundleReads, type ReleaseBundlesOptions } from './private/release-bundles.js';
 import { Reporting, type ReportOptions } from './private/reports.js';
 import {
+  preflightExtraSeconds,
   STEP_ARCHITECTURE,
   STEP_PROFILES,
   STEP_RUNTIME,
   stepBundlesMigrations,
   stepConstructId,
   stepFunctionTimeout,
+  verifyExtraSeconds,
 } from './private/step-profiles.js';
 import { buildWorkflowDefinition, workflowTimeout } from './workflow.js';
 
@@ -272,7 +274,8 @@ export interface MigrationOrchestratorProps {
   /**
    * After the release verified healthy, wait this long and run every check again (database, history, drift,
    * SQL and HTTP checks) before declaring success; a failure then restores the snapshot. The verify function
-   * waits through it, so it must leave 5 minutes of `stepTimeout`; at most 10 minutes.
+   * waits through it (its timeout grows by the bake time, so a bake never ends in a function timeout, which
+   * would restore a healthy release); at most 10 minutes.
    *
    * @default - no bake time
    */
@@ -453,7 +456,10 @@ export class MigrationOrchestrator extends Construct {
     for (const step of Steps) {
       const profile = STEP_PROFILES[step];
       const name = stepConstructId(step);
-      const timeout = stepFunctionTimeout(step, resolved.stepTimeout);
+      const timeout = stepFunctionTimeout(step, resolved.stepTimeout, {
+        preflight: preflightExtraSeconds(props.httpHealthChecks),
+        'verify-health': verifyExtraSeconds(props.bakeTime, props.httpHealthChecks),
+      });
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
         retention: resolved.logRetention,
         encryptionKey: this.encryptionKey,

@@ -34,6 +34,7 @@ import { checkDatabaseAuth, type ResolvedDatabaseAuth } from './database-auth.js
 import type { DatabaseSettings } from './database-permissions.js';
 import { BACKUP_SCHEDULE, DEFAULTS, MAX_LAMBDA_TIMEOUT } from './defaults.js';
 import type { ReleaseBundlesOptions, ResolvedReleaseBundles } from './release-bundles.js';
+import { STEP_PROFILES, verifyExtraSeconds } from './step-profiles.js';
 
 /** Lambda's limit on the whole environment is 4 KB: the health checks must leave room for the rest. */
 export const MAX_HEALTH_CHECKS_JSON_LENGTH = 3000;
@@ -121,12 +122,18 @@ export function resolveProps(props: MigrationOrchestratorProps): ResolvedProps {
   checkLockTimeoutAttempts(props.lockTimeoutAttempts);
   checkHttpHealthChecks(props.httpHealthChecks ?? []);
   checkDuration('bakeTime', props.bakeTime, {
-    max:
-      stepTimeout.isUnresolved() || stepTimeout.toSeconds() - BAKE_MARGIN_SECONDS >= MAX_BAKE_SECONDS
-        ? Duration.seconds(MAX_BAKE_SECONDS)
-        : Duration.seconds(Math.max(0, stepTimeout.toSeconds() - BAKE_MARGIN_SECONDS)),
-    maxReason: `the verify function waits through it: at most ${MAX_BAKE_SECONDS / 60} minutes, and 5 minutes less than stepTimeout`,
+    max: Duration.seconds(MAX_BAKE_SECONDS),
+    maxReason: 'the verify function waits through it, and its timeout grows by as much',
   });
+  const verifyTimeout =
+    STEP_PROFILES['verify-health'].timeout.toSeconds() +
+    verifyExtraSeconds(props.bakeTime, props.httpHealthChecks);
+  if (verifyTimeout > MAX_LAMBDA_TIMEOUT.toSeconds()) {
+    throw new Error(
+      `MigrationOrchestrator: the verify function would need ${verifyTimeout} s (its own 120 s, bakeTime, and each ` +
+        "HTTP check's timeoutMs twice), more than Lambda's 900 s. Shorten bakeTime or the HTTP checks' timeoutMs.",
+    );
+  }
   checkDuration('endIdleLockHoldersAfter', props.endIdleLockHoldersAfter, { min: Duration.seconds(1) });
   checkDuration('statementTimeout', props.statementTimeout, {
     max: stepTimeout.isUnresolved() ? undefined : stepTimeout,
@@ -316,9 +323,6 @@ function resolveTarget(props: MigrationOrchestratorProps): ResolvedTarget {
       'DatabaseInstance.fromDatabaseInstanceAttributes.',
   );
 }
-
-/** What the verify function keeps of `stepTimeout` besides the bake time (checks before and after, drift). */
-const BAKE_MARGIN_SECONDS = 300;
 
 /** `httpHealthChecks`: valid URLs (http/https, no credentials), status codes, timeouts; unique names. */
 function checkHttpHealthChecks(checks: readonly HttpHealthCheck[]): void {

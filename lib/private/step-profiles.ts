@@ -6,6 +6,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Step } from '../../lambdas/shared/contract/contract.js';
+import { DEFAULT_HTTP_CHECK_TIMEOUT_MS } from '../../lambdas/shared/domain/http-checks.js';
 import { DEFAULTS } from './defaults.js';
 
 /** The runtime every step's function runs on and its bundle is built for (esbuild's target follows it). */
@@ -135,8 +136,43 @@ export function stepConstructId(step: Step): string {
     .join('');
 }
 
-/** The timeout of a step's function: the apply step's is `stepTimeout`, the others' their profile's. */
-export function stepFunctionTimeout(step: Step, stepTimeout: Duration): Duration {
+/**
+ * What the verify step's function waits for on top of its own work: the bake time, and every HTTP check timing
+ * out twice (once right after the release, once after the bake). Its timeout grows by as much, so that a slow
+ * check or the bake never ends in a function timeout (which would restore a healthy release).
+ */
+export function verifyExtraSeconds(
+  bakeTime: Duration | undefined,
+  httpChecks: readonly { readonly timeoutMs?: number }[] | undefined,
+): number {
+  const bake = bakeTime === undefined || bakeTime.isUnresolved() ? 0 : bakeTime.toSeconds();
+  const checks = (httpChecks ?? []).reduce(
+    (sum, check) => sum + Math.ceil((check.timeoutMs ?? DEFAULT_HTTP_CHECK_TIMEOUT_MS) / 1000),
+    0,
+  );
+  return bake + (bake > 0 ? 2 : 1) * checks;
+}
+
+/** What preflight waits for on top of its own work: every HTTP check timing out once (the baseline). */
+export function preflightExtraSeconds(
+  httpChecks: readonly { readonly timeoutMs?: number }[] | undefined,
+): number {
+  return verifyExtraSeconds(undefined, httpChecks);
+}
+
+/**
+ * The timeout of a step's function: the apply step's is `stepTimeout`; the others' their profile's, plus the
+ * `extra` seconds of the step (see `verifyExtraSeconds`, `preflightExtraSeconds`).
+ */
+export function stepFunctionTimeout(
+  step: Step,
+  stepTimeout: Duration,
+  extra: Partial<Record<Step, number>> = {},
+): Duration {
+  const more = extra[step] ?? 0;
+  if (step !== 'apply-migrations' && more > 0) {
+    return Duration.seconds(STEP_PROFILES[step].timeout.toSeconds() + more);
+  }
   return step === 'apply-migrations' ? stepTimeout : STEP_PROFILES[step].timeout;
 }
 

@@ -52,12 +52,61 @@ describe('MigrationOrchestrator HTTP checks and bake time', () => {
     );
   });
 
-  it('fails when bakeTime does not leave 5 minutes of stepTimeout', () => {
-    expect(() =>
-      orchestrate(() => ({ bakeTime: Duration.minutes(6), stepTimeout: Duration.minutes(10) })),
-    ).toThrow(/bakeTime must be at most 5 minutes .*received 6 minutes/);
+  it('gives the verify function the bake time on top of its own timeout, the other functions nothing', () => {
+    const timeouts = (bakeTime?: Duration) => {
+      const { stack } = orchestrate(() => (bakeTime ? { bakeTime } : {}));
+      const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+      return new Map(functions.map((fn) => [String(fn.Properties?.Description), fn.Properties?.Timeout]));
+    };
+
+    const without = timeouts();
+    const baked = timeouts(Duration.minutes(5));
+
+    const verify = [...baked.keys()].filter((description) => description.startsWith('Verifies'));
+    expect(verify).toHaveLength(1);
+    for (const [description, timeout] of baked) {
+      const expected = description.startsWith('Verifies')
+        ? Number(without.get(description)) + 300
+        : without.get(description);
+      expect(timeout, description).toBe(expected);
+    }
+  });
+
+  it('gives the verify function time for each HTTP check to time out, twice with a bake time', () => {
+    const verifyTimeout = (props: Parameters<typeof orchestrate>[0]) => {
+      const { stack } = orchestrate(props);
+      const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+      return functions.find((fn) => String(fn.Properties?.Description).startsWith('Verifies'))?.Properties
+        ?.Timeout;
+    };
+    const checks = [API, { name: 'web', url: 'https://web.internal.example.com/' }];
+
+    expect(verifyTimeout(() => ({ httpHealthChecks: checks }))).toBe(120 + 3 + 5);
+    const { stack } = orchestrate(() => ({ httpHealthChecks: checks }));
+    const preflight = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find(
+      (fn) => String(fn.Properties?.Description).startsWith('Checks the release plan'),
+    );
+    expect(preflight?.Properties?.Timeout).toBe(300 + 3 + 5);
+    expect(verifyTimeout(() => ({ httpHealthChecks: checks, bakeTime: Duration.minutes(1) }))).toBe(
+      120 + 60 + 2 * (3 + 5),
+    );
+  });
+
+  it('fails when the verify function would need more than Lambda allows', () => {
+    const slow = Array.from({ length: 4 }, (_, index) => ({
+      ...API,
+      name: `api${index}`,
+      timeoutMs: 60_000,
+    }));
+
+    expect(() => orchestrate(() => ({ httpHealthChecks: slow, bakeTime: Duration.minutes(10) }))).toThrow(
+      /the verify function would need 1200 s .* more than Lambda's 900 s/,
+    );
+  });
+
+  it('fails when bakeTime is longer than 10 minutes', () => {
     expect(() => orchestrate(() => ({ bakeTime: Duration.minutes(11) }))).toThrow(
-      /bakeTime must be at most 10 minutes/,
+      /bakeTime must be at most 10 minutes .*received 11 minutes/,
     );
   });
 
