@@ -18,16 +18,21 @@ import { Construct } from 'constructs';
 import type { MigrationOrchestrator } from '../../lib/orchestrator.js';
 import { flattenForNag } from '../../lib/orchestrator.js';
 import { MigrateAction, MigrationInput, PIPELINE_EXECUTION_ID } from '../../lib/pipeline.js';
+import { BUNDLE_PREFIX } from './bundles-stack.js';
 import { acknowledgeArtifactAccess, acknowledgeCodeBuildDefaults } from './nag.js';
 
 /** The file the build writes and the Migrate stage starts the execution with. */
 export const MIGRATE_INPUT_FILE = 'migrate-input.json';
-/** Where in the bundle bucket the build puts each release's bundle: `releases/<pipeline execution id>/`. */
-export const BUNDLE_PREFIX = 'releases/';
+export { BUNDLE_PREFIX };
 
 export interface ReleasePipelineProps {
-  /** The orchestrator of the database the application uses. */
+  /**
+   * The orchestrator of the database the application uses, with `bundleBucket` and `BUNDLE_PREFIX` as its
+   * `releaseBundles` prop: the Migrate stage runs the bundle the build packed.
+   */
   readonly orchestrator: MigrationOrchestrator;
+  /** Where the build uploads the release bundles (`ReleaseBundlesStack`). */
+  readonly bundleBucket: s3.IBucket;
   /** A CodeConnections (CodeStar Connections) connection to the repository host, created in the console. */
   readonly connectionArn: string;
   /** The repository, `owner/name`. */
@@ -64,7 +69,7 @@ export function releaseBuildSpec(): codebuild.BuildSpec {
 export class ReleasePipeline extends Construct {
   public readonly pipeline: codepipeline.Pipeline;
   /** Where the build uploads the release bundles (the orchestrator reads them from here). */
-  public readonly bundleBucket: s3.Bucket;
+  public readonly bundleBucket: s3.IBucket;
   public readonly migrateAction: MigrateAction;
 
   constructor(scope: Construct, id: string, props: ReleasePipelineProps) {
@@ -91,16 +96,7 @@ export class ReleasePipeline extends Construct {
       serverAccessLogsPrefix: 'artifacts/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // SSE-S3: the orchestrator's functions read the bundles without a key grant.
-    this.bundleBucket = new s3.Bucket(this, 'ReleaseBundles', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      serverAccessLogsBucket: accessLogs,
-      serverAccessLogsPrefix: 'bundles/',
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    this.bundleBucket = props.bundleBucket;
 
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
       pipelineType: codepipeline.PipelineType.V2,

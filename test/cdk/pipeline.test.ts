@@ -379,10 +379,71 @@ describe('MigrateStep', () => {
 describe('the example pipeline', () => {
   let template: Template;
   let machineArn: unknown;
+  let bundleBucket: { readonly name: unknown; readonly arn: unknown };
+  let bundlesTemplate: Template;
   beforeAll(() => {
-    const { stack } = buildPipelineApp({ nag: false });
+    const { stack, bundles } = buildPipelineApp({ nag: false });
     template = Template.fromStack(stack);
     machineArn = stack.resolve(stack.orchestrator.stateMachine.stateMachineArn);
+    // The bundle bucket of the bundles stack, as the orchestrator's stack names it (by its ARN).
+    bundleBucket = { name: bundles.byArn.bucketName, arn: bundles.bucketArn };
+    bundlesTemplate = Template.fromStack(bundles);
+  });
+
+  it('runs the bundle the build packed: the build uploads to the bucket the orchestrator reads, under releases/', () => {
+    // Act
+    const pack = Object.values(
+      template.findResources('AWS::CodeBuild::Project', {
+        Properties: { Description: Match.stringLikeRegexp('packs prisma/migrations') },
+      }),
+    )[0] as {
+      Properties: { Environment: { EnvironmentVariables: unknown[] }; Source: { BuildSpec: string } };
+    };
+    const readers = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { RELEASE_BUNDLE_BUCKET: Match.anyValue() } } },
+      }),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    // Assess: the bucket of the bundles stack, named by its ARN in the orchestrator's stack (no cross-stack export)
+    expect(bundleBucket).toEqual({
+      name: 'release-bundles-123456789012-us-east-1',
+      arn: 'arn:aws:s3:::release-bundles-123456789012-us-east-1',
+    });
+    bundlesTemplate.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: 'release-bundles-123456789012-us-east-1',
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    // ... is the build's
+    expect(pack.Properties.Environment.EnvironmentVariables).toContainEqual({
+      Name: 'BUNDLE_BUCKET',
+      Type: 'PLAINTEXT',
+      Value: bundleBucket.name,
+    });
+    const commands = (
+      JSON.parse(pack.Properties.Source.BuildSpec) as { phases: { build: { commands: string[] } } }
+    ).phases.build.commands;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the build spec names shell variables
+    expect(commands).toContain('BUNDLE_URI="s3://${BUNDLE_BUCKET}/releases/${RELEASE}/migrations.zip"');
+    expect(commands).toContain('aws s3 cp migrations.zip "$BUNDLE_URI"');
+    // ... is the one preflight and apply read (the whole release: both load the migrations), under releases/ only.
+    expect(readers.length).toBeGreaterThanOrEqual(2);
+    for (const reader of readers) {
+      expect(reader.Properties.Environment.Variables).toMatchObject({
+        RELEASE_BUNDLE_BUCKET: bundleBucket.name,
+        RELEASE_BUNDLE_PREFIX: 'releases/',
+      });
+    }
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'ReadReleaseBundles',
+            Action: 's3:GetObject',
+            Resource: `${bundleBucket.arn}/releases/*`,
+          }),
+        ]),
+      },
+    });
   });
 
   it('has the stages Source, Build, Migrate, Deploy in this order', () => {
