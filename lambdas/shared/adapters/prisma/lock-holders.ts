@@ -100,6 +100,7 @@ export async function lockHolders(
                 array_agg(DISTINCT l.relation::regclass::text ORDER BY l.relation::regclass::text) AS tables
            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
           WHERE l.granted AND l.locktype = 'relation' AND a.pid <> pg_backend_pid()
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND l.relation IN (SELECT to_regclass(t) FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NOT NULL)
           GROUP BY a.pid, a.application_name, a.client_addr, a.state, a.query, a.xact_start
           ORDER BY a.xact_start NULLS LAST`,
