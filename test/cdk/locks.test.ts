@@ -15,7 +15,10 @@ describe('MigrationOrchestrator lock props', () => {
     // Assess
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ LOCK_TIMEOUT_ATTEMPTS: '5', END_IDLE_LOCK_HOLDERS_AFTER_SECONDS: '600' }),
+        Variables: Match.objectLike({
+          LOCK_TIMEOUT_ATTEMPTS: '5',
+          END_IDLE_LOCK_HOLDERS_AFTER_SECONDS: '600',
+        }),
       },
     });
     const env = readEnv({

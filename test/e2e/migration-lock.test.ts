@@ -42,7 +42,8 @@ async function holder(url: string, application: string): Promise<pg.Client> {
 
 async function alive(pid: number): Promise<boolean> {
   return await withAdmin(
-    async (client) => (await client.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1,
+    async (client) =>
+      (await client.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1,
   );
 }
 

@@ -17,7 +17,9 @@ function inspector(holders: MigrationLockHolder[], endable = true) {
     end: async (pids) => {
       ended.push([...pids]);
       return pids.map((pid) =>
-        endable ? { pid, ended: true } : { pid, ended: false, message: 'permission denied to terminate process' },
+        endable
+          ? { pid, ended: true }
+          : { pid, ended: false, message: 'permission denied to terminate process' },
       );
     },
   };
