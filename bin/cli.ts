@@ -23,13 +23,7 @@ import '../lib/local/polyfills.js';
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { retainedOf } from '../lambdas/prune-snapshots/prune-snapshots.js';
-import { connectionTarget } from '../lambdas/shared/adapters/postgres/client.js';
-import { databaseOfUrl, urlWithDatabase } from '../lambdas/shared/adapters/postgres/connection.js';
-import { PostgresSnapshotGateway } from '../lambdas/shared/adapters/postgres/snapshot-gateway.js';
-import { DirectoryMigrationSource } from '../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import { type TransactionMode, TransactionModes } from '../lambdas/shared/contract/contract.js';
-import { parseWorkflowInput } from '../lambdas/shared/contract/input.js';
 import { DriftPolicies, type DriftPolicy } from '../lambdas/shared/domain/drift.js';
 import { httpCheckProblems, MAX_BAKE_SECONDS } from '../lambdas/shared/domain/http-checks.js';
 import { sanitizeIdentifierPart } from '../lambdas/shared/domain/identifiers.js';
@@ -40,33 +34,68 @@ import {
 } from '../lambdas/shared/domain/lint/policy.js';
 import { DEFAULT_RETENTION_POLICY, retention } from '../lambdas/shared/domain/retention.js';
 import type { HttpHealthCheckDefinition } from '../lambdas/shared/runtime/settings.js';
-import { type RunningPostgres, startEmbeddedPostgres } from '../lib/local/embedded-postgres.js';
-import { leftByKill, watchSignals } from '../lib/local/interruption.js';
+import type { RunningPostgres } from '../lib/local/embedded-postgres.js';
 import {
   DEFAULT_CLEANUP_TIMEOUT_MS,
   DEFAULT_KEEP_SNAPSHOTS,
   LOCAL_MANAGED_BY,
-  type LocalRunOptions,
   Outcomes,
-  runLocal,
-} from '../lib/local/runner.js';
-import { commandPack } from './commands/pack.js';
-import { commandReport } from './commands/report.js';
+} from '../lib/local/outcomes.js';
+import type { LocalRunOptions } from '../lib/local/runner.js';
 import { UsageError } from './errors.js';
-import { OPERATOR_COMMANDS, type OperatorCommand } from './operator/aws-commands.js';
 import { PROGRAM } from './operator/errors.js';
+import type { OperatorCommand } from './operator/usage.js';
 import { print, printSummary, printUnfinished, stateReporter } from './render.js';
-import { type DatabaseDigest, digestDatabase } from './sample/database-digest.js';
-import {
-  applyFirstMigrations,
-  composeRelease,
-  createDatabaseIfMissing,
-  createSampleDatabase,
-  createSampleDatabaseIfMissing,
-  databaseExists,
-  dropDemoLeftovers,
-  SAMPLE_MIGRATIONS_DIR,
-} from './sample/sample-app.js';
+import type { DatabaseDigest } from './sample/database-digest.js';
+import { SAMPLE_MIGRATIONS_DIR } from './sample/paths.js';
+
+/**
+ * What the local commands run on (the runner, PostgreSQL, the sample application), loaded by `loadLocal` when one
+ * of them runs: `--help` and the AWS commands never load it (it takes seconds: the CDK synthesis, the engine).
+ */
+async function importLocal() {
+  const [runner, embedded, interruption, client, connection, gateway, source, input, prune, digest, sample] =
+    await Promise.all([
+      import('../lib/local/runner.js'),
+      import('../lib/local/embedded-postgres.js'),
+      import('../lib/local/interruption.js'),
+      import('../lambdas/shared/adapters/postgres/client.js'),
+      import('../lambdas/shared/adapters/postgres/connection.js'),
+      import('../lambdas/shared/adapters/postgres/snapshot-gateway.js'),
+      import('../lambdas/shared/adapters/prisma/directory-migration-source.js'),
+      import('../lambdas/shared/contract/input.js'),
+      import('../lambdas/prune-snapshots/prune-snapshots.js'),
+      import('./sample/database-digest.js'),
+      import('./sample/sample-app.js'),
+    ]);
+  return {
+    runLocal: runner.runLocal,
+    startEmbeddedPostgres: embedded.startEmbeddedPostgres,
+    leftByKill: interruption.leftByKill,
+    watchSignals: interruption.watchSignals,
+    connectionTarget: client.connectionTarget,
+    databaseOfUrl: connection.databaseOfUrl,
+    urlWithDatabase: connection.urlWithDatabase,
+    PostgresSnapshotGateway: gateway.PostgresSnapshotGateway,
+    DirectoryMigrationSource: source.DirectoryMigrationSource,
+    parseWorkflowInput: input.parseWorkflowInput,
+    retainedOf: prune.retainedOf,
+    digestDatabase: digest.digestDatabase,
+    applyFirstMigrations: sample.applyFirstMigrations,
+    composeRelease: sample.composeRelease,
+    createDatabaseIfMissing: sample.createDatabaseIfMissing,
+    createSampleDatabase: sample.createSampleDatabase,
+    createSampleDatabaseIfMissing: sample.createSampleDatabaseIfMissing,
+    databaseExists: sample.databaseExists,
+    dropDemoLeftovers: sample.dropDemoLeftovers,
+  };
+}
+
+let local!: Awaited<ReturnType<typeof importLocal>>;
+
+async function loadLocal(): Promise<void> {
+  local ??= await importLocal();
+}
 
 const SAMPLE_DATABASE = 'taskapp';
 const ROLLBACK_DEMO_DATABASE = 'taskapp_demo';
@@ -216,7 +245,7 @@ function parseInput(raw: string | undefined): unknown {
     throw new UsageError(`--input must be JSON, e.g. '{"release":"v1.2.0"}' (received ${raw})`);
   }
   try {
-    parseWorkflowInput(input);
+    local.parseWorkflowInput(input);
   } catch (error) {
     throw new UsageError(`--input: ${(error as Error).message}`);
   }
@@ -285,11 +314,11 @@ function databaseUrlFromEnv(): string | undefined {
     throw new UsageError('DATABASE_URL is not a URL: use postgres://user:password@host:5432/database');
   }
   try {
-    connectionTarget(url);
+    local.connectionTarget(url);
   } catch (error) {
     throw new UsageError(`DATABASE_URL: ${(error as Error).message}`);
   }
-  if (!databaseOfUrl(url))
+  if (!local.databaseOfUrl(url))
     throw new UsageError('DATABASE_URL names no database: add it, e.g. postgres://user@host:5432/mydb');
   return url;
 }
@@ -298,8 +327,8 @@ function databaseUrlFromEnv(): string | undefined {
 async function server(url: string | undefined): Promise<{ url: string; embedded?: RunningPostgres }> {
   if (url) return { url };
   print('Starting the embedded PostgreSQL (data in .data/embedded-pg) ...');
-  const embedded = await startEmbeddedPostgres({ dataDir: '.data/embedded-pg', persistent: true });
-  return { url: urlWithDatabase(embedded.url, SAMPLE_DATABASE), embedded };
+  const embedded = await local.startEmbeddedPostgres({ dataDir: '.data/embedded-pg', persistent: true });
+  return { url: local.urlWithDatabase(embedded.url, SAMPLE_DATABASE), embedded };
 }
 
 /** True when `dir` is the sample application's own migrations folder (followed through links). */
@@ -318,17 +347,17 @@ async function ensureDatabase(
   migrationsDir: string,
   createEmpty: boolean,
 ): Promise<void> {
-  if (await databaseExists(url, name)) return;
+  if (await local.databaseExists(url, name)) return;
   let result: 'created' | 'exists';
   if (createEmpty) {
     print(`Creating the empty database ${name} (--create-database) ...`);
-    result = await createDatabaseIfMissing(url, name);
+    result = await local.createDatabaseIfMissing(url, name);
   } else if (await isSampleMigrations(migrationsDir)) {
     print(`Creating the sample database ${name} at the previous release, with sample data ...`);
-    result = await createSampleDatabaseIfMissing(url, name, SAMPLE_MIGRATIONS);
+    result = await local.createSampleDatabaseIfMissing(url, name, SAMPLE_MIGRATIONS);
   } else {
     throw new RefusedError(
-      `The database ${name} does not exist on ${connectionTarget(url).endpoint.replace(/\/[^/]*$/, '')}. ` +
+      `The database ${name} does not exist on ${local.connectionTarget(url).endpoint.replace(/\/[^/]*$/, '')}. ` +
         'Nothing was created or changed. Create it yourself, or run again with --create-database to create it ' +
         `empty: the migrations in ${migrationsDir} then build it from the first one.`,
     );
@@ -390,11 +419,11 @@ async function commandRun(args: string[]): Promise<number> {
   const drift = parseDrift(values['drift-policy'], values['drift-ignore']);
   const lintPolicy = parseLintPolicy(values['lint-policy']);
   const migrationsDir = resolve(values.migrations ?? SAMPLE_MIGRATIONS);
-  await new DirectoryMigrationSource(migrationsDir).load();
+  await new local.DirectoryMigrationSource(migrationsDir).load();
   const databaseUrl = databaseUrlFromEnv();
   const { url, embedded } = await server(databaseUrl);
   let mayBeLeft = 'nothing of the workflow yet (it had not started)';
-  const signals = watchSignals({
+  const signals = local.watchSignals({
     onFirst: (signal) => {
       print();
       print(
@@ -411,8 +440,8 @@ async function commandRun(args: string[]): Promise<number> {
     },
   });
   try {
-    const name = databaseOfUrl(url);
-    const unfinished = await new PostgresSnapshotGateway({ serverUrl: url, databaseName: name })
+    const name = local.databaseOfUrl(url);
+    const unfinished = await new local.PostgresSnapshotGateway({ serverUrl: url, databaseName: name })
       .unfinishedExecution()
       .catch(() => undefined);
     if (unfinished) {
@@ -440,10 +469,10 @@ async function commandRun(args: string[]): Promise<number> {
       onNotification: printNotification,
       signal: signals.signal,
       onStarted: ({ sessionNames }) => {
-        mayBeLeft = leftByKill(name, sessionNames);
+        mayBeLeft = local.leftByKill(name, sessionNames);
       },
     };
-    const result = await runLocal(options);
+    const result = await local.runLocal(options);
     printSummary(result);
     return result.exitCode;
   } finally {
@@ -480,17 +509,20 @@ async function commandDemo(args: string[]): Promise<number> {
   const transactionMode: TransactionMode = which === 'rollback' ? 'per-migration' : 'release';
   const { url: targetUrl, embedded } = await server(databaseUrlFromEnv());
   try {
-    const url = urlWithDatabase(targetUrl, ROLLBACK_DEMO_DATABASE);
-    const leftovers = await dropDemoLeftovers(targetUrl, sanitizeIdentifierPart(ROLLBACK_DEMO_DATABASE));
+    const url = local.urlWithDatabase(targetUrl, ROLLBACK_DEMO_DATABASE);
+    const leftovers = await local.dropDemoLeftovers(
+      targetUrl,
+      sanitizeIdentifierPart(ROLLBACK_DEMO_DATABASE),
+    );
     if (leftovers.length > 0)
       print(`Dropped ${leftovers.length} database(s) the previous demo left: ${leftovers.join(', ')}`);
     print(
       `Preparing ${ROLLBACK_DEMO_DATABASE}: the sample app with data, every sample migration applied ...`,
     );
-    await createSampleDatabase(url, ROLLBACK_DEMO_DATABASE, SAMPLE_MIGRATIONS);
-    await applyFirstMigrations(url, SAMPLE_MIGRATIONS, Number.MAX_SAFE_INTEGER);
-    const before = await digestDatabase(url);
-    const release = await composeRelease('failing');
+    await local.createSampleDatabase(url, ROLLBACK_DEMO_DATABASE, SAMPLE_MIGRATIONS);
+    await local.applyFirstMigrations(url, SAMPLE_MIGRATIONS, Number.MAX_SAFE_INTEGER);
+    const before = await local.digestDatabase(url);
+    const release = await local.composeRelease('failing');
     print(
       `Deploying the failing release prisma/releases/failing (on top of the sample migrations, in ${release})`,
     );
@@ -502,7 +534,7 @@ async function commandDemo(args: string[]): Promise<number> {
             'undoes everything by itself: expect no restore and exit code 5.',
     );
     print();
-    const result = await runLocal({
+    const result = await local.runLocal({
       databaseUrl: url,
       migrationsDir: release,
       input: { release: `demo-${which}` },
@@ -511,7 +543,7 @@ async function commandDemo(args: string[]): Promise<number> {
       onNotification: printNotification,
     });
     printSummary(result);
-    const differences = compareDigests(before, await digestDatabase(url));
+    const differences = compareDigests(before, await local.digestDatabase(url));
     print();
     if (differences.length === 0) {
       print(
@@ -530,8 +562,8 @@ async function commandDemo(args: string[]): Promise<number> {
 /** The target of `backup`, `backups` and `restore`: DATABASE_URL's database, or the embedded sample's. */
 async function existingTarget(): Promise<{ url: string; name: string; embedded?: RunningPostgres }> {
   const { url, embedded } = await server(databaseUrlFromEnv());
-  const name = databaseOfUrl(url);
-  if (!(await databaseExists(url, name))) {
+  const name = local.databaseOfUrl(url);
+  if (!(await local.databaseExists(url, name))) {
     await embedded?.stop();
     throw new RefusedError(
       `The database ${name} does not exist; nothing was created or changed. Point DATABASE_URL at the database ` +
@@ -575,7 +607,7 @@ async function commandOperation(mode: 'backup' | 'restore', args: string[]): Pro
         };
   parseInput(JSON.stringify(input));
   const { url, name, embedded } = await existingTarget();
-  const signals = watchSignals({
+  const signals = local.watchSignals({
     onFirst: (signal) =>
       print(`
 ${signal}: stopping the ${mode} and settling what it started ...`),
@@ -584,7 +616,7 @@ ${signal}: stopping the ${mode} and settling what it started ...`),
   try {
     print(`Running the synthesized workflow (mode ${mode}) against ${name}`);
     print();
-    const result = await runLocal({
+    const result = await local.runLocal({
       databaseUrl: url,
       // A backup or a restore never reads the migrations.
       migrationsDir: SAMPLE_MIGRATIONS,
@@ -621,7 +653,7 @@ async function commandBackups(args: string[]): Promise<number> {
   }
   const { url, name, embedded } = await existingTarget();
   try {
-    const gateway = new PostgresSnapshotGateway({
+    const gateway = new local.PostgresSnapshotGateway({
       serverUrl: url,
       databaseName: name,
       managedBy: LOCAL_MANAGED_BY,
@@ -632,7 +664,9 @@ async function commandBackups(args: string[]): Promise<number> {
       return 0;
     }
     const now = new Date();
-    const decision = retention(snapshots.map(retainedOf), now, DEFAULT_RETENTION_POLICY, { executions: [] });
+    const decision = retention(snapshots.map(local.retainedOf), now, DEFAULT_RETENTION_POLICY, {
+      executions: [],
+    });
     const rules = new Map(decision.keep.map((kept) => [kept.id, kept.rules.join('+')]));
     const rows = snapshots.map((s) => [
       s.snapshotId,
@@ -674,9 +708,19 @@ function printNotification(notification: { state: string; subject?: string; mess
   print(`          :: ${notification.state}: ${notification.subject ?? notification.message.split('\n')[0]}`);
 }
 
+/** The commands that run locally (they load `importLocal`'s modules). */
+const LOCAL_COMMANDS: ReadonlySet<string> = new Set(['run', 'backup', 'restore', 'backups', 'demo']);
+
+/** `--help` or `-h` among a command's arguments (before a `--`): its usage, without loading the command. */
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv[0] === 'run' && OPERATIONS.has(argv[1] ?? '') ? argv.slice(1) : argv;
   try {
+    if (LOCAL_COMMANDS.has(command ?? '') && !wantsHelp(rest)) await loadLocal();
     switch (command) {
       case 'run':
         return await commandRun(rest);
@@ -692,11 +736,18 @@ async function main(argv: string[]): Promise<number> {
       case 'status':
       case 'executions':
       case 'plan':
-        return await OPERATOR_COMMANDS[command as OperatorCommand](rest);
+        if (wantsHelp(rest)) {
+          const { OPERATOR_USAGE } = await import('./operator/usage.js');
+          print(OPERATOR_USAGE[command as OperatorCommand]);
+          return 0;
+        }
+        return await (await import('./operator/aws-commands.js')).OPERATOR_COMMANDS[
+          command as OperatorCommand
+        ](rest);
       case 'pack':
-        return await commandPack(rest);
+        return await (await import('./commands/pack.js')).commandPack(rest);
       case 'report':
-        return await commandReport(rest);
+        return await (await import('./commands/report.js')).commandReport(rest);
       case 'help':
       case '--help':
       case '-h':

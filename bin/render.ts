@@ -11,7 +11,8 @@ import {
   runbookArticle,
 } from '../lambdas/shared/contract/contract.js';
 import type { InterruptionReport } from '../lib/local/interruption.js';
-import { type LocalRunResult, Outcomes, type RunEvent } from '../lib/local/runner.js';
+import { Outcomes } from '../lib/local/outcomes.js';
+import type { LocalRunResult, RunEvent } from '../lib/local/runner.js';
 
 /** What the summary reads of a run: a local run's result, or the same facts read from an AWS execution. */
 export type SummaryResult = Pick<

@@ -21,6 +21,7 @@ import {
   type TargetKind,
 } from './orchestrator.js';
 import { PROJECT_ROOT } from './private/paths.js';
+import { DEFAULT_STACK_NAME } from './stack-name.js';
 
 export type { TargetKind } from './orchestrator.js';
 
@@ -254,7 +255,7 @@ export interface BuildAppOptions {
   readonly stackName?: string;
 }
 
-export const DEFAULT_STACK_NAME = 'MigrationOrchestrator';
+export { DEFAULT_STACK_NAME };
 
 /** An app with the example stack, from cdk.json's context; what bin/app.ts, the tests and the local runner use. */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: MigrationOrchestratorStack } {

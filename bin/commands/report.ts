@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ExecutionReport } from '../../lambdas/shared/contract/report-schema.js';
 import { LOCAL_REPORTS_DIR } from '../../lib/local/reports.js';
 
@@ -29,6 +29,8 @@ export interface ReportCommandDeps {
 async function load(target: string, dir: string, s3: S3Client | undefined): Promise<string> {
   const uri = /^s3:\/\/([^/]+)\/(.+)$/.exec(target);
   if (uri) {
+    // The SDK is loaded only for a report in the bucket (a local report, and --help, do without it).
+    const { GetObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
     const out = await (s3 ?? new S3Client({})).send(
       new GetObjectCommand({ Bucket: uri[1] as string, Key: uri[2] as string }),
     );

@@ -18,7 +18,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { OperationPlan, WorkflowState } from '../../lambdas/shared/contract/contract.js';
 import { StateNames } from '../../lambdas/shared/contract/contract.js';
-import { type Outcome, outcomeOfError, outcomeOfSuccess, type RunEvent } from '../../lib/local/runner.js';
+import { type Outcome, outcomeOfError, outcomeOfSuccess } from '../../lib/local/outcomes.js';
+import type { RunEvent } from '../../lib/local/runner.js';
 import { aws } from './errors.js';
 import { regionOfArn } from './locate.js';
 

@@ -8,15 +8,12 @@ import {
   DescribeStacksCommand,
   type DescribeStacksCommandOutput,
 } from '@aws-sdk/client-cloudformation';
-import { DEFAULT_STACK_NAME } from '../../lib/stack.js';
+import { DEFAULT_STACK_NAME } from '../../lib/stack-name.js';
 import { UsageError } from '../errors.js';
 import { aws, OperatorError } from './errors.js';
+import { STATE_MACHINE_ENV, STATE_MACHINE_OUTPUT_KEY } from './usage.js';
 
-/** The output of the stack (lib/stack.ts) that holds the state machine's ARN. */
-export const STATE_MACHINE_OUTPUT_KEY = 'StateMachineArn';
-
-/** The environment variable that names the state machine when no flag does. */
-export const STATE_MACHINE_ENV = 'ORCHESTRATOR_STATE_MACHINE_ARN';
+export { STATE_MACHINE_ENV, STATE_MACHINE_OUTPUT_KEY };
 
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):stateMachine:([A-Za-z0-9_-]{1,80})$/;
 const EXECUTION_ARN =

@@ -8,17 +8,13 @@ import { rmSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { urlWithDatabase, withClient } from '../../lambdas/shared/adapters/postgres/connection.js';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
+import { ROOT, SAMPLE_MIGRATIONS_DIR } from './paths.js';
 
-/** The project's root (this file is bin/sample/sample-app.ts). */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The sample app's migrations. */
-export const SAMPLE_MIGRATIONS_DIR = join(ROOT, 'prisma', 'migrations');
+export { SAMPLE_MIGRATIONS_DIR };
 
 /** Where the release fixtures live: each holds only its release's new migrations. */
 export const RELEASE_FIXTURES_DIR = join(ROOT, 'prisma', 'releases');
