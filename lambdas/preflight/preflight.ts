@@ -10,6 +10,7 @@ import type {
   TransactionMode,
   WorkflowState,
 } from '../shared/contract/contract.js';
+import { OutcomeErrors, runbookArticle } from '../shared/contract/contract.js';
 import {
   InvalidInputError,
   MigrationHistoryBlockedError,
@@ -319,7 +320,8 @@ async function guardRetry(
     `Release ${input.release} already ran on ${target}: execution ${earlier.executionName} (snapshot ` +
       `${earlier.snapshotId}${earlier.at ? `, taken ${earlier.at}` : ''}); ${describeEnding(earlier.ending)}. ` +
       'A retried or repeated execution does not run a release a second time on its own. Find out how that ' +
-      `execution ended first (\`report ${earlier.executionName}\`, docs/runbook.md), then, to run the release ` +
+      `execution ended first (\`report ${earlier.executionName}\`; ${runbookArticle(OutcomeErrors.PreflightRefused)}), ` +
+      'then, to run the release ' +
       `again deliberately, start an execution with the same input plus "rerun": "${earlier.executionName}".`,
     {
       details: {
