@@ -14,6 +14,7 @@ import {
   type ParsedStatement,
   rangeVarName,
   ScriptLocator,
+  statementEnds,
   unwrap,
   walk,
 } from './sql-ast.js';
@@ -41,20 +42,84 @@ function shorten(text: string): string {
     : collapsed;
 }
 
+interface RawStatement {
+  readonly stmt?: unknown;
+  stmt_location?: number;
+  stmt_len?: number;
+}
+
+/** The fields of libpg_query's nodes that hold a byte offset into the parsed text (`@pgsql/types`, PostgreSQL 18). */
+const OFFSET_FIELDS = new Set([
+  'location',
+  'name_location',
+  'stmt_location',
+  'list_start',
+  'list_end',
+  'rexpr_list_start',
+  'rexpr_list_end',
+]);
+
+/** Offsets a piece's byte offsets (`OFFSET_FIELDS`) by where the piece starts in the script. */
+function shiftLocations(value: unknown, by: number): void {
+  if (Array.isArray(value)) {
+    for (const item of value) shiftLocations(item, by);
+    return;
+  }
+  if (!isObject(value)) return;
+  for (const [key, child] of Object.entries(value)) {
+    if (typeof child === 'number') {
+      if (OFFSET_FIELDS.has(key) && child >= 0) value[key] = child + by;
+    } else if (typeof child === 'object' && child !== null) shiftLocations(child, by);
+  }
+}
+
+/**
+ * The script's statements as `parseSync(sql).stmts` gives them, parsed a piece at a time: libpg_query's JSON tree
+ * of a whole script is many times the script's size, and the wasm heap grows to the largest parse and never gives
+ * memory back, so a 10 MB data migration parsed whole took 356 MB, in pieces 0 MB. Each piece starts at
+ * the `;` that ends the statement before it (an empty statement the parser drops), so no token of a piece is at
+ * its offset 0, whose location libpg_query's JSON would leave out. When a piece does not parse, the script is
+ * parsed whole: its error, and its cursor, are then the ones a whole parse gives.
+ */
+function parseInPieces(sql: string): RawStatement[] {
+  const ends = statementEnds(sql);
+  if (ends.length <= 1) return (parseSync(sql) as { stmts?: RawStatement[] }).stmts ?? [];
+  const statements: RawStatement[] = [];
+  let start = 0;
+  let startByte = 0;
+  try {
+    for (const end of [...ends, sql.length]) {
+      const piece = sql.slice(start, end + 1);
+      if (piece.trim() !== '' && piece.trim() !== ';') {
+        for (const raw of (parseSync(piece) as { stmts?: RawStatement[] }).stmts ?? []) {
+          if (startByte > 0) {
+            shiftLocations(raw.stmt, startByte);
+            raw.stmt_location = (raw.stmt_location ?? 0) + startByte;
+          }
+          statements.push(raw);
+        }
+      }
+      startByte += Buffer.byteLength(sql.slice(start, end), 'utf8');
+      start = end;
+    }
+  } catch {
+    return (parseSync(sql) as { stmts?: RawStatement[] }).stmts ?? [];
+  }
+  return statements;
+}
+
 /**
  * The statements of a script, with their text and where each starts (libpg_query locations are UTF-8 byte
  * offsets).
  */
 function statementsOf(migration: string, sql: string): ParsedStatement[] {
   const bytes = Buffer.from(sql, 'utf8');
-  const result = parseSync(sql) as {
-    stmts?: { stmt?: unknown; stmt_location?: number; stmt_len?: number }[];
-  };
+  const stmts = parseInPieces(sql);
   const locator = new ScriptLocator(sql);
   // Statement boundaries are character boundaries: the UTF-16 offset grows by the text between two of them.
   let byteOffset = 0;
   let charOffset = 0;
-  return (result.stmts ?? []).flatMap((raw) => {
+  return stmts.flatMap((raw) => {
     if (!isObject(raw.stmt)) return [];
     const start = raw.stmt_location ?? 0;
     const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;

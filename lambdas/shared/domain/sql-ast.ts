@@ -93,3 +93,77 @@ export class ScriptLocator {
     return { line: low + 1, column: [...this.sql.slice(lineStart, index)].length + 1 };
   }
 }
+
+/**
+ * Where a script can be cut between statements: after each `;` outside quotes (`'...'`, `E'...'`, `"..."`,
+ * `$tag$...$tag$`), comments (`--`, nested `/* *\/`) and parentheses (`CREATE RULE ... DO (...; ...)`). UTF-16
+ * indexes of the `;`. A cut this scanner gets wrong (`BEGIN ATOMIC ... END`) leaves a piece the parser rejects, and
+ * the script is then parsed whole (see `parseInPieces`).
+ */
+export function statementEnds(sql: string): number[] {
+  const ends: number[] = [];
+  const length = sql.length;
+  let depth = 0;
+  let index = 0;
+  const identifierChar = /[A-Za-z0-9_$\u0080-\uffff]/;
+  const dollarTag = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
+  while (index < length) {
+    const char = sql[index];
+    const next = sql[index + 1];
+    if (char === '-' && next === '-') {
+      const newline = sql.indexOf('\n', index);
+      index = newline === -1 ? length : newline + 1;
+    } else if (char === '/' && next === '*') {
+      let nesting = 1;
+      index += 2;
+      while (index < length && nesting > 0) {
+        if (sql[index] === '/' && sql[index + 1] === '*') {
+          nesting += 1;
+          index += 2;
+        } else if (sql[index] === '*' && sql[index + 1] === '/') {
+          nesting -= 1;
+          index += 2;
+        } else index += 1;
+      }
+    } else if (char === "'") {
+      const before = sql[index - 1];
+      const escapes = (before === 'E' || before === 'e') && !identifierChar.test(sql[index - 2] ?? ' ');
+      index += 1;
+      while (index < length) {
+        const inner = sql[index];
+        if (escapes && inner === '\\') index += 2;
+        else if (inner === "'" && sql[index + 1] === "'") index += 2;
+        else if (inner === "'") break;
+        else index += 1;
+      }
+      index += 1;
+    } else if (char === '"') {
+      index += 1;
+      while (index < length) {
+        if (sql[index] === '"' && sql[index + 1] === '"') index += 2;
+        else if (sql[index] === '"') break;
+        else index += 1;
+      }
+      index += 1;
+    } else if (char === '$' && !identifierChar.test(sql[index - 1] ?? ' ')) {
+      dollarTag.lastIndex = index;
+      const tag = dollarTag.exec(sql)?.[0];
+      if (tag === undefined) {
+        index += 1;
+      } else {
+        const close = sql.indexOf(tag, index + tag.length);
+        index = close === -1 ? length : close + tag.length;
+      }
+    } else if (identifierChar.test(char ?? ' ')) {
+      // An identifier or a number as a whole: a `$` inside it starts no quote.
+      index += 1;
+      while (index < length && identifierChar.test(sql[index] ?? ' ')) index += 1;
+    } else {
+      if (char === '(') depth += 1;
+      else if (char === ')') depth = Math.max(0, depth - 1);
+      else if (char === ';' && depth === 0) ends.push(index);
+      index += 1;
+    }
+  }
+  return ends;
+}
