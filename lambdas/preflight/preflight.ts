@@ -33,14 +33,15 @@ import { type DriftBaseline, driftBaseline } from '../shared/domain/drift.js';
 import { isAppliedRow, isFailedRow } from '../shared/domain/history.js';
 import { resolveLintPolicy } from '../shared/domain/lint/policy.js';
 import { decideRetry, describeEnding, earlierAttemptsOf } from '../shared/domain/release-retry.js';
+import { oversizedScripts, oversizedScriptsMessage } from '../shared/domain/script-memory.js';
 import {
   transactionFallbackReason as fallbackReason,
   type ReleaseAnalysis,
   unparsableScriptsMessage,
 } from '../shared/domain/transaction-fallback.js';
 import type { WorkflowSettings } from '../shared/runtime/settings.js';
-import { lintPending } from './lint.js';
 import { httpChecksFailingBefore } from './http-baseline.js';
+import { lintPending } from './lint.js';
 import { checkMigrationLock, type MigrationLockDeps } from './migration-lock.js';
 import { type OperationDeps, planBackup, planRestore, refuseConcurrent } from './operations.js';
 
@@ -67,6 +68,11 @@ export interface PreflightDeps {
   readonly migrationLock?: MigrationLockDeps;
   /** The user's HTTP checks, run before the release (`http-baseline.ts`). @default - none */
   readonly httpChecks?: HealthProbe;
+  /**
+   * The memory the function may use and who sets it (`runtime/memory.ts`): a pending script too large to parse in
+   * it is refused before it is parsed (`script-memory.ts`). @default - not checked
+   */
+  readonly memory?: { readonly bytes: number; readonly owner: string };
 }
 
 export interface RetryGuardDeps {
@@ -158,6 +164,13 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     );
   }
 
+  const oversized = deps.memory ? oversizedScripts(pendingMigrations, deps.memory.bytes) : [];
+  if (deps.memory && oversized.length > 0) {
+    const { bytes, owner } = deps.memory;
+    throw new MigrationsInvalidError(oversizedScriptsMessage(oversized, bytes, bundle.directory, owner), {
+      details: { oversized },
+    });
+  }
   const analysis = pendingMigrations.length > 0 ? await deps.analyzeRelease(pendingMigrations) : undefined;
   const unparsable = analysis && unparsableScriptsMessage(analysis, bundle.directory);
   if (unparsable !== undefined) {

@@ -13,6 +13,7 @@ import type {
   MigrationsCapability,
   SnapshotCapability,
 } from '../shared/runtime/capabilities.js';
+import { availableMemoryBytes, memoryOwner } from '../shared/runtime/memory.js';
 import type { MigrationLockDeps } from './migration-lock.js';
 import { preflight, preflightOperation } from './preflight.js';
 
@@ -52,6 +53,7 @@ export async function runPreflight(event: unknown, runtime: PreflightRuntime) {
       settings: runtime.settings,
       databaseName: await runtime.databaseName(),
       analyzeRelease: await runtime.analyzeRelease(),
+      memory: { bytes: availableMemoryBytes(), owner: memoryOwner() },
       retryGuard: { gateway: runtime.gateway, history: runtime.executionHistory },
       ...(drift ? { drift } : {}),
       ...(runtime.migrationLock ? { migrationLock: await migrationLockDeps(runtime) } : {}),

@@ -1,0 +1,132 @@
+/**
+ * Whether PostgreSQL's parser can read a migration script in the memory the function has: a script too large is
+ * refused before it is parsed, with the fix, instead of the function being killed half way (Lambda ends a
+ * function that exceeds its memory with "Runtime exited", which names neither the script nor the fix).
+ *
+ * Pure: the memory figure is given (see `runtime/memory.ts`).
+ */
+import type { Migration } from '../contract/ports.js';
+import { statementEnds } from './sql-ast.js';
+
+/**
+ * Memory the analysis keeps per byte of script: the JavaScript objects of the parse trees, kept for the lint until
+ * the release is analysed (13.4x measured, see below, plus room for what the garbage collector has not freed yet).
+ */
+export const KEPT_BYTES_PER_SCRIPT_BYTE = 18;
+
+/**
+ * Memory the parse of one statement takes while it is parsed, per byte of the statement: libpg-query's JSON tree in
+ * the wasm heap (which grows to the largest parse and never shrinks), its copy as a string, and `JSON.parse`'s work.
+ * The release analysis parses a script a statement at a time, so this counts for its largest statement only.
+ */
+export const PARSE_BYTES_PER_STATEMENT_BYTE = 35;
+
+/*
+ * Measured (`.bench/mem`, Node 22, pgsql-parser 18.2.8 / libpg-query 18.1.5, one generated script per fresh process,
+ * peak RSS minus RSS before the analysis; see bench/README.md "Memory"):
+ *
+ *   script                                     whole-script parse    statement by statement   kept heap
+ *   INSERT ... VALUES, 1,000 rows/statement
+ *     10 MB                                    517 MB (52x)  5.6 s   239 MB (24x)  4.2 s      134 MB (13.4x)
+ *     25 MB                                    1074 MB (43x) 10.8 s  456 MB (18x)  11.1 s     331 MB (13.2x)
+ *   one INSERT statement of 10 MB              457 MB (46x)          519 MB (52x)             134 MB
+ *   CREATE FUNCTION, a 10 MB $$ body           127 MB (13x)          138 MB (14x)             20 MB
+ *
+ * Each first parse also grows the wasm heap by about 70 MB, counted in the baseline. The estimate below is above
+ * every measured peak: 10 MB in 1,000-row statements 70 + 180 + 2 = 252 MB (measured 239), 25 MB 70 + 450 + 2 =
+ * 522 MB (456), one 10 MB statement 70 + 180 + 350 = 600 MB (519); a `$$` body is overestimated (600 MB for 138).
+ */
+
+/**
+ * What the function uses besides the scripts' parse: Node, the bundle, Prisma's schema engine, the parser's
+ * WebAssembly and the wasm heap's first growth (about 95 MB of RSS before the first parse with the parser loaded,
+ * and 70 MB at the first parse, measured; Prisma's engine on top).
+ */
+export const RUNTIME_BASELINE_BYTES = 250 * 1024 * 1024;
+
+const MB = 1024 * 1024;
+
+/** The UTF-8 size of the script's largest statement (the text between two top-level `;`). */
+export function largestStatementBytes(sql: string): number {
+  let largest = 0;
+  let start = 0;
+  for (const end of [...statementEnds(sql), sql.length]) {
+    // A piece can hold more bytes than a shorter one only by up to 3 bytes per UTF-16 code unit.
+    if ((end - start) * 3 > largest)
+      largest = Math.max(largest, Buffer.byteLength(sql.slice(start, end), 'utf8'));
+    start = end;
+  }
+  return largest;
+}
+
+/**
+ * The memory the analysis of a script is expected to take on top of the baseline: what it keeps, and the parse of
+ * its largest statement.
+ */
+export function parseMemoryEstimate(bytes: number, largestStatement: number): number {
+  return bytes * KEPT_BYTES_PER_SCRIPT_BYTE + largestStatement * PARSE_BYTES_PER_STATEMENT_BYTE;
+}
+
+/** A script too large for the memory, with its size and the estimate. */
+export interface OversizedScript {
+  readonly migration: string;
+  readonly bytes: number;
+  readonly largestStatementBytes: number;
+  readonly estimateBytes: number;
+}
+
+/** The scripts whose parse would not fit in `memoryBytes` (the function's memory), largest first. */
+export function oversizedScripts(
+  migrations: readonly Pick<Migration, 'name' | 'sql'>[],
+  memoryBytes: number,
+): OversizedScript[] {
+  const room = memoryBytes - RUNTIME_BASELINE_BYTES;
+  // A script needs more than this only with more bytes than UTF-16 code units: at most 3 per code unit.
+  const roughMaximum = Math.floor(room / (3 * (KEPT_BYTES_PER_SCRIPT_BYTE + PARSE_BYTES_PER_STATEMENT_BYTE)));
+  return migrations
+    .flatMap((migration) => {
+      if (migration.sql.length <= roughMaximum) return [];
+      const bytes = Buffer.byteLength(migration.sql, 'utf8');
+      const largest = largestStatementBytes(migration.sql);
+      const estimateBytes = parseMemoryEstimate(bytes, largest);
+      return estimateBytes > room
+        ? [{ migration: migration.name, bytes, largestStatementBytes: largest, estimateBytes }]
+        : [];
+    })
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+function megabytes(bytes: number): string {
+  if (bytes < MB / 10) return `${Math.ceil(bytes / 1024)} KB`;
+  const value = bytes / MB;
+  return `${value >= 10 ? Math.round(value) : value.toFixed(1)} MB`;
+}
+
+/**
+ * The refusal of scripts too large to parse in `memoryBytes` (see `oversizedScripts`). `where` names the function
+ * (e.g. "the function orders-Preflight (its memory size)").
+ */
+export function oversizedScriptsMessage(
+  scripts: readonly OversizedScript[],
+  memoryBytes: number,
+  directory: string,
+  where: string,
+): string {
+  const listed = scripts
+    .map(
+      (script) =>
+        `${script.migration}/migration.sql (${megabytes(script.bytes)}, its largest statement ` +
+        `${megabytes(script.largestStatementBytes)}: about ${megabytes(script.estimateBytes)} to parse)`,
+    )
+    .join('; ');
+  return (
+    `${scripts.length === 1 ? 'A migration' : `${scripts.length} migrations`} in ${directory} ` +
+    `${scripts.length === 1 ? 'is' : 'are'} too large to be read by PostgreSQL's parser in the ${megabytes(memoryBytes)} ` +
+    `of ${where}: ${listed}. Parsing keeps about ${KEPT_BYTES_PER_SCRIPT_BYTE} times a script's size and takes ` +
+    `${PARSE_BYTES_PER_STATEMENT_BYTE} times its largest statement's, on top of about ` +
+    `${megabytes(RUNTIME_BASELINE_BYTES)} for the function itself: the function would be killed half way. ` +
+    'Split the data migration into smaller migrations (a few MB each), or load the data outside the release ' +
+    '(for instance with `psql` and COPY once the release is applied), then start the release again. ' +
+    'The release was refused and nothing was touched.'
+  );
+}
