@@ -69,6 +69,7 @@ describe('npm start -- --lint-policy', () => {
     ],
     [
       'a severity that is not block, warn or off',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile shell command as the value, not a template
       'truncate=$(rm${IFS}-rf${IFS}~)',
       /--lint-policy: truncate must be one of block, warn, off/,
     ],

@@ -204,7 +204,8 @@ describe('evidence before destruction', () => {
           const real = new PrismaMigrationEngine({ connectionString: unreachable.toString() });
           return {
             readHistory: () => new PrismaMigrationEngine({ connectionString: db.url }).readHistory(),
-            readSchemaCatalog: () => new PrismaMigrationEngine({ connectionString: db.url }).readSchemaCatalog(),
+            readSchemaCatalog: () =>
+              new PrismaMigrationEngine({ connectionString: db.url }).readSchemaCatalog(),
             applyPending: (bundle, options) => {
               attempts += 1;
               return real.applyPending(bundle, options);
