@@ -33,7 +33,7 @@ import { type DriftBaseline, driftBaseline } from '../shared/domain/drift.js';
 import { isAppliedRow, isFailedRow } from '../shared/domain/history.js';
 import { resolveLintPolicy } from '../shared/domain/lint/policy.js';
 import { decideRetry, describeEnding, earlierAttemptsOf } from '../shared/domain/release-retry.js';
-import { oversizedScripts, oversizedScriptsMessage } from '../shared/domain/script-memory.js';
+import { memoryShortfall, memoryShortfallMessage } from '../shared/domain/script-memory.js';
 import {
   transactionFallbackReason as fallbackReason,
   type ReleaseAnalysis,
@@ -164,11 +164,11 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     );
   }
 
-  const oversized = deps.memory ? oversizedScripts(pendingMigrations, deps.memory.bytes) : [];
-  if (deps.memory && oversized.length > 0) {
+  const shortfall = deps.memory && memoryShortfall(pendingMigrations, deps.memory.bytes);
+  if (deps.memory && shortfall) {
     const { bytes, owner } = deps.memory;
-    throw new MigrationsInvalidError(oversizedScriptsMessage(oversized, bytes, bundle.directory, owner), {
-      details: { oversized },
+    throw new MigrationsInvalidError(memoryShortfallMessage(shortfall, bytes, bundle.directory, owner), {
+      details: { memoryShortfall: shortfall },
     });
   }
   const analysis = pendingMigrations.length > 0 ? await deps.analyzeRelease(pendingMigrations) : undefined;

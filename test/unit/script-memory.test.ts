@@ -7,7 +7,9 @@ import { analyzeRelease } from '../../lambdas/shared/domain/release-analysis.js'
 import {
   KEPT_BYTES_PER_SCRIPT_BYTE,
   largestStatementBytes,
-  oversizedScripts,
+  type MemoryShortfall,
+  memoryShortfall,
+  memoryShortfallMessage,
   PARSE_BYTES_PER_STATEMENT_BYTE,
   parseMemoryEstimate,
   RUNTIME_BASELINE_BYTES,
@@ -52,29 +54,58 @@ describe('the memory a script needs to be parsed', () => {
     expect(largestStatementBytes('SELECT 1')).toBe(8);
   });
 
-  it('refuses a script whose estimate exceeds the memory left after the baseline, and only that one', () => {
-    const memory = RUNTIME_BASELINE_BYTES + 100 * 1024 * PER_BYTE; // room for one statement of 100 KiB
-    const small = migration('20260101000000_small', 'x'.repeat(100 * 1024));
-    const large = migration('20260102000000_large', 'x'.repeat(100 * 1024 + 1));
-    // 'é' is 2 bytes in UTF-8: 60 Ki of it is 120 KiB, over the room although its length is 60 Ki.
-    const accented = migration('20260103000000_accented', 'é'.repeat(60 * 1024));
-    // 150 KiB in statements of 1 KiB fits: what is kept is 18x the script, the parse 35x one statement.
-    const many = migration('20260104000000_many', `${'x'.repeat(1023)};`.repeat(150));
-    expect(oversizedScripts([small, large, accented, many], memory)).toEqual([
-      {
-        migration: accented.name,
-        bytes: 120 * 1024,
-        largestStatementBytes: 120 * 1024,
-        estimateBytes: 120 * 1024 * PER_BYTE,
-      },
-      {
-        migration: large.name,
-        bytes: 100 * 1024 + 1,
-        largestStatementBytes: 100 * 1024 + 1,
-        estimateBytes: (100 * 1024 + 1) * PER_BYTE,
-      },
-    ]);
-    expect(oversizedScripts([small, many], memory)).toEqual([]);
+  const memory = RUNTIME_BASELINE_BYTES + 100 * 1024 * PER_BYTE; // room for one statement of 100 KiB
+  const small = migration('20260101000000_small', 'x'.repeat(100 * 1024));
+  const large = migration('20260102000000_large', 'x'.repeat(100 * 1024 + 1));
+  // 'é' is 2 bytes in UTF-8: 60 Ki of it is 120 KiB, over the room although its length is 60 Ki.
+  const accented = migration('20260103000000_accented', 'é'.repeat(60 * 1024));
+  // 150 KiB in statements of 1 KiB fits alone: what is kept is 18x the script, the parse 35x one statement.
+  const many = migration('20260104000000_many', `${'x'.repeat(1023)};`.repeat(150));
+
+  it('names the scripts too large alone, largest first, and only those', () => {
+    expect(memoryShortfall([small, large, accented, many], memory)).toMatchObject({
+      together: false,
+      scripts: [
+        {
+          migration: accented.name,
+          bytes: 120 * 1024,
+          largestStatementBytes: 120 * 1024,
+          estimateBytes: 120 * 1024 * PER_BYTE,
+        },
+        {
+          migration: large.name,
+          bytes: 100 * 1024 + 1,
+          largestStatementBytes: 100 * 1024 + 1,
+          estimateBytes: (100 * 1024 + 1) * PER_BYTE,
+        },
+      ],
+    });
+    expect(memoryShortfall([small], memory)).toBeUndefined();
+    expect(memoryShortfall([many], memory)).toBeUndefined();
+  });
+
+  it('refuses a release whose scripts fit alone but not together (the trees of every script are kept)', () => {
+    const shortfall = memoryShortfall([small, many], memory);
+    expect(shortfall).toEqual({
+      together: true,
+      releaseBytes: 250 * 1024,
+      estimateBytes: 250 * 1024 * KEPT_BYTES_PER_SCRIPT_BYTE + 100 * 1024 * PARSE_BYTES_PER_STATEMENT_BYTE,
+      scripts: [
+        expect.objectContaining({ migration: many.name, bytes: 150 * 1024, largestStatementBytes: 1024 }),
+        expect.objectContaining({ migration: small.name, bytes: 100 * 1024 }),
+      ],
+    });
+    const message = memoryShortfallMessage(
+      shortfall as MemoryShortfall,
+      memory,
+      'prisma/migrations',
+      'the function f',
+    );
+    expect(message).toContain('The 250 KB of pending migrations in prisma/migrations are together too large');
+    expect(message).toContain(
+      'The largest: 20260104000000_many/migration.sql is 150 KB (its largest statement 1 KB)',
+    );
+    expect(message).toContain('split it into smaller migrations deployed in separate releases');
   });
 
   it('reads the function memory Lambda sets, and the heap limit elsewhere', () => {
@@ -101,7 +132,7 @@ describe('preflight with a migration too large for its memory', () => {
         parsed.push(...migrations.map((m) => m.name));
         return analyzeRelease(migrations);
       },
-      memory: { bytes: memoryBytes, owner: 'the function orders-preflight (its memory size)' },
+      memory: { bytes: memoryBytes, owner: 'the function orders-preflight' },
     };
   }
 
@@ -117,12 +148,12 @@ describe('preflight with a migration too large for its memory', () => {
     // Assess
     expect(error.name).toBe(ErrorNames.MigrationsInvalid);
     expect(error.message).toContain(
-      `20250102000000_load_items/migration.sql (2.0 MB, its largest statement 3 KB: about ${estimate} MB to parse)`,
+      `20250102000000_load_items/migration.sql is 2.0 MB (its largest statement 3 KB), about ${estimate} MB to parse`,
     );
     expect(error.message).toContain(
-      `in the ${RUNTIME_BASELINE_BYTES / MB + 20} MB of the function orders-preflight (its memory size)`,
+      `in the ${RUNTIME_BASELINE_BYTES / MB + 20} MB of the function orders-preflight: about ${estimate} MB needed`,
     );
-    expect(error.message).toContain('Split the data migration into smaller migrations');
+    expect(error.message).toContain('Load large data outside the release');
     expect(error.message).toContain('nothing was touched');
     expect(parsed).toEqual([]);
     expect(engine.applyCalls).toHaveLength(0);

@@ -75,58 +75,88 @@ export interface OversizedScript {
   readonly estimateBytes: number;
 }
 
-/** The scripts whose parse would not fit in `memoryBytes` (the function's memory), largest first. */
-export function oversizedScripts(
+/**
+ * Why the release's scripts cannot be parsed in `memoryBytes` (the function's memory): the scripts too large alone
+ * (`together` false), or, when none is, the largest scripts of a release too large together (the analysis keeps every
+ * script's trees until the release is linted). Undefined when the release fits.
+ */
+export interface MemoryShortfall {
+  /** Largest first; when `together`, the three largest scripts of the release. */
+  readonly scripts: readonly OversizedScript[];
+  readonly together: boolean;
+  /** The release's SQL, UTF-8 bytes. */
+  readonly releaseBytes: number;
+  /** What parsing the whole release is expected to take on top of the baseline. */
+  readonly estimateBytes: number;
+}
+
+export function memoryShortfall(
   migrations: readonly Pick<Migration, 'name' | 'sql'>[],
   memoryBytes: number,
-): OversizedScript[] {
+): MemoryShortfall | undefined {
   const room = memoryBytes - RUNTIME_BASELINE_BYTES;
-  // A script needs more than this only with more bytes than UTF-16 code units: at most 3 per code unit.
-  const roughMaximum = Math.floor(room / (3 * (KEPT_BYTES_PER_SCRIPT_BYTE + PARSE_BYTES_PER_STATEMENT_BYTE)));
-  return migrations
-    .flatMap((migration) => {
-      if (migration.sql.length <= roughMaximum) return [];
-      const bytes = Buffer.byteLength(migration.sql, 'utf8');
-      const largest = largestStatementBytes(migration.sql);
-      const estimateBytes = parseMemoryEstimate(bytes, largest);
-      return estimateBytes > room
-        ? [{ migration: migration.name, bytes, largestStatementBytes: largest, estimateBytes }]
-        : [];
-    })
-    .sort((a, b) => b.bytes - a.bytes);
+  const length = migrations.reduce((sum, migration) => sum + migration.sql.length, 0);
+  // Fits whatever the text: at most 3 UTF-8 bytes per UTF-16 code unit, the largest statement at most everything.
+  if (3 * length * (KEPT_BYTES_PER_SCRIPT_BYTE + PARSE_BYTES_PER_STATEMENT_BYTE) <= room) return undefined;
+  const sized = migrations.map((migration) => {
+    const bytes = Buffer.byteLength(migration.sql, 'utf8');
+    const largest = largestStatementBytes(migration.sql);
+    return {
+      migration: migration.name,
+      bytes,
+      largestStatementBytes: largest,
+      estimateBytes: parseMemoryEstimate(bytes, largest),
+    };
+  });
+  sized.sort((a, b) => b.bytes - a.bytes);
+  const releaseBytes = sized.reduce((sum, script) => sum + script.bytes, 0);
+  const largestStatement = Math.max(0, ...sized.map((script) => script.largestStatementBytes));
+  const estimateBytes = parseMemoryEstimate(releaseBytes, largestStatement);
+  const alone = sized.filter((script) => script.estimateBytes > room);
+  if (alone.length > 0) return { scripts: alone, together: false, releaseBytes, estimateBytes };
+  if (estimateBytes > room)
+    return { scripts: sized.slice(0, 3), together: true, releaseBytes, estimateBytes };
+  return undefined;
 }
 
 function megabytes(bytes: number): string {
-  if (bytes < MB / 10) return `${Math.ceil(bytes / 1024)} KB`;
+  if (bytes < MB) return `${Math.ceil(bytes / 1024)} KB`;
   const value = bytes / MB;
   return `${value >= 10 ? Math.round(value) : value.toFixed(1)} MB`;
 }
 
 /**
- * The refusal of scripts too large to parse in `memoryBytes` (see `oversizedScripts`). `where` names the function
- * (e.g. "the function orders-Preflight (its memory size)").
+ * The refusal of a release PostgreSQL's parser cannot read in `memoryBytes` (see `memoryShortfall`). `where` names
+ * the function (e.g. "the function orders-Preflight (its memory size)").
  */
-export function oversizedScriptsMessage(
-  scripts: readonly OversizedScript[],
+export function memoryShortfallMessage(
+  shortfall: MemoryShortfall,
   memoryBytes: number,
   directory: string,
   where: string,
 ): string {
+  const { scripts, together } = shortfall;
   const listed = scripts
     .map(
       (script) =>
-        `${script.migration}/migration.sql (${megabytes(script.bytes)}, its largest statement ` +
-        `${megabytes(script.largestStatementBytes)}: about ${megabytes(script.estimateBytes)} to parse)`,
+        `${script.migration}/migration.sql is ${megabytes(script.bytes)} (its largest statement ` +
+        `${megabytes(script.largestStatementBytes)}), about ${megabytes(script.estimateBytes)} to parse`,
     )
     .join('; ');
+  const what = together
+    ? `The ${megabytes(shortfall.releaseBytes)} of pending migrations in ${directory} are together too large`
+    : `${scripts.length === 1 ? 'A migration' : `${scripts.length} migrations`} in ${directory} ` +
+      `${scripts.length === 1 ? 'is' : 'are'} too large`;
+  const fitting = Math.max(0, memoryBytes - RUNTIME_BASELINE_BYTES) / KEPT_BYTES_PER_SCRIPT_BYTE;
   return (
-    `${scripts.length === 1 ? 'A migration' : `${scripts.length} migrations`} in ${directory} ` +
-    `${scripts.length === 1 ? 'is' : 'are'} too large to be read by PostgreSQL's parser in the ${megabytes(memoryBytes)} ` +
-    `of ${where}: ${listed}. Parsing keeps about ${KEPT_BYTES_PER_SCRIPT_BYTE} times a script's size and takes ` +
-    `${PARSE_BYTES_PER_STATEMENT_BYTE} times its largest statement's, on top of about ` +
+    `${what} to be read by PostgreSQL's parser in the ${megabytes(memoryBytes)} of ${where}: about ` +
+    `${megabytes(shortfall.estimateBytes)} needed. ${together ? 'The largest: ' : ''}${listed}. ` +
+    `Parsing keeps about ${KEPT_BYTES_PER_SCRIPT_BYTE} times the release's SQL and takes ` +
+    `${PARSE_BYTES_PER_STATEMENT_BYTE} times its largest statement, on top of about ` +
     `${megabytes(RUNTIME_BASELINE_BYTES)} for the function itself: the function would be killed half way. ` +
-    'Split the data migration into smaller migrations (a few MB each), or load the data outside the release ' +
-    '(for instance with `psql` and COPY once the release is applied), then start the release again. ' +
+    'Load large data outside the release (for instance with `psql` and COPY once the release is applied), or ' +
+    'split it into smaller migrations deployed in separate releases (each release under about ' +
+    `${megabytes(fitting)} of SQL here, a statement under a few MB), then start the release again. ` +
     'The release was refused and nothing was touched.'
   );
 }

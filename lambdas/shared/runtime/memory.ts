@@ -15,6 +15,6 @@ export function availableMemoryBytes(env: NodeJS.ProcessEnv = process.env): numb
 export function memoryOwner(env: NodeJS.ProcessEnv = process.env): string {
   const name = env.AWS_LAMBDA_FUNCTION_NAME;
   return env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE
-    ? `the function${name ? ` ${name}` : ''} (its memory size)`
-    : "this process (Node's heap limit, raised with NODE_OPTIONS=--max-old-space-size=<MB>)";
+    ? `the function${name ? ` ${name}` : ''}`
+    : "this process's heap limit (NODE_OPTIONS=--max-old-space-size=<MB> raises it)";
 }
