@@ -1,6 +1,6 @@
 /**
- * Whether PostgreSQL's parser can read a migration script in the memory the function has: a script too large is
- * refused before it is parsed, with the fix, instead of the function being killed half way (Lambda ends a
+ * Whether PostgreSQL's parser can read a release's migration scripts in the memory the function has: a release too
+ * large (a script alone, or the scripts together) is refused before anything is parsed, with the fix, instead of the function being killed half way (Lambda ends a
  * function that exceeds its memory with "Runtime exited", which names neither the script nor the fix).
  *
  * Pure: the memory figure is given (see `runtime/memory.ts`).
@@ -29,9 +29,11 @@ export const PARSE_BYTES_PER_STATEMENT_BYTE = 35;
  *   INSERT ... VALUES, 1,000 rows/statement
  *     10 MB                                    517 MB (52x)  5.6 s   239 MB (24x)  4.2 s      134 MB (13.4x)
  *     25 MB                                    1074 MB (43x) 10.8 s  456 MB (18x)  11.1 s     331 MB (13.2x)
+ *     50 MB                                    out of memory (1)     819 MB (16x)  25.6 s     657 MB (13.1x)
  *   one INSERT statement of 10 MB              457 MB (46x)          519 MB (52x)             134 MB
  *   CREATE FUNCTION, a 10 MB $$ body           127 MB (13x)          138 MB (14x)             20 MB
  *
+ * (1) libpg_query's memory context failed at 931 MB above the process, and the script was reported unparsable.
  * Each first parse also grows the wasm heap by about 70 MB, counted in the baseline. The estimate below is above
  * every measured peak: 10 MB in 1,000-row statements 70 + 180 + 2 = 252 MB (measured 239), 25 MB 70 + 450 + 2 =
  * 522 MB (456), one 10 MB statement 70 + 180 + 350 = 600 MB (519); a `$$` body is overestimated (600 MB for 138).
