@@ -44,15 +44,19 @@ export async function applyMigrations(event: unknown, deps: ApplyMigrationsDeps)
   const bundle = await deps.source.load();
   const started = deps.clock.now().getTime();
   try {
+    const resolve = (plan.resolve ?? []).map(({ migration, as }) => ({ migration, as }));
     const outcome = await deps.engine.applyPending(bundle, {
       transactionMode: plan.transactionMode,
       applicationName: sessionName,
+      // After the snapshot, on the migration session: marked in the release transaction in `release` mode.
+      ...(resolve.length > 0 ? { resolve } : {}),
     });
     return {
       applied: outcome.applied,
       transactionMode: outcome.transactionMode,
       durationMs: deps.clock.now().getTime() - started,
       ...(outcome.lockRetries?.length ? { lockRetries: outcome.lockRetries } : {}),
+      ...(outcome.resolved?.length ? { resolved: outcome.resolved } : {}),
       ...cappedTimings(outcome.timings ?? []),
     };
   } catch (error) {

@@ -3,6 +3,7 @@
  * refuse unsafe states before anything is touched.
  */
 import type {
+  AppliedMigration,
   BackupPlan,
   ExecutionInfo,
   Plan,
@@ -44,6 +45,7 @@ import { httpChecksFailingBefore } from './http-baseline.js';
 import { lintPending } from './lint.js';
 import { checkMigrationLock, type MigrationLockDeps } from './migration-lock.js';
 import { type OperationDeps, planBackup, planRestore, refuseConcurrent } from './operations.js';
+import { planResolutions } from './resolve.js';
 
 export interface PreflightDeps {
   readonly source: MigrationSource;
@@ -123,7 +125,15 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   const history = await deps.engine.readHistory();
 
   const failed = history.filter(isFailedRow);
-  if (failed.length > 0) {
+  const resolution = await planResolutions({
+    requested: input.resolve ?? [],
+    history,
+    bundle,
+    databaseName: deps.databaseName,
+    drift: deps.drift,
+    driftSettings: deps.settings.drift,
+  });
+  if (failed.length > 0 && resolution === undefined) {
     const names = failed.map((row) => row.name).join(', ');
     const first = failed[0];
     throw new MigrationHistoryBlockedError(
@@ -131,13 +141,25 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
         `(started ${first?.startedAt}, ${first?.appliedStepsCount ?? 0} steps applied, not finished). ` +
         'Nothing was applied. Inspect what it left behind, repair the database, then mark it with ' +
         `\`prisma migrate resolve --rolled-back ${first?.name}\` (to re-apply it) or ` +
-        `\`--applied ${first?.name}\` (if you completed it by hand), and start the release again.`,
+        `\`--applied ${first?.name}\` (if you completed it by hand), and start the release again; or start it with ` +
+        `input "resolve": [{ "migration": "${first?.name}", "as": "rolled-back" | "applied", "reason": "..." }], ` +
+        'which checks the schema first and marks it after the snapshot.',
       { details: { failed: failed.map((row) => ({ name: row.name, logs: row.logs })) } },
     );
   }
 
   const appliedRows = history.filter(isAppliedRow);
   const appliedByName = new Map(appliedRows.map((row) => [row.name, row]));
+  // A migration resolved as applied counts as applied (the apply step marks it, with its file's checksum).
+  for (const resolved of resolution?.resolutions ?? []) {
+    const migration = bundle.migrations.find((m) => m.name === resolved.migration);
+    if (resolved.as === 'applied' && migration) {
+      appliedByName.set(migration.name, {
+        ...(failed.find((row) => row.name === migration.name) as AppliedMigration),
+        checksum: migration.checksum,
+      });
+    }
+  }
   const local = new Map(bundle.migrations.map((m) => [m.name, m]));
   const applied = bundle.migrations.filter((m) => appliedByName.has(m.name)).map((m) => m.name);
   const pendingMigrations = bundle.migrations.filter((m) => !appliedByName.has(m.name));
@@ -201,7 +223,9 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     warnings.push(`No snapshot is taken: ${input.skipSnapshot?.reason}`);
   }
   const dryRun = input.dryRun ?? false;
-  if (pending.length > 0 && !dryRun && deps.retryGuard && input.release !== undefined) {
+  // A resolution alone is a release too: the apply step marks it after the snapshot, even with nothing to apply.
+  const proceeds = pending.length > 0 || resolution !== undefined;
+  if (proceeds && !dryRun && deps.retryGuard && input.release !== undefined) {
     const release = input.release;
     const rerun = await guardRetry({ ...input, release }, requireExecution(state, 'preflight'), {
       ...deps,
@@ -209,14 +233,20 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     });
     if (rerun) warnings.push(rerun);
   }
-  if (pending.length > 0 && deps.migrationLock) {
+  if (proceeds && deps.migrationLock) {
     const execution = requireExecution(state, 'preflight');
     await checkMigrationLock(deps.migrationLock, execution, deps.databaseName, dryRun, warnings);
   }
   const httpFailing =
-    pending.length > 0 && deps.httpChecks ? await httpChecksFailingBefore(deps.httpChecks, warnings) : [];
-  const baseline =
-    pending.length > 0 ? await measureDrift(deps, applied, bundle.directory, warnings) : undefined;
+    proceeds && deps.httpChecks ? await httpChecksFailingBefore(deps.httpChecks, warnings) : [];
+  const baseline = !proceeds
+    ? undefined
+    : resolution !== undefined
+      ? // The evidence is the drift before the release: the same diff, already measured.
+        deps.settings.drift.policy === 'off'
+        ? undefined
+        : driftBaseline(resolution.script, deps.settings.drift)
+      : await measureDrift(deps, applied, bundle.directory, warnings);
 
   return {
     mode: 'migrate',
@@ -241,10 +271,11 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     ...(linted.lint ? { lint: linted.lint } : {}),
     ...(baseline === undefined ? {} : { driftBaseline: baseline }),
     ...(httpFailing.length > 0 ? { httpChecksFailingBefore: httpFailing } : {}),
+    ...(resolution ? { resolve: resolution.resolutions } : {}),
     snapshotRequired,
     ...(input.skipSnapshot === undefined ? {} : { skipSnapshotReason: input.skipSnapshot.reason }),
     dryRun,
-    proceed: pending.length > 0 && !dryRun,
+    proceed: proceeds && !dryRun,
     warnings,
   };
 }

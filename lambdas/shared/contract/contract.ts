@@ -229,12 +229,42 @@ export interface Plan {
    * reported, never acted on (the release did not break them). Absent when every check passed or none is set.
    */
   readonly httpChecksFailingBefore?: readonly string[];
+  /**
+   * The input's resolution of the failed migration (P3009), with the schema evidence preflight found for it; the
+   * apply step marks it after the snapshot. Absent when the input resolves nothing.
+   */
+  readonly resolve?: readonly PlannedResolution[];
   readonly snapshotRequired: boolean;
   readonly skipSnapshotReason?: string;
   readonly dryRun: boolean;
   /** True when there is something to apply and the workflow should go on. */
   readonly proceed: boolean;
   readonly warnings: readonly string[];
+}
+
+/**
+ * A failed migration the input resolves (`input.resolve`), and the evidence for it: the live schema compared with
+ * what the migrations up to it produce (including it for `applied`, excluding it for `rolled-back`).
+ */
+export interface PlannedResolution {
+  readonly migration: string;
+  readonly as: 'rolled-back' | 'applied';
+  readonly reason: string;
+  /** When its failed row was started (from `_prisma_migrations`). */
+  readonly failedAt: string;
+  readonly evidence: ResolutionEvidence;
+}
+
+/** The schema difference a resolution rests on (never row data: Prisma's diff of the schemas). */
+export interface ResolutionEvidence {
+  /** The migrations replayed in the shadow database: how many, and the last one. */
+  readonly comparedWith: { readonly count: number; readonly last: string | null };
+  /** True when the live schema is what those migrations produce (tables of the drift ignore list left out). */
+  readonly matches: boolean;
+  /** The differences (first characters of each statement of Prisma's diff), at most 20. */
+  readonly differences: readonly string[];
+  /** Differences left out because they name tables of the drift ignore list. */
+  readonly ignoredCount: number;
 }
 
 /** Preflight's plan of a backup (mode `backup`): take a managed snapshot, then apply the retention policy. */
@@ -327,6 +357,15 @@ export interface ApplyResult {
   readonly assessed?: boolean;
   /** Lock timeouts retried before the outcome above (each attempt left nothing behind). */
   readonly lockRetries?: readonly LockRetry[];
+  /** The failed migrations the apply step resolved (`plan.resolve`) before applying, through Prisma's engine. */
+  readonly resolved?: readonly ResolvedMigration[];
+}
+
+/** A resolution the apply step performed: `marked` (this run wrote it) or `found` (a retried step found it done). */
+export interface ResolvedMigration {
+  readonly migration: string;
+  readonly as: 'rolled-back' | 'applied';
+  readonly how: 'marked' | 'found';
 }
 
 /** One lock timeout (PostgreSQL 55P03) that was retried: the attempt, who blocked it, how long the next waited. */

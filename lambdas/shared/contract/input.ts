@@ -13,7 +13,19 @@ import { InvalidInputError } from './errors.js';
 const identifierLike = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 
 /** Fields that only a migration reads: refused in the other modes, so that a mistaken input does not pass silently. */
-const MIGRATE_ONLY = ['release', 'skipSnapshot', 'transactionMode', 'dryRun', 'migrations', 'rerun'] as const;
+const MIGRATE_ONLY = [
+  'release',
+  'skipSnapshot',
+  'transactionMode',
+  'dryRun',
+  'migrations',
+  'rerun',
+  'resolve',
+] as const;
+
+/** How a failed migration (its row in `_prisma_migrations`, P3009) may be resolved before the release. */
+export const ResolutionKinds = ['rolled-back', 'applied'] as const;
+export type ResolutionKind = (typeof ResolutionKinds)[number];
 
 export const WorkflowInputSchema = z
   .object({
@@ -104,6 +116,30 @@ export const WorkflowInputSchema = z
       )
       .max(100)
       .optional(),
+    /**
+     * Resolves the failed migration that blocks every deploy (P3009) before this release, as
+     * `prisma migrate resolve` would, through Prisma's engine: `rolled-back` (it left nothing behind, or you
+     * undid it: it is applied again) or `applied` (you completed it by hand). Only the migration that has the
+     * failed row, only when the schema shows it (preflight compares the database with the migrations up to it),
+     * and with a reason; the plan shows the evidence, the apply step marks it after the snapshot.
+     */
+    resolve: z
+      .array(
+        z
+          .object({
+            migration: z
+              .string()
+              .min(1)
+              .max(255)
+              .regex(/^[^/\\\0]+$/, 'the name of a migration directory (no / or \\)'),
+            as: z.enum(ResolutionKinds),
+            reason: z.string().trim().min(10, 'give a reason of at least 10 characters').max(500),
+          })
+          .strict(),
+      )
+      .min(1, 'name the failed migration, or remove resolve')
+      .max(10)
+      .optional(),
   })
   .strict()
   .superRefine((input, context) => {
@@ -125,6 +161,17 @@ export const WorkflowInputSchema = z
           });
         }
       }
+    }
+    const named = new Map<string, number>();
+    for (const [index, entry] of (input.resolve ?? []).entries()) {
+      const first = named.get(entry.migration);
+      if (first !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['resolve', index, 'migration'],
+          message: `${entry.migration} is already resolved by resolve[${first}]; a migration is resolved once, remove one`,
+        });
+      } else named.set(entry.migration, index);
     }
     if (input.rerun !== undefined && input.release === undefined && mode === 'migrate') {
       context.addIssue({
@@ -184,7 +231,8 @@ export function parseWorkflowInput(raw: unknown): WorkflowInput {
         'Allowed fields: mode ("migrate" | "backup" | "restore"); for migrate: release (string), ' +
         'skipSnapshot ({ "reason": string }), transactionMode ("release" | "per-migration"), dryRun (boolean), ' +
         'migrations ({ "s3Uri": "s3://<bucket>/<key>", "sha256": "<64 hex>" }), rerun (the execution to run ' +
-        'again), acknowledge ([{ "rule": a lint rule, "migration": string, "reason": string }], docs/lint.md); ' +
+        'again), acknowledge ([{ "rule": a lint rule, "migration": string, "reason": string }], docs/lint.md), ' +
+        'resolve ([{ "migration": the failed migration, "as": "rolled-back" | "applied", "reason": string }]); ' +
         'for restore: snapshot (identifier or "latest") and confirm (the target identifier). See the README for ' +
         'an example of each.',
       {

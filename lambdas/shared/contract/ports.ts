@@ -12,6 +12,7 @@ import type {
   HealthReport,
   LockRetry,
   MigrationTiming,
+  ResolvedMigration,
   RestoreStatus,
   SnapshotKind,
   SnapshotQuota,
@@ -188,6 +189,12 @@ export interface ApplyOptions {
    * (see `applySessionName`). @default the connection's own
    */
   readonly applicationName?: string;
+  /**
+   * Failed migrations to resolve first, as `prisma migrate resolve` does (the engine's `markMigrationRolledBack` /
+   * `markMigrationApplied`), on the run's session: inside the release transaction in `release` mode, committed
+   * before the first script in `per-migration` mode. @default - none
+   */
+  readonly resolve?: readonly { readonly migration: string; readonly as: 'rolled-back' | 'applied' }[];
 }
 
 export interface ApplyOutcome {
@@ -197,6 +204,8 @@ export interface ApplyOutcome {
   readonly lockRetries?: readonly LockRetry[];
   /** How long each applied migration's script ran, in the order applied (all of them, uncapped). */
   readonly timings?: readonly MigrationTiming[];
+  /** The resolutions of `ApplyOptions.resolve`, as performed. @default - none */
+  readonly resolved?: readonly ResolvedMigration[];
 }
 
 /**

@@ -111,6 +111,30 @@ export const ExecutionReportSchema = z.strictObject({
       timingsOmitted: z.number().int().positive().optional(),
       /** The release was found complete by reading `_prisma_migrations` after the apply step died. */
       assessed: z.boolean().optional(),
+      /**
+       * The failed migration the input resolved (`input.resolve`): how, the reason, the schema evidence preflight
+       * found, and whether the apply step marked it (`marked`; `found` when a retried step found it done;
+       * `not-reported` when the apply step failed or never ran).
+       */
+      resolved: z
+        .array(
+          z.strictObject({
+            migration: z.string().min(1),
+            as: z.enum(['rolled-back', 'applied']),
+            reason: z.string().min(1),
+            evidence: z.strictObject({
+              comparedWith: z.strictObject({
+                count: z.number().int().nonnegative(),
+                last: z.string().nullable(),
+              }),
+              matches: z.boolean(),
+              differences: z.array(z.string()),
+              ignoredCount: z.number().int().nonnegative(),
+            }),
+            how: z.enum(['marked', 'found', 'not-reported']),
+          }),
+        )
+        .optional(),
     })
     .optional(),
   /**

@@ -8,9 +8,11 @@
  * credentials in URLs are masked, and fields named like secrets are dropped to `***`.
  */
 import {
+  type ApplyResult,
   type CaughtError,
   type OperationPlan,
   OutcomeErrors,
+  type Plan,
   runbookArticle,
   StateNames,
   type WorkflowState,
@@ -211,8 +213,32 @@ function migrationsOf(
         : {}),
       ...optional('timingsOmitted', apply?.timingsOmitted),
       ...optional('assessed', apply?.assessed),
+      ...(plan.resolve?.length ? { resolved: resolutionsOf(plan.resolve, apply?.resolved) } : {}),
     },
   };
+}
+
+/**
+ * The input's resolutions with their evidence and what the apply step did with each: `not-reported` when it did not
+ * say (it failed or never ran: in `release` mode a failed release rolled the mark back with it; in `per-migration`
+ * mode a mark made before the failure stays, as `_prisma_migrations` shows).
+ */
+function resolutionsOf(
+  planned: NonNullable<Plan['resolve']>,
+  performed: ApplyResult['resolved'],
+): NonNullable<NonNullable<ExecutionReport['migrations']>['resolved']> {
+  return planned.map(({ migration, as, reason, evidence }) => ({
+    migration,
+    as,
+    reason,
+    evidence: {
+      comparedWith: { ...evidence.comparedWith },
+      matches: evidence.matches,
+      differences: [...evidence.differences],
+      ignoredCount: evidence.ignoredCount,
+    },
+    how: performed?.find((r) => r.migration === migration)?.how ?? 'not-reported',
+  }));
 }
 
 function driftOf(

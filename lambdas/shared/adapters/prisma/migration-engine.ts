@@ -13,9 +13,16 @@
  * migration by migration, and the outcome says so.
  */
 import type pg from 'pg';
-import type { AppliedMigration, LockRetry } from '../../contract/contract.js';
-import { InvalidInputError, MigrationsInvalidError, OrchestratorError } from '../../contract/errors.js';
+import type { AppliedMigration, LockRetry, ResolvedMigration } from '../../contract/contract.js';
+import {
+  InvalidInputError,
+  MigrationHistoryBlockedError,
+  MigrationsInvalidError,
+  messageOf,
+  OrchestratorError,
+} from '../../contract/errors.js';
 import type { ApplyOptions, ApplyOutcome, MigrationBundle, MigrationEngine } from '../../contract/ports.js';
+import { isAppliedRow, isFailedRow } from '../../domain/history.js';
 import type { SchemaCatalog } from '../../domain/lint/rules.js';
 import {
   analyzeRelease,
@@ -80,6 +87,54 @@ async function markRolledBack(engine: SchemaEngine, migrationName: string): Prom
   } catch {
     return false;
   }
+}
+
+/**
+ * Resolves failed migrations as `prisma migrate resolve` does, through the engine's own mark operations, on the run's
+ * session. Every resolution is checked against the history read at the start of the run before any is marked: a row
+ * still failed is marked; one already resolved the same way (a retried apply step) is recorded as found; anything
+ * else means `_prisma_migrations` changed since preflight, and nothing is marked.
+ */
+async function resolveFailed(
+  engine: SchemaEngine,
+  bundle: MigrationBundle,
+  resolutions: NonNullable<ApplyOptions['resolve']>,
+  history: readonly AppliedMigration[],
+  explain: (error: unknown) => unknown,
+): Promise<ResolvedMigration[]> {
+  const steps = resolutions.map((resolution) => {
+    const rows = history.filter((row) => row.name === resolution.migration);
+    if (rows.some(isFailedRow)) return { ...resolution, how: 'marked' as const };
+    const done =
+      resolution.as === 'applied' ? rows.some(isAppliedRow) : rows.some((row) => row.rolledBackAt !== null);
+    if (done) return { ...resolution, how: 'found' as const };
+    throw new MigrationHistoryBlockedError(
+      `input.resolve: ${resolution.migration} has no failed row in _prisma_migrations any more, and is not ` +
+        `recorded as ${resolution.as} either: the history changed after preflight read it. Nothing was marked or ` +
+        'applied. Start the release again: preflight reads the history anew.',
+      { details: { field: 'resolve', migration: resolution.migration, as: resolution.as } },
+    );
+  });
+  for (const step of steps) {
+    if (step.how !== 'marked') continue;
+    try {
+      if (step.as === 'applied') {
+        await engine.markMigrationApplied({
+          migrationName: step.migration,
+          migrationsList: migrationListOf(bundle),
+        });
+      } else {
+        await engine.markMigrationRolledBack({ migrationName: step.migration });
+      }
+    } catch (error) {
+      throw new MigrationHistoryBlockedError(
+        `Prisma's engine refused to mark ${step.migration} as ${step.as}: ${messageOf(explain(error))}. Nothing was ` +
+          'applied.',
+        { cause: error, details: { field: 'resolve', migration: step.migration, as: step.as } },
+      );
+    }
+  }
+  return steps;
 }
 
 /** How often the release was tried, for the final failure's message; '' when it was tried once. */
@@ -198,7 +253,11 @@ export class PrismaMigrationEngine implements MigrationEngine {
         }
         await this.useSchema(client);
         state.history = await readPrismaHistory(client);
-        state.pending = pendingOf(bundle.migrations, state.history);
+        // A migration resolved as applied is marked, never run.
+        const markedApplied = new Set(
+          (options.resolve ?? []).filter((r) => r.as === 'applied').map((r) => r.migration),
+        );
+        state.pending = pendingOf(bundle.migrations, state.history).filter((m) => !markedApplied.has(m.name));
         const analysis = analyzeRelease(state.pending);
         // A script PostgreSQL's parser rejects fails in any mode: refuse it before the first statement.
         const unparsable = unparsableScriptsMessage(analysis, bundle.directory);
@@ -225,6 +284,13 @@ export class PrismaMigrationEngine implements MigrationEngine {
         await client.query('BEGIN');
         await client.query(`SET LOCAL lock_timeout = ${this.lockTimeoutMs}`);
         await client.query(`SET LOCAL statement_timeout = ${statementTimeoutMs}`);
+      }
+      let resolved: ResolvedMigration[] = [];
+      try {
+        resolved = await resolveFailed(engine, bundle, options.resolve ?? [], state.history, session.explain);
+      } catch (error) {
+        if (state.mode === 'release') await client.query('ROLLBACK').catch(() => undefined);
+        throw error instanceof OrchestratorError ? error : session.explain(error);
       }
       let applied: string[];
       try {
@@ -253,7 +319,12 @@ export class PrismaMigrationEngine implements MigrationEngine {
         throw failure;
       }
       if (state.mode === 'release') await commitRelease(client, state);
-      return { applied, transactionMode: state.mode, timings: state.timings };
+      return {
+        applied,
+        transactionMode: state.mode,
+        timings: state.timings,
+        ...(resolved.length > 0 ? { resolved } : {}),
+      };
     } finally {
       await session.close();
     }
