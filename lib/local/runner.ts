@@ -56,6 +56,7 @@ import {
   type SnapshotGateway,
   systemClock,
 } from '../../lambdas/shared/contract/ports.js';
+import { releaseOf } from '../../lambdas/shared/contract/state.js';
 import type { DriftSettings } from '../../lambdas/shared/domain/drift.js';
 import { compactTimestamp, preMigrationSnapshotId } from '../../lambdas/shared/domain/identifiers.js';
 import type { LintPolicyOverrides } from '../../lambdas/shared/domain/lint/policy.js';
@@ -681,8 +682,16 @@ async function leftoversOf(
   }
 }
 
+/** A migrate run with a release label, whose attempt the retry guard of a later run of that release must see. */
+function guardsRetries(state: WorkflowState | undefined): boolean {
+  return (
+    state?.snapshot !== undefined && state.plan?.mode === 'migrate' && releaseOf(state.input) !== undefined
+  );
+}
+
 /**
- * Snapshot retention after a run: the run's own snapshot is dropped when the database ended unchanged; a failed
+ * Snapshot retention after a run: the run's own snapshot is dropped when the database ended unchanged (kept, with
+ * its outcome, after a release with a release label failed: the retry guard reads it); a failed
  * release's is kept and marked with its outcome (the retry guard reads it); after a successful release it is
  * marked so, and snapshots of successful releases beyond the newest `keep` are
  * dropped. Nothing else is ever dropped (see `PostgresSnapshotGateway.deleteSnapshot`).
@@ -696,6 +705,12 @@ async function keepSnapshots(
 ): Promise<SnapshotHousekeeping | undefined> {
   const own = state?.snapshot?.snapshotId ?? preMigrationSnapshotId(gateway.targetIdentifier, execution);
   try {
+    if (outcome === 'release-failed-unchanged' && guardsRetries(state)) {
+      // As on AWS, where the snapshot stays until retention: the retry guard finds this attempt of the release by
+      // its snapshot's release tag and reads how it ended, so a retry of the same release is refused locally too.
+      await gateway.recordOutcome(own, outcome);
+      return undefined;
+    }
     if (UNCHANGED_OUTCOMES.includes(outcome)) {
       const mine = (await gateway.listManagedSnapshots()).find(
         (snapshot) => snapshot.snapshotId === own && snapshot.tags[TagKeys.execution] === execution.id,

@@ -117,4 +117,52 @@ describe('a retried release (local runner)', () => {
     expect(again.outcome).toBe('nothing-to-do');
     expect(again.exitCode).toBe(0);
   });
+
+  it('refuses a retry after the release failed with the database unchanged, as on AWS, and runs it with rerun', async () => {
+    // Prepare: the release's second migration fails, and in release mode nothing of it commits.
+    const db = await createDatabase('h5_retry_unchanged');
+    created.push(db.name);
+    const failing = await migrationsDirectory([MIGRATIONS[0], ['20250102000000_fails', 'SELECT 1/0;']]);
+    const fixed = await migrationsDirectory(MIGRATIONS);
+    const common = { databaseUrl: db.url, reportsDir: false as const };
+
+    // Act 1
+    const first = await runLocal({
+      ...common,
+      migrationsDir: failing,
+      input: { release: 'v3' },
+      executionName: 'h5-unchanged-first',
+    });
+    // Assess 1: nothing applied; the attempt's snapshot is kept with its outcome, as the RDS snapshot is on AWS.
+    expect(first.outcome).toBe('release-failed-unchanged');
+    expect(await appliedMigrations(db.url)).toEqual([]);
+    const gateway = new PostgresSnapshotGateway({
+      serverUrl: db.url,
+      databaseName: db.name,
+      managedBy: LOCAL_MANAGED_BY,
+    });
+    expect((await gateway.listManagedSnapshots()).map((s) => [s.tags[TagKeys.release], s.outcome])).toEqual([
+      ['v3', 'release-failed-unchanged'],
+    ]);
+
+    // Act 2: the same release retried, then deliberately re-run with the fixed migrations.
+    const retried = await runLocal({
+      ...common,
+      migrationsDir: fixed,
+      input: { release: 'v3' },
+      executionName: 'h5-unchanged-retry',
+    });
+    const rerun = await runLocal({
+      ...common,
+      migrationsDir: fixed,
+      input: { release: 'v3', rerun: 'h5-unchanged-first' },
+      executionName: 'h5-unchanged-rerun',
+    });
+
+    // Assess 2
+    expect(retried.outcome).toBe('preflight-refused');
+    expect(refusalOf(retried).errorMessage).toContain('execution h5-unchanged-first');
+    expect(rerun.outcome).toBe('succeeded');
+    expect(await appliedMigrations(db.url)).toEqual(MIGRATIONS.map(([name]) => name));
+  });
 });

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('local snapshot retention', { timeout: 240_000 }, () => {
-  it('drops its own snapshot when the release failed and nothing of it committed', async () => {
+  it('drops its own snapshot when a release without a release label failed and nothing of it committed', async () => {
     // Prepare
     const db = await target('retention_unchanged');
     const release = await migrationsDirectory([migration(1), ['20250109000000_fails', 'SELECT 1/0;\n']]);
