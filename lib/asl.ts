@@ -54,7 +54,11 @@ export interface AslState {
 }
 
 export interface DefinitionFromTemplateOptions {
-  /** The state machine's logical id, when the template holds more than one. @default - the only one */
+  /**
+   * The state machine's logical id, when the template holds more than one.
+   *
+   * @default - the workflow: the only state machine not marked as an entry (`ENTRY_METADATA_KEY`)
+   */
   readonly stateMachineLogicalId?: string;
   /** @default 'us-east-1' */
   readonly region?: string;
@@ -73,6 +77,12 @@ export interface TemplateDefinition {
 
 /** The Metadata key naming the workflow step of each function (the local runner maps ARNs to steps with it). */
 export const STEP_METADATA_KEY = 'orchestrator:step';
+
+/**
+ * The Metadata key marking a state machine that only starts the workflow (the migrate entry, value `migrate`):
+ * `definitionFromTemplate` passes over it unless its logical id is asked for.
+ */
+export const ENTRY_METADATA_KEY = 'orchestrator:entry';
 
 interface TemplateResource {
   readonly Type?: string;
@@ -105,7 +115,7 @@ export function definitionFromTemplate(
   const machines = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
   const selected = options.stateMachineLogicalId
     ? machines.filter(([id]) => id === options.stateMachineLogicalId)
-    : machines;
+    : machines.filter(([, r]) => r.Metadata?.[ENTRY_METADATA_KEY] === undefined);
   if (selected.length !== 1) {
     throw new Error(
       `definitionFromTemplate: expected exactly one AWS::StepFunctions::StateMachine${

@@ -37,7 +37,8 @@ import { type DatabaseSettings, grantDatabaseOperations } from './private/databa
 import { DEFAULTS } from './private/defaults.js';
 import { createEncryptionKey } from './private/encryption-key.js';
 import { functionEnvironment, retentionEnvironment } from './private/environment.js';
-import { grantExecutionReads } from './private/execution-permissions.js';
+import { grantExecutionReads, workflowDataKeyStatement } from './private/execution-permissions.js';
+import { createMigrateEntry } from './private/migrate-entry.js';
 import { acknowledgeFindings, WildcardAcknowledgements } from './private/nag.js';
 import { functionSecurityGroups, grantNetworkInterfaces } from './private/network.js';
 import type { NotificationOptions } from './private/notifications.js';
@@ -67,6 +68,7 @@ export {
 export { DEFAULTS, MAX_LAMBDA_TIMEOUT } from './private/defaults.js';
 export { RDS_CA_BUNDLE } from './private/environment.js';
 export { MANAGED_BY_TAG } from './private/managed-by.js';
+export { MigrateEntryStates, MODE_NOT_MIGRATE_ERROR } from './private/migrate-entry.js';
 export { flattenForNag } from './private/nag.js';
 export type { NotificationOptions } from './private/notifications.js';
 export { checkMigrationsDirectory, MAX_HEALTH_CHECKS_JSON_LENGTH } from './private/props-validation.js';
@@ -415,6 +417,12 @@ export interface MigrationOrchestratorProps {
 export class MigrationOrchestrator extends Construct {
   /** The workflow. Start an execution (input documented in the README) to release. */
   public readonly stateMachine: sfn.StateMachine;
+  /**
+   * The migrate entry: a state machine that only starts migrations of `stateMachine` (it refuses an input naming
+   * another mode, and waits for the migration's end), so that IAM can grant "release" without "back up or
+   * restore": `grantStartMigrate`. Its executions are named as the workflow executions they start.
+   */
+  public readonly migrateEntry: sfn.StateMachine;
   /** The function of each workflow step. */
   public readonly functions: Readonly<Record<Step, lambda.IFunction>>;
   /** The key that encrypts the logs and the state machine's data. */
@@ -572,6 +580,14 @@ export class MigrationOrchestrator extends Construct {
     this.backupSchedule = backups?.schedule;
     this.deadLetterQueue = backups?.deadLetterQueue;
 
+    this.migrateEntry = createMigrateEntry(this, {
+      stateMachine: this.stateMachine,
+      stateMachineName,
+      encryptionKey: this.encryptionKey,
+      logRetention: resolved.logRetention,
+      allow: wildcards.allow,
+    });
+
     acknowledgeFindings({
       functions,
       roles,
@@ -579,5 +595,27 @@ export class MigrationOrchestrator extends Construct {
       wildcards,
       deadLetterQueue: backups?.deadLetterQueue,
     });
+  }
+
+  /**
+   * Lets `grantee` start migrations, and nothing else: states:StartExecution on the migrate entry (`migrateEntry`)
+   * only, and kms:GenerateDataKey on the key for its input only (the key's encryption context names the entry).
+   * Backups and restores need states:StartExecution on `stateMachine`, which this does not give.
+   */
+  public grantStartMigrate(grantee: iam.IGrantable): iam.Grant {
+    const start = this.migrateEntry.grantStartExecution(grantee);
+    const statement = workflowDataKeyStatement(
+      'EncryptTheInputOfTheMigrateEntry',
+      this.encryptionKey,
+      this.migrateEntry.stateMachineArn,
+      { decrypt: false },
+    );
+    const key = iam.Grant.addToPrincipal({
+      grantee,
+      actions: statement.actions ?? [],
+      resourceArns: statement.resources ?? [],
+      conditions: statement.conditions,
+    });
+    return start.combine(key);
   }
 }

@@ -121,6 +121,11 @@ export class MigrationOrchestratorStack extends Stack {
       value: this.orchestrator.stateMachine.stateMachineArn,
       description: 'Start an execution of this state machine to release the pending migrations.',
     });
+    new CfnOutput(this, 'MigrateEntryStateMachineArn', {
+      value: this.orchestrator.migrateEntry.stateMachineArn,
+      description:
+        'Start an execution of this state machine to release the pending migrations, with the permission to migrate only.',
+    });
     if (this.orchestrator.deadLetterQueue) {
       new CfnOutput(this, 'BackupDeadLetterQueueUrl', {
         value: this.orchestrator.deadLetterQueue.queueUrl,

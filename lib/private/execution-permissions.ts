@@ -7,6 +7,7 @@
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Step } from '../../lambdas/shared/contract/contract.js';
 import type { Allow } from './nag.js';
 
@@ -59,4 +60,24 @@ export function grantExecutionReads(
       'snapshots tagged with the release name the earlier executions of it, known only at run time; a release ' +
       'whose latest execution did not succeed is not run again without the input saying so (rerun).',
   );
+}
+
+/**
+ * What a starter of a state machine encrypted with the orchestrator's customer managed key needs on that key:
+ * Step Functions encrypts the execution input with the starter's access to it (`kms:GenerateDataKey`), and
+ * decrypts the output for DescribeExecution (`kms:Decrypt`, when `decrypt`). Only for that state machine: the
+ * key's encryption context names its ARN.
+ */
+export function workflowDataKeyStatement(
+  sid: string,
+  key: kms.IKey,
+  stateMachineArn: string,
+  { decrypt }: { readonly decrypt: boolean },
+): iam.PolicyStatementProps {
+  return {
+    sid,
+    actions: decrypt ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey'],
+    resources: [key.keyArn],
+    conditions: { StringEquals: { 'kms:EncryptionContext:aws:states:stateMachineArn': stateMachineArn } },
+  };
 }

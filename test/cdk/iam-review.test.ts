@@ -117,11 +117,13 @@ function statementsOf(resources: Record<string, Resource>): Row[] {
     const ref = roles[0]?.Ref as string;
     const role =
       roleNames.get(ref) ??
-      (ref.includes('StateMachineRole')
-        ? 'state-machine'
-        : ref.includes('BackupScheduleRole')
-          ? 'backup-schedule'
-          : `unknown role ${ref}`);
+      (ref.includes('MigrateEntryRole')
+        ? 'migrate-entry'
+        : ref.includes('StateMachineRole')
+          ? 'state-machine'
+          : ref.includes('BackupScheduleRole')
+            ? 'backup-schedule'
+            : `unknown role ${ref}`);
     for (const statement of (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
       expect((statement as { Effect?: string }).Effect, `${role} ${statement.Sid ?? ''}`).toBe('Allow');
       rows.push(rowOf(role, statement));

@@ -132,8 +132,8 @@ describe('MigrationOrchestrator resources', () => {
   it('writes each function and the workflow to its own KMS-encrypted log group with a retention', () => {
     // Assess
     const logGroups = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Logs::LogGroup');
-    // Each step's function, the report function and the workflow.
-    expect(logGroups).toHaveLength(Steps.length + 2);
+    // Each step's function, the report function, the workflow and the migrate entry.
+    expect(logGroups).toHaveLength(Steps.length + 3);
     for (const [id, group] of logGroups) {
       expect(group.Properties, id).toMatchObject({
         RetentionInDays: 365,

@@ -9,6 +9,7 @@ import * as pipelines from 'aws-cdk-lib/pipelines';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPipelineApp } from '../../examples/pipeline/pipeline-app.js';
 import { MIGRATE_INPUT_FILE } from '../../examples/pipeline/pipeline-stack.js';
+import { ENTRY_METADATA_KEY } from '../../lib/asl.js';
 import type { MigrationOrchestrator } from '../../lib/orchestrator.js';
 import { MigrateAction, MigrateStep, MigrationInput, PIPELINE_EXECUTION_ID } from '../../lib/pipeline.js';
 import { orchestrate } from './support.js';
@@ -463,9 +464,12 @@ describe('the example pipeline', () => {
       StateMachineArn: machineArn,
     });
     expect(action.InputArtifacts).toEqual(build.OutputArtifacts);
-    expect(Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))).toEqual([
-      (machineArn as { Ref: string }).Ref,
-    ]);
+    // The workflow, not its migrate entry (which starts migrations only, for operators without the pipeline).
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+    const workflows = Object.keys(machines).filter(
+      (id) => machines[id]?.Metadata?.[ENTRY_METADATA_KEY] === undefined,
+    );
+    expect(workflows).toEqual([(machineArn as { Ref: string }).Ref]);
   });
 
   it('packs the release bundle in the build and labels it with the pipeline execution', () => {

@@ -58,7 +58,8 @@ describe('the README\'s "Using it on AWS" example', () => {
       // Assess
       const stack = assembly.getStackByName('Migrations');
       const template = Template.fromJSON(stack.template as Record<string, unknown>);
-      template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+      // The workflow and its migrate entry.
+      template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
       const errors = Object.values(stack.manifest.metadata ?? {})
         .flat()
         .filter((entry) => entry.type === 'aws:cdk:error');

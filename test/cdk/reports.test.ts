@@ -88,7 +88,8 @@ describe('the notification topic', () => {
 describe('the rule and the report function', () => {
   it('invokes the report function on the ended executions of this state machine only', () => {
     // Prepare
-    const machine = logicalIdOf('AWS::StepFunctions::StateMachine');
+    // The workflow (the migrate entry's executions are reported through the workflow executions they start).
+    const machine = definitionFromTemplate(template.toJSON()).stateMachineLogicalId;
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: { REPORT_BUCKET: Match.anyValue() } } },
     });
