@@ -185,3 +185,11 @@ export const ExecutionReportSchema = z.strictObject({
 
 export type ExecutionReport = z.infer<typeof ExecutionReportSchema>;
 export type ReportPathEntry = z.infer<typeof PathEntrySchema>;
+
+/** The report's JSON Schema (draft 2020-12), as docs/report.schema.json holds it (`npm run report-schema`). */
+export function reportJsonSchema(): Record<string, unknown> {
+  return {
+    title: `Execution report, version ${REPORT_SCHEMA_VERSION}`,
+    ...z.toJSONSchema(ExecutionReportSchema, { io: 'output', unrepresentable: 'any' }),
+  };
+}
