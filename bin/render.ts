@@ -128,6 +128,20 @@ export function printSummary(result: SummaryResult, options: SummaryOptions = {}
         `  acknowledged: ${ack.rule} in ${ack.migration} (${ack.file}:${ack.line}:${ack.column}, "${ack.statement}"): ${ack.reason}`,
       );
   }
+  if (state.plan?.mode === 'migrate') {
+    for (const r of state.plan.resolve ?? []) {
+      const scope = r.as === 'applied' ? 'up to and including it' : 'before it';
+      const ignored = r.evidence.ignoredCount > 0 ? `, ${r.evidence.ignoredCount} ignored difference(s)` : '';
+      print(
+        `  resolve:    ${r.migration} as ${r.as}: ${r.reason} (evidence: the schema matches the ` +
+          `${r.evidence.comparedWith.count} migrations ${scope}${ignored})`,
+      );
+    }
+  }
+  for (const r of state.apply?.resolved ?? [])
+    print(
+      `  resolved:   ${r.migration} ${r.how === 'marked' ? 'marked' : 'already'} ${r.as} in _prisma_migrations`,
+    );
   if (state.plan?.mode === 'migrate' && state.plan.dryRun && state.plan.pending.length > 0)
     print(`  pending:    ${state.plan.pending.join(', ')} (dry run: not applied)`);
   for (const warning of state.snapshot?.warnings ?? []) print(`  warning:    ${warning}`);

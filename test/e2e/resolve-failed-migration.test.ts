@@ -4,9 +4,10 @@
  * synthesized definition, checks the schema evidence in preflight, marks the row through Prisma's engine after the
  * snapshot and deploys; the REAL `prisma migrate status` must then agree that the database is up to date.
  */
+import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeRelease } from '../../bin/sample/sample-app.js';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
@@ -18,6 +19,7 @@ import { type LocalRunResult, runLocal } from '../../lib/local/runner.js';
 import { dropDatabasesAndCopies, sampleDatabase, withClient } from '../helpers/database.js';
 import { PrismaCli } from '../helpers/prisma-cli.js';
 
+const ROOT = resolve(import.meta.dirname, '../..');
 const ESTIMATES = '20250226090000_task_estimates';
 const ARCHIVED = '20250305090000_project_archived_at';
 const CODES = '20250301090000_task_codes';
@@ -87,6 +89,23 @@ async function rowsOf(url: string, migration: string) {
 async function reportOf(result: LocalRunResult) {
   expect(result.reportFile).toBeDefined();
   return ExecutionReportSchema.parse(JSON.parse(await readFile(result.reportFile as string, 'utf8')));
+}
+
+/** `npm start -- run <args>` as a user runs it: a separate process, its output and exit code. */
+function startCli(
+  args: string[],
+  databaseUrl: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bin/cli.ts', 'run', ...args],
+      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 180_000 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+      },
+    );
+  });
 }
 
 /** The refusal's message (the cause is the Lambda error JSON). */
@@ -304,6 +323,22 @@ describe('resolving a failed migration as applied', () => {
     ]);
     expect(plan.applied).toContain(CODES);
     expect(plan.pending).toEqual([CODES_ARCHIVED]);
+    expect(await rowsOf(db.url, CODES)).toEqual([
+      { finished: false, rolled_back: false, applied_steps_count: 0 },
+    ]);
+  }, 180_000);
+
+  it('takes the resolution from the command line (--input) and prints it with its evidence', async () => {
+    // Act
+    const input = JSON.stringify(resolveInput(CODES, 'applied', { dryRun: true }));
+    const result = await startCli(['--migrations', release, '--input', input], db.url);
+
+    // Assess
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      `resolve:    ${CODES} as applied: ${REASON} (evidence: the schema matches the 6 migrations up to and ` +
+        'including it)',
+    );
     expect(await rowsOf(db.url, CODES)).toEqual([
       { finished: false, rolled_back: false, applied_steps_count: 0 },
     ]);

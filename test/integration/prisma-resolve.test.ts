@@ -169,7 +169,7 @@ describe('resolving a failed migration in the apply run', () => {
 
     // Assess
     expect(error).toMatchObject({ name: ErrorNames.MigrationHistoryBlocked });
-    expect(error.message).toContain('the history changed after preflight read it');
+    expect((error as Error).message).toContain('the history changed after preflight read it');
     expect(await rowsOf(db.url, UNIQUE)).toEqual([]);
     expect(await rowsOf(db.url, NEXT)).toEqual([]);
   }, 60_000);
