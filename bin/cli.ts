@@ -88,6 +88,8 @@ async function importLocal() {
     createSampleDatabaseIfMissing: sample.createSampleDatabaseIfMissing,
     databaseExists: sample.databaseExists,
     dropDemoLeftovers: sample.dropDemoLeftovers,
+    pendingSampleAcknowledgements: sample.pendingSampleAcknowledgements,
+    withSampleAcknowledgements: sample.withSampleAcknowledgements,
   };
 }
 
@@ -452,10 +454,14 @@ async function commandRun(args: string[]): Promise<number> {
     await ensureDatabase(url, name, migrationsDir, values['create-database'] ?? false);
     print(`Running the synthesized workflow against ${name} with the migrations in ${migrationsDir}`);
     print();
+    // The sample's own release acknowledges its DROP COLUMN (bin/sample/release-input.ts; docs/lint.md).
+    const runInput = (await isSampleMigrations(migrationsDir))
+      ? local.withSampleAcknowledgements(input, await local.pendingSampleAcknowledgements(url, lintPolicy))
+      : input;
     const options: LocalRunOptions = {
       databaseUrl: url,
       migrationsDir,
-      input,
+      input: runInput,
       ...(transactionMode ? { transactionMode } : {}),
       ...(drift ? { drift } : {}),
       ...(lintPolicy ? { lintPolicy } : {}),

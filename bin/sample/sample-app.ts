@@ -14,6 +14,7 @@ import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/d
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 import { ROOT, SAMPLE_MIGRATIONS_DIR } from './paths.js';
 
+export { pendingSampleAcknowledgements, withSampleAcknowledgements } from './release-input.js';
 export { SAMPLE_MIGRATIONS_DIR };
 
 /** Where the release fixtures live: each holds only its release's new migrations. */

@@ -7,7 +7,7 @@ import { digestDatabase } from '../../bin/sample/database-digest.js';
 import { StateNames } from '../../lambdas/shared/contract/contract.js';
 import { requirePlan } from '../../lambdas/shared/contract/state.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { dropDatabase, sampleDatabase, withAdmin } from '../helpers/database.js';
+import { dropDatabase, sampleDatabase, sampleRelease, withAdmin } from '../helpers/database.js';
 import { startHttpServer, type TestHttpServer } from '../helpers/http-server.js';
 
 const SAMPLE = 'prisma/migrations';
@@ -45,6 +45,7 @@ describe('HTTP health checks through the local workflow', () => {
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
+      input: sampleRelease(),
       reportsDir: false,
       httpHealthChecks: [check()],
       bakeSeconds: 1,
@@ -70,6 +71,7 @@ describe('HTTP health checks through the local workflow', () => {
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
+      input: sampleRelease(),
       reportsDir: false,
       httpHealthChecks: [check()],
       bakeSeconds: 1,
@@ -101,6 +103,7 @@ describe('HTTP health checks through the local workflow', () => {
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
+      input: sampleRelease(),
       reportsDir: false,
       httpHealthChecks: [check()],
     });

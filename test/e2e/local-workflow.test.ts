@@ -10,7 +10,14 @@ import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract/contrac
 import { SnapshotFailedError } from '../../lambdas/shared/contract/errors.js';
 import { requirePlan } from '../../lambdas/shared/contract/state.js';
 import { type LocalRunResult, runLocal } from '../../lib/local/runner.js';
-import { dropDatabase, sampleDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
+import {
+  dropDatabase,
+  sampleDatabase,
+  sampleRelease,
+  urlFor,
+  withAdmin,
+  withClient,
+} from '../helpers/database.js';
 
 /** The release plan of a migrate run. */
 const releasePlan = (result: LocalRunResult) => requirePlan(result.state, 'test');
@@ -67,7 +74,7 @@ describe('the local workflow', () => {
       const result = await runLocal({
         databaseUrl: db.url,
         migrationsDir: SAMPLE,
-        input: { release: 'v1.1.0' },
+        input: sampleRelease({ release: 'v1.1.0' }),
       });
 
       // Assess
@@ -163,6 +170,7 @@ describe('the local workflow', () => {
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
+      input: sampleRelease(),
       healthChecks: [
         {
           name: 'the app still reads "User"."name"',
@@ -194,6 +202,7 @@ describe('the local workflow', () => {
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
+      input: sampleRelease(),
       adapters: { gateway: failing },
     });
     expect(result.outcome).toBe('snapshot-failed');
@@ -209,7 +218,7 @@ describe('the local workflow', () => {
         `UPDATE _prisma_migrations SET finished_at = NULL, logs = 'boom' WHERE migration_name = '20250115090000_add_comments'`,
       ),
     );
-    const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE });
+    const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, input: sampleRelease() });
     expect(result.outcome).toBe('preflight-refused');
     expect(result.exitCode).toBe(1);
     expect(result.error?.cause).toContain('20250115090000_add_comments');
@@ -230,7 +239,11 @@ describe('the local workflow', () => {
   it('plans without applying on a dry run', async () => {
     const db = await sampleDatabase('e2e_dry', created);
     const before = await digestDatabase(db.url);
-    const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, input: { dryRun: true } });
+    const result = await runLocal({
+      databaseUrl: db.url,
+      migrationsDir: SAMPLE,
+      input: sampleRelease({ dryRun: true }),
+    });
     expect(result.outcome).toBe('dry-run');
     expect(result.exitCode).toBe(0);
     expect(releasePlan(result).pending).toEqual([
@@ -245,7 +258,7 @@ describe('the local workflow', () => {
     const db = await sampleDatabase('e2e_lock', created);
     const first = await PostgresExecutionGuard.acquire(db.url, db.name);
     try {
-      const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE });
+      const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, input: sampleRelease() });
       expect(result.outcome).toBe('preflight-refused');
       expect(result.error?.cause).toContain('ConcurrentExecution');
       expect(result.path).not.toContain(StateNames.createSnapshot);

@@ -12,7 +12,14 @@ import {
 import { StateNames } from '../../lambdas/shared/contract/contract.js';
 import { requirePlan } from '../../lambdas/shared/contract/state.js';
 import { type LocalRunResult, runLocal } from '../../lib/local/runner.js';
-import { createDatabase, dropDatabase, sampleDatabase, withAdmin, withClient } from '../helpers/database.js';
+import {
+  createDatabase,
+  dropDatabase,
+  sampleDatabase,
+  sampleRelease,
+  withAdmin,
+  withClient,
+} from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
 const created: string[] = [];
@@ -105,7 +112,12 @@ describe("the local workflow and Prisma's migration lock", () => {
     const session = await holder(db.url, 'deploy-from-laptop');
     try {
       // Act
-      const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, reportsDir: false });
+      const result = await runLocal({
+        databaseUrl: db.url,
+        migrationsDir: SAMPLE,
+        input: sampleRelease(),
+        reportsDir: false,
+      });
 
       // Assess
       expect(result.outcome).toBe('preflight-refused');
@@ -132,6 +144,7 @@ describe("the local workflow and Prisma's migration lock", () => {
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
+      input: sampleRelease(),
       reportsDir: false,
       endIdleLockHoldersAfterSeconds: 1,
     });
@@ -160,6 +173,7 @@ describe("the local workflow and Prisma's migration lock", () => {
       const result = await runLocal({
         databaseUrl: db.url,
         migrationsDir: SAMPLE,
+        input: sampleRelease(),
         reportsDir: false,
         endIdleLockHoldersAfterSeconds: 1,
       });

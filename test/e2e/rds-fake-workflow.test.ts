@@ -12,7 +12,7 @@ import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds/in
 import { ErrorNames, StateNames, TagKeys } from '../../lambdas/shared/contract/contract.js';
 import type { HealthProbe, MigrationEngine, SnapshotGateway } from '../../lambdas/shared/contract/ports.js';
 import { LOCAL_MANAGED_BY, runLocal } from '../../lib/local/runner.js';
-import { dropDatabase, sampleDatabase } from '../helpers/database.js';
+import { dropDatabase, sampleDatabase, sampleRelease } from '../helpers/database.js';
 import { FakeRds } from '../helpers/fake-rds.js';
 
 const created: string[] = [];
@@ -112,7 +112,7 @@ describe.each(cases)('the workflow on the fake RDS ($kind)', ({ target, setup })
     const result = await runLocal({
       databaseUrl: url,
       migrationsDir: 'prisma/migrations',
-      input: { release: 'git-abc123' },
+      input: sampleRelease({ release: 'git-abc123' }),
       settings: { targetIdentifier: target },
       adapters: { gateway },
     });

@@ -14,7 +14,7 @@ import { packMigrations } from '../../lambdas/shared/adapters/release-bundle/zip
 import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract/contract.js';
 import { requirePlan } from '../../lambdas/shared/contract/state.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { dropDatabasesAndCopies, sampleDatabase, withClient } from '../helpers/database.js';
+import { dropDatabasesAndCopies, sampleDatabase, sampleRelease, withClient } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
 const created: string[] = [];
@@ -58,7 +58,7 @@ describe('a release from a bundle file (local runner)', () => {
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: noDirectory,
-      input: { release: 'v1.1.0', migrations: { s3Uri: uri, sha256 } },
+      input: sampleRelease({ release: 'v1.1.0', migrations: { s3Uri: uri, sha256 } }),
     });
 
     // Assess

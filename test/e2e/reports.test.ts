@@ -12,7 +12,7 @@ import { StateNames } from '../../lambdas/shared/contract/contract.js';
 import { ExecutionReportSchema } from '../../lambdas/shared/contract/report-schema.js';
 import type { RecordedNotification } from '../../lambdas/shared/domain/report.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { dropDatabase, sampleDatabase, withAdmin } from '../helpers/database.js';
+import { dropDatabase, sampleDatabase, sampleRelease, withAdmin } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
 const created: string[] = [];
@@ -50,7 +50,7 @@ describe('the local run report', () => {
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
-      input: { release: 'v1.1.0' },
+      input: sampleRelease({ release: 'v1.1.0' }),
       reportsDir,
       onNotification: (n) => notified.push(n),
     });
@@ -139,7 +139,12 @@ describe('the local run report', () => {
     // Prepare
     const db = await sampleDatabase('e2e_report_none', created);
     // Act
-    const result = await runLocal({ databaseUrl: db.url, migrationsDir: SAMPLE, reportsDir: false });
+    const result = await runLocal({
+      databaseUrl: db.url,
+      migrationsDir: SAMPLE,
+      input: sampleRelease(),
+      reportsDir: false,
+    });
     // Assess
     expect(result.outcome).toBe('succeeded');
     expect(result.reportFile).toBeUndefined();

@@ -13,6 +13,7 @@ import type { Db } from '../helpers/backups.js';
 import {
   dropDatabasesAndCopies,
   sampleDatabase,
+  sampleRelease,
   urlFor,
   withAdmin,
   withClient,
@@ -74,7 +75,7 @@ describe('restore mode', () => {
     await changeData(db.url);
     // A release after the backup: a schema change, new _prisma_migrations rows, and a newer (pre-migration)
     // snapshot that `latest` must not pick.
-    const release = await run(db, { release: 'v2' });
+    const release = await run(db, sampleRelease({ release: 'v2' }));
     expect(release.outcome).toBe('succeeded');
     const changed = await digestDatabase(db.url);
     expect(changed.columns).not.toEqual(atBackup.columns);

@@ -17,7 +17,14 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { composeRelease, createSampleDatabase } from '../../bin/sample/sample-app.js';
 import { type LocalRunOptions, type LocalRunResult, runLocal } from '../../lib/local/runner.js';
-import { adminUrl, dropDatabasesAndCopies, uniqueName, withAdmin, withClient } from '../helpers/database.js';
+import {
+  adminUrl,
+  dropDatabasesAndCopies,
+  sampleRelease,
+  uniqueName,
+  withAdmin,
+  withClient,
+} from '../helpers/database.js';
 import { migrationsDirectory, removeMigrationDirectories } from '../helpers/migrations.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -162,7 +169,11 @@ describe('a secrets scan over every output of the end-to-end paths', { timeout: 
 
     // Act: in-process.
     const url = roleUrl(local);
-    const release = await inProcess('release', { databaseUrl: url, migrationsDir: SAMPLE });
+    const release = await inProcess('release', {
+      databaseUrl: url,
+      migrationsDir: SAMPLE,
+      input: sampleRelease(),
+    });
     const rollback = await inProcess('rollback', {
       databaseUrl: url,
       migrationsDir: failing,

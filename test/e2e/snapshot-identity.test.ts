@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeRelease, createSampleDatabase } from '../../bin/sample/sample-app.js';
 import { TagKeys } from '../../lambdas/shared/contract/contract.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { adminUrl, dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
+import {
+  adminUrl,
+  dropDatabase,
+  sampleRelease,
+  uniqueName,
+  urlFor,
+  withAdmin,
+  withClient,
+} from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
 const LATE_USER = 'written.after.release.1@example.com';
@@ -69,7 +77,12 @@ describe('the snapshot a rollback restores', () => {
 
   it('is the one its own execution took, even after an execution whose name cleans alike (Release.1, release-1)', async () => {
     // Prepare: Release.1 succeeds, then the application writes a row.
-    const first = await runLocal({ databaseUrl: url, migrationsDir: SAMPLE, executionName: 'Release.1' });
+    const first = await runLocal({
+      databaseUrl: url,
+      migrationsDir: SAMPLE,
+      input: sampleRelease(),
+      executionName: 'Release.1',
+    });
     expect(first.outcome).toBe('succeeded');
     await withClient(url, (client) =>
       client.query(`INSERT INTO "User" (email, "firstName") VALUES ($1, 'Late')`, [LATE_USER]),
