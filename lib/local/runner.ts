@@ -74,7 +74,13 @@ import {
 import { runSwap } from '../../lambdas/swap/run.js';
 import { runVerifyHealth } from '../../lambdas/verify-health/run.js';
 import { type AslDefinition, definitionFromTemplate } from '../asl.js';
-import { synthesizeTemplate } from '../stack.js';
+import {
+  type CachedWorkflow,
+  DEFINITION_CACHE_DIR,
+  definitionCacheKey,
+  readCachedWorkflow,
+  writeCachedWorkflow,
+} from './definition-cache.js';
 import {
   cleanUpAfterInterrupt,
   type InterruptionReport,
@@ -349,19 +355,34 @@ function localHandlers(
   ) as Record<Step, StepHandler>;
 }
 
-/** The transaction modes whose synthesized definition the interpreter has validated in this process. */
-const validated = new Set<TransactionMode>();
+/** A synthesized workflow: its definition as plain ASL, and the step each Task state runs. */
+export interface SynthesizedWorkflow {
+  readonly definition: AslDefinition;
+  readonly taskSteps: Map<string, Step>;
+}
 
-/** The synthesized workflow of each transaction mode, synthesized once per process (synthesis takes ~1 s). */
-const synthesized = new Map<TransactionMode, { definition: AslDefinition; taskSteps: Map<string, Step> }>();
+/** Where `loadWorkflow` finds and keeps definitions, and the key of one. */
+export interface WorkflowCache {
+  /** The folder of the entries, or false for no cache. */
+  readonly dir: string | false;
+  /** The key of the inputs as they are now, or undefined when the cache must not be used. */
+  readonly key: (transactionMode: TransactionMode) => string | undefined;
+}
 
-/** Synthesizes the stack and returns its state machine as plain ASL, with each Task state's step. */
-export function synthesizedWorkflow(transactionMode: TransactionMode = 'release'): {
-  definition: AslDefinition;
-  taskSteps: Map<string, Step>;
-} {
-  const cached = synthesized.get(transactionMode);
-  if (cached) return { definition: structuredClone(cached.definition), taskSteps: new Map(cached.taskSteps) };
+/** The definitions in `.cache/definitions/`, keyed by every input of the synthesis (lib/local/definition-cache.ts). */
+export const DEFAULT_WORKFLOW_CACHE: WorkflowCache = {
+  dir: DEFINITION_CACHE_DIR,
+  key: (transactionMode) => definitionCacheKey(transactionMode),
+};
+
+/**
+ * Synthesizes the stack (aws-cdk-lib is loaded here, and only here) and returns its state machine as plain ASL,
+ * with each Task state's step, checked by the interpreter (`aws-local-stepfunctions` validates it).
+ */
+export async function synthesizeWorkflow(
+  transactionMode: TransactionMode = 'release',
+): Promise<SynthesizedWorkflow> {
+  const { synthesizeTemplate } = await import('../stack.js');
   const { definition, resourceToStep } = definitionFromTemplate(synthesizeTemplate({ transactionMode }));
   const taskSteps = new Map<string, Step>();
   for (const [name, state] of Object.entries(definition.States)) {
@@ -374,8 +395,50 @@ export function synthesizedWorkflow(transactionMode: TransactionMode = 'release'
     }
     taskSteps.set(name, step as Step);
   }
-  synthesized.set(transactionMode, { definition: structuredClone(definition), taskSteps });
+  // Throws when the interpreter finds the definition invalid (it takes ~150 ms, so a cached one is not checked again).
+  new StateMachine(definition as StateMachineDefinition, { validationOptions: { checkArn: false } });
   return { definition, taskSteps };
+}
+
+/**
+ * The workflow of `transactionMode`: from the cache when its entry for the inputs as they are now exists,
+ * otherwise synthesized and stored. It is stored only when the inputs' key is the same after the synthesis as
+ * before it (nothing changed meanwhile), so an entry always holds what its inputs synthesize.
+ */
+export async function loadWorkflow(
+  transactionMode: TransactionMode,
+  cache: WorkflowCache = DEFAULT_WORKFLOW_CACHE,
+): Promise<SynthesizedWorkflow & { readonly from: 'cache' | 'synthesis' }> {
+  const key = cache.dir === false ? undefined : cache.key(transactionMode);
+  if (cache.dir !== false && key !== undefined) {
+    const cached = readCachedWorkflow(cache.dir, key);
+    if (cached) return { definition: cached.definition, taskSteps: new Map(cached.taskSteps), from: 'cache' };
+  }
+  const workflow = await synthesizeWorkflow(transactionMode);
+  if (cache.dir !== false && key !== undefined && cache.key(transactionMode) === key) {
+    const entry: CachedWorkflow = { definition: workflow.definition, taskSteps: [...workflow.taskSteps] };
+    writeCachedWorkflow(cache.dir, key, entry);
+  }
+  return { ...workflow, from: 'synthesis' };
+}
+
+/** The workflow of each transaction mode, loaded once per process. */
+const loaded = new Map<TransactionMode, SynthesizedWorkflow>();
+
+/**
+ * The synthesized workflow of `transactionMode` (see `loadWorkflow`), once per process; each call gets its own
+ * copy.
+ */
+export async function synthesizedWorkflow(
+  transactionMode: TransactionMode = 'release',
+): Promise<SynthesizedWorkflow> {
+  let workflow = loaded.get(transactionMode);
+  if (!workflow) {
+    const { definition, taskSteps } = await loadWorkflow(transactionMode);
+    workflow = { definition, taskSteps };
+    loaded.set(transactionMode, workflow);
+  }
+  return { definition: structuredClone(workflow.definition), taskSteps: new Map(workflow.taskSteps) };
 }
 
 /**
@@ -496,7 +559,7 @@ async function execute(given: LocalRunOptions, guard: ExecutionGuard): Promise<L
     };
   }
   const handlers = localHandlers(adapters, settings, databaseName);
-  const { definition, taskSteps } = synthesizedWorkflow(settings.transactionMode);
+  const { definition, taskSteps } = await synthesizedWorkflow(settings.transactionMode);
 
   // The step running now (and the state it received), for the cleanup after an interrupt.
   let current: { step: Step; input: WorkflowState; done: Promise<unknown> } | undefined;
@@ -537,11 +600,10 @@ async function execute(given: LocalRunOptions, guard: ExecutionGuard): Promise<L
     if (state.Retry) retryIntervalOverrides[name] = waitMs;
   }
 
-  // The definition is validated once per process and transaction mode (it takes ~150 ms; it never changes).
+  // The definition was validated when it was synthesized (`synthesizeWorkflow`), before it was cached.
   const machine = new StateMachine(definition as StateMachineDefinition, {
-    validationOptions: { checkArn: false, noValidate: validated.has(settings.transactionMode) },
+    validationOptions: { checkArn: false, noValidate: true },
   });
-  validated.add(settings.transactionMode);
   const execution_ = machine.run(
     (options.input ?? {}) as never,
     {

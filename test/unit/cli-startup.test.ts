@@ -58,8 +58,14 @@ describe('the CLI at startup', () => {
     const before = staticImports(join(ROOT, 'test', 'unit', 'cli-startup.test.ts'));
     expect(before).toContain('vitest');
     const runner = startupGraph(join(ROOT, 'lib', 'local', 'runner.ts'));
-    expect([...runner.files].map((file) => file.slice(ROOT.length + 1))).toContain('lib/stack.ts');
-    expect([...runner.packages]).toContain('aws-cdk-lib');
+    expect([...runner.files].map((file) => file.slice(ROOT.length + 1))).toContain('lib/asl.ts');
+    expect([...runner.packages]).toContain('aws-local-stepfunctions');
+  });
+
+  it('the runner loads the CDK app only to synthesize (a cached definition needs no aws-cdk-lib)', () => {
+    const runner = startupGraph(join(ROOT, 'lib', 'local', 'runner.ts'));
+    expect([...runner.files].map((file) => file.slice(ROOT.length + 1))).not.toContain('lib/stack.ts');
+    expect([...runner.packages].filter((name) => /^(aws-cdk-lib|constructs|cdk-nag)/.test(name))).toEqual([]);
   });
 
   it('the usage of the AWS commands loads no AWS SDK', () => {
