@@ -145,7 +145,7 @@ next to the database and swaps it in; --confirm must repeat the database's name,
 replaces is kept aside. Cloning needs the database free of other sessions: stop the application, or pass
 --terminate-sessions.
 
-Options of npm start (tsx bin/cli.ts run):
+Options of npm start (bin/prisma-migration-orchestrator.mjs run):
   --migrations DIR              the Prisma migrations folder (default: the sample app's prisma/migrations)
   --input JSON                  the execution input, e.g. '{"release":"v1.2.0","dryRun":true}'
   --transaction-mode MODE       release (default) or per-migration

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The package's command (package.json "bin"): the CLI is TypeScript, run through tsx's loader, registered here
-// so that `npx prisma-migration-orchestrator ...` needs no build step. bin/cli.ts sets the exit code.
-import { register } from 'tsx/esm/api';
+// The package's command (package.json "bin", and `npm start`): runs the CLI compiled to JavaScript, compiling it
+// first when bin/, lib/ or lambdas/ changed since the last build (bin/build-cli.mjs): a build of other sources
+// is never run. esbuild comes with tsx, a dependency. bin/cli.ts sets the exit code.
+import { pathToFileURL } from 'node:url';
+import { compiledCli } from './build-cli.mjs';
 
-register();
-await import('./cli.ts');
+await import(pathToFileURL(await compiledCli()).href);
