@@ -1,20 +1,26 @@
 /**
  * The lint from the command line (`npm start -- --lint-policy ...`): a bad policy refused before anything is
- * created, a blocking finding refused by preflight, and the same release acknowledged in `--input`, as a user
- * runs them: a separate process, its output and exit code, and what exists on the server afterwards.
+ * created, the sample's own release deployed with its acknowledgement shown, a blocking finding of a user's
+ * migrations refused by preflight, and the same release acknowledged in `--input`, as a user runs them: a separate
+ * process, its output and exit code, and what exists on the server afterwards.
  */
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createSampleDatabase, SAMPLE_MIGRATIONS_DIR } from '../../bin/sample/sample-app.js';
 import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
-import { dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
+import { adminUrl, dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SPLIT = '20250122090000_split_user_name';
 const created: string[] = [];
+const folders: string[] = [];
 
 afterAll(async () => {
   for (const name of created) for (const db of await databasesNamed(name)) await dropDatabase(db);
+  for (const dir of folders) await rm(dir, { recursive: true, force: true });
 });
 
 function start(
@@ -60,7 +66,8 @@ async function appliedMigrations(url: string): Promise<string[]> {
   );
 }
 
-describe('npm start -- --lint-policy', () => {
+// Each run is a process that starts tsx and synthesizes the stack: seconds each, more on a loaded machine.
+describe('npm start -- --lint-policy', { timeout: 240_000 }, () => {
   it.each([
     [
       'a rule that does not exist',
@@ -89,24 +96,51 @@ describe('npm start -- --lint-policy', () => {
     expect(await databasesNamed(name)).toEqual([]);
   });
 
-  it('refuses the sample release when drop-column blocks, then runs it when the input acknowledges it', async () => {
-    // Prepare: the sample database at its previous release, created by the first run.
+  it("deploys the sample's own release with its acknowledgement, shown with its reason", async () => {
+    // Prepare: the first run creates the sample database at its previous release.
+    const name = databaseName('cli_lint_sample');
+    const url = urlFor(name);
+    // Act: npm start, no --input, the default policy.
+    const result = await start([], url);
+    // Assess
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain(
+      `acknowledged: drop-column in ${SPLIT} (${SPLIT}/migration.sql:12:1, "ALTER TABLE "User"`,
+    );
+    expect(result.stdout).toContain(
+      'name copied into firstName and lastName by the same migration before the drop',
+    );
+    expect(await appliedMigrations(url)).toContain(SPLIT);
+    // Act: a second run, nothing pending: no acknowledgement of an applied migration to warn about.
+    const again = await start([], url);
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).not.toContain('acknowledge');
+  });
+
+  it("refuses a user's release that drops a column, then runs it when --input acknowledges it", async () => {
+    // Prepare: the sample at its previous release, and its migrations copied as a user's own folder (the CLI
+    // acknowledges only the sample's own migrations).
     const name = databaseName('cli_lint');
     const url = urlFor(name);
-    // Act: blocked
-    const blocked = await start(['--lint-policy', 'drop-column=block'], url);
-    // Assess: refused in preflight, nothing applied, no snapshot taken
+    await createSampleDatabase(adminUrl(), name, SAMPLE_MIGRATIONS_DIR);
+    const migrations = await mkdtemp(join(tmpdir(), 'cli-lint-migrations-'));
+    folders.push(migrations);
+    await cp(SAMPLE_MIGRATIONS_DIR, migrations, { recursive: true });
+    // Act: blocked by the default policy
+    const blocked = await start(['--migrations', migrations], url);
+    // Assess: refused in preflight, nothing applied, no snapshot taken, the acknowledgement named
     expect(blocked.code, blocked.stdout).toBe(1);
     expect(blocked.stdout).toContain('outcome:    preflight-refused');
     expect(blocked.stdout).toContain(`${SPLIT}/migration.sql:12:1 drop-column: column "name" of "User"`);
+    expect(blocked.stdout).toContain(`"rule": "drop-column", "migration": "${SPLIT}"`);
     expect(await appliedMigrations(url)).not.toContain(SPLIT);
     expect((await databasesNamed(name)).filter((db) => db !== name)).toEqual([]);
     // Act: acknowledged
     const reason = 'name is copied into firstName and lastName first';
     const acknowledged = await start(
       [
-        '--lint-policy',
-        'drop-column=block',
+        '--migrations',
+        migrations,
         '--input',
         JSON.stringify({ acknowledge: [{ rule: 'drop-column', migration: SPLIT, reason }] }),
       ],

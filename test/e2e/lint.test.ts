@@ -1,18 +1,20 @@
 /**
  * The lint's policy and acknowledgements end to end: the synthesized workflow through the local runner against real
  * PostgreSQL, on the sample app at its previous release, whose pending release drops "User"."name" (after copying
- * it), backfills without WHERE and indexes an existing table.
+ * it), backfills without WHERE and indexes an existing table. The drop blocks by default: the sample's own input
+ * acknowledges it (`SAMPLE_ACKNOWLEDGEMENTS`, bin/sample/release-input.ts).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestDatabase } from '../../bin/sample/database-digest.js';
+import { SAMPLE_ACKNOWLEDGEMENTS } from '../../bin/sample/release-input.js';
 import { OutcomeErrors } from '../../lambdas/shared/contract/contract.js';
 import { ExecutionReportSchema } from '../../lambdas/shared/contract/report-schema.js';
 import { requirePlan } from '../../lambdas/shared/contract/state.js';
 import { runLocal } from '../../lib/local/runner.js';
-import { dropDatabase, sampleDatabase, withAdmin, withClient } from '../helpers/database.js';
+import { dropDatabase, sampleDatabase, sampleRelease, withAdmin, withClient } from '../helpers/database.js';
 
 const SAMPLE = 'prisma/migrations';
 const SPLIT = '20250122090000_split_user_name';
@@ -52,41 +54,46 @@ afterAll(async () => {
 });
 
 describe('the lint through the local workflow', () => {
-  it('stops a release with a blocking DROP COLUMN in preflight: no snapshot taken, the database unchanged', async () => {
+  it('stops the sample release without its acknowledgement under the default policy: no snapshot, the database unchanged', async () => {
     // Prepare
     const db = await sampleDatabase('lint_block', created);
     const before = await digestDatabase(db.url);
     const history = await appliedMigrations(db.url);
-    // Act
+    // Act: the default policy, and an input that acknowledges nothing.
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
-      lintPolicy: { 'drop-column': 'block' },
+      input: { release: 'v2' },
       reportsDir: false,
     });
-    // Assess
+    // Assess: refused before the first statement, naming the rule, the migration, file:line:column and the
+    // acknowledgement that would let it through.
     expect(result.outcome).toBe('preflight-refused');
+    expect(result.exitCode).toBe(1);
     expect(result.error?.name).toBe(OutcomeErrors.PreflightRefused);
+    expect(result.error?.cause).toContain('MigrationsInvalid');
     expect(result.error?.cause).toContain(
       `${SPLIT}/migration.sql:12:1 drop-column: column \\"name\\" of \\"User\\"`,
     );
     expect(result.error?.cause).toContain(`\\"rule\\": \\"drop-column\\", \\"migration\\": \\"${SPLIT}\\"`);
+    expect(result.error?.cause).toContain(`(needed: drop-column in ${SPLIT})`);
     expect(result.path).not.toContain('Create the snapshot');
+    expect(result.path).not.toContain('Apply pending migrations');
     expect(await copiesOf(db.name)).toEqual([]);
     expect(await digestDatabase(db.url)).toEqual(before);
     expect(await appliedMigrations(db.url)).toEqual(history);
   });
 
-  it('runs the same release when the input acknowledges the finding, and the report records the acknowledgement', async () => {
+  it("runs the same release with the sample's acknowledgement, and the report records it", async () => {
     // Prepare
     const db = await sampleDatabase('lint_ack', created);
-    const reason = 'name is copied into firstName and lastName by the same migration first';
+    const reason = 'name copied into firstName and lastName by the same migration before the drop';
+    expect(SAMPLE_ACKNOWLEDGEMENTS).toEqual([{ rule: 'drop-column', migration: SPLIT, reason }]);
     // Act
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
-      lintPolicy: { 'drop-column': 'block' },
-      input: { release: 'v2', acknowledge: [{ rule: 'drop-column', migration: SPLIT, reason }] },
+      input: sampleRelease({ release: 'v2' }),
       reportsDir,
     });
     // Assess
@@ -106,14 +113,14 @@ describe('the lint through the local workflow', () => {
     ]);
   });
 
-  it('shows warn findings in the plan of a dry run, with their file, line and column', async () => {
+  it('shows warn findings and acknowledged ones in the plan of a dry run, with their file, line and column', async () => {
     // Prepare
     const db = await sampleDatabase('lint_warn', created);
     // Act
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
-      input: { dryRun: true },
+      input: sampleRelease({ dryRun: true }),
       reportsDir: false,
     });
     // Assess
@@ -121,10 +128,32 @@ describe('the lint through the local workflow', () => {
     const plan = requirePlan(result.state, 'test');
     expect(plan.lint?.warnings.map((finding) => `${finding.rule} ${finding.file}:${finding.line}`)).toEqual([
       `update-without-where ${SPLIT}/migration.sql:7`,
-      `drop-column ${SPLIT}/migration.sql:12`,
       'create-index-non-concurrently 20250129090000_task_priority/migration.sql:8',
     ]);
-    expect(plan.warnings.filter((warning) => warning.startsWith('Lint (warn): '))).toHaveLength(3);
+    expect(
+      plan.lint?.acknowledged.map((finding) => `${finding.rule} ${finding.file}:${finding.line}`),
+    ).toEqual([`drop-column ${SPLIT}/migration.sql:12`]);
+    expect(plan.warnings.filter((warning) => warning.startsWith('Lint (warn): '))).toHaveLength(2);
+  });
+
+  it("warns of the DROP COLUMN instead when the policy says 'drop-column': 'warn'", async () => {
+    // Prepare
+    const db = await sampleDatabase('lint_dcwarn', created);
+    // Act
+    const result = await runLocal({
+      databaseUrl: db.url,
+      migrationsDir: SAMPLE,
+      input: { dryRun: true },
+      lintPolicy: { 'drop-column': 'warn' },
+      reportsDir: false,
+    });
+    // Assess
+    expect(result.outcome).toBe('dry-run');
+    expect(requirePlan(result.state, 'test').lint?.warnings.map((finding) => finding.rule)).toEqual([
+      'update-without-where',
+      'drop-column',
+      'create-index-non-concurrently',
+    ]);
   });
 
   it('says nothing of rules turned off', async () => {
@@ -157,9 +186,9 @@ describe('the lint through the local workflow', () => {
     const result = await runLocal({
       databaseUrl: db.url,
       migrationsDir: SAMPLE,
-      input: {
+      input: sampleRelease({
         acknowledge: [{ rule: 'drop-table', migration: SPLIT, reason: 'left over from an earlier release' }],
-      },
+      }),
       reportsDir: false,
     });
     // Assess

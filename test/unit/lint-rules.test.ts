@@ -266,7 +266,11 @@ describe('judgeLint', () => {
 
   it('blocks what the policy blocks, shows what it warns of, and keeps quiet about what is off', () => {
     // Act
-    const judged = judgeLint(findings, resolveLintPolicy({ 'update-without-where': 'off' }), []);
+    const judged = judgeLint(
+      findings,
+      resolveLintPolicy({ 'drop-column': 'warn', 'update-without-where': 'off' }),
+      [],
+    );
     // Assess
     expect(rulesOf(judged.blocking)).toEqual(['drop-table']);
     expect(rulesOf(judged.result.warnings)).toEqual(['drop-column']);
@@ -277,12 +281,28 @@ describe('judgeLint', () => {
     );
   });
 
-  it('lets an acknowledged blocking finding through, with its reason', () => {
+  it('blocks a DROP COLUMN by default, and warns of the UPDATE without WHERE', () => {
+    const judged = judgeLint(findings, DEFAULT_LINT_POLICY, []);
+    expect(rulesOf(judged.blocking)).toEqual(['drop-table', 'drop-column']);
+    expect(rulesOf(judged.result.warnings)).toEqual(['update-without-where']);
+    expect(blockingMessage(judged.blocking)).toContain(
+      '(needed: drop-table in 20250101000000_m1, drop-column in 20250102000000_m2)',
+    );
+  });
+
+  it('lets acknowledged blocking findings through, with their reasons, and only those', () => {
     const reason = 'Project was replaced by Workspace in release 41; its data was exported.';
+    const copied = 'name was copied into firstName first';
     const judged = judgeLint(findings, DEFAULT_LINT_POLICY, [{ rule: 'drop-table', migration: m1, reason }]);
-    expect(judged.blocking).toEqual([]);
-    expect(judged.result.acknowledged).toEqual([
+    expect(rulesOf(judged.blocking)).toEqual(['drop-column']);
+    const both = judgeLint(findings, DEFAULT_LINT_POLICY, [
+      { rule: 'drop-table', migration: m1, reason },
+      { rule: 'drop-column', migration: m2, reason: copied },
+    ]);
+    expect(both.blocking).toEqual([]);
+    expect(both.result.acknowledged).toEqual([
       expect.objectContaining({ rule: 'drop-table', migration: m1, reason }),
+      expect.objectContaining({ rule: 'drop-column', migration: m2, reason: copied }),
     ]);
   });
 

@@ -33,14 +33,15 @@ export type LintPolicyOverrides = Partial<Record<LintRuleId, LintSeverity>>;
 export type LintPolicy = Readonly<Record<LintRuleId, LintSeverity>>;
 
 /**
- * Block what loses data for good or breaks the running application at once, and nothing the project's own sample
- * release does (docs/lint.md says why for each): `drop-table`, `truncate`, `delete-without-where`, the two renames.
- * `drop-column` warns: the workflow snapshots before the first statement, Prisma writes a DROP COLUMN for every
- * field removed, and the sample release (the demo, `npm start`) drops a column after copying it.
+ * Block what loses data for good or breaks the running application at once (docs/lint.md says why for each):
+ * `drop-table`, `drop-column`, `truncate`, `delete-without-where`, the two renames. A release that does one on
+ * purpose says so in its input (`acknowledge`), as the sample release does for its DROP COLUMN
+ * (bin/sample/release-input.ts). `change-column-type` warns: in real histories nearly every type change is Prisma
+ * recreating an enum or a widening, and a narrowing that does not fit fails the release rather than losing data.
  */
 export const DEFAULT_LINT_POLICY: LintPolicy = {
   'drop-table': 'block',
-  'drop-column': 'warn',
+  'drop-column': 'block',
   'rename-table': 'block',
   'rename-column': 'block',
   'change-column-type': 'warn',

@@ -263,7 +263,8 @@ export const LINT_RULES: readonly LintRule[] = [
       'application instances still running the previous schema fail each query on the model until they are replaced.',
     safe:
       'Expand and contract: remove the field from the Prisma schema and deploy the application first (the column ' +
-      'stays, unused), then drop the column in a later release.',
+      'stays, unused), then drop the column in a later release; acknowledge the finding once nothing reads the ' +
+      'column, or when the same migration copies its data elsewhere first.',
     check: (statement, tables) =>
       onExistingTable(statement, tables, (command, table) =>
         command.subtype === 'AT_DropColumn' && tables.existingColumn(table, command.name)
@@ -314,7 +315,8 @@ export const LINT_RULES: readonly LintRule[] = [
     risk:
       'Most type changes rewrite the whole table and its indexes under an ACCESS EXCLUSIVE lock: no read or write ' +
       'of the table until it is done; a value that does not convert fails the release. (A few changes need no ' +
-      'rewrite: varchar(n) to text or to a longer varchar, a numeric of higher precision at the same scale.)',
+      'rewrite: varchar(n) to text or to a longer varchar, a numeric of higher precision at the same scale.) A few ' +
+      'conversions lose data without failing: a numeric of lower scale rounds, timestamp to date drops the time.',
     safe:
       'Add a column of the new type, write to both, backfill in batches, move reads, then drop the old column in a ' +
       'later release; acknowledge the finding when the change is one that needs no rewrite.',
