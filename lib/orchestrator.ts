@@ -310,7 +310,8 @@ export interface MigrationOrchestratorProps {
    * `block` finding stops the release in preflight, touching nothing, unless the execution input acknowledges it
    * (`acknowledge: [{ rule, migration, reason }]`); `warn` findings are shown in the plan.
    *
-   * @default - drop-table, rename-table, rename-column, truncate and delete-without-where block; the other rules warn
+   * @default - drop-table, drop-column, rename-table, rename-column, truncate and delete-without-where block; the
+   * other rules warn
    */
   readonly lintPolicy?: LintPolicyOverrides;
   /**
