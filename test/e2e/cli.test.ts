@@ -97,7 +97,7 @@ afterAll(async () => {
   for (const dir of directories) await rm(dir, { recursive: true, force: true });
 });
 
-describe('the CLI', () => {
+describe('the CLI', { timeout: 180_000 }, () => {
   it('deploys the sample release against DATABASE_URL, printing each state and a summary, then finds nothing to do', async () => {
     // Prepare
     const name = databaseName('cli');
