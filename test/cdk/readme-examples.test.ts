@@ -46,7 +46,7 @@ describe("the README's examples", () => {
   );
 });
 
-describe('the README\'s "Using it on AWS" example', () => {
+describe('the README\'s "Using it on AWS" example', { timeout: 180_000 }, () => {
   it('synthesizes offline, without lookups, into the orchestrator stack', async () => {
     // Prepare: no bundling of the functions (the example builds a plain `new App()`).
     const previous = process.env.CDK_CONTEXT_JSON;

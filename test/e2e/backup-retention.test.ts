@@ -17,7 +17,7 @@ afterAll(async () => {
   await dropDatabasesAndCopies(created);
 }, 5 * 60_000);
 
-describe('pre-migration snapshots of a failed release', () => {
+describe('pre-migration snapshots of a failed release', { timeout: 180_000 }, () => {
   it('survive pruning beyond the pre-migration count until a later release succeeds', async () => {
     // Prepare
     const db: Db = { name: uniqueName('bk_release'), url: '' };
