@@ -115,8 +115,15 @@ function expectationOf(
   if (modeOf(state) === 'restore')
     return { migrations: [], drift: { settings: { ...drift, policy: 'off' }, mode: 'report' } };
   const plan = requirePlan(state, 'verify-health');
+  // A failed row the input resolved was there before the release: the snapshot brings it back, unresolved.
+  const resolved = (plan.resolve ?? []).map((r) => r.migration);
   return afterRollback
-    ? { migrations: plan.applied, absent: plan.pending, drift: { settings: drift, mode: 'report' } }
+    ? {
+        migrations: plan.applied.filter((name) => !resolved.includes(name)),
+        absent: plan.pending,
+        ...(resolved.length > 0 ? { failedBefore: resolved } : {}),
+        drift: { settings: drift, mode: 'report' },
+      }
     : {
         migrations: [...plan.applied, ...(state.apply?.applied ?? plan.pending)],
         drift: {

@@ -406,3 +406,51 @@ describe('resolving a failed migration as applied', () => {
     expect(causeOf(result)).toContain('input.resolve.0.reason');
   }, 60_000);
 });
+
+describe('a release that resolved a failed migration and then failed', () => {
+  it('is rolled back to the snapshot, whose failed row is the one from before the release, not a failed rollback', async () => {
+    // Prepare: the failed migration completed by hand; the release's last migration fails after the one before it
+    // committed (per-migration mode), so the snapshot is restored.
+    const release = await editedCopy('prisma/migrations', [
+      [
+        CODES,
+        'ALTER TABLE "Task" ADD COLUMN "code" TEXT;\nUPDATE "Task" SET "code" = \'T\';\n' +
+          'CREATE UNIQUE INDEX "Task_code_key" ON "Task"("code");\n',
+      ],
+      [CODES_ARCHIVED, 'ALTER TABLE "Project" ADD COLUMN "archivedAt" TIMESTAMP(3);\n'],
+    ]);
+    const db = await failedDeploy('rs_rollback', release, CODES);
+    await withClient(db.url, (client) =>
+      client.query(
+        'ALTER TABLE "Task" ADD COLUMN "code" TEXT; UPDATE "Task" SET "code" = \'T-\' || "id"; ' +
+          'CREATE UNIQUE INDEX "Task_code_key" ON "Task"("code");',
+      ),
+    );
+    const failing = await editedCopy(release, [['20250309090000_fails', 'SELECT 1 / 0;\n']]);
+
+    // Act
+    const result = await runLocal({
+      databaseUrl: db.url,
+      migrationsDir: failing,
+      input: resolveInput(CODES, 'applied'),
+      transactionMode: 'per-migration',
+      reportsDir,
+    });
+
+    // Assess: restored and healthy; the restored history holds the failed row as it was before the release.
+    expect(result.outcome, result.error?.cause).toBe('migration-rolled-back');
+    expect(result.state.rollbackHealth?.healthy).toBe(true);
+    expect(result.state.rollbackHealth?.checks).toContainEqual(
+      expect.objectContaining({
+        name: 'no failed migrations',
+        ok: true,
+        detail: `only the failed row of ${CODES}, which was there before the release (the restored history)`,
+      }),
+    );
+    expect(await rowsOf(db.url, CODES)).toEqual([
+      { finished: false, rolled_back: false, applied_steps_count: 0 },
+    ]);
+    const report = await reportOf(result);
+    expect(report.migrations?.resolved?.[0]).toMatchObject({ migration: CODES, how: 'not-reported' });
+  }, 300_000);
+});

@@ -286,6 +286,11 @@ export interface HealthExpectation {
    * restored database is at the release before; rows of migrations absent from the directory are fine).
    */
   readonly absent?: readonly string[];
+  /**
+   * Migrations whose failed row was there before the release (the input resolved it, and a restore brings the row
+   * back with the snapshot): reported, not failed on. @default - none: any failed row fails the check
+   */
+  readonly failedBefore?: readonly string[];
   /** How to judge schema drift, when the probe has a drift detector. @default - drift fails the check */
   readonly drift?: DriftExpectation;
 }

@@ -83,18 +83,21 @@ export class PgHealthProbe implements HealthProbe {
 
   private async history(client: pg.Client, expectation: HealthExpectation): Promise<HealthCheckResult[]> {
     const rows = await readPrismaHistory(client);
-    const failed = rows.filter(isFailedRow);
+    const before = new Set(expectation.failedBefore ?? []);
+    const failed = rows.filter((row) => isFailedRow(row) && !before.has(row.name));
+    const restored = rows.filter((row) => isFailedRow(row) && before.has(row.name)).map((row) => row.name);
     const finished = new Set(rows.filter(isAppliedRow).map((row) => row.name));
     const missing = expectation.migrations.filter((name) => !finished.has(name));
+    const none =
+      restored.length > 0
+        ? `only the failed row of ${restored.join(', ')}, which was there before the release (the restored history)`
+        : 'no unfinished row in _prisma_migrations';
     const results: HealthCheckResult[] = [
       {
         name: 'no failed migrations',
         kind: 'history',
         ok: failed.length === 0,
-        detail:
-          failed.length === 0
-            ? 'no unfinished row in _prisma_migrations'
-            : `unfinished rows: ${failed.map((row) => row.name).join(', ')}`,
+        detail: failed.length === 0 ? none : `unfinished rows: ${failed.map((row) => row.name).join(', ')}`,
       },
       {
         name: 'history complete',
