@@ -102,9 +102,9 @@ export async function planResolutions(options: ResolveOptions): Promise<Resoluti
     const names = compared(as);
     const result = await (options.drift as SchemaDriftDetector).diff(names);
     const script = result.inSync ? '' : result.script;
-    return { script, evidence: judge(script, names, options.driftSettings) };
+    return { script, ...judge(script, names, options.driftSettings) };
   };
-  let found: { script: string; evidence: ResolutionEvidence };
+  let found: { script: string; evidence: ResolutionEvidence; count: number };
   try {
     found = await evidenceFor(entry.as);
   } catch (error) {
@@ -129,7 +129,7 @@ export async function planResolutions(options: ResolveOptions): Promise<Resoluti
     const scope = entry.as === 'applied' ? 'up to and including it' : 'before it (without it)';
     throw new MigrationHistoryBlockedError(
       `${field}: ${entry.migration} cannot be resolved as ${entry.as}: database ${databaseName} does not match the ` +
-        `migrations ${scope} (${evidence.differences.length} difference(s), as SQL that would turn what the ` +
+        `migrations ${scope} (${found.count} difference(s), as SQL that would turn what the ` +
         `migrations produce into the live schema: ${evidence.differences.slice(0, SHOWN).join('; ')}). ` +
         (otherMatches
           ? entry.as === 'applied'
@@ -164,13 +164,21 @@ export async function planResolutions(options: ResolveOptions): Promise<Resoluti
   };
 }
 
-function judge(script: string, names: readonly string[], settings: DriftSettings): ResolutionEvidence {
+/** The evidence of one diff, and how many differences it holds (the evidence shows the first 20). */
+function judge(
+  script: string,
+  names: readonly string[],
+  settings: DriftSettings,
+): { evidence: ResolutionEvidence; count: number } {
   const kept = driftBaseline(script, settings);
   const all = driftStatements(script).length;
   return {
-    comparedWith: { count: names.length, last: names.at(-1) ?? null },
-    matches: kept.fingerprints.length === 0,
-    differences: kept.summary,
-    ignoredCount: all - kept.fingerprints.length,
+    evidence: {
+      comparedWith: { count: names.length, last: names.at(-1) ?? null },
+      matches: kept.fingerprints.length === 0,
+      differences: kept.summary,
+      ignoredCount: all - kept.fingerprints.length,
+    },
+    count: kept.fingerprints.length,
   };
 }

@@ -139,6 +139,20 @@ describe('preflight of input.resolve', () => {
     expect((error as OrchestratorError).details).toMatchObject({ field: 'resolve[0]', matches: 'applied' });
   });
 
+  it('counts every difference in a refusal, though the evidence shows the first 20', async () => {
+    const script = Array.from({ length: 25 }, (_, i) => `CREATE TABLE "public"."t${i}" ("id" INTEGER);`).join(
+      '\n',
+    );
+    const drift = new FakeDrift(() => ({ inSync: false, script }));
+
+    const error = await rejection<OrchestratorError>(
+      preflight(stateWith(resolving('rolled-back')), deps(failedAtM2(), drift)),
+    );
+
+    expect(error.message).toContain('(25 difference(s), as SQL');
+    expect(error.details.differences).toHaveLength(20);
+  });
+
   it('refuses when the comparison cannot run, saying why an applied migration then cannot be marked', async () => {
     const drift = new FakeDrift(
       () => new Error('migration 20250102000000_add_orders failed to apply cleanly'),
