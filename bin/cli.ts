@@ -155,7 +155,7 @@ Options of npm start (bin/prisma-migration-orchestrator.mjs run):
   --drift-ignore TABLES         comma-separated tables (audit_log, public.audit_log) or schemas (analytics.*)
                                 that the migrations do not manage, left out of the drift check
   --lint-policy RULES           the lint's policy per rule over the defaults, comma-separated rule=block|warn|off,
-                                e.g. drop-column=block,update-without-where=off (rules: docs/lint.md)
+                                e.g. add-foreign-key=block,update-without-where=off (rules: docs/lint.md)
   --keep-snapshots N            pre-migration snapshots of successful releases kept per database (default
                                 ${DEFAULT_KEEP_SNAPSHOTS}); older ones this tool took are dropped after a successful run
   --lock-timeout-attempts N     tries of a release that hit its lock timeout and left nothing behind (default 3)
@@ -285,7 +285,7 @@ function parseDrift(policy: string | undefined, ignore: string | undefined): Dri
   return drift;
 }
 
-/** `--lint-policy drop-column=block,update-without-where=off`: the lint's policy overrides. */
+/** `--lint-policy add-foreign-key=block,update-without-where=off`: the lint's policy overrides. */
 function parseLintPolicy(value: string | undefined): LintPolicyOverrides | undefined {
   if (value === undefined) return undefined;
   const pairs = value
@@ -295,7 +295,7 @@ function parseLintPolicy(value: string | undefined): LintPolicyOverrides | undef
   const malformed = pairs.filter((pair) => !/^[^=\s]+=[^=\s]+$/.test(pair));
   if (pairs.length === 0 || malformed.length > 0) {
     throw new UsageError(
-      `--lint-policy takes comma-separated rule=${LintSeverities.join('|')} pairs, e.g. drop-column=block ` +
+      `--lint-policy takes comma-separated rule=${LintSeverities.join('|')} pairs, e.g. add-foreign-key=block ` +
         `(received "${value}")`,
     );
   }

@@ -382,7 +382,7 @@ function checkLintPolicyProp(policy: unknown): string | undefined {
     throw new Error(
       `MigrationOrchestrator: lintPolicy is invalid: ${checked.problems.join('; ')}, received ` +
         `${JSON.stringify(policy)}. Pass an object of rule ids to 'block', 'warn' or 'off', e.g. ` +
-        `{ 'drop-column': 'block' }.`,
+        `{ 'add-foreign-key': 'block' }.`,
     );
   }
   return JSON.stringify(checked.overrides);
