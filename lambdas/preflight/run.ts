@@ -52,7 +52,8 @@ export async function runPreflight(event: unknown, runtime: PreflightRuntime) {
       guard: await runtime.executionGuard(),
       settings: runtime.settings,
       databaseName: await runtime.databaseName(),
-      analyzeRelease: await runtime.analyzeRelease(),
+      // The parser loads only when there is something pending to analyse.
+      analyzeRelease: async (migrations) => (await runtime.analyzeRelease())(migrations),
       memory: { bytes: availableMemoryBytes(), owner: memoryOwner() },
       retryGuard: { gateway: runtime.gateway, history: runtime.executionHistory },
       ...(drift ? { drift } : {}),

@@ -61,7 +61,6 @@ import type { DriftSettings } from '../../lambdas/shared/domain/drift.js';
 import { compactTimestamp, preMigrationSnapshotId } from '../../lambdas/shared/domain/identifiers.js';
 import type { LintPolicyOverrides } from '../../lambdas/shared/domain/lint/policy.js';
 import { redactError } from '../../lambdas/shared/domain/redaction.js';
-import { analyzeRelease } from '../../lambdas/shared/domain/release-analysis.js';
 import type { RecordedNotification } from '../../lambdas/shared/domain/report.js';
 import { type RetentionPolicy, resolveRetentionPolicy } from '../../lambdas/shared/domain/retention.js';
 import type { StepRuntime } from '../../lambdas/shared/runtime/capabilities.js';
@@ -306,7 +305,8 @@ function localRuntime(
     migrationSource: () => adapters.source,
     databaseName: async () => databaseName,
     engine: async () => adapters.engine(),
-    analyzeRelease: async () => analyzeRelease,
+    analyzeRelease: async () =>
+      (await import('../../lambdas/shared/domain/release-analysis.js')).analyzeRelease,
     releaseInspector: async () => adapters.inspector,
     healthProbe: async () => adapters.probe,
     driftDetector: async () => adapters.drift,

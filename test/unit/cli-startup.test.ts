@@ -68,6 +68,17 @@ describe('the CLI at startup', () => {
     expect([...runner.packages].filter((name) => /^(aws-cdk-lib|constructs|cdk-nag)/.test(name))).toEqual([]);
   });
 
+  it("the runner loads PostgreSQL's parser only when there is something to analyse (a run with nothing pending never)", () => {
+    const runner = startupGraph(join(ROOT, 'lib', 'local', 'runner.ts'));
+    const files = [...runner.files].map((file) => file.slice(ROOT.length + 1));
+    expect(files).toContain('lambdas/shared/adapters/prisma/migration-engine.ts');
+    expect(files).not.toContain('lambdas/shared/domain/release-analysis.ts');
+    expect(files).not.toContain('lambdas/shared/adapters/prisma/lock-holders.ts');
+    expect([...runner.packages].filter((name) => /^(pgsql-parser|libpg-query|@pgsql\/)/.test(name))).toEqual(
+      [],
+    );
+  });
+
   it('the usage of the AWS commands loads no AWS SDK', () => {
     const usage = startupGraph(join(ROOT, 'bin', 'operator', 'usage.ts'));
     expect([...usage.packages]).toEqual([]);

@@ -6,9 +6,6 @@ import type { Migration } from '../../contract/ports.js';
 import { analyzeRelease } from '../../domain/release-analysis.js';
 import { type ConnectionTarget, openClient } from '../postgres/client.js';
 
-/** PostgreSQL's `lock_not_available`: a `lock_timeout` was hit. */
-export const LOCK_NOT_AVAILABLE = '55P03';
-
 /** How much of a blocker's redacted query a message shows. */
 const QUERY_CHARACTERS = 80;
 

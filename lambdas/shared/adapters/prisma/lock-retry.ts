@@ -6,6 +6,9 @@
  */
 import { InvalidInputError } from '../../contract/errors.js';
 
+/** PostgreSQL's `lock_not_available`: a `lock_timeout` was hit. */
+export const LOCK_NOT_AVAILABLE = '55P03';
+
 export interface LockRetryPolicy {
   /** How many times a release is tried in all (1: never retried). @default 3 */
   readonly attempts: number;

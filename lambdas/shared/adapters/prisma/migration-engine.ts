@@ -24,19 +24,14 @@ import {
 import type { ApplyOptions, ApplyOutcome, MigrationBundle, MigrationEngine } from '../../contract/ports.js';
 import { isAppliedRow, isFailedRow } from '../../domain/history.js';
 import type { SchemaCatalog } from '../../domain/lint/rules.js';
-import {
-  analyzeRelease,
-  transactionFallbackReason,
-  unparsableScriptsMessage,
-} from '../../domain/release-analysis.js';
+import { transactionFallbackReason, unparsableScriptsMessage } from '../../domain/transaction-fallback.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../../runtime/settings.js';
 import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from '../postgres/client.js';
 import { readSchemaCatalog } from '../postgres/schema-catalog.js';
 import { engineFailure, scriptFailure } from './engine-failures.js';
 import { type EngineLogEntry, migrationListOf, noFilters, openEngineSession } from './engine-session.js';
 import { readPrismaHistory } from './history.js';
-import { LOCK_NOT_AVAILABLE, lockHolders } from './lock-holders.js';
-import { type LockRetryPolicy, lockRetryDelayMs, lockRetryPolicy } from './lock-retry.js';
+import { LOCK_NOT_AVAILABLE, type LockRetryPolicy, lockRetryDelayMs, lockRetryPolicy } from './lock-retry.js';
 import { commitRelease, pendingOf, type RunState, runInSavepoint } from './release-run.js';
 import type { SchemaEngine } from './schema-engine-wasm.js';
 
@@ -258,6 +253,8 @@ export class PrismaMigrationEngine implements MigrationEngine {
           (options.resolve ?? []).filter((r) => r.as === 'applied').map((r) => r.migration),
         );
         state.pending = pendingOf(bundle.migrations, state.history).filter((m) => !markedApplied.has(m.name));
+        // PostgreSQL's parser (WebAssembly) is loaded when there is something to apply, not when the engine is.
+        const { analyzeRelease } = await import('../../domain/release-analysis.js');
         const analysis = analyzeRelease(state.pending);
         // A script PostgreSQL's parser rejects fails in any mode: refuse it before the first statement.
         const unparsable = unparsableScriptsMessage(analysis, bundle.directory);
@@ -304,7 +301,9 @@ export class PrismaMigrationEngine implements MigrationEngine {
         const explained = session.explain(error);
         const failed = state.pending.find((m) => m.name === state.failure?.migration);
         const lockTimeout = state.failure?.code === LOCK_NOT_AVAILABLE && failed !== undefined;
-        const blockers = lockTimeout ? await lockHolders(this.target, this.schema, failed) : '';
+        const blockers = lockTimeout
+          ? await (await import('./lock-holders.js')).lockHolders(this.target, this.schema, failed)
+          : '';
         // Nothing left behind: the release transaction rolled back, or no migration of this run committed.
         const leftNothing = state.mode === 'release' || state.completed.length === 0;
         if (lockTimeout && leftNothing && attempt < this.lockRetry.attempts) {
