@@ -15,7 +15,9 @@ describe('docs/report.schema.json', () => {
     // Act
     const schema = reportJsonSchema() as { properties: Record<string, unknown>; required: string[] };
     // Assess
-    expect(schema.required).toEqual(expect.arrayContaining(['schemaVersion', 'execution', 'outcome', 'path']));
+    expect(schema.required).toEqual(
+      expect.arrayContaining(['schemaVersion', 'execution', 'outcome', 'path']),
+    );
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['input', 'plan', 'durations']));
   });
 });
