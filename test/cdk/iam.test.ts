@@ -8,7 +8,7 @@ import {
   preMigrationSnapshotId,
   restoredIdentifier,
 } from '../../lambdas/shared/domain/identifiers.js';
-import { STEP_METADATA_KEY } from '../../lib/asl.js';
+import { ENTRY_METADATA_KEY, STEP_METADATA_KEY } from '../../lib/asl.js';
 import { managedIdentifierPatterns } from '../../lib/orchestrator.js';
 import { flat, orchestrate, synthesize } from './support.js';
 
@@ -77,12 +77,13 @@ function list<T>(value: T | T[]): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
-/** A role of the orchestrator: a step's, the report function's or the state machine's. */
-type RoleKey = Step | 'report' | 'state-machine';
+/** A role of the orchestrator: a step's, the report function's, the state machine's or the migrate entry's. */
+type RoleKey = Step | 'report' | 'state-machine' | 'migrate-entry';
 
 /**
  * The statements of each step's role, of the report function's role under 'report' (the one function that is not
- * a step), and of the state machine role under 'state-machine'.
+ * a step), of the state machine role under 'state-machine' and of the migrate entry's under 'migrate-entry'
+ * (test/cdk/migrate-entry.test.ts checks that one).
  */
 function statementsByRole(resources: Record<string, Resource>): Map<RoleKey, Statement[]> {
   const roleOfStep = new Map<string, RoleKey>();
@@ -99,7 +100,13 @@ function statementsByRole(resources: Record<string, Resource>): Map<RoleKey, Sta
   for (const [, policy] of ordered) {
     if (policy.Type !== 'AWS::IAM::Policy') continue;
     const role = (policy.Properties.Roles as { Ref: string }[])[0]?.Ref as string;
-    const key = roleOfStep.get(role) ?? (role.includes('StateMachineRole') ? 'state-machine' : undefined);
+    const key =
+      roleOfStep.get(role) ??
+      (role.includes('MigrateEntryRole')
+        ? 'migrate-entry'
+        : role.includes('StateMachineRole')
+          ? 'state-machine'
+          : undefined);
     if (!key) throw new Error(`Policy of unknown role ${role}`);
     // A role's default policy, and one policy per statement with a wildcard (acknowledged on its own).
     const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
@@ -138,9 +145,9 @@ describe('IAM of the instance orchestrator', () => {
     byRole = statementsByRole(json.Resources as Record<string, Resource>);
   });
 
-  it("gives every step its own role, and the state machine one, with no 'Resource: *' beyond the documented actions", () => {
+  it("gives every step its own role, the state machine and its migrate entry one each, with no 'Resource: *' beyond the documented actions", () => {
     // Assess
-    expect(new Set(byRole.keys())).toEqual(new Set([...Steps, 'report', 'state-machine']));
+    expect(new Set(byRole.keys())).toEqual(new Set([...Steps, 'report', 'state-machine', 'migrate-entry']));
     for (const [role, statements] of byRole) {
       for (const statement of statements) {
         expect(statement.Effect).toBe('Allow');
@@ -293,14 +300,19 @@ describe('IAM of the instance orchestrator', () => {
     }
   });
 
-  it('lets only preflight (the retry guard), prune-snapshots and the report function describe executions, those of its own state machine only', () => {
+  it('lets only preflight (the retry guard), prune-snapshots, the report function and the migrate entry (following the execution it started) describe executions, those of its own state machine only', () => {
     // Prepare
     const listing = allowing(byRole.get('preflight') ?? [], 'states:ListExecutions');
     const stateMachineName = flat(listing[0]?.Resource).split(':stateMachine:')[1];
     // Assess
     for (const [role, statements] of byRole) {
       const describing = allowing(statements, 'states:DescribeExecution');
-      if (role !== 'preflight' && role !== 'prune-snapshots' && role !== 'report') {
+      if (
+        role !== 'preflight' &&
+        role !== 'prune-snapshots' &&
+        role !== 'report' &&
+        role !== 'migrate-entry'
+      ) {
         expect(describing, role).toEqual([]);
         continue;
       }
@@ -308,7 +320,9 @@ describe('IAM of the instance orchestrator', () => {
       expect(list(describing[0]?.Action)).toEqual(
         role === 'report'
           ? ['states:DescribeExecution', 'states:GetExecutionHistory']
-          : ['states:DescribeExecution'],
+          : role === 'migrate-entry'
+            ? ['states:DescribeExecution', 'states:StopExecution']
+            : ['states:DescribeExecution'],
       );
       expect(list(describing[0]?.Resource).map(flat)).toEqual([
         `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*`,
@@ -613,9 +627,10 @@ describe('IAM of the reports and notifications', () => {
   });
 
   /** The flattened logical id of the only resource of `type`. */
+  /** The one resource of `type` (the workflow's state machine: its migrate entry is left out). */
   function idOf(type: string): string {
     const ids = Object.entries(resources)
-      .filter(([, r]) => r.Type === type)
+      .filter(([, r]) => r.Type === type && r.Metadata?.[ENTRY_METADATA_KEY] === undefined)
       .map(([id]) => id);
     expect(ids, type).toHaveLength(1);
     return ids[0] as string;
