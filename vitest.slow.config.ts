@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * `npm run test:slow`: the simulations too long for `npm test` (hundreds of workflow executions), run after it
+ * `npm run test:slow`: what is too long for `npm test` (hundreds of workflow executions, the deploys of real public
+ * Prisma histories), run after it
  * by CI (`.ci/run`).
  */
 export default defineConfig({
