@@ -2,8 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * `npm run test:slow`: what is too long for `npm test` (hundreds of workflow executions, the deploys of real public
- * Prisma histories), run after it
- * by CI (`.ci/run`).
+ * Prisma histories), run after it by CI (`.ci/run`).
  */
 export default defineConfig({
   test: {
