@@ -5,7 +5,6 @@
  * "previous release" holding data, run again (nothing to do), hit by a failing release in both transaction
  * modes with every table compared, and finally checked by the real `prisma` CLI: up to date, no drift.
  */
-import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,13 +15,10 @@ import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migr
 import { StateNames } from '../../lambdas/shared/contract/contract.js';
 import { runLocal } from '../../lib/local/runner.js';
 import { createDatabase, dropDatabase, urlFor, withAdmin, withClient } from '../helpers/database.js';
-import { bundleSchemaEngineHelper, SCHEMA_ENGINE_BINARY } from '../helpers/schema-engine-binary/bundle.js';
+import { PrismaCli } from '../helpers/prisma-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CORPUS = resolve(ROOT, 'test/fixtures/corpus');
-const PRISMA_CLI = resolve(ROOT, 'node_modules/prisma/build/index.js');
-const PRISMA_CONFIG = resolve(ROOT, 'test/fixtures/prisma-compat/prisma.config.ts');
-const BUILD_DIR = resolve(ROOT, `.data/corpus-schema-engine-helper-${process.pid}`);
 
 interface CorpusFixture {
   /** The folder under test/fixtures/corpus. */
@@ -109,11 +105,10 @@ UPDATE "corpus_release_audit" SET "amount" = "amount" / ("amount" - "amount");
 
 const created: string[] = [];
 const temporary: string[] = [];
-let helperBundle = '';
+const cli = new PrismaCli();
 
 beforeAll(async () => {
-  await mkdir(BUILD_DIR, { recursive: true });
-  helperBundle = await bundleSchemaEngineHelper(BUILD_DIR);
+  await cli.prepare();
 });
 
 afterAll(async () => {
@@ -121,7 +116,8 @@ afterAll(async () => {
     for (const db of await databasesLike(name.replaceAll('_', '-'))) await dropDatabase(db);
     await dropDatabase(name);
   }
-  for (const dir of [...temporary, BUILD_DIR]) await rm(dir, { recursive: true, force: true });
+  for (const dir of temporary) await rm(dir, { recursive: true, force: true });
+  await cli.cleanup();
 });
 
 async function databasesLike(fragment: string): Promise<string[]> {
@@ -152,40 +148,9 @@ async function copyOf(dir: string, keep: (names: string[]) => string[]): Promise
   return copy;
 }
 
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the real Prisma CLI offline against `url`, its native engine replaced by our helper. */
-function prisma(args: readonly string[], url: string, migrations: string): Promise<CliResult> {
-  return new Promise((resolveResult) => {
-    execFile(
-      process.execPath,
-      [PRISMA_CLI, ...args, '--config', PRISMA_CONFIG],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          DATABASE_URL: url,
-          PRISMA_COMPAT_MIGRATIONS: migrations,
-          PRISMA_SCHEMA_ENGINE_BINARY: SCHEMA_ENGINE_BINARY,
-          SCHEMA_ENGINE_HELPER_BUNDLE: helperBundle,
-          CHECKPOINT_DISABLE: '1',
-          PRISMA_HIDE_UPDATE_MESSAGE: '1',
-          NO_COLOR: '1',
-        },
-        timeout: 90_000,
-        maxBuffer: 16 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolveResult({ code, stdout, stderr });
-      },
-    );
-  });
+function prisma(args: readonly string[], url: string, migrations: string) {
+  return cli.run(args, url, migrations);
 }
 
 describe.each(FIXTURES)('the $name corpus', (fixture) => {

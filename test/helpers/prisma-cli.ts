@@ -51,7 +51,9 @@ export class PrismaCli {
             PRISMA_HIDE_UPDATE_MESSAGE: '1',
             NO_COLOR: '1',
           },
-          timeout: 45_000,
+          // A real history's `migrate diff` replays hundreds of migrations and prints a long script.
+          timeout: 90_000,
+          maxBuffer: 16 * 1024 * 1024,
         },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;

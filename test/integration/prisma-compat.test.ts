@@ -4,8 +4,6 @@
  * cannot download offline: PRISMA_SCHEMA_ENGINE_BINARY points it at a helper speaking the native engine's
  * stdio protocol over our WebAssembly engine session (test/helpers/schema-engine-binary).
  */
-import { execFile } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeRelease } from '../../bin/sample/sample-app.js';
@@ -13,60 +11,26 @@ import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/d
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
-import { bundleSchemaEngineHelper, SCHEMA_ENGINE_BINARY } from '../helpers/schema-engine-binary/bundle.js';
+import { PrismaCli } from '../helpers/prisma-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const PRISMA_CLI = resolve(ROOT, 'node_modules/prisma/build/index.js');
-const CONFIG = resolve(ROOT, 'test/fixtures/prisma-compat/prisma.config.ts');
 const SAMPLE = resolve(ROOT, 'prisma/migrations');
 
-const BUILD_DIR = resolve(ROOT, `.data/schema-engine-helper-${process.pid}`);
 const created: string[] = [];
-let helperBundle = '';
+const cli = new PrismaCli();
 
 beforeAll(async () => {
-  await mkdir(BUILD_DIR, { recursive: true });
-  helperBundle = await bundleSchemaEngineHelper(BUILD_DIR);
+  await cli.prepare();
 });
 
 afterAll(async () => {
   for (const name of created) await dropDatabase(name);
-  await rm(BUILD_DIR, { recursive: true, force: true });
+  await cli.cleanup();
 });
 
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs the real Prisma CLI offline, telemetry off, against `url` and the migrations in `migrations`. */
-function prisma(args: readonly string[], url: string, migrations: string): Promise<CliResult> {
-  return new Promise((resolveResult) => {
-    execFile(
-      process.execPath,
-      [PRISMA_CLI, ...args, '--config', CONFIG],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          DATABASE_URL: url,
-          PRISMA_COMPAT_MIGRATIONS: migrations,
-          PRISMA_SCHEMA_ENGINE_BINARY: SCHEMA_ENGINE_BINARY,
-          SCHEMA_ENGINE_HELPER_BUNDLE: helperBundle,
-          CHECKPOINT_DISABLE: '1',
-          PRISMA_HIDE_UPDATE_MESSAGE: '1',
-          NO_COLOR: '1',
-        },
-        timeout: 45_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolveResult({ code, stdout, stderr });
-      },
-    );
-  });
+function prisma(args: readonly string[], url: string, migrations: string) {
+  return cli.run(args, url, migrations);
 }
 
 async function deployed(migrations: string, transactionMode: 'release' | 'per-migration') {
