@@ -14,6 +14,7 @@ import {
   type ParsedStatement,
   rangeVarName,
   ScriptLocator,
+  shorten,
   statementEnds,
   unwrap,
   walk,
@@ -29,18 +30,6 @@ export type { NonTransactionalStatement, ReleaseAnalysis, UnparsableScript } fro
 export { transactionFallbackReason, unparsableScriptsMessage } from './transaction-fallback.js';
 
 await loadModule();
-
-const MAX_STATEMENT_LENGTH = 200;
-
-function shorten(text: string): string {
-  const collapsed = text
-    .replace(/^(?:\s*--[^\n]*\n)+/, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return collapsed.length > MAX_STATEMENT_LENGTH
-    ? `${collapsed.slice(0, MAX_STATEMENT_LENGTH - 3)}...`
-    : collapsed;
-}
 
 interface RawStatement {
   readonly stmt?: unknown;

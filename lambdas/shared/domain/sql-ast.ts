@@ -5,6 +5,19 @@
 
 export type AstNode = Record<string, unknown>;
 
+const MAX_STATEMENT_LENGTH = 200;
+
+/** A statement as messages quote it: leading comment lines dropped, whitespace collapsed, at most 200 characters. */
+export function shorten(text: string): string {
+  const collapsed = text
+    .replace(/^(?:\s*--[^\n]*\n)+/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return collapsed.length > MAX_STATEMENT_LENGTH
+    ? `${collapsed.slice(0, MAX_STATEMENT_LENGTH - 3)}...`
+    : collapsed;
+}
+
 /** A statement of a migration as parsed, with where it starts (its first token, not the comments before it). */
 export interface ParsedStatement {
   readonly migration: string;

@@ -4,22 +4,10 @@
  * says blocks it.
  */
 import type { ParsedStatement } from '../sql-ast.js';
-import { unwrap } from '../sql-ast.js';
+import { shorten, unwrap } from '../sql-ast.js';
 import type { EnumValueUsed } from '../transaction-fallback.js';
 import type { LintAcknowledgement, LintFinding, LintPolicy, LintResult } from './policy.js';
 import { LINT_RULES, ReleaseTables, type SchemaCatalog } from './rules.js';
-
-const MAX_STATEMENT_LENGTH = 200;
-
-function shorten(text: string): string {
-  const collapsed = text
-    .replace(/^(?:\s*--[^\n]*\n)+/, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return collapsed.length > MAX_STATEMENT_LENGTH
-    ? `${collapsed.slice(0, MAX_STATEMENT_LENGTH - 3)}...`
-    : collapsed;
-}
 
 export interface LintInput {
   /** The release's statements, parsed, in order (`ReleaseAnalysis.statements`). */
