@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { applyThroughput } from './apply-throughput.js';
+import { cliNoop } from './cli-noop.js';
 import { lambdaPackages } from './lambda-packages.js';
 import { type BenchContext, DATABASE_PREFIX, PROFILES, type Profile } from './lib/context.js';
 import {
@@ -20,6 +21,7 @@ import {
   serverVersion,
 } from './lib/postgres.js';
 import type { BenchMode, BenchmarkId, BenchResult, BenchRow, MachineInfo } from './lib/report.js';
+import { memory } from './memory.js';
 import { noopDeploy } from './noop-deploy.js';
 import { snapshotRestore } from './snapshot-restore.js';
 import { workflowOverhead } from './workflow-overhead.js';
@@ -32,6 +34,8 @@ export const BENCHMARKS: Readonly<Record<BenchmarkId, (context: BenchContext) =>
   'snapshot-restore': snapshotRestore,
   'workflow-overhead': workflowOverhead,
   'lambda-packages': lambdaPackages,
+  'cli-noop': cliNoop,
+  memory,
 };
 
 export interface RunBenchmarksOptions {

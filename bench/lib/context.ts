@@ -27,6 +27,8 @@ export interface Profile {
   readonly coldStarts: number;
   /** Deflate level of the zipped sizes (9 = the smallest archive; the smoke run takes the fastest). */
   readonly zipLevel: number;
+  /** Size of the one large migration script of the memory benchmark, in MiB. */
+  readonly memoryScriptMiB: number;
 }
 
 export const PROFILES: Record<BenchMode, Profile> = {
@@ -40,6 +42,7 @@ export const PROFILES: Record<BenchMode, Profile> = {
     lambdaAssets: 'synth',
     coldStarts: 5,
     zipLevel: 9,
+    memoryScriptMiB: 10,
   },
   quick: {
     mode: 'quick',
@@ -51,6 +54,7 @@ export const PROFILES: Record<BenchMode, Profile> = {
     lambdaAssets: 'synth',
     coldStarts: 3,
     zipLevel: 9,
+    memoryScriptMiB: 2,
   },
   smoke: {
     mode: 'smoke',
@@ -62,6 +66,7 @@ export const PROFILES: Record<BenchMode, Profile> = {
     lambdaAssets: 'reuse',
     coldStarts: 1,
     zipLevel: 1,
+    memoryScriptMiB: 1,
   },
 };
 

@@ -10,6 +10,8 @@ export const BenchmarkIds = [
   'snapshot-restore',
   'workflow-overhead',
   'lambda-packages',
+  'cli-noop',
+  'memory',
 ] as const;
 export type BenchmarkId = (typeof BenchmarkIds)[number];
 

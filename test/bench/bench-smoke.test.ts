@@ -1,7 +1,7 @@
 /**
  * The benchmarks in smoke mode (tiny sizes, one repetition) against the test server, so that they cannot
  * rot. No timing is asserted: only that every benchmark produced its rows, with positive figures, and a
- * ratio wherever a baseline was measured (or the reason it could not be).
+ * ratio wherever a baseline was measured (or the reason it could not be), and what some rows compare.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,8 +46,36 @@ describe('npm run bench (smoke mode)', () => {
     expect(packages.find((row) => row.subject === 'unzipped size')?.baseline?.published).toMatch(
       /prisma-engines/,
     );
+    const cli = result.rows.filter((row) => row.benchmark === 'cli-noop');
+    expect(cli.map((row) => row.subject)).toEqual([
+      'CLI run, nothing to do (fresh process, DATABASE_URL)',
+      'CLI run, nothing to do (fresh process, DATABASE_URL)',
+    ]);
+    expect(cli.map((row) => row.baseline?.name)).toEqual([
+      'psql reading _prisma_migrations',
+      `node -e "" (Node's own start)`,
+    ]);
+    for (const row of cli) {
+      expect(row.samples).toHaveLength(1);
+      expect(row.details).toMatchObject({ appliedMigrations: 5, targetMs: 1000 });
+      expect(row.details?.prismaMigrateDeployReference).toMatch(
+        /^1\.2-1\.8 s \(from the issue, not measured/,
+      );
+    }
+    const [release, script] = result.rows.filter((row) => row.benchmark === 'memory');
+    expect(release?.case).toBe('N=4, release mode');
+    expect(release?.unit).toBe('MB');
+    expect(release?.baseline?.name).toBe('floor: the same child applying 2 migrations');
+    expect(release?.details).toMatchObject({ migrations: 4, targetMB: 256 });
+    expect(release?.details?.floorMB).toBeCloseTo(release?.baseline?.value ?? Number.NaN, 0);
+    expect(script?.subject).toBe('apply of the script: peak RSS above the floor');
+    expect(script?.baseline?.name).toBe("the script's own size");
+    expect(script?.baseline?.value).toBeCloseTo(1, 2);
+    expect(script?.details).toMatchObject({ scriptMB: 1, rowsPerStatement: 1000, targetTimesScriptSize: 3 });
+    expect(script?.details?.timesScriptSize).toBeCloseTo(script?.ratio ?? Number.NaN, 0);
+    expect(script?.value).toBeCloseTo(Number(script?.details?.peakMB) - Number(release?.details?.floorMB), 0);
     expect(markdownTable(result.rows).split('\n')).toHaveLength(result.rows.length + 2);
-  }, 180_000);
+  }, 240_000);
 
   it('reports the psql baseline as unavailable, with the fix, when the client tools are not installed', async () => {
     // Prepare: a PATH without psql, pg_dump, pg_restore
