@@ -25,6 +25,7 @@ import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
 import { databaseUrl, dropDatabase, dropDatabasesLike, libpqEnv, missingTools } from './lib/postgres.js';
 import { type ProcessRun, runProcess, tail } from './lib/process.js';
 import { type BenchRow, type RowInput, row } from './lib/report.js';
+import { median } from './lib/stats.js';
 
 const DATABASE = `${DATABASE_PREFIX}_cli`;
 /** The CLI names the database's snapshots `<database with hyphens>-premigration-...` (and `-backup-`, ...). */
@@ -52,12 +53,23 @@ function describeRun(what: string, run: ProcessRun): string {
   return `${what} ${how}:\n${tail(run.stdout)}\n${tail(run.stderr)}`.trimEnd();
 }
 
-/** The build of the CLI for the sources as they are now (built first when there is none), as its entry's path. */
-async function currentBuild(setup: CliSetup): Promise<string> {
+/**
+ * The build of the CLI for the sources as they are now (built first when there is none): its entry's path, and the
+ * time of the check when the build was already there (a fresh Node process hashing the sources, as the launcher
+ * does at every start).
+ */
+async function currentBuild(setup: CliSetup): Promise<{ entry: string; upToDateMs?: number }> {
   const run = await runProcess(process.execPath, [setup.builder], { env: setup.env, cwd: setup.cwd });
-  const entry = /(?:Built|Up to date:) (\S+)/.exec(run.stdout)?.[1];
+  const [, status, entry] = /(Built|Up to date:) (\S+)/.exec(run.stdout) ?? [];
   if (run.code !== 0 || !entry) throw new Error(describeRun('node bin/build-cli.mjs', run));
-  return entry;
+  return status === 'Built' ? { entry } : { entry, upToDateMs: run.ms };
+}
+
+/** The run's own figure of its workflow (`runLocal`), from its summary's `total time`. */
+function workflowMs(run: ProcessRun): number {
+  const seconds = /total time: ([\d.]+)s/.exec(run.stdout)?.[1];
+  if (seconds === undefined) throw new Error(describeRun('The CLI printed no total time and', run));
+  return Number(seconds) * 1000;
 }
 
 /** One `run` of the CLI; throws unless it exited 0 with `outcome` and `pending` migrations pending. */
@@ -100,7 +112,7 @@ export async function cliNoop(context: BenchContext): Promise<BenchRow[]> {
   // Untimed: the compiled CLI of the sources as they are, the database created by the CLI (the sample at its
   // previous release) with the release deployed, and the workflow definition of this build cached.
   await dropCliDatabases(serverUrl);
-  let build = await currentBuild(setup);
+  let build = (await currentBuild(setup)).entry;
   const warmUp = await runProcess(process.execPath, [setup.launcher, 'run'], { env: setup.env, cwd });
   if (warmUp.code !== 0 || !warmUp.stdout.includes('outcome:    succeeded (exit 0)')) {
     throw new Error(describeRun(`The CLI's first run (creating and deploying ${DATABASE})`, warmUp));
@@ -112,17 +124,17 @@ export async function cliNoop(context: BenchContext): Promise<BenchRow[]> {
   const cli: number[] = [];
   const psql: number[] = [];
   const node: number[] = [];
+  const buildChecks: number[] = [];
+  const workflows: number[] = [];
   let discarded = 0;
-  let rebuilds = 0;
   while (cli.length < profile.noopRepetitions) {
     // Interleaved, so a slow moment of the machine does not land on one of them only.
     const run = await runCli(setup, 'nothing-to-do', migrations, 0);
     const after = await currentBuild(setup);
-    if (after !== build) {
+    if (after.entry !== build) {
       // The sources changed: that run may have compiled the CLI or synthesized the workflow. Prepare again.
       discarded += 1;
-      rebuilds += 1;
-      build = after;
+      build = after.entry;
       if (discarded > MAX_DISCARDED) {
         throw new Error(
           `The CLI's sources (bin/, lib/, lambdas/) changed during ${discarded} timed runs: measure again once ` +
@@ -134,6 +146,8 @@ export async function cliNoop(context: BenchContext): Promise<BenchRow[]> {
       continue;
     }
     cli.push(run.ms);
+    workflows.push(workflowMs(run));
+    if (after.upToDateMs !== undefined) buildChecks.push(after.upToDateMs);
     if (!psqlMissing) {
       const read = await runProcess(tools.psql as string, ['-X', '-q', '-A', '-t', '-c', HISTORY_SQL], {
         env: libpqEnv(serverUrl, DATABASE),
@@ -158,8 +172,12 @@ export async function cliNoop(context: BenchContext): Promise<BenchRow[]> {
     targetMs: TARGET_MS,
     prismaMigrateDeployReference: PRISMA_DEPLOY_REFERENCE,
     warmUpRunMs: Math.round(warmUp.ms),
+    // Inside the run: `runLocal`, from its start to its summary (the workflow, its connections, the report).
+    workflowMs: Math.round(median(workflows)),
+    // `node bin/build-cli.mjs` finding the build up to date: Node's start and the hash of the sources.
+    buildCheckMs: buildChecks.length > 0 ? Math.round(median(buildChecks)) : 'not measured',
+    // Timed runs thrown away because the sources changed around them (a new build, a new synthesis).
     discardedRuns: discarded,
-    rebuildsDuringRun: rebuilds,
   };
   const cliRow = (against: Pick<RowInput, 'baseline' | 'baselineUnavailable'>) =>
     row('cli-noop', {

@@ -58,6 +58,7 @@ describe('npm run bench (smoke mode)', () => {
     for (const row of cli) {
       expect(row.samples).toHaveLength(1);
       expect(row.details).toMatchObject({ appliedMigrations: 5, targetMs: 1000 });
+      expect(row.details?.workflowMs).toEqual(expect.any(Number));
       expect(row.details?.prismaMigrateDeployReference).toMatch(
         /^1\.2-1\.8 s \(from the issue, not measured/,
       );
