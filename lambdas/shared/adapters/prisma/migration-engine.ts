@@ -30,6 +30,7 @@ import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from '.
 import { readSchemaCatalog } from '../postgres/schema-catalog.js';
 import { engineFailure, scriptFailure } from './engine-failures.js';
 import { type EngineLogEntry, migrationListOf, noFilters, openEngineSession } from './engine-session.js';
+import { HeldBookkeeping } from './held-bookkeeping.js';
 import { readPrismaHistory } from './history.js';
 import { LOCK_NOT_AVAILABLE, type LockRetryPolicy, lockRetryDelayMs, lockRetryPolicy } from './lock-retry.js';
 import { commitRelease, pendingOf, type RunState, runInSavepoint } from './release-run.js';
@@ -231,12 +232,14 @@ export class PrismaMigrationEngine implements MigrationEngine {
       completed: [],
       timings: [],
     };
+    const bookkeeping = new HeldBookkeeping();
     const session = await openEngineSession({
       target: this.target,
       ...(this.wasmPath ? { wasmPath: this.wasmPath } : {}),
       hooks: {
         ...(this.schema ? { schema: this.schema } : {}),
-        runScript: (script, client) => this.runScript(state, script, client),
+        runScript: (script, client, held) => this.runScript(state, script, client, held),
+        bookkeeping,
         refuseTransaction: () =>
           state.mode === 'release'
             ? 'the schema engine tried to open its own transaction inside the release transaction'
@@ -291,12 +294,22 @@ export class PrismaMigrationEngine implements MigrationEngine {
       }
       let applied: string[];
       try {
+        // The engine's writes to its history are held (held-bookkeeping.ts): in a release until the next script;
+        // per migration, a finished row's two UPDATEs go together.
+        bookkeeping.mode = state.mode === 'release' ? 'release' : 'autocommit';
         const output = await engine.applyMigrations({
           migrationsList: migrationListOf(bundle),
           filters: noFilters(),
         });
+        bookkeeping.mode = 'off';
         applied = output.appliedMigrationNames;
+        // Per-migration mode: nothing is held at this point (a row's writes go together); release: the last row's.
+        if (state.mode !== 'release') await bookkeeping.flush(client);
       } catch (error) {
+        bookkeeping.mode = 'off';
+        // Committed writes the engine made are sent; the release transaction's are rolled back with it.
+        if (state.mode === 'release') bookkeeping.take();
+        else await bookkeeping.flush(client).catch(() => undefined);
         if (state.mode === 'release') await client.query('ROLLBACK').catch(() => undefined);
         const explained = session.explain(error);
         const failed = state.pending.find((m) => m.name === state.failure?.migration);
@@ -317,7 +330,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
         if (retries.length > 0 && failure instanceof OrchestratorError) failure.details.lockRetries = retries;
         throw failure;
       }
-      if (state.mode === 'release') await commitRelease(client, state);
+      if (state.mode === 'release') await commitRelease(client, state, bookkeeping.take());
       return {
         applied,
         transactionMode: state.mode,
@@ -352,13 +365,16 @@ export class PrismaMigrationEngine implements MigrationEngine {
     return match?.name ?? state.current ?? 'an unknown migration';
   }
 
-  private async runScript(state: RunState, script: string, client: pg.Client): Promise<void> {
+  private async runScript(state: RunState, script: string, client: pg.Client, held?: string): Promise<void> {
     const migration = this.identify(state, script);
     state.current = migration;
     const started = performance.now();
     try {
-      if (state.mode === 'release') await runInSavepoint(client, script);
-      else await client.query(script);
+      if (state.mode === 'release') await runInSavepoint(client, script, held);
+      else {
+        if (held !== undefined) await client.query(held);
+        await client.query(script);
+      }
     } catch (error) {
       state.failure = scriptFailure(migration, script, error);
       throw error;

@@ -33,20 +33,77 @@ const SAVEPOINT = 'prisma_migration';
  * Runs one migration script inside the release transaction: `SAVEPOINT`, the script, `RELEASE SAVEPOINT`; on an
  * error `ROLLBACK TO SAVEPOINT` first, so the engine can record the failure in its row (the whole release is
  * rolled back afterwards).
+ *
+ * With `held` (the engine's bookkeeping writes held until this script, see `held-bookkeeping.ts`), all of it is
+ * one simple query: `SAVEPOINT`, the held writes, the script, `RELEASE SAVEPOINT`, in one round trip instead of
+ * five. A failure then rolls back to the savepoint, before the held writes, and sends them again on their own:
+ * the engine finds what it would have found without holding them (its row written, the script undone). A
+ * PostgreSQL error's `position` is made relative to the script again.
  */
-export async function runInSavepoint(client: pg.Client, script: string): Promise<void> {
-  await client.query(`SAVEPOINT ${SAVEPOINT}`);
+export async function runInSavepoint(client: pg.Client, script: string, held?: string): Promise<void> {
+  if (held === undefined) {
+    await client.query(`SAVEPOINT ${SAVEPOINT}`);
+    try {
+      await client.query(script);
+    } catch (error) {
+      await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`).catch(() => undefined);
+      throw error;
+    }
+    await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+    return;
+  }
+  const lead = `SAVEPOINT ${SAVEPOINT};\n${held};\n`;
   try {
-    await client.query(script);
+    // The newline ends a `--` comment on the script's last line.
+    await client.query(`${lead}${script}\n;RELEASE SAVEPOINT ${SAVEPOINT}`);
   } catch (error) {
-    await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`).catch(() => undefined);
+    relativeTo(error, lead);
+    try {
+      await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+    } catch {
+      // The query did not parse as a whole, so nothing of it ran, not even the SAVEPOINT: the transaction is
+      // aborted, the engine's next write fails, and the release is rolled back with this script's error.
+      throw error;
+    }
+    // The held writes again, alone; if they fail, their error is the one to report.
+    await client.query(held);
     throw error;
   }
-  await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
 }
 
-/** Commits the release transaction, or says how it failed: refused by PostgreSQL, or the connection lost. */
-export async function commitRelease(client: pg.Client, state: RunState): Promise<void> {
+/** Makes a PostgreSQL error's `position` (1-based characters of the query) relative to what follows `lead`. */
+function relativeTo(error: unknown, lead: string): void {
+  const e = error as { position?: unknown } | null;
+  if (e === null || typeof e !== 'object' || typeof e.position !== 'string') return;
+  const position = Number(e.position) - [...lead].length;
+  if (Number.isInteger(position) && position >= 1) e.position = String(position);
+  else delete e.position;
+}
+
+/**
+ * Commits the release transaction, after the bookkeeping writes still held (the last migration's), or says how it
+ * failed: refused by PostgreSQL, or the connection lost.
+ */
+export async function commitRelease(client: pg.Client, state: RunState, held?: string): Promise<void> {
+  if (held !== undefined) {
+    try {
+      await client.query(held);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new MigrationFailedDatabaseUnchangedError(
+        `Every migration of the release ran, but writing their rows to _prisma_migrations failed: ` +
+          `${messageOf(error)}. The release transaction was rolled back.`,
+        {
+          cause: error,
+          details: {
+            migration: state.completed.at(-1) ?? 'the release',
+            message: messageOf(error),
+            applied: [],
+          },
+        },
+      );
+    }
+  }
   try {
     await client.query('COMMIT');
   } catch (error) {
