@@ -25,7 +25,7 @@ import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
 import { dropDatabase, recreateDatabase } from './lib/postgres.js';
 import { runProcess, tail } from './lib/process.js';
 import { type BenchRow, row } from './lib/report.js';
-import { MiB, median } from './lib/stats.js';
+import { MiB, median, round } from './lib/stats.js';
 import type { MemoryChildResult } from './memory-child.js';
 
 const DATABASE = `${DATABASE_PREFIX}_memory`;
@@ -145,7 +145,7 @@ export async function memory(context: BenchContext): Promise<BenchRow[]> {
       baseline: { name: 'floor: the same child applying 2 migrations', samples: floorSamples },
       details: {
         migrations: n,
-        releaseSqlMB: rounded(releaseSqlMB),
+        releaseSqlMB: round(releaseSqlMB, 3),
         peakMB: rounded(releasePeakMB),
         floorMB: rounded(floorMB),
         aboveFloorMB: rounded(releasePeakMB - floorMB),

@@ -57,7 +57,9 @@ describe('npm run bench (smoke mode)', () => {
     ]);
     for (const row of cli) {
       expect(row.samples).toHaveLength(1);
-      expect(row.details).toMatchObject({ appliedMigrations: 5, targetMs: 1000 });
+      expect(row.details).toMatchObject({ targetMs: 1000 });
+      expect(row.details?.appliedMigrations).toBeGreaterThan(0);
+      expect(row.case).toBe(`sample app, ${row.details?.appliedMigrations} applied`);
       expect(row.details?.workflowMs).toEqual(expect.any(Number));
       expect(row.details?.prismaMigrateDeployReference).toMatch(
         /^1\.2-1\.8 s \(from the issue, not measured/,
@@ -98,6 +100,30 @@ describe('npm run bench (smoke mode)', () => {
         expect(row.baselineUnavailable).toContain('apt-get install postgresql-client');
       }
       expect(result.notes.join('\n')).toContain('psql');
+    } finally {
+      await rm(emptyPath, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('times the CLI against node -e "" alone, and says why, when psql is not installed', async () => {
+    // Prepare: a PATH without psql, pg_dump, pg_restore
+    const emptyPath = await mkdtemp(join(tmpdir(), 'no-client-tools-'));
+    try {
+      // Act
+      const result = await runBenchmarks({
+        serverUrl: adminUrl(),
+        mode: 'smoke',
+        only: ['cli-noop'],
+        toolsPath: emptyPath,
+      });
+
+      // Assess
+      expect(result.rows).toHaveLength(2);
+      for (const row of result.rows) expectWellFormed(row);
+      const [withoutPsql, againstNode] = result.rows;
+      expect(withoutPsql?.baselineUnavailable).toContain('apt-get install postgresql-client');
+      expect(againstNode?.baseline?.name).toBe(`node -e "" (Node's own start)`);
+      expect(result.notes.join('\n')).toContain('CLI with nothing to do: the psql baseline is unavailable');
     } finally {
       await rm(emptyPath, { recursive: true, force: true });
     }
