@@ -30,7 +30,7 @@ import type {
   SnapshotGateway,
 } from '../shared/contract/ports.js';
 import { requireExecution, stateOf } from '../shared/contract/state.js';
-import { type DriftBaseline, driftBaseline } from '../shared/domain/drift.js';
+import { type DriftBaseline, driftBaseline, type ExpectedSchema } from '../shared/domain/drift.js';
 import { isAppliedRow, isFailedRow } from '../shared/domain/history.js';
 import { resolveLintPolicy } from '../shared/domain/lint/policy.js';
 import { decideRetry, describeEnding, earlierAttemptsOf } from '../shared/domain/release-retry.js';
@@ -239,6 +239,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   }
   const httpFailing =
     proceeds && deps.httpChecks ? await httpChecksFailingBefore(deps.httpChecks, warnings) : [];
+  const expectedSchemas = proceeds ? await expectedSchemasOf(deps, applied, pending) : [];
   const baseline = !proceeds
     ? undefined
     : resolution !== undefined
@@ -246,7 +247,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
         deps.settings.drift.policy === 'off'
         ? undefined
         : driftBaseline(resolution.script, deps.settings.drift)
-      : await measureDrift(deps, applied, bundle.directory, warnings);
+      : await measureDrift(deps, applied, bundle.directory, warnings, expectedSchemas);
 
   return {
     mode: 'migrate',
@@ -270,6 +271,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     lockedTables: analysis?.lockedTables ?? [],
     ...(linted.lint ? { lint: linted.lint } : {}),
     ...(baseline === undefined ? {} : { driftBaseline: baseline }),
+    ...(expectedSchemas.length > 0 ? { expectedSchemas } : {}),
     ...(httpFailing.length > 0 ? { httpChecksFailingBefore: httpFailing } : {}),
     ...(resolution ? { resolve: resolution.resolutions } : {}),
     snapshotRequired,
@@ -281,6 +283,24 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
 }
 
 /**
+ * The expected schemas of the migrations before and after the release, replayed once here, before the snapshot, so
+ * that the drift checks after the release (and after a rollback) need no replay of their own when the schema is
+ * as expected. Optional: without them every check replays, as it would without this.
+ */
+async function expectedSchemasOf(
+  deps: PreflightDeps,
+  applied: readonly string[],
+  pending: readonly string[],
+): Promise<ExpectedSchema[]> {
+  if (!deps.drift?.expectedSchemas || deps.settings.drift.policy === 'off') return [];
+  try {
+    return await deps.drift.expectedSchemas([applied, [...applied, ...pending]]);
+  } catch {
+    return [];
+  }
+}
+
+/**
  * The drift already there before the release (reported in the plan's warnings): verification fails only on
  * drift the release introduces. A drift check that cannot run is a warning, never a refusal.
  */
@@ -289,10 +309,11 @@ async function measureDrift(
   applied: readonly string[],
   directory: string,
   warnings: string[],
+  expected: readonly ExpectedSchema[],
 ): Promise<DriftBaseline | undefined> {
   if (!deps.drift || deps.settings.drift.policy === 'off') return undefined;
   try {
-    const result = await deps.drift.diff(applied);
+    const result = await deps.drift.diff(applied, expected);
     const baseline = driftBaseline(result.inSync ? '' : result.script, deps.settings.drift);
     if (baseline.fingerprints.length > 0) {
       warnings.push(

@@ -117,12 +117,13 @@ function expectationOf(
   const plan = requirePlan(state, 'verify-health');
   // A failed row the input resolved was there before the release: the snapshot brings it back, unresolved.
   const resolved = (plan.resolve ?? []).map((r) => r.migration);
+  const expected = plan.expectedSchemas ? { expected: plan.expectedSchemas } : {};
   return afterRollback
     ? {
         migrations: plan.applied.filter((name) => !resolved.includes(name)),
         absent: plan.pending,
         ...(resolved.length > 0 ? { failedBefore: resolved } : {}),
-        drift: { settings: drift, mode: 'report' },
+        drift: { settings: drift, mode: 'report', ...expected },
       }
     : {
         migrations: [...plan.applied, ...(state.apply?.applied ?? plan.pending)],
@@ -130,6 +131,7 @@ function expectationOf(
           settings: drift,
           mode: 'release',
           ...(plan.driftBaseline ? { baseline: plan.driftBaseline } : {}),
+          ...expected,
         },
       };
 }

@@ -3,7 +3,7 @@
  * the state machine routes on, and the state names. `lib/` (the state machine's Retry/Catch) and
  * `lambdas/` (what the code throws) both import this file, so the two cannot drift apart.
  */
-import type { DriftBaseline } from '../domain/drift.js';
+import type { DriftBaseline, ExpectedSchema } from '../domain/drift.js';
 import type { LintResult } from '../domain/lint/policy.js';
 
 /** Error names thrown by the steps. Each is the `name` of a class in `errors.ts`. */
@@ -224,6 +224,11 @@ export interface Plan {
    * verification can tell drift the release introduced from drift that was already there.
    */
   readonly driftBaseline?: DriftBaseline;
+  /**
+   * The expected schemas of the migrations before and after the release (`ExpectedSchema`), computed in preflight
+   * so that the drift checks after the release, or after a rollback, need no replay when the schema matches.
+   */
+  readonly expectedSchemas?: readonly ExpectedSchema[];
   /**
    * HTTP checks that already failed in preflight, before anything was applied: after the release they are
    * reported, never acted on (the release did not break them). Absent when every check passed or none is set.

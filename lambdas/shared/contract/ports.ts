@@ -4,7 +4,7 @@
  * Cores receive them as plain objects and never import an SDK, `pg` or `process.env`.
  */
 
-import type { DriftBaseline, DriftSettings } from '../domain/drift.js';
+import type { DriftBaseline, DriftSettings, ExpectedSchema } from '../domain/drift.js';
 import type { SchemaCatalog } from '../domain/lint/rules.js';
 import type {
   AppliedMigration,
@@ -299,6 +299,8 @@ export interface DriftExpectation {
   readonly settings: DriftSettings;
   /** Drift measured before the release; what it already held is reported, never failed on. */
   readonly baseline?: DriftBaseline;
+  /** The expected schemas preflight computed (see `ExpectedSchema`). @default - none: the engine replays */
+  readonly expected?: readonly ExpectedSchema[];
   /**
    * `release`: drift the release introduced fails under the `fail` policy. `report`: drift is only reported
    * (after a rollback: the restored schema is the snapshot's, whatever it is).
@@ -312,11 +314,25 @@ export interface SchemaDriftResult {
   readonly inSync: boolean;
   /** SQL that would turn the migrations' schema into the live one (empty when in sync). */
   readonly script: string;
+  /**
+   * How it was found: the live schema's fingerprint equal to an expected one (`fingerprint`), or Prisma's engine
+   * replaying the migrations and diffing (`engine`). @default engine
+   */
+  readonly by?: 'fingerprint' | 'engine';
 }
 
 /** Compares the live schema with the schema the named migrations produce (replayed in a shadow database). */
 export interface SchemaDriftDetector {
-  diff(migrations: readonly string[]): Promise<SchemaDriftResult>;
+  /**
+   * The live schema against the named migrations'. With `expected` schemas, one for this very set whose
+   * fingerprint the live schema has answers in sync without a replay; any other answer comes from the engine.
+   */
+  diff(migrations: readonly string[], expected?: readonly ExpectedSchema[]): Promise<SchemaDriftResult>;
+  /**
+   * The expected schema of each set of migrations (named as for `diff`), replayed once in a temporary database
+   * (a set that extends the one before it continues the same replay). A set whose replay fails is left out.
+   */
+  expectedSchemas?(sets: readonly (readonly string[])[]): Promise<ExpectedSchema[]>;
 }
 
 export interface HealthProbe {

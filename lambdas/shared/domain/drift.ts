@@ -92,6 +92,19 @@ export function shorten(statement: string, length = 160): string {
   return statement.length > length ? `${statement.slice(0, length - 3)}...` : statement;
 }
 
+/**
+ * The schema a set of migrations produces, as a fingerprint of its catalog (computed once, in preflight, by
+ * replaying them in a temporary database): a drift check whose live fingerprint is the same needs no replay.
+ */
+export interface ExpectedSchema {
+  /** SHA-256 of the set: each migration's name and script, in the bundle's order. */
+  readonly migrations: string;
+  /** SHA-256 of the catalog the migrations produce (see `schema-fingerprint.ts`). */
+  readonly fingerprint: string;
+  /** The schemas the fingerprint covers. */
+  readonly schemas: readonly string[];
+}
+
 /** What the drift after a release consists of. */
 export interface DriftJudgement {
   /** Differences that were not there before the release. */

@@ -49,9 +49,16 @@ export class PgHealthProbe implements HealthProbe {
     if (judged.settings.policy === 'off') return { name, kind, ok: true, detail: 'not checked (policy off)' };
     let script: string;
     try {
-      const result = await drift.diff(expectation.migrations);
-      if (result.inSync)
-        return { name, kind, ok: true, detail: `no drift from ${expectation.migrations.length} migrations` };
+      const result = await drift.diff(expectation.migrations, judged.expected);
+      if (result.inSync) {
+        const how = result.by === 'fingerprint' ? ' (the schema is the one preflight computed for them)' : '';
+        return {
+          name,
+          kind,
+          ok: true,
+          detail: `no drift from ${expectation.migrations.length} migrations${how}`,
+        };
+      }
       script = result.script;
     } catch (error) {
       // A check that could not run is no evidence that the release broke anything: reported, not acted on.

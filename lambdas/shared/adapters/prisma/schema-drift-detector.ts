@@ -3,17 +3,39 @@
  * migrations in a shadow database (by default a temporary one it creates next to the target and drops
  * afterwards, so the database user needs CREATEDB), then diffs it against the live database, as
  * `prisma migrate diff --from-migrations <dir> --to-config-datasource --script --exit-code` does.
+ *
+ * That replay costs about as much as applying the whole history. So preflight computes, once per release, the
+ * expected schema of each set of migrations the release will be checked against (`expectedSchemas`: the
+ * scripts replayed in one temporary database, its catalog fingerprinted after each set); a later `diff` whose
+ * live fingerprint equals the expected one answers in sync in one catalog query. Only a match short-cuts: any
+ * difference, or a fingerprint that cannot be read, goes to the engine, which decides and says what differs.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type {
+  Migration,
   MigrationBundle,
   MigrationSource,
   SchemaDriftDetector,
   SchemaDriftResult,
 } from '../../contract/ports.js';
-import { type ConnectionTarget, connectionTarget, schemaOf } from '../postgres/client.js';
+import type { ExpectedSchema } from '../../domain/drift.js';
+import {
+  type ConnectionTarget,
+  connectionTarget,
+  openClient,
+  schemaOf,
+  withDatabase,
+} from '../postgres/client.js';
 import type { ConnectionSettings } from '../postgres/connection.js';
+import { schemaFingerprint, userSchemas } from '../postgres/schema-fingerprint.js';
 import { migrationListOf, noFilters, openEngineSession } from './engine-session.js';
+import {
+  dropShadowDatabase,
+  dropStaleShadowDatabases,
+  rememberShadowDatabase,
+  shadowDatabaseName,
+} from './shadow-database.js';
 
 export interface PrismaSchemaDriftDetectorOptions {
   /** The live database (a Prisma URL's `?schema=` is honoured). */
@@ -51,13 +73,108 @@ export class PrismaSchemaDriftDetector implements SchemaDriftDetector {
     if (schema !== undefined) this.schema = schema;
   }
 
-  async diff(migrations: readonly string[]): Promise<SchemaDriftResult> {
+  async diff(
+    migrations: readonly string[],
+    expected?: readonly ExpectedSchema[],
+  ): Promise<SchemaDriftResult> {
     const bundle = await this.options.source.load();
     const wanted = new Set(migrations);
-    return await this.diffBundle({
-      ...bundle,
-      migrations: bundle.migrations.filter((m) => wanted.has(m.name)),
+    const chosen = bundle.migrations.filter((m) => wanted.has(m.name));
+    const key = expected?.length ? migrationSetKey(chosen) : undefined;
+    const match = expected?.find((schema) => schema.migrations === key);
+    if (match && (await this.liveFingerprint(match.schemas)) === match.fingerprint) {
+      return { inSync: true, script: '', by: 'fingerprint' };
+    }
+    return await this.diffBundle({ ...bundle, migrations: chosen });
+  }
+
+  async expectedSchemas(sets: readonly (readonly string[])[]): Promise<ExpectedSchema[]> {
+    const bundle = await this.options.source.load();
+    const ordered = sets.map((names) => {
+      const wanted = new Set(names);
+      return bundle.migrations.filter((m) => wanted.has(m.name));
     });
+    const results: ExpectedSchema[] = [];
+    let replay: Replay | undefined;
+    try {
+      for (const set of ordered) {
+        // A set that extends the one replayed so far continues it; any other starts a new replay.
+        if (!replay || !extendsReplay(set, replay.applied)) {
+          await replay?.close();
+          replay = await this.startReplay();
+        }
+        try {
+          for (const migration of set.slice(replay.applied.length)) await replay.apply(migration);
+        } catch {
+          // This set does not replay on an empty database: its check goes to the engine.
+          await replay.close();
+          replay = undefined;
+          continue;
+        }
+        const schemas = await replay.schemas();
+        results.push({
+          migrations: migrationSetKey(set),
+          fingerprint: await schemaFingerprint(replay.client, schemas),
+          schemas,
+        });
+      }
+    } finally {
+      await replay?.close();
+    }
+    return results;
+  }
+
+  /** The live schema's fingerprint, or undefined when it cannot be read (the engine decides then). */
+  private async liveFingerprint(schemas: readonly string[]): Promise<string | undefined> {
+    let client: pg.Client | undefined;
+    try {
+      client = await openClient(this.target);
+      return await schemaFingerprint(client, schemas);
+    } catch {
+      return undefined;
+    } finally {
+      await client?.end().catch(() => undefined);
+    }
+  }
+
+  /** A temporary database next to the target (a shadow database, by name and lifecycle) to replay into. */
+  private async startReplay(): Promise<Replay> {
+    const main = await openClient(this.target);
+    let name: string | undefined;
+    let client: pg.Client | undefined;
+    const close = async () => {
+      await client?.end().catch(() => undefined);
+      if (name !== undefined) await dropShadowDatabase(main, this.target, name);
+      await main.end().catch(() => undefined);
+    };
+    try {
+      const { now } = await dropStaleShadowDatabases(main);
+      name = shadowDatabaseName(now);
+      rememberShadowDatabase(name);
+      await main.query(`CREATE DATABASE ${main.escapeIdentifier(name)}`);
+      const replayClient = await openClient(withDatabase(this.target, name));
+      client = replayClient;
+      const schema = this.schema;
+      if (schema !== undefined) {
+        const quoted = replayClient.escapeIdentifier(schema);
+        await replayClient.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}; SET search_path TO ${quoted}`);
+      }
+      const applied: Migration[] = [];
+      return {
+        client: replayClient,
+        applied,
+        apply: async (migration) => {
+          // One simple query per script, as the engine replays them.
+          await replayClient.query(migration.sql);
+          applied.push(migration);
+        },
+        schemas: async () => [...new Set([...(await userSchemas(replayClient)), schema ?? 'public'])].sort(),
+        close,
+      };
+    } catch (error) {
+      await close();
+      throw error;
+    }
   }
 
   /** The live schema against what all of `bundle`'s migrations produce. */
@@ -88,4 +205,27 @@ export class PrismaSchemaDriftDetector implements SchemaDriftDetector {
       await session.close();
     }
   }
+}
+
+/** A replay of migrations in a temporary database. */
+interface Replay {
+  readonly client: pg.Client;
+  /** What was replayed so far, in order. */
+  readonly applied: readonly Migration[];
+  apply(migration: Migration): Promise<void>;
+  /** The schemas a fingerprint covers: those the replay created, and the target's. */
+  schemas(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+function extendsReplay(set: readonly Migration[], applied: readonly Migration[]): boolean {
+  return applied.length <= set.length && applied.every((migration, index) => set[index] === migration);
+}
+
+/** SHA-256 of a set of migrations: each one's name and script, in order. */
+export function migrationSetKey(migrations: readonly Migration[]): string {
+  const hash = createHash('sha256');
+  for (const migration of migrations)
+    hash.update(`${migration.name}\0${migration.sql.length}\0${migration.sql}\0`);
+  return hash.digest('hex');
 }
