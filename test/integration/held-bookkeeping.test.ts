@@ -260,4 +260,57 @@ describe('held bookkeeping writes', () => {
       });
     }
   });
+
+  it('per migration: a row travels with its script, a CONCURRENTLY script goes alone, and a failure still leaves its failed row', async () => {
+    // Prepare
+    const url = await database();
+    const dir = await migrationsDirectory([
+      ['20260101000000_a', 'CREATE TABLE "a" ("id" INTEGER);\nINSERT INTO "a" VALUES (1);'],
+      ['20260101000001_index', 'CREATE INDEX CONCURRENTLY "a_id" ON "a" ("id");'],
+      ['20260101000002_fails', 'CREATE TABLE "c" ("id" INTEGER);\nSELECT 1 FROM "missing_table";'],
+    ]);
+    const bundle = await new DirectoryMigrationSource(dir).load();
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const first = args[0] as string | { text?: string };
+      sent.push(typeof first === 'string' ? first : (first?.text ?? ''));
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+
+    // Act
+    let error: OrchestratorError;
+    try {
+      error = await rejection(
+        new PrismaMigrationEngine({ connectionString: url }).applyPending(bundle, {
+          transactionMode: 'per-migration',
+        }),
+      );
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+
+    // Assess
+    expect(error.name).toBe(ErrorNames.MigrationFailed);
+    expect(error.details).toMatchObject({ migration: '20260101000002_fails', position: '48', line: 2 });
+    expect(sent.find((sql) => sql.includes('CREATE TABLE "a"'))).toMatch(/^INSERT INTO "_prisma_migrations"/);
+    expect(sent.find((sql) => sql.includes('CONCURRENTLY'))).toBe(
+      'CREATE INDEX CONCURRENTLY "a_id" ON "a" ("id");',
+    );
+    expect(
+      sent.filter((sql) => /^UPDATE "_prisma_migrations" SET "applied_steps_count"[^;]*;\nUPDATE/.test(sql)),
+    ).toHaveLength(2);
+    await withClient(url, async (client) => {
+      const { rows } = await client.query(
+        `SELECT migration_name, finished_at IS NOT NULL AS finished, applied_steps_count, logs IS NOT NULL AS logged
+           FROM _prisma_migrations ORDER BY started_at, migration_name`,
+      );
+      expect(rows).toEqual([
+        { migration_name: '20260101000000_a', finished: true, applied_steps_count: 1, logged: false },
+        { migration_name: '20260101000001_index', finished: true, applied_steps_count: 1, logged: false },
+        { migration_name: '20260101000002_fails', finished: false, applied_steps_count: 0, logged: true },
+      ]);
+      expect((await client.query(`SELECT to_regclass('c') AS c`)).rows[0]).toEqual({ c: null });
+    });
+  });
 });

@@ -12,9 +12,11 @@
  * values rendered exactly as adapter-pg sends them; anything else (a failure's logs, the resolve marks, reads)
  * first sends what is held.
  *
- * Outside a release transaction (per-migration mode) every write must be committed when the engine makes it, with
- * one exception: the applied-steps UPDATE is held until the `finished_at` UPDATE that follows it, and both go in
- * one query, i.e. one commit: the row goes from started to finished at once, never to a state between.
+ * Outside a release transaction (per-migration mode) each migration commits on its own, so less is held: the
+ * INSERT of a migration whose script can run in a transaction travels with the script (`runAutocommit`: the row
+ * and the script commit together), and the applied-steps UPDATE is held until the `finished_at` UPDATE that
+ * follows it, both in one query, i.e. one commit: the row goes from started to finished at once, never to a state
+ * between. Two round trips and two commits per migration instead of four of each.
  */
 import type { ArgType, SqlQuery, SqlResultSet } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
@@ -79,6 +81,8 @@ export type HoldingMode = 'release' | 'autocommit' | 'off';
 export class HeldBookkeeping {
   /** What is held (see the module's comment). */
   mode: HoldingMode = 'off';
+  /** Per-migration mode: whether the INSERT of this migration's row may travel with its script. @default none */
+  startsWithScript: (migration: string) => boolean = () => false;
   private readonly held: string[] = [];
   private complete = false;
 
@@ -86,6 +90,16 @@ export class HeldBookkeeping {
   hold(query: SqlQuery): boolean {
     if (this.mode === 'off') return false;
     if (this.mode === 'autocommit') {
+      if (STARTED.test(query.sql)) {
+        const migration = query.args[3];
+        if (this.held.length > 0 || typeof migration !== 'string' || !this.startsWithScript(migration)) {
+          return false;
+        }
+        const rendered = renderHeldWrite(query);
+        if (rendered === undefined) return false;
+        this.held.push(rendered);
+        return true;
+      }
       const steps = STEPS.test(query.sql);
       // The finished_at UPDATE is held only to travel with the applied-steps UPDATE held before it.
       if (!steps && !(FINISHED.test(query.sql) && this.held.length > 0)) return false;

@@ -71,6 +71,28 @@ export async function runInSavepoint(client: pg.Client, script: string, held?: s
   }
 }
 
+/**
+ * Runs one migration script outside a release transaction (per-migration mode), after `held`: the INSERT of its
+ * row, held to travel with it when the script can run in a transaction. Both are then one simple query, one
+ * implicit transaction: the row and the script's effects commit together, or neither does. A failure sends the
+ * INSERT again on its own, so the engine finds its row as it would have (then records the failure in it); a
+ * crash during the script leaves no row for a script that left nothing either, where Prisma leaves a failed row.
+ */
+export async function runAutocommit(client: pg.Client, script: string, held?: string): Promise<void> {
+  if (held === undefined) {
+    await client.query(script);
+    return;
+  }
+  const lead = `${held};\n`;
+  try {
+    await client.query(`${lead}${script}`);
+  } catch (error) {
+    relativeTo(error, lead);
+    await client.query(held);
+    throw error;
+  }
+}
+
 /** Makes a PostgreSQL error's `position` (1-based characters of the query) relative to what follows `lead`. */
 function relativeTo(error: unknown, lead: string): void {
   const e = error as { position?: unknown } | null;
