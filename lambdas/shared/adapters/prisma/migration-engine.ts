@@ -33,7 +33,7 @@ import { type EngineLogEntry, migrationListOf, noFilters, openEngineSession } fr
 import { HeldBookkeeping } from './held-bookkeeping.js';
 import { readPrismaHistory } from './history.js';
 import { LOCK_NOT_AVAILABLE, type LockRetryPolicy, lockRetryDelayMs, lockRetryPolicy } from './lock-retry.js';
-import { commitRelease, pendingOf, type RunState, runInSavepoint } from './release-run.js';
+import { commitRelease, pendingOf, type RunState, runAutocommit, runInSavepoint } from './release-run.js';
 import type { SchemaEngine } from './schema-engine-wasm.js';
 
 export { resolveSchemaEngineWasm, SCHEMA_ENGINE_WASM_FILE } from './schema-engine-wasm.js';
@@ -271,6 +271,11 @@ export class PrismaMigrationEngine implements MigrationEngine {
             state.fallbackReason = reason;
           }
         }
+        // A script that can run in a transaction takes its row's INSERT along (see `runAutocommit`).
+        const alone = new Set(
+          analysis.nonTransactional.filter((s) => !s.atomicMigration).map((s) => s.migration),
+        );
+        bookkeeping.startsWithScript = (migration) => !alone.has(migration);
         if (state.mode === 'per-migration') {
           await client.query(`SET lock_timeout = ${this.lockTimeoutMs}`);
           await client.query(`SET statement_timeout = ${statementTimeoutMs}`);
@@ -360,6 +365,9 @@ export class PrismaMigrationEngine implements MigrationEngine {
 
   /** The migration a script belongs to: the next pending one with this exact text, else the engine's log. */
   private identify(state: RunState, script: string): string {
+    // The engine applies them in order: the next one is almost always it.
+    const next = state.pending[state.completed.length];
+    if (next !== undefined && next.sql === script && !state.completed.includes(next.name)) return next.name;
     const done = new Set(state.completed);
     const match = state.pending.find((migration) => !done.has(migration.name) && migration.sql === script);
     return match?.name ?? state.current ?? 'an unknown migration';
@@ -371,10 +379,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
     const started = performance.now();
     try {
       if (state.mode === 'release') await runInSavepoint(client, script, held);
-      else {
-        if (held !== undefined) await client.query(held);
-        await client.query(script);
-      }
+      else await runAutocommit(client, script, held);
     } catch (error) {
       state.failure = scriptFailure(migration, script, error);
       throw error;
