@@ -1,7 +1,7 @@
 /**
  * A generated corpus of realistic Prisma migrations: the history of an application that grows over time.
  * Tables with relations, columns added and renamed, indexes, check and unique constraints, enums, reference
- * data seeded with `generate_series`, and data backfills (add a column, fill it from existing rows, then make
+ * data seeded with `generate_series`, PL/pgSQL trigger functions (long `$$` bodies), and data backfills (add a column, fill it from existing rows, then make
  * it NOT NULL), written the way `prisma migrate dev` writes them (quoted identifiers, `-- CreateTable`
  * comments, `TIMESTAMP(3)`, named constraints).
  *
@@ -159,6 +159,7 @@ const KINDS = [
   { kind: 'renameColumn', weight: 4 },
   { kind: 'alterType', weight: 3 },
   { kind: 'dropColumn', weight: 2 },
+  { kind: 'trigger', weight: 3 },
 ] as const;
 type Kind = (typeof KINDS)[number]['kind'];
 
@@ -521,6 +522,44 @@ class CorpusGenerator {
     };
   }
 
+  /** Tables that already have the `updatedAt` trigger. */
+  private readonly triggered = new Set<string>();
+
+  /**
+   * A hand-written PL/pgSQL function (a long `$$` body) and the trigger that keeps a table's `updatedAt` current,
+   * as teams add them to Prisma migrations by hand.
+   */
+  private trigger(): Generated {
+    const table = this.anyTable((t) => !this.triggered.has(t.name));
+    if (!table) return this.addIndex();
+    this.triggered.add(table.name);
+    const fn = q(`${table.name}_touch`);
+    const branches = table.columns
+      .filter((c) => c.type === 'int' || c.type === 'decimal')
+      .slice(0, 6)
+      .map(
+        (c) =>
+          `  IF NEW.${q(c.name)} IS DISTINCT FROM OLD.${q(c.name)} THEN\n` +
+          `    changed := changed || '${c.name}'::text;\n  END IF;\n`,
+      )
+      .join('');
+    return {
+      name: `touch_${table.name.toLowerCase()}`,
+      sql:
+        '-- Hand-written: keep "updatedAt" current on every update\n' +
+        `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger\nLANGUAGE plpgsql AS $$\nDECLARE\n` +
+        '  changed text[] := ARRAY[]::text[];\n  attempts integer := 0;\nBEGIN\n' +
+        '  -- Only a real change moves the timestamp; a no-op UPDATE keeps it.\n' +
+        "  IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN\n    RETURN NEW;\n  END IF;\n" +
+        branches +
+        '  WHILE attempts < 3 LOOP\n    attempts := attempts + 1;\n' +
+        '    EXIT WHEN NEW."updatedAt" IS NULL OR NEW."updatedAt" <= CURRENT_TIMESTAMP;\n  END LOOP;\n' +
+        '  NEW."updatedAt" := CURRENT_TIMESTAMP;\n  RETURN NEW;\nEND\n$$;\n\n' +
+        `CREATE TRIGGER ${q(`${table.name}_touch`)} BEFORE UPDATE ON ${q(table.name)}\n` +
+        `FOR EACH ROW EXECUTE FUNCTION ${fn}();\n`,
+    };
+  }
+
   next(index: number): Generated {
     if (index < 3) return this.createTable();
     switch (this.kind()) {
@@ -544,6 +583,8 @@ class CorpusGenerator {
         return this.alterType();
       case 'dropColumn':
         return this.dropColumn();
+      case 'trigger':
+        return this.trigger();
     }
   }
 }
