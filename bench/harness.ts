@@ -24,6 +24,7 @@ import type { BenchMode, BenchmarkId, BenchResult, BenchRow, MachineInfo } from 
 import { memory } from './memory.js';
 import { noopDeploy } from './noop-deploy.js';
 import { snapshotRestore } from './snapshot-restore.js';
+import { verification } from './verification.js';
 import { workflowOverhead } from './workflow-overhead.js';
 
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -36,6 +37,7 @@ export const BENCHMARKS: Readonly<Record<BenchmarkId, (context: BenchContext) =>
   'lambda-packages': lambdaPackages,
   'cli-noop': cliNoop,
   memory,
+  verification,
 };
 
 export interface RunBenchmarksOptions {

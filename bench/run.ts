@@ -6,7 +6,8 @@
  *   BENCH_SMOKE=1         tiny sizes, one repetition (what `npm test` runs)
  *   BENCH_REPEAT=5        repetitions of each measurement (default 3; the figure is their median)
  *   BENCH_ONLY=a,b        only these benchmarks (apply-throughput, noop-deploy, snapshot-restore,
- *                         workflow-overhead, lambda-packages, cli-noop, memory)
+ *                         workflow-overhead, lambda-packages, cli-noop, memory,
+ *                         verification)
  *   BENCH_DATABASE_URL    a PostgreSQL server to use instead of the embedded one (a superuser, or a user
  *                         with CREATEDB; the benchmarks create and drop databases named orchbench_*)
  */

@@ -29,13 +29,15 @@ export interface Profile {
   readonly zipLevel: number;
   /** Size of the one large migration script of the memory benchmark, in MiB. */
   readonly memoryScriptMiB: number;
+  /** Migrations of the corpus released (and verified) by the verification benchmark. */
+  readonly verificationMigrations: number;
 }
 
 export const PROFILES: Record<BenchMode, Profile> = {
   full: {
     mode: 'full',
     repetitions: 3,
-    corpusSizes: [50, 200, 800],
+    corpusSizes: [50, 400, 800],
     noopMigrations: 800,
     noopRepetitions: 7,
     databaseSizesMiB: [10, 200, 1024],
@@ -43,6 +45,7 @@ export const PROFILES: Record<BenchMode, Profile> = {
     coldStarts: 5,
     zipLevel: 9,
     memoryScriptMiB: 10,
+    verificationMigrations: 400,
   },
   quick: {
     mode: 'quick',
@@ -55,6 +58,7 @@ export const PROFILES: Record<BenchMode, Profile> = {
     coldStarts: 3,
     zipLevel: 9,
     memoryScriptMiB: 2,
+    verificationMigrations: 200,
   },
   smoke: {
     mode: 'smoke',
@@ -67,6 +71,7 @@ export const PROFILES: Record<BenchMode, Profile> = {
     coldStarts: 1,
     zipLevel: 1,
     memoryScriptMiB: 1,
+    verificationMigrations: 4,
   },
 };
 

@@ -12,6 +12,7 @@ export const BenchmarkIds = [
   'lambda-packages',
   'cli-noop',
   'memory',
+  'verification',
 ] as const;
 export type BenchmarkId = (typeof BenchmarkIds)[number];
 

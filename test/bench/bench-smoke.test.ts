@@ -41,6 +41,12 @@ describe('npm run bench (smoke mode)', () => {
     expect(apply.map((row) => row.subject)).toEqual(
       expect.arrayContaining(['engine, release mode', 'engine, per-migration mode']),
     );
+    const verification = result.rows.filter((row) => row.benchmark === 'verification');
+    expect(verification.map((row) => row.subject)).toEqual([
+      'verification after the release (drift by expected schema)',
+      "drift check by the engine's replay (before)",
+    ]);
+    expect(verification[0]?.details?.driftCheck).toMatch(/preflight computed/);
     const packages = result.rows.filter((row) => row.benchmark === 'lambda-packages');
     expect(packages.map((row) => row.case)).toContain('apply-migrations');
     expect(packages.find((row) => row.subject === 'unzipped size')?.baseline?.published).toMatch(
