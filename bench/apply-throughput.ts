@@ -98,16 +98,18 @@ export async function applyThroughput(context: BenchContext): Promise<BenchRow[]
       );
     }
     if (psqlOne) {
-      rows.push(
-        row('apply-throughput', {
-          case: `N=${n}`,
-          subject: 'engine, release mode',
-          unit: 'ms/migration',
-          samples: perMigration(samples.release),
-          baseline: psqlOne,
-          details: { migrations: n, ...totals('release'), ...totals('psql-1') },
-        }),
-      );
+      for (const mode of ['release', 'per-migration'] as const) {
+        rows.push(
+          row('apply-throughput', {
+            case: `N=${n}`,
+            subject: `engine, ${mode} mode`,
+            unit: 'ms/migration',
+            samples: perMigration(samples[mode]),
+            baseline: psqlOne,
+            details: { migrations: n, ...totals(mode), ...totals('psql-1') },
+          }),
+        );
+      }
     }
   }
   await dropDatabase(serverUrl, DATABASE);
