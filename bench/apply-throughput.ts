@@ -86,25 +86,21 @@ export async function applyThroughput(context: BenchContext): Promise<BenchRow[]
       [`${variant}TotalSeconds`]: Math.round(median(samples[variant])) / 1000,
     });
     for (const mode of ['release', 'per-migration'] as const) {
+      const base = { case: `N=${n}`, subject: `engine, ${mode} mode`, unit: 'ms/migration' as const };
+      const ours = perMigration(samples[mode]);
       rows.push(
         row('apply-throughput', {
-          case: `N=${n}`,
-          subject: `engine, ${mode} mode`,
-          unit: 'ms/migration',
-          samples: perMigration(samples[mode]),
+          ...base,
+          samples: ours,
           ...(psql ? { baseline: psql } : { baselineUnavailable: psqlMissing }),
           details: { migrations: n, ...totals(mode), ...(psql ? totals('psql') : {}) },
         }),
       );
-    }
-    if (psqlOne) {
-      for (const mode of ['release', 'per-migration'] as const) {
+      if (psqlOne) {
         rows.push(
           row('apply-throughput', {
-            case: `N=${n}`,
-            subject: `engine, ${mode} mode`,
-            unit: 'ms/migration',
-            samples: perMigration(samples[mode]),
+            ...base,
+            samples: ours,
             baseline: psqlOne,
             details: { migrations: n, ...totals(mode), ...totals('psql-1') },
           }),

@@ -14,6 +14,7 @@ import { PinnedClientPool } from '../../lambdas/shared/adapters/prisma/pinned-cl
 import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import type { OrchestratorError } from '../../lambdas/shared/contract/errors.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
+import { rejection } from '../helpers/fakes.js';
 import { migrationsDirectory, removeMigrationDirectories } from '../helpers/migrations.js';
 
 const created: string[] = [];
@@ -29,13 +30,21 @@ async function database(): Promise<string> {
   return db.url;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<OrchestratorError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (error === undefined) throw new Error('expected a rejection, but the promise resolved');
-  return error as OrchestratorError;
+/** Every query text the `pg` clients of this process sent while `run` ran. */
+async function queriesSentBy(run: () => Promise<unknown>): Promise<string[]> {
+  const sent: string[] = [];
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string };
+    sent.push(typeof first === 'string' ? first : (first?.text ?? ''));
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    await run();
+  } finally {
+    pg.Client.prototype.query = query;
+  }
+  return sent;
 }
 
 const HISTORY_TABLE = `CREATE TABLE _prisma_migrations (
@@ -140,22 +149,13 @@ describe('held bookkeeping writes', () => {
     });
     const bundle = await new DirectoryMigrationSource(await migrationsDirectory(migrations)).load();
     const [release, perMigration] = [await database(), await database()];
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const first = args[0] as string | { text?: string };
-      sent.push(typeof first === 'string' ? first : (first?.text ?? ''));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
 
     // Act
-    try {
-      await new PrismaMigrationEngine({ connectionString: release }).applyPending(bundle, {
+    const sent = await queriesSentBy(() =>
+      new PrismaMigrationEngine({ connectionString: release }).applyPending(bundle, {
         transactionMode: 'release',
-      });
-    } finally {
-      pg.Client.prototype.query = query;
-    }
+      }),
+    );
     await new PrismaMigrationEngine({ connectionString: perMigration }).applyPending(bundle, {
       transactionMode: 'per-migration',
     });
@@ -197,7 +197,7 @@ describe('held bookkeeping writes', () => {
     const bundle = await new DirectoryMigrationSource(dir).load();
 
     // Act
-    const error = await rejection(
+    const error = await rejection<OrchestratorError>(
       new PrismaMigrationEngine({ connectionString: url }).applyPending(bundle, {
         transactionMode: 'release',
       }),
@@ -243,7 +243,7 @@ describe('held bookkeeping writes', () => {
       const bundle = await new DirectoryMigrationSource(dir).load();
 
       // Act
-      const error = await rejection(
+      const error = await rejection<OrchestratorError>(
         new PrismaMigrationEngine({ connectionString: url }).applyPending(bundle, {
           transactionMode: 'release',
         }),
@@ -270,29 +270,20 @@ describe('held bookkeeping writes', () => {
       ['20260101000002_fails', 'CREATE TABLE "c" ("id" INTEGER);\nSELECT 1 FROM "missing_table";'],
     ]);
     const bundle = await new DirectoryMigrationSource(dir).load();
-    const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const first = args[0] as string | { text?: string };
-      sent.push(typeof first === 'string' ? first : (first?.text ?? ''));
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
 
     // Act
-    let error: OrchestratorError;
-    try {
-      error = await rejection(
+    let error: OrchestratorError | undefined;
+    const sent = await queriesSentBy(async () => {
+      error = await rejection<OrchestratorError>(
         new PrismaMigrationEngine({ connectionString: url }).applyPending(bundle, {
           transactionMode: 'per-migration',
         }),
       );
-    } finally {
-      pg.Client.prototype.query = query;
-    }
+    });
 
     // Assess
-    expect(error.name).toBe(ErrorNames.MigrationFailed);
-    expect(error.details).toMatchObject({ migration: '20260101000002_fails', position: '48', line: 2 });
+    expect(error?.name).toBe(ErrorNames.MigrationFailed);
+    expect(error?.details).toMatchObject({ migration: '20260101000002_fails', position: '48', line: 2 });
     expect(sent.find((sql) => sql.includes('CREATE TABLE "a"'))).toMatch(/^INSERT INTO "_prisma_migrations"/);
     expect(sent.find((sql) => sql.includes('CONCURRENTLY'))).toBe(
       'CREATE INDEX CONCURRENTLY "a_id" ON "a" ("id");',

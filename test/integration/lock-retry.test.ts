@@ -5,6 +5,7 @@ import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import type { OrchestratorError } from '../../lambdas/shared/contract/errors.js';
 import type { Migration, MigrationBundle } from '../../lambdas/shared/contract/ports.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
+import { rejection } from '../helpers/fakes.js';
 
 const created: string[] = [];
 
@@ -57,15 +58,6 @@ async function blocker(url: string): Promise<pg.Client> {
   return client;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<OrchestratorError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (error === undefined) throw new Error('expected a rejection, but the promise resolved');
-  return error as OrchestratorError;
-}
-
 async function columns(url: string): Promise<string[]> {
   return await withClient(url, async (client) => {
     const { rows } = await client.query<{ column_name: string }>(
@@ -82,7 +74,9 @@ describe('PrismaMigrationEngine retrying a lock timeout', () => {
     const holder = await blocker(url);
     try {
       // Act
-      const error = await rejection(engine.applyPending(bundle(BASE, ALTER), { transactionMode: 'release' }));
+      const error = await rejection<OrchestratorError>(
+        engine.applyPending(bundle(BASE, ALTER), { transactionMode: 'release' }),
+      );
 
       // Assess: three attempts (two retries, waiting 100 then 200 ms), then the blocker named.
       expect(error.name).toBe(ErrorNames.MigrationFailedDatabaseUnchanged);
@@ -137,7 +131,7 @@ describe('PrismaMigrationEngine retrying a lock timeout', () => {
     const holder = await blocker(url);
     try {
       // Act
-      const error = await rejection(
+      const error = await rejection<OrchestratorError>(
         engine.applyPending(bundle(BASE, OTHER, ALTER), { transactionMode: 'per-migration' }),
       );
 
@@ -183,7 +177,9 @@ describe('PrismaMigrationEngine retrying a lock timeout', () => {
     const { url, engine, waits } = await setup(1);
     const holder = await blocker(url);
     try {
-      const error = await rejection(engine.applyPending(bundle(BASE, ALTER), { transactionMode: 'release' }));
+      const error = await rejection<OrchestratorError>(
+        engine.applyPending(bundle(BASE, ALTER), { transactionMode: 'release' }),
+      );
 
       expect(error.details).toMatchObject({ code: '55P03' });
       expect(waits).toEqual([]);

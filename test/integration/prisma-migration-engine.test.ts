@@ -13,6 +13,7 @@ import type { OrchestratorError } from '../../lambdas/shared/contract/errors.js'
 import type { MigrationBundle } from '../../lambdas/shared/contract/ports.js';
 import { freePort } from '../../lib/local/embedded-postgres.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
+import { rejection } from '../helpers/fakes.js';
 import { migrationsDirectory, removeMigrationDirectories } from '../helpers/migrations.js';
 
 const SAMPLE = 'prisma/migrations';
@@ -31,15 +32,6 @@ async function database(): Promise<string> {
 
 function load(directory: string): Promise<MigrationBundle> {
   return new DirectoryMigrationSource(directory).load();
-}
-
-async function rejection(promise: Promise<unknown>): Promise<OrchestratorError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (error === undefined) throw new Error('expected a rejection, but the promise resolved');
-  return error as OrchestratorError;
 }
 
 /** A database on which the sample app is deployed and used. */
@@ -144,7 +136,9 @@ describe('PrismaMigrationEngine', () => {
     );
 
     // Act
-    const error = await rejection(engine.applyPending(release, { transactionMode: 'per-migration' }));
+    const error = await rejection<OrchestratorError>(
+      engine.applyPending(release, { transactionMode: 'per-migration' }),
+    );
 
     // Assess
     expect(error.name).toBe(ErrorNames.MigrationFailed);
@@ -187,7 +181,9 @@ describe('PrismaMigrationEngine', () => {
     expect(failedRow?.logs).toContain('estimate');
 
     // A failed row blocks the next deploy, as with `prisma migrate deploy` (P3009).
-    const blocked = await rejection(engine.applyPending(release, { transactionMode: 'per-migration' }));
+    const blocked = await rejection<OrchestratorError>(
+      engine.applyPending(release, { transactionMode: 'per-migration' }),
+    );
     expect(blocked.name).toBe(ErrorNames.MigrationHistoryBlocked);
     expect(blocked.details).toMatchObject({ code: 'P3009', failed: ['20250226090000_task_estimates'] });
     expect(blocked.message).toContain('prisma migrate resolve --rolled-back 20250226090000_task_estimates');
@@ -200,7 +196,9 @@ describe('PrismaMigrationEngine', () => {
     const before = await stateOf(url);
 
     // Act
-    const error = await rejection(engine.applyPending(release, { transactionMode: 'release' }));
+    const error = await rejection<OrchestratorError>(
+      engine.applyPending(release, { transactionMode: 'release' }),
+    );
 
     // Assess
     expect(error.name).toBe(ErrorNames.MigrationFailedDatabaseUnchanged);
@@ -322,7 +320,9 @@ INSERT INTO "Tree" VALUES (1, 99);`;
     const before = await stateOf(url);
 
     // Act
-    const error = await rejection(engine.applyPending(release, { transactionMode: 'release' }));
+    const error = await rejection<OrchestratorError>(
+      engine.applyPending(release, { transactionMode: 'release' }),
+    );
 
     // Assess
     expect(error.name).toBe(ErrorNames.MigrationFailedDatabaseUnchanged);
@@ -343,7 +343,9 @@ INSERT INTO "Tree" VALUES (1, 99);`;
       await application.query('BEGIN');
       await application.query('LOCK TABLE "Task" IN ACCESS SHARE MODE');
       try {
-        return await rejection(engine.applyPending(release, { transactionMode: 'release' }));
+        return await rejection<OrchestratorError>(
+          engine.applyPending(release, { transactionMode: 'release' }),
+        );
       } finally {
         await application.query('ROLLBACK');
       }
@@ -393,7 +395,7 @@ INSERT INTO "Tree" VALUES (1, 99);`;
       source: { load: async () => sample },
     });
 
-    const error = await rejection(detector.diffBundle(sample));
+    const error = await rejection<OrchestratorError>(detector.diffBundle(sample));
 
     expect(error.message).toContain('is the target database itself');
   });
@@ -408,8 +410,10 @@ INSERT INTO "Tree" VALUES (1, 99);`;
     });
 
     // Act
-    const reading = await rejection(engine.readHistory());
-    const applying = await rejection(engine.applyPending(await load(SAMPLE), { transactionMode: 'release' }));
+    const reading = await rejection<OrchestratorError>(engine.readHistory());
+    const applying = await rejection<OrchestratorError>(
+      engine.applyPending(await load(SAMPLE), { transactionMode: 'release' }),
+    );
 
     // Assess
     for (const error of [reading, applying]) {
@@ -463,7 +467,9 @@ describe('PrismaMigrationEngine refuses before the first statement', () => {
     const engine = new PrismaMigrationEngine({ connectionString: url });
 
     // Act
-    const error = await rejection(engine.applyPending(bundle, { transactionMode: 'per-migration' }));
+    const error = await rejection<OrchestratorError>(
+      engine.applyPending(bundle, { transactionMode: 'per-migration' }),
+    );
 
     // Assess
     expect(error.name).toBe(ErrorNames.MigrationsInvalid);
@@ -515,7 +521,9 @@ describe('PrismaMigrationEngine on a lock timeout', () => {
       };
 
       // Act
-      const error = await rejection(engine.applyPending(release, { transactionMode: 'release' }));
+      const error = await rejection<OrchestratorError>(
+        engine.applyPending(release, { transactionMode: 'release' }),
+      );
 
       // Assess
       expect(error.name).toBe(ErrorNames.MigrationFailedDatabaseUnchanged);
