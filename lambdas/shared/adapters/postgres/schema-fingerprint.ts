@@ -85,12 +85,14 @@ line AS (
 )
 SELECT coalesce(string_agg(text, E'\\n' ORDER BY text COLLATE "C"), '') AS catalog FROM line`;
 
-/** The schemas of `client`'s database that are not PostgreSQL's own, sorted. */
+/** The schemas of `client`'s database that are not PostgreSQL's own and hold a relation or a type, sorted. */
 export async function userSchemas(client: pg.Client): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(
-    `SELECT nspname AS name FROM pg_namespace
-      WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
-      ORDER BY nspname COLLATE "C"`,
+    `SELECT n.nspname AS name FROM pg_namespace n
+      WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+        AND (EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid)
+             OR EXISTS (SELECT 1 FROM pg_type t WHERE t.typnamespace = n.oid))
+      ORDER BY n.nspname COLLATE "C"`,
   );
   return rows.map((row) => row.name);
 }

@@ -213,7 +213,10 @@ interface Replay {
   /** What was replayed so far, in order. */
   readonly applied: readonly Migration[];
   apply(migration: Migration): Promise<void>;
-  /** The schemas a fingerprint covers: those the replay created, and the target's. */
+  /**
+   * The schemas a fingerprint covers: the target's, and those the replay put something in (so that with
+   * `?schema=app`, whatever the live database holds in an unmanaged `public` is not compared).
+   */
   schemas(): Promise<string[]>;
   close(): Promise<void>;
 }
