@@ -141,13 +141,18 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
       // Prepare
       const db = await baseDatabase('int_apply');
       const marker = `interrupt_apply_${db.name}`;
+      // Slow on the target only: preflight replays the release in a temporary database first (expected schemas).
       const release = await migrationsDirectory([
         BASE,
-        ['20250201000000_slow', `CREATE TABLE "B" ("id" INTEGER);\nSELECT pg_sleep(60) /* ${marker} */;\n`],
+        [
+          '20250201000000_slow',
+          'CREATE TABLE "B" ("id" INTEGER);\n' +
+            `SELECT pg_sleep(CASE WHEN current_database() = '${db.name}' THEN 60 ELSE 0 END) /* ${marker} */;\n`,
+        ],
       ]);
       const run = start('bin/cli.ts', ['run', '--migrations', release], { DATABASE_URL: db.url });
       await waitFor('the migration statement', async () =>
-        (await statementsWith(`pg_sleep(60) /* ${marker}`)).length > 0 ? true : undefined,
+        (await statementsWith(marker)).some((session) => session.datname === db.name) ? true : undefined,
       );
 
       // Act
@@ -163,22 +168,60 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
         `nothing of the release committed (read from _prisma_migrations): ${db.name} is unchanged`,
       );
       expect(output).toContain('next:       run again when ready.');
-      expect(await statementsWith(`pg_sleep(60) /* ${marker}`)).toEqual([]);
+      expect(await statementsWith(marker)).toEqual([]);
       expect(await tablesOf(db.url)).toEqual(['A', '_prisma_migrations']);
       expect(await copiesOf(db.name, 'premigration')).toHaveLength(1); // the base release's only
     },
   );
 
-  it('drops the shadow database it created when it gets SIGTERM during verification', async () => {
-    // Prepare: a migration that sleeps only where verification replays it, in a shadow database
-    const db = await baseDatabase('int_verify');
-    const marker = `interrupt_verify_${db.name}`;
+  it('drops the temporary database of its expected schemas when it gets SIGTERM during preflight', async () => {
+    // Prepare: a migration that sleeps where preflight replays it (the expected schemas), before any snapshot
+    const db = await baseDatabase('int_preflight');
+    const marker = `interrupt_preflight_${db.name}`;
     const release = await migrationsDirectory([
       BASE,
       [
         '20250201000000_b',
         'CREATE TABLE "B" ("id" INTEGER);\n' +
           `DO $$ BEGIN IF current_database() LIKE 'prisma_migrate_shadow_db_%' THEN PERFORM pg_sleep(60); END IF; END $$ /* ${marker} */;\n`,
+      ],
+    ]);
+    const run = start('bin/cli.ts', ['run', '--migrations', release], { DATABASE_URL: db.url });
+    const replay = await waitFor('the replay in a temporary database', async () => {
+      const sessions = await statementsWith(marker);
+      return sessions.find((session) => session.datname?.startsWith('prisma_migrate_shadow_db_'))?.datname;
+    });
+
+    // Act
+    run.child.kill('SIGTERM');
+    const code = await within(run);
+
+    // Assess: nothing was touched, the temporary database is gone
+    expect(code).toBe(130);
+    const output = run.output();
+    expect(output).toContain('interrupted: during preflight');
+    expect(output).toMatch(new RegExp(`dropped the shadow database\\(s\\) [^\\n]*${replay}`));
+    expect(await statementsWith(marker)).toEqual([]);
+    expect(await exists(replay)).toBe(false);
+    expect(await tablesOf(db.url)).toEqual(['A', '_prisma_migrations']);
+    expect(await copiesOf(db.name, 'premigration')).toHaveLength(1); // the base release's only
+  });
+
+  it('drops the shadow database it created when it gets SIGTERM during verification', async () => {
+    // Prepare: a migration that creates a table on the target only (so the live schema is not the expected one,
+    // and verification asks the engine, which replays the migrations in a shadow database), and that sleeps in a
+    // shadow database once the release's snapshot exists: in the engine's replay during verification, not in
+    // preflight's replay before the snapshot.
+    const db = await baseDatabase('int_verify');
+    const marker = `interrupt_verify_${db.name}`;
+    const snapshots = `${sanitizeIdentifierPart(db.name)}-premigration-%`;
+    const release = await migrationsDirectory([
+      BASE,
+      [
+        '20250201000000_b',
+        'CREATE TABLE "B" ("id" INTEGER);\n' +
+          `DO $$ BEGIN IF current_database() = '${db.name}' THEN CREATE TABLE "OnlyLive" ("id" INTEGER); END IF; END $$;\n` +
+          `DO $$ BEGIN IF current_database() LIKE 'prisma_migrate_shadow_db_%' AND (SELECT count(*) FROM pg_database WHERE datname LIKE '${snapshots}') >= 2 THEN PERFORM pg_sleep(60); END IF; END $$ /* ${marker} */;\n`,
       ],
     ]);
     const run = start('bin/cli.ts', ['run', '--migrations', release], { DATABASE_URL: db.url });
@@ -205,7 +248,7 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
     expect(output).toMatch(new RegExp(`dropped the shadow database\\(s\\) [^\\n]*${shadow}`));
     expect(await statementsWith(marker)).toEqual([]);
     expect(await exists(shadow)).toBe(false);
-    expect(await tablesOf(db.url)).toEqual(['A', 'B', '_prisma_migrations']);
+    expect(await tablesOf(db.url)).toEqual(['A', 'B', 'OnlyLive', '_prisma_migrations']);
     expect(output).toContain(`${db.name} holds part or all of the release`);
   });
 
