@@ -9,7 +9,14 @@ import { catalogText } from '../../lambdas/shared/adapters/postgres/schema-finge
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma/schema-drift-detector.js';
-import { createDatabase, dropDatabase, withAdmin, withClient } from '../helpers/database.js';
+import {
+  createDatabase,
+  dropDatabase,
+  uniqueName,
+  urlFor,
+  withAdmin,
+  withClient,
+} from '../helpers/database.js';
 import { migrationsDirectory, removeMigrationDirectories } from '../helpers/migrations.js';
 
 const SAMPLE = 'prisma/migrations';
@@ -21,7 +28,10 @@ afterAll(async () => {
 });
 
 /** A database with every migration of `dir` applied; the URL may name a schema (`?schema=`). */
-async function migrated(dir: string, schema?: string): Promise<{ url: string; names: string[] }> {
+async function migrated(
+  dir: string,
+  schema?: string,
+): Promise<{ name: string; url: string; names: string[] }> {
   const db = await createDatabase('expected');
   created.push(db.name);
   const url = schema ? `${db.url}?schema=${schema}` : db.url;
@@ -29,7 +39,15 @@ async function migrated(dir: string, schema?: string): Promise<{ url: string; na
   await new PrismaMigrationEngine({ connectionString: url }).applyPending(bundle, {
     transactionMode: 'release',
   });
-  return { url, names: bundle.migrations.map((m) => m.name) };
+  return { name: db.name, url, names: bundle.migrations.map((m) => m.name) };
+}
+
+/** A copy of database `name` (a template clone: faster than applying the migrations again). */
+async function copyOf(name: string): Promise<string> {
+  const copy = uniqueName('expected');
+  await withAdmin((client) => client.query(`CREATE DATABASE "${copy}" TEMPLATE "${name}"`));
+  created.push(copy);
+  return urlFor(copy);
 }
 
 async function shadowDatabases(): Promise<string[]> {
@@ -111,7 +129,7 @@ describe('expected schemas', () => {
     const pristine = await withClient(reference.url, (client) => catalogText(client, ['public']));
     for (const change of changes) {
       // Prepare
-      const db = await migrated(SAMPLE);
+      const db = { url: await copyOf(reference.name), names: reference.names };
       // The FK re-created without its actions: drop the original first (the second change of that pair)
       if (change.startsWith('ALTER TABLE "Comment" ADD')) {
         await withClient(db.url, (client) =>
