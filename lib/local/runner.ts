@@ -689,11 +689,13 @@ async function execute(given: LocalRunOptions, guard: ExecutionGuard): Promise<L
     options.signal?.removeEventListener('abort', onAbort);
   }
   if (outcome !== 'interrupted') await events;
-  const housekeeping =
+  // Side by side (each on a connection of its own): retention touches snapshots, the listing reads kept-aside copies.
+  const [housekeeping, keptAside] = await Promise.all([
     localGateway && outcome !== 'interrupted'
-      ? await keepSnapshots(localGateway, outcome, lastState, recorded ?? execution, options.keepSnapshots)
-      : undefined;
-  const keptAside = localGateway ? await localGateway.listKeptAside().catch(() => undefined) : undefined;
+      ? keepSnapshots(localGateway, outcome, lastState, recorded ?? execution, options.keepSnapshots)
+      : undefined,
+    localGateway ? localGateway.listKeptAside().catch(() => undefined) : undefined,
+  ]);
   const finalState = lastState ?? ({ input: options.input, execution } as WorkflowState);
   const reportFile =
     options.reportsDir === false
