@@ -3,8 +3,9 @@
  * database at its previous release, with data; the release deploys the last two migrations), split into
  * the steps' own work (the time inside Task states, from the runner's state events: the step cores and
  * their adapters) and the orchestration around them: synthesizing the workflow from the CDK app, the ASL
- * interpreter's setup (it validates the definition), and the transitions between states (Choice, Wait,
- * Pass, payload paths).
+ * interpreter's setup (it validates the definition), the transitions between states (Choice, Wait,
+ * Pass, payload paths), and the runner's work after the last state (the report, retention, the listing of the
+ * databases kept aside, the execution lock released).
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,8 +26,10 @@ interface RunSplit {
   readonly synthesisMs: number;
   /** From the execution's start to its first state: the interpreter's setup (it validates the definition). */
   readonly setupMs: number;
-  /** From the first state to the end, outside Task states: transitions, Choice/Wait/Pass, payload paths. */
+  /** From the first state to the last one's end, outside Task states: transitions, Choice/Wait/Pass, payload paths. */
   readonly transitionsMs: number;
+  /** After the last state: the runner's report, retention, kept-aside listing, lock release. */
+  readonly afterMs: number;
   readonly stepsMs: number;
   readonly perStep: ReadonlyMap<string, number>;
   readonly path: readonly string[];
@@ -39,10 +42,12 @@ async function measureRun(context: BenchContext, migrationsDir: string): Promise
   const entered = new Map<string, number>();
   const perStep = new Map<string, number>();
   let firstState = 0;
+  let lastEvent = 0;
   let stepsMs = 0;
   const onEvent = (event: RunEvent) => {
     const now = performance.now();
     if (firstState === 0) firstState = now;
+    lastEvent = now;
     if (event.stateType !== 'Task') return;
     if (event.type === 'entered') entered.set(event.state, now);
     if (event.type === 'exited' || event.type === 'failed') {
@@ -76,7 +81,8 @@ async function measureRun(context: BenchContext, migrationsDir: string): Promise
     endToEndMs,
     synthesisMs: Math.max(0, executionStart - started),
     setupMs: Math.max(0, firstState - executionStart),
-    transitionsMs: Math.max(0, ended - firstState - stepsMs),
+    transitionsMs: Math.max(0, lastEvent - firstState - stepsMs),
+    afterMs: Math.max(0, ended - lastEvent),
     stepsMs,
     perStep,
     path: result.path,
@@ -94,7 +100,7 @@ export async function workflowOverhead(context: BenchContext): Promise<BenchRow[
     context.log(
       `  sample release #${rep + 1}: ${run.endToEndMs.toFixed(0)} ms end to end, ${run.stepsMs.toFixed(0)} ms in the steps, ` +
         `${run.synthesisMs.toFixed(0)} ms synthesis, ${run.setupMs.toFixed(0)} ms interpreter setup, ` +
-        `${run.transitionsMs.toFixed(0)} ms transitions (${run.path.length} states)`,
+        `${run.transitionsMs.toFixed(0)} ms transitions (${run.path.length} states), ${run.afterMs.toFixed(0)} ms after the last state`,
     );
   }
   const steps = { name: "steps' own work (Task states)", samples: runs.map((r) => r.stepsMs) };
@@ -132,6 +138,13 @@ export async function workflowOverhead(context: BenchContext): Promise<BenchRow[
       subject: 'orchestration: state transitions',
       unit: 'ms',
       samples: runs.map((r) => Math.max(0.001, r.transitionsMs)),
+      baseline: steps,
+    }),
+    row('workflow-overhead', {
+      case: caseName,
+      subject: 'runner: after the last state (report, retention, lock)',
+      unit: 'ms',
+      samples: runs.map((r) => Math.max(0.001, r.afterMs)),
       baseline: steps,
     }),
   ];
