@@ -88,31 +88,30 @@ export class HeldBookkeeping {
 
   /** Holds `query` and answers true when it is held (then `due` says whether to send what is held now). */
   hold(query: SqlQuery): boolean {
-    if (this.mode === 'off') return false;
-    if (this.mode === 'autocommit') {
-      if (STARTED.test(query.sql)) {
-        const migration = query.args[3];
-        if (this.held.length > 0 || typeof migration !== 'string' || !this.startsWithScript(migration)) {
-          return false;
-        }
-        const rendered = renderHeldWrite(query);
-        if (rendered === undefined) return false;
-        this.held.push(rendered);
-        return true;
-      }
-      const steps = STEPS.test(query.sql);
-      // The finished_at UPDATE is held only to travel with the applied-steps UPDATE held before it.
-      if (!steps && !(FINISHED.test(query.sql) && this.held.length > 0)) return false;
-      const rendered = renderHeldWrite(query);
-      if (rendered === undefined) return false;
-      this.held.push(rendered);
-      this.complete = !steps;
-      return true;
-    }
+    if (!this.holds(query)) return false;
     const rendered = renderHeldWrite(query);
     if (rendered === undefined) return false;
     this.held.push(rendered);
+    this.complete = this.mode === 'autocommit' && FINISHED.test(query.sql);
     return true;
+  }
+
+  /** Whether `query` is held in this mode (its shape and values are checked by `renderHeldWrite`). */
+  private holds(query: SqlQuery): boolean {
+    switch (this.mode) {
+      case 'off':
+        return false;
+      case 'release':
+        return true;
+      case 'autocommit': {
+        if (STARTED.test(query.sql)) {
+          const migration = query.args[3];
+          return this.held.length === 0 && typeof migration === 'string' && this.startsWithScript(migration);
+        }
+        // The finished_at UPDATE is held only to travel with the applied-steps UPDATE held before it.
+        return STEPS.test(query.sql) || (FINISHED.test(query.sql) && this.held.length > 0);
+      }
+    }
   }
 
   /** Whether what is held must be sent now (per-migration mode: the row's writes are complete). */

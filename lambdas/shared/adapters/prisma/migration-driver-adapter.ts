@@ -32,6 +32,7 @@ import type pg from 'pg';
 import { type ConnectionTarget, openClient, withDatabase } from '../postgres/client.js';
 import { emptyResultSet, type HeldBookkeeping } from './held-bookkeeping.js';
 import { charColumnsOf, PinnedClientPool, pinClient } from './pinned-client.js';
+import { runAutocommit } from './release-run.js';
 import {
   dropShadowDatabase,
   dropStaleShadowDatabases,
@@ -41,15 +42,10 @@ import {
 
 /**
  * Runs one migration script on the pinned client, after `held` (the bookkeeping writes held until then, see
- * `held-bookkeeping.ts`), which it must send first; throws what `pg` throws.
+ * `held-bookkeeping.ts`), which it must send first; throws what `pg` throws. The default, `runAutocommit`, sends
+ * both as one simple query: PostgreSQL runs a multi-statement simple query atomically (implicit transaction).
  */
 export type ScriptRunner = (script: string, client: pg.Client, held?: string) => Promise<void>;
-
-/** One simple query: PostgreSQL runs a multi-statement simple query atomically (implicit transaction). */
-export const runAsOneQuery: ScriptRunner = async (script, client, held) => {
-  if (held !== undefined) await client.query(held);
-  await client.query(script);
-};
 
 /** Error kinds the schema engine build shipped with prisma 7.10.1 deserializes (probed; see its `unknown variant` list). */
 const ENGINE_ERROR_KINDS: ReadonlySet<string> = new Set([
@@ -215,7 +211,7 @@ class PinnedMigrationAdapter implements SqlDriverAdapter {
   async executeScript(script: string): Promise<void> {
     try {
       const held = this.hooks.bookkeeping?.take();
-      await (this.hooks.runScript ?? runAsOneQuery)(script, this.client, held);
+      await (this.hooks.runScript ?? runAutocommit)(script, this.client, held);
     } catch (error) {
       throw scriptErrorForEngine(error);
     }

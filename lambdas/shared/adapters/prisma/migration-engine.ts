@@ -312,10 +312,13 @@ export class PrismaMigrationEngine implements MigrationEngine {
         if (state.mode !== 'release') await bookkeeping.flush(client);
       } catch (error) {
         bookkeeping.mode = 'off';
-        // Committed writes the engine made are sent; the release transaction's are rolled back with it.
-        if (state.mode === 'release') bookkeeping.take();
-        else await bookkeeping.flush(client).catch(() => undefined);
-        if (state.mode === 'release') await client.query('ROLLBACK').catch(() => undefined);
+        // The release transaction's held writes are rolled back with it; per migration, the engine's are sent.
+        if (state.mode === 'release') {
+          bookkeeping.take();
+          await client.query('ROLLBACK').catch(() => undefined);
+        } else {
+          await bookkeeping.flush(client).catch(() => undefined);
+        }
         const explained = session.explain(error);
         const failed = state.pending.find((m) => m.name === state.failure?.migration);
         const lockTimeout = state.failure?.code === LOCK_NOT_AVAILABLE && failed !== undefined;
@@ -379,7 +382,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
     const started = performance.now();
     try {
       if (state.mode === 'release') await runInSavepoint(client, script, held);
-      else await runAutocommit(client, script, held);
+      else await runAutocommit(script, client, held);
     } catch (error) {
       state.failure = scriptFailure(migration, script, error);
       throw error;

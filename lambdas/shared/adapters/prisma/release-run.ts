@@ -78,7 +78,7 @@ export async function runInSavepoint(client: pg.Client, script: string, held?: s
  * INSERT again on its own, so the engine finds its row as it would have (then records the failure in it); a
  * crash during the script leaves no row for a script that left nothing either, where Prisma leaves a failed row.
  */
-export async function runAutocommit(client: pg.Client, script: string, held?: string): Promise<void> {
+export async function runAutocommit(script: string, client: pg.Client, held?: string): Promise<void> {
   if (held === undefined) {
     await client.query(script);
     return;

@@ -78,8 +78,7 @@ export class PrismaSchemaDriftDetector implements SchemaDriftDetector {
     expected?: readonly ExpectedSchema[],
   ): Promise<SchemaDriftResult> {
     const bundle = await this.options.source.load();
-    const wanted = new Set(migrations);
-    const chosen = bundle.migrations.filter((m) => wanted.has(m.name));
+    const chosen = named(bundle, migrations);
     const key = expected?.length ? migrationSetKey(chosen) : undefined;
     const match = expected?.find((schema) => schema.migrations === key);
     if (match && (await this.liveFingerprint(match.schemas)) === match.fingerprint) {
@@ -90,10 +89,7 @@ export class PrismaSchemaDriftDetector implements SchemaDriftDetector {
 
   async expectedSchemas(sets: readonly (readonly string[])[]): Promise<ExpectedSchema[]> {
     const bundle = await this.options.source.load();
-    const ordered = sets.map((names) => {
-      const wanted = new Set(names);
-      return bundle.migrations.filter((m) => wanted.has(m.name));
-    });
+    const ordered = sets.map((names) => named(bundle, names));
     const results: ExpectedSchema[] = [];
     let replay: Replay | undefined;
     try {
@@ -231,4 +227,10 @@ export function migrationSetKey(migrations: readonly Migration[]): string {
   for (const migration of migrations)
     hash.update(`${migration.name}\0${migration.sql.length}\0${migration.sql}\0`);
   return hash.digest('hex');
+}
+
+/** The bundle's migrations named in `names`, in the bundle's order. */
+function named(bundle: MigrationBundle, names: readonly string[]): Migration[] {
+  const wanted = new Set(names);
+  return bundle.migrations.filter((migration) => wanted.has(migration.name));
 }
