@@ -239,7 +239,8 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   }
   const httpFailing =
     proceeds && deps.httpChecks ? await httpChecksFailingBefore(deps.httpChecks, warnings) : [];
-  const expectedSchemas = proceeds ? await expectedSchemasOf(deps, applied, pending) : [];
+  // A dry run is not verified: only the schema before the release is expected (the baseline's).
+  const expectedSchemas = proceeds ? await expectedSchemasOf(deps, applied, dryRun ? undefined : pending) : [];
   const baseline = !proceeds
     ? undefined
     : resolution !== undefined
@@ -290,11 +291,11 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
 async function expectedSchemasOf(
   deps: PreflightDeps,
   applied: readonly string[],
-  pending: readonly string[],
+  pending: readonly string[] | undefined,
 ): Promise<ExpectedSchema[]> {
   if (!deps.drift?.expectedSchemas || deps.settings.drift.policy === 'off') return [];
   try {
-    return await deps.drift.expectedSchemas([applied, [...applied, ...pending]]);
+    return await deps.drift.expectedSchemas(pending ? [applied, [...applied, ...pending]] : [applied]);
   } catch {
     return [];
   }
