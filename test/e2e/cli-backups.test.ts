@@ -2,34 +2,18 @@
  * `backup`, `backups` and `restore` as an operator runs them: a separate process against DATABASE_URL, its
  * output and its exit code, and the data afterwards.
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestDatabase } from '../../bin/sample/database-digest.js';
 import { createSampleDatabase } from '../../bin/sample/sample-app.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 import { dropDatabasesAndCopies, uniqueName, urlFor, withClient } from '../helpers/database.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const SAMPLE = 'prisma/migrations';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Run = CliRun;
 
 function cli(args: string[], databaseUrl: string): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'bin/cli.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
+  return runCli(args, { env: { DATABASE_URL: databaseUrl }, timeoutMs: 120_000 });
 }
 
 // Each command is a process that starts tsx and synthesizes the stack: seconds each, more on a loaded machine.

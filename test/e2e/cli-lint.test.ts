@@ -4,16 +4,15 @@
  * migrations refused by preflight, and the same release acknowledged in `--input`, as a user runs them: a separate
  * process, its output and exit code, and what exists on the server afterwards.
  */
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSampleDatabase, SAMPLE_MIGRATIONS_DIR } from '../../bin/sample/sample-app.js';
 import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 import { adminUrl, dropDatabase, uniqueName, urlFor, withAdmin, withClient } from '../helpers/database.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const SPLIT = '20250122090000_split_user_name';
 const created: string[] = [];
 const folders: string[] = [];
@@ -23,20 +22,8 @@ afterAll(async () => {
   for (const dir of folders) await rm(dir, { recursive: true, force: true });
 });
 
-function start(
-  args: string[],
-  databaseUrl: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'bin/cli.ts', 'run', ...args],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 180_000 },
-      (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      },
-    );
-  });
+function start(args: string[], databaseUrl: string): Promise<CliRun> {
+  return runCli(['run', ...args], { env: { DATABASE_URL: databaseUrl } });
 }
 
 function databaseName(prefix: string): string {

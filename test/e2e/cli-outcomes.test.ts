@@ -2,25 +2,16 @@
  * What the command line tells an operator at the end of a failed release, as a user runs it (a separate
  * process): the alarm matches what happened to the data.
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runLocal } from '../../lib/local/runner.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 import { createDatabase, dropDatabasesAndCopies } from '../helpers/database.js';
 import { migrationsDirectory, removeMigrationDirectories } from '../helpers/migrations.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const databases: string[] = [];
 
-function cli(args: string[], databaseUrl: string): Promise<{ code: number; stdout: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'bin/cli.ts', 'run', ...args],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 120_000 },
-      (error, stdout) => done({ code: error ? Number(error.code) : 0, stdout }),
-    );
-  });
+function cli(args: string[], databaseUrl: string): Promise<CliRun> {
+  return runCli(['run', ...args], { env: { DATABASE_URL: databaseUrl }, timeoutMs: 120_000 });
 }
 
 afterAll(async () => {

@@ -2,36 +2,22 @@
  * The command line as a user runs it: a separate process, its output, its exit code, and what exists on the
  * server afterwards.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
+import { type CliRun, runNode } from '../helpers/cli.js';
 import { dropDatabase, uniqueName, urlFor, withAdmin } from '../helpers/database.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const created: string[] = [];
 const directories: string[] = [];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', ...args],
-      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
+  return runNode(['--import', 'tsx', ...args], { env, timeoutMs: 120_000 });
 }
 
 /** `npm start -- ARGS` with DATABASE_URL. */

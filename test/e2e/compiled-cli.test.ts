@@ -3,7 +3,6 @@
  * the project: compiled on first start, compiled again after any source changes (never a stale build), and a
  * nothing-to-do run from the cached workflow definition without aws-cdk-lib.
  */
-import { execFile } from 'node:child_process';
 import {
   cpSync,
   mkdirSync,
@@ -17,31 +16,18 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runNode } from '../helpers/cli.js';
 import { dropDatabasesAndCopies, uniqueName, urlFor } from '../helpers/database.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 let copy: string;
 const databases: string[] = [];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** `node bin/prisma-migration-orchestrator.mjs ARGS` in the copy (what `npm start` runs). */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['bin/prisma-migration-orchestrator.mjs', ...args],
-      { cwd: copy, env: { ...process.env, ...env }, timeout: 180_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
+  return runNode(['bin/prisma-migration-orchestrator.mjs', ...args], { cwd: copy, env });
 }
 
 function builds(): string[] {

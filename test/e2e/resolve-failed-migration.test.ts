@@ -4,10 +4,9 @@
  * synthesized definition, checks the schema evidence in preflight, marks the row through Prisma's engine after the
  * snapshot and deploys; the REAL `prisma migrate status` must then agree that the database is up to date.
  */
-import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeRelease } from '../../bin/sample/sample-app.js';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
@@ -16,10 +15,10 @@ import { ErrorNames, StateNames } from '../../lambdas/shared/contract/contract.j
 import { ExecutionReportSchema } from '../../lambdas/shared/contract/report-schema.js';
 import { requirePlan } from '../../lambdas/shared/contract/state.js';
 import { type LocalRunResult, runLocal } from '../../lib/local/runner.js';
+import { type CliRun, runCli } from '../helpers/cli.js';
 import { dropDatabasesAndCopies, sampleDatabase, withClient } from '../helpers/database.js';
 import { PrismaCli } from '../helpers/prisma-cli.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const ESTIMATES = '20250226090000_task_estimates';
 const ARCHIVED = '20250305090000_project_archived_at';
 const CODES = '20250301090000_task_codes';
@@ -92,20 +91,8 @@ async function reportOf(result: LocalRunResult) {
 }
 
 /** `npm start -- run <args>` as a user runs it: a separate process, its output and exit code. */
-function startCli(
-  args: string[],
-  databaseUrl: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'bin/cli.ts', 'run', ...args],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 180_000 },
-      (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      },
-    );
-  });
+function startCli(args: string[], databaseUrl: string): Promise<CliRun> {
+  return runCli(['run', ...args], { env: { DATABASE_URL: databaseUrl } });
 }
 
 /** The refusal's message (the cause is the Lambda error JSON). */

@@ -9,7 +9,6 @@
  * Then a release fails on a unique violation of a row whose value is a unique e-mail address (PostgreSQL's DETAIL
  * names the key's value): the constraint is named in the outputs, the e-mail in none.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { composeRelease, createSampleDatabase } from '../../bin/sample/sample-app.js';
 import { type LocalRunOptions, type LocalRunResult, runLocal } from '../../lib/local/runner.js';
+import { runCli } from '../helpers/cli.js';
 import {
   adminUrl,
   dropDatabasesAndCopies,
@@ -57,17 +57,7 @@ interface CliRun {
 /** The CLI as a user runs it; its stdout, stderr and the report files it wrote are collected. */
 async function cli(label: string, args: string[], databaseUrl: string, database: string): Promise<CliRun> {
   const startedAt = Date.now();
-  const run = await new Promise<CliRun>((done) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'bin/cli.ts', ...args],
-      { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 180_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
+  const run = await runCli(args, { env: { DATABASE_URL: databaseUrl } });
   outputs.push({ where: `${label}: CLI stdout`, text: run.stdout });
   outputs.push({ where: `${label}: CLI stderr`, text: run.stderr });
   // The CLI writes its report under <cwd>/.reports/: the files written since it started that are about this database.
