@@ -240,7 +240,9 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   const httpFailing =
     proceeds && deps.httpChecks ? await httpChecksFailingBefore(deps.httpChecks, warnings) : [];
   // A dry run is not verified: only the schema before the release is expected (the baseline's).
-  const expectedSchemas = proceeds ? await expectedSchemasOf(deps, applied, dryRun ? undefined : pending) : [];
+  const expectedSchemas = proceeds
+    ? await expectedSchemasOf(deps, applied, dryRun ? undefined : pending)
+    : [];
   const baseline = !proceeds
     ? undefined
     : resolution !== undefined
