@@ -26,15 +26,14 @@ export async function lintPending(options: {
   readonly pending: readonly string[];
 }): Promise<PendingLint> {
   const { analysis, acknowledge } = options;
-  const statements = analysis?.statements ?? [];
-  const findings =
-    statements.length > 0
-      ? lintRelease({
-          statements,
-          ...(analysis?.enumValuesUsed ? { enumValuesUsed: analysis.enumValuesUsed } : {}),
-          catalog: await options.engine.readSchemaCatalog(),
-        })
-      : [];
+  const statements = analysis?.statements;
+  const findings = statements
+    ? lintRelease({
+        statements,
+        ...(analysis?.enumValuesUsed ? { enumValuesUsed: analysis.enumValuesUsed } : {}),
+        catalog: await options.engine.readSchemaCatalog(),
+      })
+    : [];
   const judgement = judgeLint(findings, options.policy, acknowledge, new Set(options.applied));
   const warnings: string[] = [];
   for (const stale of judgement.stale) {

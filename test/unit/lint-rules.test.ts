@@ -18,6 +18,7 @@ import {
 } from '../../lambdas/shared/domain/lint/policy.js';
 import { LINT_RULES, type SchemaCatalog } from '../../lambdas/shared/domain/lint/rules.js';
 import { analyzeRelease } from '../../lambdas/shared/domain/release-analysis.js';
+import { KEEP_STATEMENTS_UP_TO } from '../../lambdas/shared/domain/script-memory.js';
 
 /** The database before the release: the sample app's tables, and a validated NOT NULL check on "Task"."title". */
 const CATALOG: SchemaCatalog = {
@@ -30,17 +31,24 @@ function migration(name: string, sql: string): Migration {
   return { name, sql, checksum: '' };
 }
 
-/** A release of one or more scripts (`m1`, `m2`, ...). */
+/**
+ * A release of one or more scripts (`m1`, `m2`, ...). Linted twice: with the statements the analysis kept (a small
+ * release) and with them parsed again as the lint reads them (a release over `KEEP_STATEMENTS_UP_TO`): the same
+ * findings.
+ */
 function lint(scripts: string | readonly string[], catalog: SchemaCatalog = CATALOG): LintFinding[] {
   const list = typeof scripts === 'string' ? [scripts] : scripts;
-  const analysis = analyzeRelease(
-    list.map((sql, index) => migration(`2025010${index + 1}000000_m${index + 1}`, sql)),
-  );
-  return lintRelease({
-    statements: analysis.statements ?? [],
-    ...(analysis.enumValuesUsed ? { enumValuesUsed: analysis.enumValuesUsed } : {}),
-    catalog,
+  const migrations = list.map((sql, index) => migration(`2025010${index + 1}000000_m${index + 1}`, sql));
+  const [kept, reparsed] = [KEEP_STATEMENTS_UP_TO, 0].map((keepUpTo) => {
+    const analysis = analyzeRelease(migrations, keepUpTo);
+    return lintRelease({
+      statements: analysis.statements ?? [],
+      ...(analysis.enumValuesUsed ? { enumValuesUsed: analysis.enumValuesUsed } : {}),
+      catalog,
+    });
   });
+  expect(reparsed).toEqual(kept);
+  return kept ?? [];
 }
 
 const rulesOf = (findings: readonly LintFinding[]) => findings.map((finding) => finding.rule);

@@ -5,6 +5,8 @@ import { preflight } from '../../lambdas/preflight/preflight.js';
 import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import { analyzeRelease } from '../../lambdas/shared/domain/release-analysis.js';
 import {
+  HELD_BYTES_PER_SCRIPT_BYTE,
+  KEEP_STATEMENTS_UP_TO,
   KEPT_BYTES_PER_SCRIPT_BYTE,
   largestStatementBytes,
   type MemoryShortfall,
@@ -41,11 +43,13 @@ function dataMigration(name: string, bytes: number) {
 }
 
 describe('the memory a script needs to be parsed', () => {
-  const PER_BYTE = KEPT_BYTES_PER_SCRIPT_BYTE + PARSE_BYTES_PER_STATEMENT_BYTE;
+  const KEPT = HELD_BYTES_PER_SCRIPT_BYTE + KEPT_BYTES_PER_SCRIPT_BYTE;
+  const PER_BYTE = KEPT + PARSE_BYTES_PER_STATEMENT_BYTE;
 
-  it('counts what the analysis keeps of the whole script and the parse of its largest statement', () => {
-    expect(parseMemoryEstimate(10 * MB, MB)).toBe(
-      10 * MB * KEPT_BYTES_PER_SCRIPT_BYTE + MB * PARSE_BYTES_PER_STATEMENT_BYTE,
+  it('counts the text, the trees when the analysis keeps them, and the parse of the largest statement', () => {
+    expect(parseMemoryEstimate(10 * MB, MB, true)).toBe(10 * MB * KEPT + MB * PARSE_BYTES_PER_STATEMENT_BYTE);
+    expect(parseMemoryEstimate(10 * MB, MB, false)).toBe(
+      10 * MB * HELD_BYTES_PER_SCRIPT_BYTE + MB * PARSE_BYTES_PER_STATEMENT_BYTE,
     );
     // UTF-8 bytes, not UTF-16 code units: 'é' is 2 bytes.
     expect(largestStatementBytes("SELECT 'ab';\nSELECT 'éééé';\nSELECT 1")).toBe(
@@ -59,7 +63,7 @@ describe('the memory a script needs to be parsed', () => {
   const large = migration('20260102000000_large', 'x'.repeat(100 * 1024 + 1));
   // 'é' is 2 bytes in UTF-8: 60 Ki of it is 120 KiB, over the room although its length is 60 Ki.
   const accented = migration('20260103000000_accented', 'é'.repeat(60 * 1024));
-  // 150 KiB in statements of 1 KiB fits alone: what is kept is 18x the script, the parse 35x one statement.
+  // 150 KiB in statements of 1 KiB fits alone: what is kept is 26x the script, the parse 35x one statement.
   const many = migration('20260104000000_many', `${'x'.repeat(1023)};`.repeat(150));
 
   it('names the scripts too large alone, largest first, and only those', () => {
@@ -89,7 +93,7 @@ describe('the memory a script needs to be parsed', () => {
     expect(shortfall).toEqual({
       together: true,
       releaseBytes: 250 * 1024,
-      estimateBytes: 250 * 1024 * KEPT_BYTES_PER_SCRIPT_BYTE + 100 * 1024 * PARSE_BYTES_PER_STATEMENT_BYTE,
+      estimateBytes: 250 * 1024 * KEPT + 100 * 1024 * PARSE_BYTES_PER_STATEMENT_BYTE,
       scripts: [
         expect.objectContaining({ migration: many.name, bytes: 150 * 1024, largestStatementBytes: 1024 }),
         expect.objectContaining({ migration: small.name, bytes: 100 * 1024 }),
@@ -106,6 +110,23 @@ describe('the memory a script needs to be parsed', () => {
       'The largest: 20260104000000_many/migration.sql is 150 KB (its largest statement 1 KB)',
     );
     expect(message).toContain('split it into smaller migrations deployed in separate releases');
+  });
+
+  it('counts no trees for a release larger than the analysis keeps (its statements are parsed again for the lint)', () => {
+    // 6 MiB in statements of 1 KiB: without trees 48 MiB + the parse of 1 KiB; with them it would be 156 MiB.
+    const big = migration('20260105000000_big', `${'x'.repeat(1023)};`.repeat(6 * 1024));
+    expect(big.sql.length).toBeGreaterThan(KEEP_STATEMENTS_UP_TO);
+    const room = 60 * MB;
+    expect(memoryShortfall([big], RUNTIME_BASELINE_BYTES + room)).toBeUndefined();
+    expect(memoryShortfall([big], RUNTIME_BASELINE_BYTES + 40 * MB)).toMatchObject({
+      together: false,
+      estimateBytes: 6 * MB * HELD_BYTES_PER_SCRIPT_BYTE + 1024 * PARSE_BYTES_PER_STATEMENT_BYTE,
+    });
+    // Under the limit, the same statements count their trees.
+    const under = migration('20260105000001_under', `${'x'.repeat(1023)};`.repeat(3 * 1024));
+    expect(memoryShortfall([under], RUNTIME_BASELINE_BYTES + room)).toMatchObject({
+      estimateBytes: 3 * MB * KEPT + 1024 * PARSE_BYTES_PER_STATEMENT_BYTE,
+    });
   });
 
   it('reads the function memory Lambda sets, and the heap limit elsewhere', () => {
@@ -137,12 +158,12 @@ describe('preflight with a migration too large for its memory', () => {
   }
 
   it('refuses it before parsing, naming the script, its size, the estimate, the memory and the fix', async () => {
-    // Prepare: 20 MB of room; the 2 MB script in statements of 2 KB keeps about 36 MB.
+    // Prepare: 20 MB of room; the 2 MB script in statements of 2 KB (a small release: trees kept) takes about 52 MB.
     const engine = new FakeMigrationEngine();
     engine.history = [appliedRow(init)];
     const parsed: string[] = [];
     const memory = RUNTIME_BASELINE_BYTES + 20 * MB;
-    const estimate = Math.round(parseMemoryEstimate(2 * MB, largestStatementBytes(data.sql)) / MB);
+    const estimate = Math.round(parseMemoryEstimate(2 * MB, largestStatementBytes(data.sql), true) / MB);
     // Act
     const error = await rejection(preflight(stateWith(), deps(engine, memory, parsed)));
     // Assess
@@ -183,25 +204,55 @@ describe('the cuts between statements the release analysis parses a piece at a t
       'CREATE TABLE "A" ("id" INT);\n-- é 📝\nINSERT INTO "A" VALUES (1), (2);\nALTER TABLE "A" ADD COLUMN "b" INT;\n',
       'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\nUPDATE "A" SET "b" = 1;\n',
       'SELECT 1;\n/* é */ ALTR TABLE "A" RENAME TO "B";\n',
+      // A wrong cut after statements already read: the whole parse's statements from that piece on follow them.
+      'UPDATE "A" SET "b" = 0;\n-- ü\nCREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\nDROP TABLE "A";\n',
     ];
-    // The nodes, byte offsets into the script included, are the ones a parse of the whole script gives.
-    for (const sql of scripts.slice(0, 2)) {
-      const whole = (parseSync(sql) as { stmts: { stmt: unknown }[] }).stmts.map((raw) => raw.stmt);
-      const nodes = analyzeRelease([migration('20260101000000_a', sql)]).statements ?? [];
-      expect(nodes.map((s) => s.node)).toEqual(whole);
-      expect(JSON.stringify(whole)).toContain('"location":');
+    // Kept by the analysis (a small release), or parsed again when read (a large one): the same statements.
+    for (const keepUpTo of [KEEP_STATEMENTS_UP_TO, 0]) {
+      const statementsOf = (sql: string) => [
+        ...(analyzeRelease([migration('20260101000000_a', sql)], keepUpTo).statements ?? []),
+      ];
+      // The nodes, byte offsets into the script included, are the ones a parse of the whole script gives.
+      for (const sql of [scripts[0], scripts[1], scripts[3]] as string[]) {
+        const whole = (parseSync(sql) as { stmts: { stmt: unknown }[] }).stmts.map((raw) => raw.stmt);
+        expect(statementsOf(sql).map((s) => s.node)).toEqual(whole);
+        expect(JSON.stringify(whole)).toContain('"location":');
+      }
+      expect(
+        statementsOf(scripts[0] ?? '').map((s) => [s.line, s.column, s.text.trim().slice(0, 11)]),
+      ).toEqual([
+        [1, 1, 'CREATE TABL'],
+        [3, 1, 'INSERT INTO'],
+        [4, 1, 'ALTER TABLE'],
+      ]);
+      expect(
+        statementsOf(scripts[3] ?? '').map((s) => [s.line, s.column, s.text.trim().slice(0, 11)]),
+      ).toEqual([
+        [1, 1, 'UPDATE "A" '],
+        [3, 1, 'CREATE FUNC'],
+        [4, 1, 'DROP TABLE '],
+      ]);
+      const analysis = analyzeRelease([migration('20260101000000_a', scripts[0] ?? '')], keepUpTo);
+      expect(analysis.lockedTables).toEqual(['A']);
+      const atomic = analyzeRelease([migration('20260101000001_b', scripts[1] ?? '')], keepUpTo);
+      expect(atomic.unparsable).toEqual([]);
+      expect([...(atomic.statements ?? [])]).toHaveLength(2);
+      const typo = analyzeRelease(
+        [migration('20260101000002_c', scripts[2] ?? ''), migration('20260101000003_d', 'DROP TABLE "A";')],
+        keepUpTo,
+      );
+      expect(typo.unparsable).toMatchObject([{ line: 2, column: 9 }]);
+      // A script that does not parse gives the lint none of its statements.
+      expect([...(typo.statements ?? [])].map((s) => s.migration)).toEqual(['20260101000003_d']);
     }
-    const analysis = analyzeRelease([migration('20260101000000_a', scripts[0] ?? '')]);
-    expect((analysis.statements ?? []).map((s) => [s.line, s.column, s.text.trim().slice(0, 11)])).toEqual([
-      [1, 1, 'CREATE TABL'],
-      [3, 1, 'INSERT INTO'],
-      [4, 1, 'ALTER TABLE'],
-    ]);
-    expect(analysis.lockedTables).toEqual(['A']);
-    const atomic = analyzeRelease([migration('20260101000001_b', scripts[1] ?? '')]);
-    expect(atomic.unparsable).toEqual([]);
-    expect(atomic.statements ?? []).toHaveLength(2);
-    const typo = analyzeRelease([migration('20260101000002_c', scripts[2] ?? '')]);
-    expect(typo.unparsable).toMatchObject([{ line: 2, column: 9 }]);
+    // Texts, lines and columns included.
+    const both = (sql: string) =>
+      [KEEP_STATEMENTS_UP_TO, 0].map((keepUpTo) => [
+        ...(analyzeRelease([migration('20260101000000_a', sql)], keepUpTo).statements ?? []),
+      ]);
+    for (const sql of [scripts[0], scripts[1], scripts[3]] as string[]) {
+      const [kept, reparsed] = both(sql);
+      expect(reparsed).toEqual(kept);
+    }
   });
 });

@@ -7,6 +7,7 @@
  */
 import { loadModule, parseSync } from 'pgsql-parser';
 import type { Migration } from '../contract/ports.js';
+import { KEEP_STATEMENTS_UP_TO } from './script-memory.js';
 import {
   type AstNode,
   isObject,
@@ -62,61 +63,86 @@ function shiftLocations(value: unknown, by: number): void {
   }
 }
 
-/**
- * The script's statements as `parseSync(sql).stmts` gives them, parsed a piece at a time: libpg_query's JSON tree
- * of a whole script is many times the script's size, and the wasm heap grows to the largest parse and never gives
- * memory back (a 10 MB data migration parsed whole peaked 517 MB above the process, in pieces 239 MB; see
- * `script-memory.ts`). Each piece starts at the `;` that ends the statement before it (an empty statement the parser
- * drops), so no token of a piece is at its offset 0, whose location libpg_query's JSON would leave out. When a piece
- * does not parse, the script is parsed whole: its error, and its cursor, are then the ones a whole parse gives.
- */
-function parseInPieces(sql: string): RawStatement[] {
-  const ends = statementEnds(sql);
-  if (ends.length <= 1) return (parseSync(sql) as { stmts?: RawStatement[] }).stmts ?? [];
-  const statements: RawStatement[] = [];
-  let start = 0;
-  let startByte = 0;
-  try {
-    for (const end of [...ends, sql.length]) {
-      const piece = sql.slice(start, end + 1);
-      if (piece.trim() !== '' && piece.trim() !== ';') {
-        for (const raw of (parseSync(piece) as { stmts?: RawStatement[] }).stmts ?? []) {
-          if (startByte > 0) {
-            shiftLocations(raw.stmt, startByte);
-            raw.stmt_location = (raw.stmt_location ?? 0) + startByte;
-          }
-          statements.push(raw);
-        }
-      }
-      startByte += Buffer.byteLength(sql.slice(start, end), 'utf8');
-      start = end;
-    }
-  } catch {
-    return (parseSync(sql) as { stmts?: RawStatement[] }).stmts ?? [];
-  }
-  return statements;
+/** A statement as the parser gives it, with its text and where it starts (a UTF-16 index into the script). */
+interface ReadStatement {
+  readonly node: AstNode;
+  readonly text: string;
+  readonly charOffset: number;
 }
 
 /**
- * The statements of a script, with their text and where each starts (libpg_query locations are UTF-8 byte
- * offsets).
+ * The statements of `parseSync(sql).stmts`, from `first` on, each with its text (libpg_query's locations are UTF-8
+ * byte offsets into `sql`, plus `base`) and where it starts in the script (`charBase` plus its UTF-16 index in `sql`).
  */
-function statementsOf(migration: string, sql: string): ParsedStatement[] {
+function* readStatements(
+  sql: string,
+  { base = 0, charBase = 0, first = 0 }: { base?: number; charBase?: number; first?: number } = {},
+): Generator<ReadStatement> {
+  const stmts = (parseSync(sql) as { stmts?: RawStatement[] }).stmts ?? [];
   const bytes = Buffer.from(sql, 'utf8');
-  const stmts = parseInPieces(sql);
-  const locator = new ScriptLocator(sql);
   // Statement boundaries are character boundaries: the UTF-16 offset grows by the text between two of them.
   let byteOffset = 0;
   let charOffset = 0;
-  return stmts.flatMap((raw) => {
-    if (!isObject(raw.stmt)) return [];
+  for (const raw of stmts) {
     const start = raw.stmt_location ?? 0;
+    if (!isObject(raw.stmt) || start + base < first) continue;
     const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
     charOffset += bytes.subarray(byteOffset, start).toString('utf8').length;
     byteOffset = start;
+    if (base > 0) shiftLocations(raw.stmt, base);
+    yield {
+      node: raw.stmt,
+      text: bytes.subarray(start, end).toString('utf8'),
+      charOffset: charBase + charOffset,
+    };
+  }
+}
+
+/**
+ * A script's statements as `parseSync(sql).stmts` gives them, parsed a piece at a time and handed out one by one, so
+ * that a caller who does not keep them holds one statement's tree at a time: libpg_query's JSON tree of a whole
+ * script is many times the script's size (13x kept as JavaScript objects), and the wasm heap grows to the largest
+ * parse and never gives memory back (a 10 MB data migration parsed whole peaked 517 MB above the process; see
+ * `script-memory.ts`). Each piece starts at the `;` that ends the statement before it (an empty statement the parser
+ * drops), so no token of a piece is at its offset 0, whose location libpg_query's JSON would leave out. When a piece
+ * does not parse (a cut inside `BEGIN ATOMIC ... END`), the script is parsed whole, and its statements from that
+ * piece on are handed out: a whole parse's error, and its cursor, are then the ones thrown.
+ */
+function* parseInPieces(sql: string): Generator<ReadStatement> {
+  const ends = statementEnds(sql);
+  if (ends.length <= 1) {
+    yield* readStatements(sql);
+    return;
+  }
+  let start = 0;
+  let startByte = 0;
+  for (const end of [...ends, sql.length]) {
+    const piece = sql.slice(start, end + 1);
+    if (piece.trim() !== '' && piece.trim() !== ';') {
+      let statements: ReadStatement[];
+      try {
+        statements = [...readStatements(piece, { base: startByte, charBase: start })];
+      } catch {
+        yield* readStatements(sql, { first: startByte });
+        return;
+      }
+      yield* statements;
+    }
+    startByte += Buffer.byteLength(sql.slice(start, end), 'utf8');
+    start = end;
+  }
+}
+
+/**
+ * The statements of a script, one at a time, with their text and where each starts (line and column of the first
+ * token).
+ */
+function* statementsOf(migration: string, sql: string): Generator<ParsedStatement> {
+  const locator = new ScriptLocator(sql);
+  for (const { node, text, charOffset } of parseInPieces(sql)) {
     const { line, column } = locator.locate(charOffset);
-    return [{ migration, node: raw.stmt, text: bytes.subarray(start, end).toString('utf8'), line, column }];
-  });
+    yield { migration, node, text, line, column };
+  }
 }
 
 const TRANSACTION_CONTROL: Readonly<Record<string, string>> = {
@@ -726,63 +752,82 @@ function unparsableScript(migration: string, sql: string, error: unknown): Unpar
   return { migration, line, column, message, excerpt: shorten(sql.split('\n')[line - 1] ?? '') };
 }
 
+/** The statements of `migrations`, parsed again at each iteration (a script that does not parse throws). */
+function reparsed(migrations: readonly Migration[]): Iterable<ParsedStatement> {
+  return {
+    *[Symbol.iterator]() {
+      for (const migration of migrations) yield* statementsOf(migration.name, migration.sql);
+    },
+  };
+}
+
 /**
  * Reads the release's migrations (in order) and says what prevents a release transaction and what the
  * release locks. A script PostgreSQL's parser rejects is reported in `unparsable`, not as a reason to fall
- * back: it fails in any mode, so the release must be refused (preflight does), not applied half way.
+ * back: it fails in any mode, so the release must be refused (preflight and the apply step do), not applied half
+ * way; what its statements before the error said still counts (it is read as it is parsed).
+ *
+ * Statements are read one at a time and dropped after reading, unless the release is small enough to keep them
+ * (`KEEP_STATEMENTS_UP_TO`, in `script-memory.ts`); `statements` parses them again otherwise.
  */
-export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysis {
+export function analyzeRelease(
+  migrations: readonly Migration[],
+  keepUpTo: number = KEEP_STATEMENTS_UP_TO,
+): ReleaseAnalysis {
   const nonTransactional: NonTransactionalStatement[] = [];
   const locked = new Set<string>();
   const notes: string[] = [];
   const unparsable: UnparsableScript[] = [];
-  const parsed: ParsedStatement[] = [];
+  const keep = migrations.reduce((sum, migration) => sum + migration.sql.length, 0) <= keepUpTo;
+  const kept: ParsedStatement[] = [];
+  const parses: Migration[] = [];
   const enumValuesUsed: EnumValueUsed[] = [];
   const enums = new NewEnumValues();
   for (const migration of migrations) {
-    let statements: ParsedStatement[];
+    const read: ParsedStatement[] = [];
     try {
-      statements = statementsOf(migration.name, migration.sql);
+      for (const statement of statementsOf(migration.name, migration.sql)) {
+        if (keep) read.push(statement);
+        readStatement(statement);
+      }
     } catch (error) {
       unparsable.push(unparsableScript(migration.name, migration.sql, error));
       continue;
     }
-    parsed.push(...statements);
-    for (const { node, text, line, column } of statements) {
-      const reason = nonTransactionalReason(node);
-      if (reason !== undefined)
-        nonTransactional.push({
-          migration: migration.name,
-          statement: shorten(text),
-          reason,
-          atomicMigration: false,
-        });
-      for (const table of lockedBy(node)) locked.add(table);
-      for (const { added, uncertain } of enums.read(node, migration.name, text, { line, column })) {
-        enumValuesUsed.push({
-          migration: added.migration,
-          line: added.line,
-          column: added.column,
-          statement: added.statement,
-          typeName: added.typeName,
-          value: added.value,
-          usedIn: migration.name,
-        });
-        const how = uncertain
-          ? `, assigned to or compared with a column whose type this release does not show, so taken to be ${added.typeName}`
-          : '';
-        nonTransactional.push({
-          migration: added.migration,
-          statement: added.statement,
-          atomicMigration: true,
-          reason:
-            `the enum value '${added.value}' added to ${added.typeName} is used later in the release ` +
-            `(${migration.name}: "${shorten(text)}"${how}); PostgreSQL cannot use a new enum value in the ` +
-            'transaction that added it',
-        });
-      }
+    kept.push(...read);
+    parses.push(migration);
+  }
+
+  function readStatement({ migration, node, text, line, column }: ParsedStatement): void {
+    const reason = nonTransactionalReason(node);
+    if (reason !== undefined)
+      nonTransactional.push({ migration, statement: shorten(text), reason, atomicMigration: false });
+    for (const table of lockedBy(node)) locked.add(table);
+    for (const { added, uncertain } of enums.read(node, migration, text, { line, column })) {
+      enumValuesUsed.push({
+        migration: added.migration,
+        line: added.line,
+        column: added.column,
+        statement: added.statement,
+        typeName: added.typeName,
+        value: added.value,
+        usedIn: migration,
+      });
+      const how = uncertain
+        ? `, assigned to or compared with a column whose type this release does not show, so taken to be ${added.typeName}`
+        : '';
+      nonTransactional.push({
+        migration: added.migration,
+        statement: added.statement,
+        atomicMigration: true,
+        reason:
+          `the enum value '${added.value}' added to ${added.typeName} is used later in the release ` +
+          `(${migration}: "${shorten(text)}"${how}); PostgreSQL cannot use a new enum value in the ` +
+          'transaction that added it',
+      });
     }
   }
+
   for (const added of enums.unused()) {
     notes.push(
       `${added.migration} adds the value '${added.value}' to ${added.typeName} (ALTER TYPE ... ADD VALUE); ` +
@@ -794,7 +839,7 @@ export function analyzeRelease(migrations: readonly Migration[]): ReleaseAnalysi
     unparsable,
     lockedTables: [...locked].sort(),
     notes,
-    statements: parsed,
+    statements: keep ? kept : reparsed(parses),
     enumValuesUsed,
   };
 }

@@ -9,10 +9,27 @@ import type { Migration } from '../contract/ports.js';
 import { statementEnds } from './sql-ast.js';
 
 /**
- * Memory the analysis keeps per byte of script: the JavaScript objects of the parse trees, kept for the lint until
- * the release is analysed (13.4x measured, see below, plus room for what the garbage collector has not freed yet).
+ * The release analysis keeps the parsed statements for the lint when the release's SQL is at most this many UTF-16
+ * code units (then `KEPT_BYTES_PER_SCRIPT_BYTE` per byte: about 72 MB for 4 MiB); a larger release is parsed again, a
+ * statement at a time, when the lint reads it, so that one large data migration is never held as trees. Every real
+ * history tried has releases far below it (the 820 migrations of the largest, whole, are 1.1 MB).
+ */
+export const KEEP_STATEMENTS_UP_TO = 4 * 1024 * 1024;
+
+/**
+ * Memory the analysis keeps per byte of script when it keeps the trees (`KEEP_STATEMENTS_UP_TO`): the JavaScript
+ * objects of the parse trees, until the release is linted (13.4x measured, see below, plus room for what the garbage
+ * collector has not freed yet).
  */
 export const KEPT_BYTES_PER_SCRIPT_BYTE = 18;
+
+/**
+ * Memory preflight holds per byte of script whatever the release's size: the text as read (its file's buffer and
+ * string), the statements' texts, and what its replay into a temporary database sends. Measured: a preflight of one
+ * 10, 25 and 50 MB script (no trees kept) peaked 5.2x, 6.1x and 6.2x the script above a preflight of two small
+ * migrations.
+ */
+export const HELD_BYTES_PER_SCRIPT_BYTE = 8;
 
 /**
  * Memory the parse of one statement takes while it is parsed, per byte of the statement: libpg-query's JSON tree in
@@ -37,6 +54,12 @@ export const PARSE_BYTES_PER_STATEMENT_BYTE = 35;
  * Each first parse also grows the wasm heap by about 70 MB, counted in the baseline. The estimate below is above
  * every measured peak: 10 MB in 1,000-row statements 70 + 180 + 2 = 252 MB (measured 239), 25 MB 70 + 450 + 2 =
  * 522 MB (456), one 10 MB statement 70 + 180 + 350 = 600 MB (519); a `$$` body is overestimated (600 MB for 138).
+ *
+ * Statement by statement with no tree kept (a release over `KEEP_STATEMENTS_UP_TO`; Node 20, 2026-12-02), the same
+ * INSERT scripts: 10 MB 83 MB in 1.8 s, 25 MB 73 MB in 3.9 s, 50 MB 125 MB in 7.1 s, mostly the heap's growth under
+ * the parse's garbage, which does not grow with the script. A whole preflight of those scripts (text, analysis, the
+ * lint's second parse, the replay into a temporary database) peaked 52, 152 and 309 MB above a preflight of two small
+ * migrations (`HELD_BYTES_PER_SCRIPT_BYTE`), where it peaked 193 MB for 10 MB when the trees were kept.
  */
 
 /**
@@ -62,11 +85,13 @@ export function largestStatementBytes(sql: string): number {
 }
 
 /**
- * The memory the analysis of a script is expected to take on top of the baseline: what it keeps, and the parse of
- * its largest statement.
+ * The memory preflight is expected to take for a script on top of the baseline: its text and copies, its trees when
+ * the analysis keeps them (`keptTrees`: the release is at most `KEEP_STATEMENTS_UP_TO`), and the parse of its largest
+ * statement.
  */
-export function parseMemoryEstimate(bytes: number, largestStatement: number): number {
-  return bytes * KEPT_BYTES_PER_SCRIPT_BYTE + largestStatement * PARSE_BYTES_PER_STATEMENT_BYTE;
+export function parseMemoryEstimate(bytes: number, largestStatement: number, keptTrees: boolean): number {
+  const perByte = HELD_BYTES_PER_SCRIPT_BYTE + (keptTrees ? KEPT_BYTES_PER_SCRIPT_BYTE : 0);
+  return bytes * perByte + largestStatement * PARSE_BYTES_PER_STATEMENT_BYTE;
 }
 
 /** A script too large for the memory, with its size and the estimate. */
@@ -79,8 +104,8 @@ export interface OversizedScript {
 
 /**
  * Why the release's scripts cannot be parsed in `memoryBytes` (the function's memory): the scripts too large alone
- * (`together` false), or, when none is, the largest scripts of a release too large together (the analysis keeps every
- * script's trees until the release is linted). Undefined when the release fits.
+ * (`together` false), or, when none is, the largest scripts of a release too large together (preflight holds every
+ * script's text, and a small release's trees, until the release is linted). Undefined when the release fits.
  */
 export interface MemoryShortfall {
   /** Largest first; when `together`, the three largest scripts of the release. */
@@ -98,8 +123,11 @@ export function memoryShortfall(
 ): MemoryShortfall | undefined {
   const room = memoryBytes - RUNTIME_BASELINE_BYTES;
   const length = migrations.reduce((sum, migration) => sum + migration.sql.length, 0);
+  const keptTrees = length <= KEEP_STATEMENTS_UP_TO;
   // Fits whatever the text: at most 3 UTF-8 bytes per UTF-16 code unit, the largest statement at most everything.
-  if (3 * length * (KEPT_BYTES_PER_SCRIPT_BYTE + PARSE_BYTES_PER_STATEMENT_BYTE) <= room) return undefined;
+  const mostPerByte =
+    HELD_BYTES_PER_SCRIPT_BYTE + KEPT_BYTES_PER_SCRIPT_BYTE + PARSE_BYTES_PER_STATEMENT_BYTE;
+  if (3 * length * mostPerByte <= room) return undefined;
   const sized = migrations.map((migration) => {
     const bytes = Buffer.byteLength(migration.sql, 'utf8');
     const largest = largestStatementBytes(migration.sql);
@@ -107,13 +135,13 @@ export function memoryShortfall(
       migration: migration.name,
       bytes,
       largestStatementBytes: largest,
-      estimateBytes: parseMemoryEstimate(bytes, largest),
+      estimateBytes: parseMemoryEstimate(bytes, largest, keptTrees),
     };
   });
   sized.sort((a, b) => b.bytes - a.bytes);
   const releaseBytes = sized.reduce((sum, script) => sum + script.bytes, 0);
   const largestStatement = Math.max(0, ...sized.map((script) => script.largestStatementBytes));
-  const estimateBytes = parseMemoryEstimate(releaseBytes, largestStatement);
+  const estimateBytes = parseMemoryEstimate(releaseBytes, largestStatement, keptTrees);
   const alone = sized.filter((script) => script.estimateBytes > room);
   if (alone.length > 0) return { scripts: alone, together: false, releaseBytes, estimateBytes };
   if (estimateBytes > room)
@@ -149,12 +177,19 @@ export function memoryShortfallMessage(
     ? `The ${megabytes(shortfall.releaseBytes)} of pending migrations in ${directory} are together too large`
     : `${scripts.length === 1 ? 'A migration' : `${scripts.length} migrations`} in ${directory} ` +
       `${scripts.length === 1 ? 'is' : 'are'} too large`;
-  const fitting = Math.max(0, memoryBytes - RUNTIME_BASELINE_BYTES) / KEPT_BYTES_PER_SCRIPT_BYTE;
+  const room = Math.max(0, memoryBytes - RUNTIME_BASELINE_BYTES);
+  // A release over KEEP_STATEMENTS_UP_TO costs its text only; one under it its trees too.
+  const fitting =
+    room / HELD_BYTES_PER_SCRIPT_BYTE > KEEP_STATEMENTS_UP_TO
+      ? room / HELD_BYTES_PER_SCRIPT_BYTE
+      : Math.min(room / (HELD_BYTES_PER_SCRIPT_BYTE + KEPT_BYTES_PER_SCRIPT_BYTE), KEEP_STATEMENTS_UP_TO);
   return (
     `${what} to be read by PostgreSQL's parser in the ${megabytes(memoryBytes)} of ${where}: about ` +
     `${megabytes(shortfall.estimateBytes)} needed. ${together ? 'The largest: ' : ''}${listed}. ` +
-    `Parsing keeps about ${KEPT_BYTES_PER_SCRIPT_BYTE} times the release's SQL and takes ` +
-    `${PARSE_BYTES_PER_STATEMENT_BYTE} times its largest statement, on top of about ` +
+    `Preflight holds about ${HELD_BYTES_PER_SCRIPT_BYTE} times the release's SQL (` +
+    `${HELD_BYTES_PER_SCRIPT_BYTE + KEPT_BYTES_PER_SCRIPT_BYTE} times for a release under ` +
+    `${megabytes(KEEP_STATEMENTS_UP_TO)}, whose parse trees it keeps for the lint), and parsing a statement takes ` +
+    `${PARSE_BYTES_PER_STATEMENT_BYTE} times its size, on top of about ` +
     `${megabytes(RUNTIME_BASELINE_BYTES)} for the function itself: the function would be killed half way. ` +
     'Load large data outside the release (for instance with `psql` and COPY once the release is applied), or ' +
     'split it into smaller migrations deployed in separate releases (each release under about ' +

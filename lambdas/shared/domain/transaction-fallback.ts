@@ -55,8 +55,11 @@ export interface ReleaseAnalysis {
   readonly lockedTables: string[];
   /** Things worth knowing that do not prevent a release transaction. */
   readonly notes: string[];
-  /** Every statement of the release, parsed, in order (what the lint reads). Absent from analyses built by hand. */
-  readonly statements?: readonly ParsedStatement[];
+  /**
+   * Every statement of the release, parsed, in order (what the lint reads): kept by the analysis for a small release,
+   * parsed again at each iteration for a large one (`KEEP_STATEMENTS_UP_TO`). Absent from analyses built by hand.
+   */
+  readonly statements?: Iterable<ParsedStatement>;
   /** New enum values used later in the same release (also fallback reasons, in `nonTransactional`). */
   readonly enumValuesUsed?: readonly EnumValueUsed[];
 }

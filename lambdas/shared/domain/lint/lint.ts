@@ -10,8 +10,8 @@ import type { LintAcknowledgement, LintFinding, LintPolicy, LintResult } from '.
 import { LINT_RULES, ReleaseTables, type SchemaCatalog } from './rules.js';
 
 export interface LintInput {
-  /** The release's statements, parsed, in order (`ReleaseAnalysis.statements`). */
-  readonly statements: readonly ParsedStatement[];
+  /** The release's statements, parsed, in order (`ReleaseAnalysis.statements`), read once. */
+  readonly statements: Iterable<ParsedStatement>;
   /** New enum values used later in the release (`ReleaseAnalysis.enumValuesUsed`). */
   readonly enumValuesUsed?: readonly EnumValueUsed[];
   /** The database before the release. */
