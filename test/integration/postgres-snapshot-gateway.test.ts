@@ -167,6 +167,14 @@ describe('PostgresSnapshotGateway', () => {
     for (const n of [1, 2]) {
       expect(await digestDatabase(urlFor(databaseNameFor(snapshotId(n)))), `clone ${n}`).toEqual(before);
     }
+    // The strategy is recorded with each clone; PostgreSQL 18 clones the files (copy_file_range) where it can.
+    const strategyOf = async (n: number) =>
+      await withAdmin(async (client) => {
+        const sql = "SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1";
+        return JSON.parse((await client.query(sql, [databaseNameFor(snapshotId(n))])).rows[0].c).strategy;
+      });
+    expect(await strategyOf(1)).toBe(version >= 180000 ? 'FILE_COPY (clone)' : 'FILE_COPY');
+    expect(await strategyOf(2)).toBe(version >= 150000 ? 'WAL_LOG' : 'FILE_COPY');
   });
 
   it('adopts its own snapshot on retry and refuses a foreign database with the same name', async () => {

@@ -70,7 +70,12 @@ interface Metadata {
   readonly createdAt?: string;
   /** How the execution that took a snapshot ended (`recordOutcome`); absent while it runs or if it died. */
   readonly outcome?: string;
+  /** How the database was cloned (`cloneDatabase`); absent in metadata written by earlier versions. */
+  readonly strategy?: CloneStrategy;
 }
+
+/** How `CREATE DATABASE ... TEMPLATE` copied the source: its strategy, and whether PostgreSQL 18 cloned the files. */
+export type CloneStrategy = 'WAL_LOG' | 'FILE_COPY' | 'FILE_COPY (clone)';
 
 /** A database the local flow renamed aside (`<target>-rolledback-<time>`): kept, never dropped automatically. */
 export interface KeptAsideDatabase {
@@ -156,19 +161,36 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
    * made `WAL_LOG` the default: every block of the source is written to the WAL, so a clone costs about twice
    * the database's size in writes. `FILE_COPY` (the only strategy before 15) copies the files after a checkpoint:
    * far faster for a large database, slower for a small one, where the checkpoints cost more than logging a few
-   * megabytes (bench/README.md, snapshot and restore).
+   * megabytes (bench/README.md, snapshot and restore). On PostgreSQL 18, `FILE_COPY` clones the files when the
+   * server can (`file_copy_method = clone`: `copy_file_range`, which shares the blocks on a file system with
+   * reflinks such as XFS or Btrfs, 0.16 s for 905 MB measured against 1-4 s copied, and copies in the kernel
+   * elsewhere). Returns the strategy used, recorded in the clone's metadata.
    */
-  private async cloneDatabase(client: pg.Client, name: string, source: string): Promise<void> {
+  private async cloneDatabase(client: pg.Client, name: string, source: string): Promise<CloneStrategy> {
     const { rows } = await client.query<{ version: number; bytes: string }>(
       "SELECT current_setting('server_version_num')::int AS version, pg_database_size($1) AS bytes",
       [source],
     );
-    const fileCopy =
-      (rows[0]?.version ?? 0) >= 150000 && Number(rows[0]?.bytes ?? 0) >= this.fileCopyFromBytes;
-    await client.query(
-      `CREATE DATABASE ${escapeIdentifier(name)} TEMPLATE ${escapeIdentifier(source)}` +
-        (fileCopy ? ' STRATEGY = FILE_COPY' : ''),
-    );
+    const version = rows[0]?.version ?? 0;
+    const fileCopy = version >= 150000 && Number(rows[0]?.bytes ?? 0) >= this.fileCopyFromBytes;
+    // A server built without `copy_file_range` refuses the value: its files are then copied.
+    const clone =
+      fileCopy &&
+      version >= 180000 &&
+      (await client.query('SET file_copy_method = clone').then(
+        () => true,
+        () => false,
+      ));
+    try {
+      await client.query(
+        `CREATE DATABASE ${escapeIdentifier(name)} TEMPLATE ${escapeIdentifier(source)}` +
+          (fileCopy ? ' STRATEGY = FILE_COPY' : ''),
+      );
+    } finally {
+      if (clone) await client.query('RESET file_copy_method').catch(() => undefined);
+    }
+    if (version < 150000) return 'FILE_COPY';
+    return clone ? 'FILE_COPY (clone)' : fileCopy ? 'FILE_COPY' : 'WAL_LOG';
   }
 
   /** Waits until no other session uses `name` (ending them when allowed); returns how many remain. */
@@ -259,9 +281,9 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         createdAt: this.clock.now().toISOString(),
       };
       try {
-        await this.cloneDatabase(client, name, this.targetIdentifier);
+        const strategy = await this.cloneDatabase(client, name, this.targetIdentifier);
         await client.query(
-          `COMMENT ON DATABASE ${escapeIdentifier(name)} IS ${escapeLiteral(JSON.stringify(metadata))}`,
+          `COMMENT ON DATABASE ${escapeIdentifier(name)} IS ${escapeLiteral(JSON.stringify({ ...metadata, strategy }))}`,
         );
       } catch (error) {
         throw new SnapshotFailedError(
@@ -344,9 +366,9 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         createdAt: new Date().toISOString(),
       };
       try {
-        await this.cloneDatabase(client, restored, snapshot);
+        const strategy = await this.cloneDatabase(client, restored, snapshot);
         await client.query(
-          `COMMENT ON DATABASE ${escapeIdentifier(restored)} IS ${escapeLiteral(JSON.stringify(metadata))}`,
+          `COMMENT ON DATABASE ${escapeIdentifier(restored)} IS ${escapeLiteral(JSON.stringify({ ...metadata, strategy }))}`,
         );
       } catch (error) {
         throw new RestoreFailedError(
