@@ -3,16 +3,57 @@
  * each size, our snapshot (`CREATE DATABASE ... TEMPLATE`) and our restore + swap (a clone of the snapshot,
  * then two renames) versus what teams do by hand today: `pg_dump -Fc` of the database, and `pg_restore`
  * of that dump into a new database (created in the timed part; the renames that would follow are left out
- * of the baseline, they take milliseconds).
+ * of the baseline, they take milliseconds). Both are also set against the floor of any copy on this machine: the
+ * database's files (`base/<oid>` of the data directory) copied and each fsynced, as a clone must, when this process
+ * can read the server's data directory (the embedded server, or a local one it may read).
  */
-import { rm, stat } from 'node:fs/promises';
+import { access, constants, cp, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PostgresSnapshotGateway } from '../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { createDataset } from './dataset.js';
 import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
-import { dropDatabase, libpqEnv, missingTools, recreateDatabase, runTool } from './lib/postgres.js';
+import {
+  dropDatabase,
+  libpqEnv,
+  missingTools,
+  recreateDatabase,
+  runTool,
+  withAdmin,
+} from './lib/postgres.js';
 import { type BenchRow, row } from './lib/report.js';
 import { MiB, timed } from './lib/stats.js';
+
+/** The directory of the database's files, when this process can read it; otherwise why not. */
+async function databaseFiles(serverUrl: string, name: string): Promise<string | { unavailable: string }> {
+  const { dir, oid } = await withAdmin(serverUrl, async (client) => {
+    const result = await client.query<{ dir: string | null; oid: string }>(
+      "SELECT current_setting('data_directory', true) AS dir, oid::text FROM pg_database WHERE datname = $1",
+      [name],
+    );
+    return result.rows[0] ?? { dir: null, oid: '' };
+  });
+  if (!dir) return { unavailable: 'the server does not show its data directory to this user' };
+  const files = join(dir, 'base', oid);
+  try {
+    await access(files, constants.R_OK | constants.X_OK);
+    return files;
+  } catch {
+    return { unavailable: `${files} is not readable here (a remote server, or another user's)` };
+  }
+}
+
+/** Copies `from` to `to` and fsyncs every file copied, the work a `FILE_COPY` clone cannot avoid. */
+async function copyAndSync(from: string, to: string): Promise<void> {
+  await cp(from, to, { recursive: true });
+  for (const entry of await readdir(to)) {
+    const file = await open(join(to, entry), 'r');
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  }
+}
 
 function sizeLabel(mib: number): string {
   return mib >= 1024 ? `${mib / 1024} GB` : `${mib} MB`;
@@ -36,7 +77,9 @@ export async function snapshotRestore(context: BenchContext): Promise<BenchRow[]
       restore: [] as number[],
       dump: [] as number[],
       pgRestore: [] as number[],
+      fileCopy: [] as number[],
     };
+    let fileCopyUnavailable: string | undefined;
     let dumpBytes = 0;
     for (let rep = 0; rep < profile.repetitions; rep += 1) {
       const snapshotId = `${DATABASE_PREFIX}-snapshot-${mib}-${rep}`;
@@ -63,6 +106,16 @@ export async function snapshotRestore(context: BenchContext): Promise<BenchRow[]
         throw new Error(`the swap of ${request.restoredIdentifier} did not complete in 5 steps`);
       });
       samples.restore.push(restore.ms);
+      // The files of the restored copy, now serving as `name`, copied to the scratch directory: never read back.
+      const files = await databaseFiles(serverUrl, name);
+      if (typeof files !== 'string') fileCopyUnavailable = files.unavailable;
+      else {
+        const copy = join(context.workDir, `${name}-files`);
+        await rm(copy, { recursive: true, force: true });
+        const copied = await timed(() => copyAndSync(files, copy));
+        samples.fileCopy.push(copied.ms);
+        await rm(copy, { recursive: true, force: true });
+      }
       // The restored copy now serves as `name`; the original (aside) and the snapshot go.
       await dropDatabase(serverUrl, `${DATABASE_PREFIX}-aside-${mib}-${rep}`);
       await dropDatabase(serverUrl, snapshotId);
@@ -92,7 +145,10 @@ export async function snapshotRestore(context: BenchContext): Promise<BenchRow[]
         `  ${sizeLabel(mib)} #${rep + 1}: snapshot ${(snapshot.ms / 1000).toFixed(2)} s, restore+swap ${(restore.ms / 1000).toFixed(2)} s` +
           (missing
             ? ''
-            : `, pg_dump ${((samples.dump.at(-1) ?? 0) / 1000).toFixed(2)} s, pg_restore ${((samples.pgRestore.at(-1) ?? 0) / 1000).toFixed(2)} s`),
+            : `, pg_dump ${((samples.dump.at(-1) ?? 0) / 1000).toFixed(2)} s, pg_restore ${((samples.pgRestore.at(-1) ?? 0) / 1000).toFixed(2)} s`) +
+          (samples.fileCopy.length > rep
+            ? `, file copy ${((samples.fileCopy.at(-1) ?? 0) / 1000).toFixed(2)} s`
+            : ''),
       );
     }
     const seconds = (values: readonly number[]) => values.map((ms) => ms / 1000);
@@ -121,6 +177,34 @@ export async function snapshotRestore(context: BenchContext): Promise<BenchRow[]
         ...(missing
           ? { baselineUnavailable: missing }
           : { baseline: { name: 'createdb + pg_restore', samples: seconds(samples.pgRestore) } }),
+        details,
+      }),
+    );
+    const floor = fileCopyUnavailable
+      ? { baselineUnavailable: fileCopyUnavailable }
+      : {
+          baseline: {
+            name: "copy of the database's files, each fsynced",
+            samples: seconds(samples.fileCopy),
+          },
+        };
+    if (fileCopyUnavailable)
+      context.note(`Snapshot and restore: no file-copy floor (${fileCopyUnavailable}).`);
+    rows.push(
+      row('snapshot-restore', {
+        case: sizeLabel(mib),
+        subject: 'snapshot (CREATE DATABASE ... TEMPLATE)',
+        unit: 's',
+        samples: seconds(samples.snapshot),
+        ...floor,
+        details,
+      }),
+      row('snapshot-restore', {
+        case: sizeLabel(mib),
+        subject: 'restore + swap (clone, 2 renames)',
+        unit: 's',
+        samples: seconds(samples.restore),
+        ...floor,
         details,
       }),
     );

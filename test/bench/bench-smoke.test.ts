@@ -71,6 +71,16 @@ describe('npm run bench (smoke mode)', () => {
         /^1\.2-1\.8 s \(from the issue, not measured/,
       );
     }
+    const snapshots = result.rows.filter((row) => row.benchmark === 'snapshot-restore');
+    expect(snapshots.map((row) => row.baseline?.name ?? row.baselineUnavailable)).toEqual([
+      'pg_dump -Fc',
+      'createdb + pg_restore',
+      ...Array(2).fill(
+        snapshots[2]?.baseline
+          ? "copy of the database's files, each fsynced"
+          : expect.stringMatching(/data directory|not readable/),
+      ),
+    ]);
     const [release, script] = result.rows.filter((row) => row.benchmark === 'memory');
     expect(release?.case).toBe('N=4, release mode');
     expect(release?.unit).toBe('MB');
