@@ -40,7 +40,7 @@ function lint(scripts: string | readonly string[], catalog: SchemaCatalog = CATA
   const list = typeof scripts === 'string' ? [scripts] : scripts;
   const migrations = list.map((sql, index) => migration(`2025010${index + 1}000000_m${index + 1}`, sql));
   const [kept, reparsed] = [KEEP_STATEMENTS_UP_TO, 0].map((keepUpTo) => {
-    const analysis = analyzeRelease(migrations, keepUpTo);
+    const analysis = analyzeRelease(migrations, { keepStatementsUpTo: keepUpTo });
     return lintRelease({
       statements: analysis.statements ?? [],
       ...(analysis.enumValuesUsed ? { enumValuesUsed: analysis.enumValuesUsed } : {}),

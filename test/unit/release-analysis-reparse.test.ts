@@ -23,7 +23,7 @@ describe('a release analysed with its statements kept or parsed again', () => {
       const sql = migrations.reduce((sum, migration) => sum + migration.sql.length, 0);
       expect(sql).toBeLessThanOrEqual(KEEP_STATEMENTS_UP_TO);
       const kept = analyzeRelease(migrations);
-      const reparsed = analyzeRelease(migrations, 0);
+      const reparsed = analyzeRelease(migrations, { keepStatementsUpTo: 0 });
       expect(Array.isArray(kept.statements)).toBe(true);
       expect(Array.isArray(reparsed.statements)).toBe(false);
       const { statements: keptStatements, ...keptVerdicts } = kept;

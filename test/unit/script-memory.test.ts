@@ -210,7 +210,8 @@ describe('the cuts between statements the release analysis parses a piece at a t
     // Kept by the analysis (a small release), or parsed again when read (a large one): the same statements.
     for (const keepUpTo of [KEEP_STATEMENTS_UP_TO, 0]) {
       const statementsOf = (sql: string) => [
-        ...(analyzeRelease([migration('20260101000000_a', sql)], keepUpTo).statements ?? []),
+        ...(analyzeRelease([migration('20260101000000_a', sql)], { keepStatementsUpTo: keepUpTo })
+          .statements ?? []),
       ];
       // The nodes, byte offsets into the script included, are the ones a parse of the whole script gives.
       for (const sql of [scripts[0], scripts[1], scripts[3]] as string[]) {
@@ -232,14 +233,18 @@ describe('the cuts between statements the release analysis parses a piece at a t
         [3, 1, 'CREATE FUNC'],
         [4, 1, 'DROP TABLE '],
       ]);
-      const analysis = analyzeRelease([migration('20260101000000_a', scripts[0] ?? '')], keepUpTo);
+      const analysis = analyzeRelease([migration('20260101000000_a', scripts[0] ?? '')], {
+        keepStatementsUpTo: keepUpTo,
+      });
       expect(analysis.lockedTables).toEqual(['A']);
-      const atomic = analyzeRelease([migration('20260101000001_b', scripts[1] ?? '')], keepUpTo);
+      const atomic = analyzeRelease([migration('20260101000001_b', scripts[1] ?? '')], {
+        keepStatementsUpTo: keepUpTo,
+      });
       expect(atomic.unparsable).toEqual([]);
       expect([...(atomic.statements ?? [])]).toHaveLength(2);
       const typo = analyzeRelease(
         [migration('20260101000002_c', scripts[2] ?? ''), migration('20260101000003_d', 'DROP TABLE "A";')],
-        keepUpTo,
+        { keepStatementsUpTo: keepUpTo },
       );
       expect(typo.unparsable).toMatchObject([{ line: 2, column: 9 }]);
       // A script that does not parse gives the lint none of its statements.
@@ -248,7 +253,8 @@ describe('the cuts between statements the release analysis parses a piece at a t
     // Texts, lines and columns included.
     const both = (sql: string) =>
       [KEEP_STATEMENTS_UP_TO, 0].map((keepUpTo) => [
-        ...(analyzeRelease([migration('20260101000000_a', sql)], keepUpTo).statements ?? []),
+        ...(analyzeRelease([migration('20260101000000_a', sql)], { keepStatementsUpTo: keepUpTo })
+          .statements ?? []),
       ]);
     for (const sql of [scripts[0], scripts[1], scripts[3]] as string[]) {
       const [kept, reparsed] = both(sql);

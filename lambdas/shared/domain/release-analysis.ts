@@ -772,13 +772,18 @@ function reparsed(migrations: readonly Migration[]): Iterable<ParsedStatement> {
  */
 export function analyzeRelease(
   migrations: readonly Migration[],
-  keepUpTo: number = KEEP_STATEMENTS_UP_TO,
+  {
+    keepStatementsUpTo = KEEP_STATEMENTS_UP_TO,
+  }: {
+    /** Keep the parsed statements when the release's SQL is at most this many UTF-16 code units (0: never). */
+    readonly keepStatementsUpTo?: number;
+  } = {},
 ): ReleaseAnalysis {
   const nonTransactional: NonTransactionalStatement[] = [];
   const locked = new Set<string>();
   const notes: string[] = [];
   const unparsable: UnparsableScript[] = [];
-  const keep = migrations.reduce((sum, migration) => sum + migration.sql.length, 0) <= keepUpTo;
+  const keep = migrations.reduce((sum, migration) => sum + migration.sql.length, 0) <= keepStatementsUpTo;
   const kept: ParsedStatement[] = [];
   const parses: Migration[] = [];
   const enumValuesUsed: EnumValueUsed[] = [];

@@ -78,7 +78,7 @@ export async function lockHolders(
   migration: Migration,
 ): Promise<string> {
   try {
-    const tables = analyzeRelease([migration]).lockedTables;
+    const tables = analyzeRelease([migration], { keepStatementsUpTo: 0 }).lockedTables;
     if (tables.length === 0) return '';
     const client = await openClient(target);
     try {

@@ -258,7 +258,8 @@ export class PrismaMigrationEngine implements MigrationEngine {
         state.pending = pendingOf(bundle.migrations, state.history).filter((m) => !markedApplied.has(m.name));
         // PostgreSQL's parser (WebAssembly) is loaded when there is something to apply, not when the engine is.
         const { analyzeRelease } = await import('../../domain/release-analysis.js');
-        const analysis = analyzeRelease(state.pending);
+        // Its verdicts only: the apply never reads the statements, so none is kept.
+        const analysis = analyzeRelease(state.pending, { keepStatementsUpTo: 0 });
         // A script PostgreSQL's parser rejects fails in any mode: refuse it before the first statement.
         const unparsable = unparsableScriptsMessage(analysis, bundle.directory);
         if (unparsable !== undefined) {
