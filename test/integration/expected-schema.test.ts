@@ -9,6 +9,7 @@ import { catalogText } from '../../lambdas/shared/adapters/postgres/schema-finge
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma/schema-drift-detector.js';
+import { shadowDatabasesOfThisProcess } from '../../lambdas/shared/adapters/prisma/shadow-database.js';
 import {
   createDatabase,
   dropDatabase,
@@ -50,16 +51,6 @@ async function copyOf(name: string): Promise<string> {
   return urlFor(copy);
 }
 
-async function shadowDatabases(): Promise<string[]> {
-  return await withAdmin(async (client) =>
-    (
-      await client.query<{ datname: string }>(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'prisma\\_migrate\\_shadow\\_db\\_%'",
-      )
-    ).rows.map((row) => row.datname),
-  );
-}
-
 async function corpusDirectory(count: number): Promise<string> {
   const dir = await migrationsDirectory([]);
   await writeCorpus(dir, generateCorpus(count));
@@ -75,7 +66,6 @@ describe('expected schemas', () => {
         connection: db.url,
         source: new DirectoryMigrationSource(dir),
       });
-      const before = new Set(await shadowDatabases());
 
       // Act
       const expected = await detector.expectedSchemas([db.names.slice(0, -3), db.names]);
@@ -86,7 +76,8 @@ describe('expected schemas', () => {
       expect(expected[0]?.fingerprint).not.toBe(expected[1]?.fingerprint);
       expect(expected[1]?.schemas).toEqual(['public']);
       expect(after, dir).toEqual({ inSync: true, script: '', by: 'fingerprint' });
-      expect((await shadowDatabases()).filter((name) => !before.has(name))).toEqual([]);
+      // Only this process's temporary databases (other test files share the server): each dropped, none left.
+      expect([...shadowDatabasesOfThisProcess]).toEqual([]);
     }
   });
 
