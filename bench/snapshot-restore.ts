@@ -158,55 +158,32 @@ export async function snapshotRestore(context: BenchContext): Promise<BenchRow[]
       tasks: dataset.tasks,
       ...(dumpBytes > 0 ? { dumpMB: Math.round((dumpBytes / MiB) * 10) / 10 } : {}),
     };
-    rows.push(
-      row('snapshot-restore', {
-        case: sizeLabel(mib),
-        subject: 'snapshot (CREATE DATABASE ... TEMPLATE)',
-        unit: 's',
-        samples: seconds(samples.snapshot),
-        ...(missing
-          ? { baselineUnavailable: missing }
-          : { baseline: { name: 'pg_dump -Fc', samples: seconds(samples.dump) } }),
-        details,
-      }),
-      row('snapshot-restore', {
-        case: sizeLabel(mib),
-        subject: 'restore + swap (clone, 2 renames)',
-        unit: 's',
-        samples: seconds(samples.restore),
-        ...(missing
-          ? { baselineUnavailable: missing }
-          : { baseline: { name: 'createdb + pg_restore', samples: seconds(samples.pgRestore) } }),
-        details,
-      }),
+    type Baseline = { baseline: { name: string; samples: number[] } } | { baselineUnavailable: string };
+    const against = (name: string, values: readonly number[], unavailable: string | undefined): Baseline =>
+      unavailable ? { baselineUnavailable: unavailable } : { baseline: { name, samples: seconds(values) } };
+    const floor = against(
+      "copy of the database's files, each fsynced",
+      samples.fileCopy,
+      fileCopyUnavailable,
     );
-    const floor = fileCopyUnavailable
-      ? { baselineUnavailable: fileCopyUnavailable }
-      : {
-          baseline: {
-            name: "copy of the database's files, each fsynced",
-            samples: seconds(samples.fileCopy),
-          },
-        };
     if (fileCopyUnavailable)
       context.note(`Snapshot and restore: no file-copy floor (${fileCopyUnavailable}).`);
+    const measured = (subject: string, values: readonly number[], baseline: Baseline) =>
+      row('snapshot-restore', {
+        case: sizeLabel(mib),
+        subject,
+        unit: 's',
+        samples: seconds(values),
+        ...baseline,
+        details,
+      });
+    const snapshot = 'snapshot (CREATE DATABASE ... TEMPLATE)';
+    const restore = 'restore + swap (clone, 2 renames)';
     rows.push(
-      row('snapshot-restore', {
-        case: sizeLabel(mib),
-        subject: 'snapshot (CREATE DATABASE ... TEMPLATE)',
-        unit: 's',
-        samples: seconds(samples.snapshot),
-        ...floor,
-        details,
-      }),
-      row('snapshot-restore', {
-        case: sizeLabel(mib),
-        subject: 'restore + swap (clone, 2 renames)',
-        unit: 's',
-        samples: seconds(samples.restore),
-        ...floor,
-        details,
-      }),
+      measured(snapshot, samples.snapshot, against('pg_dump -Fc', samples.dump, missing)),
+      measured(restore, samples.restore, against('createdb + pg_restore', samples.pgRestore, missing)),
+      measured(snapshot, samples.snapshot, floor),
+      measured(restore, samples.restore, floor),
     );
     await dropDatabase(serverUrl, name);
   }

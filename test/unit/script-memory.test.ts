@@ -219,16 +219,14 @@ describe('the cuts between statements the release analysis parses a piece at a t
         expect(statementsOf(sql).map((s) => s.node)).toEqual(whole);
         expect(JSON.stringify(whole)).toContain('"location":');
       }
-      expect(
-        statementsOf(scripts[0] ?? '').map((s) => [s.line, s.column, s.text.trim().slice(0, 11)]),
-      ).toEqual([
+      const where = (sql: string) =>
+        statementsOf(sql).map((s) => [s.line, s.column, s.text.trim().slice(0, 11)]);
+      expect(where(scripts[0] ?? '')).toEqual([
         [1, 1, 'CREATE TABL'],
         [3, 1, 'INSERT INTO'],
         [4, 1, 'ALTER TABLE'],
       ]);
-      expect(
-        statementsOf(scripts[3] ?? '').map((s) => [s.line, s.column, s.text.trim().slice(0, 11)]),
-      ).toEqual([
+      expect(where(scripts[3] ?? '')).toEqual([
         [1, 1, 'UPDATE "A" '],
         [3, 1, 'CREATE FUNC'],
         [4, 1, 'DROP TABLE '],
