@@ -50,6 +50,10 @@ export async function applyMigrations(event: unknown, deps: ApplyMigrationsDeps)
       applicationName: sessionName,
       // After the snapshot, on the migration session: marked in the release transaction in `release` mode.
       ...(resolve.length > 0 ? { resolve } : {}),
+      // What preflight's parse found, used when the pending scripts are still exactly those it read.
+      ...(plan.analysedDigest
+        ? { verdicts: { digest: plan.analysedDigest, nonAtomic: plan.nonAtomic ?? [] } }
+        : {}),
     });
     return {
       applied: outcome.applied,

@@ -36,6 +36,7 @@ import { resolveLintPolicy } from '../shared/domain/lint/policy.js';
 import { decideRetry, describeEnding, earlierAttemptsOf } from '../shared/domain/release-retry.js';
 import { memoryShortfall, memoryShortfallMessage } from '../shared/domain/script-memory.js';
 import {
+  analysedDigest,
   transactionFallbackReason as fallbackReason,
   type ReleaseAnalysis,
   unparsableScriptsMessage,
@@ -271,6 +272,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
           .map((statement) => statement.migration),
       ),
     ],
+    ...(analysis ? { analysedDigest: analysedDigest(pendingMigrations) } : {}),
     lockedTables: analysis?.lockedTables ?? [],
     ...(linted.lint ? { lint: linted.lint } : {}),
     ...(baseline === undefined ? {} : { driftBaseline: baseline }),

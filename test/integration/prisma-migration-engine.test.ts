@@ -11,6 +11,7 @@ import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma/
 import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import type { OrchestratorError } from '../../lambdas/shared/contract/errors.js';
 import type { MigrationBundle } from '../../lambdas/shared/contract/ports.js';
+import { analysedDigest } from '../../lambdas/shared/domain/transaction-fallback.js';
 import { freePort } from '../../lib/local/embedded-postgres.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
 import { rejection } from '../helpers/fakes.js';
@@ -302,6 +303,35 @@ describe('PrismaMigrationEngine', () => {
       );
       expect(touched.rows[0].touched).toBe(true);
     });
+  });
+
+  it("takes preflight's verdicts for exactly the scripts it read, and parses again when they are not those", async () => {
+    // Prepare: verdicts that say nothing is non-transactional, about a release with CREATE INDEX CONCURRENTLY
+    const release = await load(await composeRelease('concurrent-index'));
+    const pendingNames = ['20250205090000_task_due_index', '20250212090000_task_updated_at'];
+    const pending = release.migrations.filter((m) => pendingNames.includes(m.name));
+    const verdicts = (digest: string) => ({
+      transactionMode: 'release' as const,
+      verdicts: { digest, nonAtomic: [] },
+    });
+    const trusting = await sampleDatabaseWithData();
+    const parsing = await sampleDatabaseWithData();
+
+    // Act: the verdicts' digest is of these very scripts; then of the scripts with one changed
+    const trusted = await rejection(trusting.engine.applyPending(release, verdicts(analysedDigest(pending))));
+    const changed = pending.map((m, index) =>
+      index === 0 ? { ...m, checksum: `${m.checksum.slice(1)}0` } : m,
+    );
+    const parsed = await parsing.engine.applyPending(release, verdicts(analysedDigest(changed)));
+
+    // Assess: trusted, the release ran in one transaction and PostgreSQL refused the index inside it: nothing
+    // was applied (a wrong verdict fails safe). Not trusted, the scripts were parsed and the release fell back.
+    expect((trusted as OrchestratorError).name).toBe(ErrorNames.MigrationFailedDatabaseUnchanged);
+    expect(trusted.message).toContain('cannot run inside a transaction block');
+    expect((await trusting.engine.readHistory()).filter((row) => pendingNames.includes(row.name))).toEqual(
+      [],
+    );
+    expect(parsed).toMatchObject({ applied: pendingNames, transactionMode: 'per-migration' });
   });
 
   it('reports the database unchanged when PostgreSQL refuses the COMMIT (a deferred constraint)', async () => {

@@ -9,6 +9,7 @@ import {
   MigrationHistoryBlockedError,
 } from '../../lambdas/shared/contract/errors.js';
 import { applySessionName, judgeRelease } from '../../lambdas/shared/domain/release-evidence.js';
+import { analysedDigest } from '../../lambdas/shared/domain/transaction-fallback.js';
 import {
   appliedRow,
   FakeClock,
@@ -125,6 +126,22 @@ describe('applyMigrations', () => {
     expect(engine.applyCalls[0]?.options).toEqual({
       transactionMode: 'release',
       applicationName: applySessionName(state.execution),
+    });
+  });
+
+  it("passes preflight's verdicts on the scripts it parsed, for the engine to use instead of parsing them again", async () => {
+    // Prepare
+    const engine = new FakeMigrationEngine();
+    engine.history = [appliedRow(m1)];
+    const analysed = { ...plan, analysedDigest: analysedDigest([m2, m3]), nonAtomic: [m3.name] };
+
+    // Act
+    await applyMigrations(stateWith({ plan: analysed }), deps(engine));
+
+    // Assess
+    expect(engine.applyCalls[0]?.options.verdicts).toEqual({
+      digest: analysedDigest([m2, m3]),
+      nonAtomic: [m3.name],
     });
   });
 

@@ -212,6 +212,12 @@ export interface Plan {
    * their own `BEGIN`/`COMMIT`): when one fails, part of it may have committed.
    */
   readonly nonAtomic?: readonly string[];
+  /**
+   * `analysedDigest` of the pending migrations preflight parsed (names and checksums): the apply step uses
+   * `transactionMode` and `nonAtomic` instead of parsing the same scripts again. Absent when nothing was parsed,
+   * and in plans written before it existed.
+   */
+  readonly analysedDigest?: string;
   /** Tables the release will lock (from the parsed statements). */
   readonly lockedTables: readonly string[];
   /**

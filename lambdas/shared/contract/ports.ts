@@ -6,6 +6,7 @@
 
 import type { DriftBaseline, DriftSettings, ExpectedSchema } from '../domain/drift.js';
 import type { SchemaCatalog } from '../domain/lint/rules.js';
+import type { ReleaseVerdicts } from '../domain/transaction-fallback.js';
 import type {
   AppliedMigration,
   ExecutionInfo,
@@ -195,6 +196,12 @@ export interface ApplyOptions {
    * before the first script in `per-migration` mode. @default - none
    */
   readonly resolve?: readonly { readonly migration: string; readonly as: 'rolled-back' | 'applied' }[];
+  /**
+   * Preflight's verdicts on the pending scripts (the plan's `analysedDigest` and `nonAtomic`): used instead of
+   * parsing the scripts again when the pending migrations are exactly the ones preflight read (same names, same
+   * checksums); otherwise the scripts are parsed. @default - parsed
+   */
+  readonly verdicts?: ReleaseVerdicts;
 }
 
 export interface ApplyOutcome {

@@ -4,6 +4,8 @@
  * the engine share this without loading it.
  */
 
+import { createHash } from 'node:crypto';
+import type { Migration } from '../contract/ports.js';
 import type { ParsedStatement } from './sql-ast.js';
 
 /** A statement that forbids running the release in one transaction. */
@@ -94,4 +96,26 @@ export function unparsableScriptsMessage(analysis: ReleaseAnalysis, directory: s
     `${directory}: ${where}. Such a script fails in any transaction mode, so the release was refused and nothing ` +
     'was touched. Fix the script (it has not been applied, so editing it is safe), then start the release again.'
   );
+}
+
+/**
+ * What preflight's analysis found that the apply step needs, for exactly the scripts it read: the apply then
+ * trusts it instead of parsing the same scripts again (the parser's WebAssembly is not even loaded).
+ */
+export interface ReleaseVerdicts {
+  /** `analysedDigest` of the pending migrations preflight analysed. */
+  readonly digest: string;
+  /** Those that cannot run in any transaction (`Plan.nonAtomic`). */
+  readonly nonAtomic: readonly string[];
+}
+
+/**
+ * SHA-256 over the names and checksums (SHA-256 of the bytes) of `migrations`, in order: the same value for the
+ * same scripts only. A retry that has fewer pending migrations, or a script changed between the steps, gives
+ * another value, and the apply step parses again.
+ */
+export function analysedDigest(migrations: readonly Pick<Migration, 'name' | 'checksum'>[]): string {
+  const hash = createHash('sha256');
+  for (const migration of migrations) hash.update(`${migration.name}\0${migration.checksum}\n`);
+  return hash.digest('hex');
 }

@@ -24,7 +24,11 @@ import {
 import type { ApplyOptions, ApplyOutcome, MigrationBundle, MigrationEngine } from '../../contract/ports.js';
 import { isAppliedRow, isFailedRow } from '../../domain/history.js';
 import type { SchemaCatalog } from '../../domain/lint/rules.js';
-import { transactionFallbackReason, unparsableScriptsMessage } from '../../domain/transaction-fallback.js';
+import {
+  analysedDigest,
+  transactionFallbackReason,
+  unparsableScriptsMessage,
+} from '../../domain/transaction-fallback.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../../runtime/settings.js';
 import { type ConnectionTarget, connectionTarget, openClient, schemaOf } from '../postgres/client.js';
 import { readSchemaCatalog } from '../postgres/schema-catalog.js';
@@ -256,26 +260,35 @@ export class PrismaMigrationEngine implements MigrationEngine {
           (options.resolve ?? []).filter((r) => r.as === 'applied').map((r) => r.migration),
         );
         state.pending = pendingOf(bundle.migrations, state.history).filter((m) => !markedApplied.has(m.name));
-        // PostgreSQL's parser (WebAssembly) is loaded when there is something to apply, not when the engine is.
-        const { analyzeRelease } = await import('../../domain/release-analysis.js');
-        // Its verdicts only: the apply never reads the statements, so none is kept.
-        const analysis = analyzeRelease(state.pending, { keepStatementsUpTo: 0 });
-        // A script PostgreSQL's parser rejects fails in any mode: refuse it before the first statement.
-        const unparsable = unparsableScriptsMessage(analysis, bundle.directory);
-        if (unparsable !== undefined) {
-          throw new MigrationsInvalidError(unparsable, { details: { unparsable: analysis.unparsable } });
-        }
-        if (state.mode === 'release') {
-          const reason = transactionFallbackReason(analysis);
-          if (reason !== undefined) {
-            state.mode = 'per-migration';
-            state.fallbackReason = reason;
+        // Preflight's verdicts, when they are about exactly these scripts: nothing to parse again.
+        const { verdicts } = options;
+        let alone: ReadonlySet<string>;
+        if (state.pending.length === 0) {
+          alone = new Set();
+        } else if (verdicts !== undefined && verdicts.digest === analysedDigest(state.pending)) {
+          alone = new Set(verdicts.nonAtomic);
+        } else {
+          // PostgreSQL's parser (WebAssembly) is loaded when there is something to parse, not when the engine is.
+          const { analyzeRelease } = await import('../../domain/release-analysis.js');
+          // Its verdicts only: the apply never reads the statements, so none is kept.
+          const analysis = analyzeRelease(state.pending, { keepStatementsUpTo: 0 });
+          // A script PostgreSQL's parser rejects fails in any mode: refuse it before the first statement.
+          const unparsable = unparsableScriptsMessage(analysis, bundle.directory);
+          if (unparsable !== undefined) {
+            throw new MigrationsInvalidError(unparsable, { details: { unparsable: analysis.unparsable } });
           }
+          if (state.mode === 'release') {
+            const reason = transactionFallbackReason(analysis);
+            if (reason !== undefined) {
+              state.mode = 'per-migration';
+              state.fallbackReason = reason;
+            }
+          }
+          alone = new Set(
+            analysis.nonTransactional.filter((s) => !s.atomicMigration).map((s) => s.migration),
+          );
         }
         // A script that can run in a transaction takes its row's INSERT along (see `runAutocommit`).
-        const alone = new Set(
-          analysis.nonTransactional.filter((s) => !s.atomicMigration).map((s) => s.migration),
-        );
         bookkeeping.startsWithScript = (migration) => !alone.has(migration);
         if (state.mode === 'per-migration') {
           await client.query(`SET lock_timeout = ${this.lockTimeoutMs}`);
