@@ -5,12 +5,15 @@
  *
  * psql runs the files in autocommit mode (each statement commits), as a team running them by hand would;
  * `psql --single-transaction` (one commit for the release, the shape of our 'release' mode) is reported
- * next to it. Our figure covers what a deploy does: load the directory, start the engine, apply, close.
+ * next to it. Our figure covers what the apply step does: load the directory, start the engine, apply, close. Like
+ * the apply step, the engine gets preflight's verdicts on the scripts (`verdictsFor`, computed untimed: in the
+ * workflow, preflight parses the release before the snapshot), so it does not parse them again.
  */
 import { join } from 'node:path';
 import { DirectoryMigrationSource } from '../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import { PrismaMigrationEngine } from '../lambdas/shared/adapters/prisma/migration-engine.js';
 import type { TransactionMode } from '../lambdas/shared/contract/contract.js';
+import { analysedDigest, type ReleaseVerdicts } from '../lambdas/shared/domain/transaction-fallback.js';
 import { generateCorpus, writeCorpus } from './corpus.js';
 import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
 import { dropDatabase, libpqEnv, missingTools, recreateDatabase, runTool } from './lib/postgres.js';
@@ -19,16 +22,30 @@ import { median, timed } from './lib/stats.js';
 
 const DATABASE = `${DATABASE_PREFIX}_apply`;
 
+/**
+ * What preflight's parse of every migration of `dir` (all pending on an empty database) tells the apply step, as the
+ * plan carries it (`analysedDigest`, `nonAtomic`).
+ */
+export async function verdictsFor(dir: string): Promise<ReleaseVerdicts> {
+  const { migrations } = await new DirectoryMigrationSource(dir).load();
+  // Imported here only: like the apply step, a process that is given verdicts never loads the parser.
+  const { analyzeRelease } = await import('../lambdas/shared/domain/release-analysis.js');
+  const analysis = analyzeRelease(migrations, { keepStatementsUpTo: 0 });
+  const nonAtomic = analysis.nonTransactional.filter((s) => !s.atomicMigration).map((s) => s.migration);
+  return { digest: analysedDigest(migrations), nonAtomic: [...new Set(nonAtomic)] };
+}
+
 /** Applies the migrations of `dir` with our engine, as the apply step does; returns how many were applied. */
 export async function applyWithEngine(
   url: string,
   dir: string,
   transactionMode: TransactionMode,
+  verdicts?: ReleaseVerdicts,
 ): Promise<number> {
   const engine = new PrismaMigrationEngine({ connectionString: url });
   try {
     const bundle = await new DirectoryMigrationSource(dir).load();
-    const outcome = await engine.applyPending(bundle, { transactionMode });
+    const outcome = await engine.applyPending(bundle, { transactionMode, ...(verdicts ? { verdicts } : {}) });
     return outcome.applied.length;
   } finally {
     await engine.close();
@@ -54,6 +71,7 @@ export async function applyThroughput(context: BenchContext): Promise<BenchRow[]
   for (const n of profile.corpusSizes) {
     const dir = join(context.workDir, `corpus-${n}`);
     const files = await writeCorpus(dir, generateCorpus(n));
+    const verdicts = await verdictsFor(dir);
     const samples: Record<Variant, number[]> = { psql: [], 'psql-1': [], release: [], 'per-migration': [] };
     for (let rep = 0; rep < profile.repetitions; rep += 1) {
       // Interleaved, so a slow moment of the machine does not land on one variant only.
@@ -69,7 +87,7 @@ export async function applyThroughput(context: BenchContext): Promise<BenchRow[]
             );
             return n;
           }
-          return await applyWithEngine(url, dir, variant);
+          return await applyWithEngine(url, dir, variant, verdicts);
         });
         if (applied !== n)
           throw new Error(`${variant} applied ${applied} of the ${n} migrations of the corpus`);

@@ -1,10 +1,12 @@
 /**
  * A child process of the memory benchmark (bench/memory.ts):
  *
- *   BENCH_MEMORY_DATABASE_URL=postgres://... node --import tsx bench/memory-child.ts <migrations dir> <expected>
+ *   BENCH_MEMORY_DATABASE_URL=postgres://... [BENCH_MEMORY_VERDICTS='{"digest":...}'] \
+ *     node --import tsx bench/memory-child.ts <migrations dir> <expected>
  *
  * applies the migrations of the directory to the (empty) database the way the apply step does (`applyWithEngine`:
- * load the directory, start the engine, apply in release mode, close), checks that `<expected>` were applied, and
+ * load the directory, start the engine, apply in release mode with preflight's verdicts when given, close), checks
+ * that `<expected>` were applied, and
  * prints one JSON line (`MemoryChildResult`): the process's peak resident set (`process.resourceUsage().maxRSS`,
  * KiB) and the apply's wall time. The URL comes through the environment, not the command line (other users can
  * read a command line). The engine logs JSON lines on stdout too: the result is the line with `maxRssKiB`.
@@ -29,7 +31,8 @@ if (!dir || !url || !Number.isInteger(expected)) {
   process.exit(2);
 }
 const started = performance.now();
-const applied = await applyWithEngine(url, dir, 'release');
+const verdicts = process.env.BENCH_MEMORY_VERDICTS;
+const applied = await applyWithEngine(url, dir, 'release', verdicts ? JSON.parse(verdicts) : undefined);
 const applyMs = performance.now() - started;
 if (applied !== expected) {
   process.stderr.write(`applied ${applied} migrations of ${dir}, expected ${expected}\n`);

@@ -1,11 +1,13 @@
 /**
  * Memory: the peak resident set of a fresh Node process applying migrations the way the apply step does
- * (`applyWithEngine`: the directory loaded, the engine started, the release analysed and applied in release mode,
- * the engine closed), each in a child process of its own (bench/memory-child.ts, run with `node --import tsx`) on
+ * (`applyWithEngine`: the directory loaded, the engine started, the release applied in release mode with preflight's
+ * verdicts on its scripts, computed here beforehand as preflight computes them in its own function, the engine closed),
+ * each in a child process of its own (bench/memory-child.ts, run with `node --import tsx`) on
  * an empty database, interleaved:
  *
  * - the floor: the same child applying a 2-migration corpus: the imports loaded (tsx's loader included), the
- *   engine's and the parser's WebAssembly instantiated, a connection, almost nothing applied;
+ *   engine's WebAssembly instantiated (not the parser's: the apply step does not parse what preflight parsed), a
+ *   connection, almost nothing applied;
  * - the release: the generated corpus (bench/corpus.ts) of N migrations, N the largest of the mode's sizes (800 in
  *   full mode), against the issue's target of 256 MB peak; its baseline is the floor, so the ratio is what the
  *   release costs above what any apply costs;
@@ -20,6 +22,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { verdictsFor } from './apply-throughput.js';
 import { generateCorpus, writeCorpus } from './corpus.js';
 import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
 import { dropDatabase, recreateDatabase } from './lib/postgres.js';
@@ -66,6 +69,18 @@ interface Measured {
   readonly applyMs: number;
 }
 
+const verdictsByDir = new Map<string, Promise<string>>();
+
+/** Preflight's verdicts on the migrations of `dir`, as JSON, computed once per directory. */
+function verdictsOnce(dir: string): Promise<string> {
+  let verdicts = verdictsByDir.get(dir);
+  if (verdicts === undefined) {
+    verdicts = verdictsFor(dir).then((value) => JSON.stringify(value));
+    verdictsByDir.set(dir, verdicts);
+  }
+  return verdicts;
+}
+
 /** Applies `dir` to an empty database in a fresh child; its peak RSS in MB and the apply's time. */
 async function measureChild(
   context: BenchContext,
@@ -75,10 +90,18 @@ async function measureChild(
 ): Promise<Measured> {
   const url = await recreateDatabase(context.serverUrl, DATABASE);
   const child = join(context.projectRoot, 'bench', 'memory-child.ts');
+  const verdicts = await verdictsOnce(dir);
   const run = await runProcess(process.execPath, ['--import', 'tsx', child, dir, String(expected)], {
     cwd: context.projectRoot,
     // TMPDIR: tsx keeps its cache of compiled modules there, in the scratch directory rather than the system's.
-    env: { ...process.env, BENCH_MEMORY_DATABASE_URL: url, TMPDIR: tmp, TMP: tmp, TEMP: tmp },
+    env: {
+      ...process.env,
+      BENCH_MEMORY_DATABASE_URL: url,
+      BENCH_MEMORY_VERDICTS: verdicts,
+      TMPDIR: tmp,
+      TMP: tmp,
+      TEMP: tmp,
+    },
   });
   const line = run.stdout
     .split('\n')
