@@ -8,7 +8,7 @@ import type { SqlQuery } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DirectoryMigrationSource } from '../../lambdas/shared/adapters/prisma/directory-migration-source.js';
-import { renderHeldWrite } from '../../lambdas/shared/adapters/prisma/held-bookkeeping.js';
+import { HeldBookkeeping, renderHeldWrite } from '../../lambdas/shared/adapters/prisma/held-bookkeeping.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 import { PinnedClientPool } from '../../lambdas/shared/adapters/prisma/pinned-client.js';
 import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
@@ -98,21 +98,45 @@ describe('held bookkeeping writes', () => {
       const name = String.raw`20260101000000_it's_a \back\slash`;
       const adapter = await new PrismaPg(new PinnedClientPool(client)).connect();
 
-      // Act: one migration's writes bound by adapter-pg, the other's rendered and sent as held
+      // Act: one migration's writes bound by adapter-pg, the others rendered and sent as held: one by one, as one
+      // INSERT of the finished row (a release), and as an INSERT then one UPDATE (per migration)
       for (const query of writesOf('bound', name)) await adapter.queryRaw(query);
       const rendered = writesOf('held', name).map((query) => renderHeldWrite(query));
       await client.query(rendered.join(';\n'));
+      const inRelease = new HeldBookkeeping();
+      inRelease.mode = 'release';
+      for (const query of writesOf('merged', name)) expect(inRelease.hold(query)).toBe(true);
+      const merged = inRelease.take() as string;
+      await client.query(merged);
+      const perMigration = new HeldBookkeeping();
+      perMigration.mode = 'autocommit';
+      perMigration.startsWithScript = () => true;
+      const [started, ...finishing] = writesOf('updated', name);
+      expect(perMigration.hold(started as SqlQuery)).toBe(true);
+      const inserted = perMigration.take(true) as string;
+      for (const query of finishing) expect(perMigration.hold(query)).toBe(true);
+      expect(perMigration.due).toBe(true);
+      const updated = perMigration.take() as string;
+      await client.query(`${inserted};\n${updated}`);
 
       // Assess
       expect(rendered.every((sql) => sql !== undefined)).toBe(true);
+      expect(merged.split(';\n')).toHaveLength(1);
+      expect(merged).toMatch(/^INSERT INTO "_prisma_migrations" \(.*"applied_steps_count","finished_at"\)/);
+      expect(updated.split(';\n')).toHaveLength(1);
+      expect(updated).toMatch(
+        /^UPDATE "_prisma_migrations" SET "applied_steps_count" = .*, "finished_at" = /,
+      );
       const { rows } = await client.query(
         `SELECT id, checksum, finished_at::text, migration_name, logs, rolled_back_at, started_at::text,
                 applied_steps_count FROM _prisma_migrations ORDER BY id`,
       );
-      expect(rows).toHaveLength(2);
-      const [bound, held] = rows;
-      expect({ ...held, id: 'bound' }).toEqual(bound);
-      expect(held.migration_name).toBe(name);
+      expect(rows.map((row) => row.id)).toEqual(['bound', 'held', 'merged', 'updated']);
+      const [bound, ...others] = rows;
+      for (const other of others) expect({ ...other, id: 'bound' }, other.id).toEqual(bound);
+      expect(bound.migration_name).toBe(name);
+      expect(bound.finished_at).not.toBeNull();
+      expect(bound.applied_steps_count).toBe(1);
     } finally {
       await client.end();
     }
@@ -234,7 +258,7 @@ describe('held bookkeeping writes', () => {
             END IF;
             RETURN NEW;
           END $$;
-          CREATE TRIGGER refuse BEFORE UPDATE ON _prisma_migrations FOR EACH ROW EXECUTE FUNCTION refuse();`);
+          CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON _prisma_migrations FOR EACH ROW EXECUTE FUNCTION refuse();`);
       });
       const dir = await migrationsDirectory([
         ['20260101000000_a', 'CREATE TABLE "a" ("id" INTEGER);'],
@@ -288,9 +312,10 @@ describe('held bookkeeping writes', () => {
     expect(sent.find((sql) => sql.includes('CONCURRENTLY'))).toBe(
       'CREATE INDEX CONCURRENTLY "a_id" ON "a" ("id");',
     );
-    expect(
-      sent.filter((sql) => /^UPDATE "_prisma_migrations" SET "applied_steps_count"[^;]*;\nUPDATE/.test(sql)),
-    ).toHaveLength(2);
+    // A finished row's two UPDATEs as one statement.
+    const finishing =
+      /^UPDATE "_prisma_migrations" SET "applied_steps_count" = \("applied_steps_count" \+ 1\), "finished_at" = '[^']+' WHERE "id" = '[^']+'$/;
+    expect(sent.filter((sql) => finishing.test(sql))).toHaveLength(2);
     await withClient(url, async (client) => {
       const { rows } = await client.query(
         `SELECT migration_name, finished_at IS NOT NULL AS finished, applied_steps_count, logs IS NOT NULL AS logged

@@ -210,7 +210,7 @@ class PinnedMigrationAdapter implements SqlDriverAdapter {
 
   async executeScript(script: string): Promise<void> {
     try {
-      const held = this.hooks.bookkeeping?.take();
+      const held = this.hooks.bookkeeping?.take(true);
       await (this.hooks.runScript ?? runAutocommit)(script, this.client, held);
     } catch (error) {
       throw scriptErrorForEngine(error);

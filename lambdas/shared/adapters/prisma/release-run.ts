@@ -34,25 +34,14 @@ const SAVEPOINT = 'prisma_migration';
  * error `ROLLBACK TO SAVEPOINT` first, so the engine can record the failure in its row (the whole release is
  * rolled back afterwards).
  *
- * With `held` (the engine's bookkeeping writes held until this script, see `held-bookkeeping.ts`), all of it is
- * one simple query: `SAVEPOINT`, the held writes, the script, `RELEASE SAVEPOINT`, in one round trip instead of
- * five. A failure then rolls back to the savepoint, before the held writes, and sends them again on their own:
- * the engine finds what it would have found without holding them (its row written, the script undone). A
- * PostgreSQL error's `position` is made relative to the script again.
+ * All of it is one simple query: `SAVEPOINT`, the held writes if any (the engine's bookkeeping writes held until
+ * this script, see `held-bookkeeping.ts`), the script, `RELEASE SAVEPOINT`, in one round trip instead of five. A
+ * failure then rolls back to the savepoint, before the held writes, and sends them again on their own: the engine
+ * finds what it would have found without holding them (the earlier rows written, the script undone). A PostgreSQL
+ * error's `position` is made relative to the script again.
  */
 export async function runInSavepoint(client: pg.Client, script: string, held?: string): Promise<void> {
-  if (held === undefined) {
-    await client.query(`SAVEPOINT ${SAVEPOINT}`);
-    try {
-      await client.query(script);
-    } catch (error) {
-      await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`).catch(() => undefined);
-      throw error;
-    }
-    await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
-    return;
-  }
-  const lead = `SAVEPOINT ${SAVEPOINT};\n${held};\n`;
+  const lead = held === undefined ? `SAVEPOINT ${SAVEPOINT};\n` : `SAVEPOINT ${SAVEPOINT};\n${held};\n`;
   try {
     // The newline ends a `--` comment on the script's last line.
     await client.query(`${lead}${script}\n;RELEASE SAVEPOINT ${SAVEPOINT}`);
@@ -66,7 +55,7 @@ export async function runInSavepoint(client: pg.Client, script: string, held?: s
       throw error;
     }
     // The held writes again, alone; if they fail, their error is the one to report.
-    await client.query(held);
+    if (held !== undefined) await client.query(held);
     throw error;
   }
 }
