@@ -3,9 +3,9 @@
  * each size, our snapshot (`CREATE DATABASE ... TEMPLATE`) and our restore + swap (a clone of the snapshot,
  * then two renames) versus what teams do by hand today: `pg_dump -Fc` of the database, and `pg_restore`
  * of that dump into a new database (created in the timed part; the renames that would follow are left out
- * of the baseline, they take milliseconds). Both are also set against the floor of any copy on this machine: the
- * database's files (`base/<oid>` of the data directory) copied and each fsynced, as a clone must, when this process
- * can read the server's data directory (the embedded server, or a local one it may read).
+ * of the baseline, they take milliseconds). Both are also set against a plain copy of the database's files on this
+ * machine (`base/<oid>` of the data directory, copied and each fsynced: the work a clone cannot avoid), when this
+ * process can read the server's data directory (the embedded server, or a local one it may read).
  */
 import { access, constants, cp, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -167,7 +167,7 @@ export async function snapshotRestore(context: BenchContext): Promise<BenchRow[]
       fileCopyUnavailable,
     );
     if (fileCopyUnavailable)
-      context.note(`Snapshot and restore: no file-copy floor (${fileCopyUnavailable}).`);
+      context.note(`Snapshot and restore: no file-copy baseline (${fileCopyUnavailable}).`);
     const measured = (subject: string, values: readonly number[], baseline: Baseline) =>
       row('snapshot-restore', {
         case: sizeLabel(mib),
