@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { DirectoryMigrationSource } from '../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import { PrismaMigrationEngine } from '../lambdas/shared/adapters/prisma/migration-engine.js';
 import type { TransactionMode } from '../lambdas/shared/contract/contract.js';
-import { analysedDigest, type ReleaseVerdicts } from '../lambdas/shared/domain/transaction-fallback.js';
+import { migrationsDigest, type ReleaseVerdicts } from '../lambdas/shared/domain/transaction-fallback.js';
 import { generateCorpus, writeCorpus } from './corpus.js';
 import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
 import { dropDatabase, libpqEnv, missingTools, recreateDatabase, runTool } from './lib/postgres.js';
@@ -32,7 +32,7 @@ export async function verdictsFor(dir: string): Promise<ReleaseVerdicts> {
   const { analyzeRelease } = await import('../lambdas/shared/domain/release-analysis.js');
   const analysis = analyzeRelease(migrations, { keepStatementsUpTo: 0 });
   const nonAtomic = analysis.nonTransactional.filter((s) => !s.atomicMigration).map((s) => s.migration);
-  return { digest: analysedDigest(migrations), nonAtomic: [...new Set(nonAtomic)] };
+  return { digest: migrationsDigest(migrations), nonAtomic: [...new Set(nonAtomic)] };
 }
 
 /** Applies the migrations of `dir` with our engine, as the apply step does; returns how many were applied. */

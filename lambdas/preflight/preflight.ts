@@ -36,8 +36,8 @@ import { resolveLintPolicy } from '../shared/domain/lint/policy.js';
 import { decideRetry, describeEnding, earlierAttemptsOf } from '../shared/domain/release-retry.js';
 import { memoryShortfall, memoryShortfallMessage } from '../shared/domain/script-memory.js';
 import {
-  analysedDigest,
   transactionFallbackReason as fallbackReason,
+  migrationsDigest,
   type ReleaseAnalysis,
   unparsableScriptsMessage,
 } from '../shared/domain/transaction-fallback.js';
@@ -272,7 +272,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
           .map((statement) => statement.migration),
       ),
     ],
-    ...(analysis ? { analysedDigest: analysedDigest(pendingMigrations) } : {}),
+    ...(analysis ? { analysedDigest: migrationsDigest(pendingMigrations) } : {}),
     lockedTables: analysis?.lockedTables ?? [],
     ...(linted.lint ? { lint: linted.lint } : {}),
     ...(baseline === undefined ? {} : { driftBaseline: baseline }),

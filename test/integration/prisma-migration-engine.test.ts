@@ -11,7 +11,7 @@ import { PrismaSchemaDriftDetector } from '../../lambdas/shared/adapters/prisma/
 import { ErrorNames } from '../../lambdas/shared/contract/contract.js';
 import type { OrchestratorError } from '../../lambdas/shared/contract/errors.js';
 import type { MigrationBundle } from '../../lambdas/shared/contract/ports.js';
-import { analysedDigest } from '../../lambdas/shared/domain/transaction-fallback.js';
+import { migrationsDigest } from '../../lambdas/shared/domain/transaction-fallback.js';
 import { freePort } from '../../lib/local/embedded-postgres.js';
 import { createDatabase, dropDatabase, withClient } from '../helpers/database.js';
 import { rejection } from '../helpers/fakes.js';
@@ -318,11 +318,13 @@ describe('PrismaMigrationEngine', () => {
     const parsing = await sampleDatabaseWithData();
 
     // Act: the verdicts' digest is of these very scripts; then of the scripts with one changed
-    const trusted = await rejection(trusting.engine.applyPending(release, verdicts(analysedDigest(pending))));
+    const trusted = await rejection(
+      trusting.engine.applyPending(release, verdicts(migrationsDigest(pending))),
+    );
     const changed = pending.map((m, index) =>
       index === 0 ? { ...m, checksum: `${m.checksum.slice(1)}0` } : m,
     );
-    const parsed = await parsing.engine.applyPending(release, verdicts(analysedDigest(changed)));
+    const parsed = await parsing.engine.applyPending(release, verdicts(migrationsDigest(changed)));
 
     // Assess: trusted, the release ran in one transaction and PostgreSQL refused the index inside it: nothing
     // was applied (a wrong verdict fails safe). Not trusted, the scripts were parsed and the release fell back.

@@ -8,7 +8,7 @@ import { ErrorNames, type ExecutionInfo, type Plan } from '../../lambdas/shared/
 import { SnapshotFailedError, TransientFaultError } from '../../lambdas/shared/contract/errors.js';
 import type { SnapshotGateway } from '../../lambdas/shared/contract/ports.js';
 import { isValidRdsIdentifier } from '../../lambdas/shared/domain/identifiers.js';
-import { analysedDigest, type ReleaseAnalysis } from '../../lambdas/shared/domain/transaction-fallback.js';
+import { migrationsDigest, type ReleaseAnalysis } from '../../lambdas/shared/domain/transaction-fallback.js';
 import { MAX_SWAP_ATTEMPTS, swap } from '../../lambdas/swap/swap.js';
 import { verifyHealth } from '../../lambdas/verify-health/verify-health.js';
 import {
@@ -166,8 +166,8 @@ describe('preflight', () => {
     // What the apply step checks before trusting these verdicts: the scripts they are about.
     const pending = [m1, m2, m3].filter((m) => plan.pending.includes(m.name));
     expect(pending.length).toBeGreaterThan(0);
-    expect(plan.analysedDigest).toBe(analysedDigest(pending));
-    expect(plan.analysedDigest).not.toBe(analysedDigest(pending.slice(1)));
+    expect(plan.analysedDigest).toBe(migrationsDigest(pending));
+    expect(plan.analysedDigest).not.toBe(migrationsDigest(pending.slice(1)));
   });
 
   it('honours the input transaction mode and an explicit snapshot skip', async () => {

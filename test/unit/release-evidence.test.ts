@@ -9,7 +9,7 @@ import {
   MigrationHistoryBlockedError,
 } from '../../lambdas/shared/contract/errors.js';
 import { applySessionName, judgeRelease } from '../../lambdas/shared/domain/release-evidence.js';
-import { analysedDigest } from '../../lambdas/shared/domain/transaction-fallback.js';
+import { migrationsDigest } from '../../lambdas/shared/domain/transaction-fallback.js';
 import {
   appliedRow,
   FakeClock,
@@ -133,14 +133,14 @@ describe('applyMigrations', () => {
     // Prepare
     const engine = new FakeMigrationEngine();
     engine.history = [appliedRow(m1)];
-    const analysed = { ...plan, analysedDigest: analysedDigest([m2, m3]), nonAtomic: [m3.name] };
+    const analysed = { ...plan, analysedDigest: migrationsDigest([m2, m3]), nonAtomic: [m3.name] };
 
     // Act
     await applyMigrations(stateWith({ plan: analysed }), deps(engine));
 
     // Assess
     expect(engine.applyCalls[0]?.options.verdicts).toEqual({
-      digest: analysedDigest([m2, m3]),
+      digest: migrationsDigest([m2, m3]),
       nonAtomic: [m3.name],
     });
   });

@@ -97,7 +97,7 @@ export function shorten(statement: string, length = 160): string {
  * replaying them in a temporary database): a drift check whose live fingerprint is the same needs no replay.
  */
 export interface ExpectedSchema {
-  /** SHA-256 of the set: each migration's name and script, in the bundle's order. */
+  /** `migrationsDigest` of the set: each migration's name and checksum, in the bundle's order. */
   readonly migrations: string;
   /** SHA-256 of the catalog the migrations produce (see `schema-fingerprint.ts`). */
   readonly fingerprint: string;

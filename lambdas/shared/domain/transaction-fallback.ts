@@ -103,18 +103,19 @@ export function unparsableScriptsMessage(analysis: ReleaseAnalysis, directory: s
  * trusts it instead of parsing the same scripts again (the parser's WebAssembly is not even loaded).
  */
 export interface ReleaseVerdicts {
-  /** `analysedDigest` of the pending migrations preflight analysed. */
+  /** `migrationsDigest` of the pending migrations preflight analysed (`Plan.analysedDigest`). */
   readonly digest: string;
   /** Those that cannot run in any transaction (`Plan.nonAtomic`). */
   readonly nonAtomic: readonly string[];
 }
 
 /**
- * SHA-256 over the names and checksums (SHA-256 of the bytes) of `migrations`, in order: the same value for the
- * same scripts only. A retry that has fewer pending migrations, or a script changed between the steps, gives
- * another value, and the apply step parses again.
+ * SHA-256 over the names and checksums (SHA-256 of the bytes, as every migration source computes it) of `migrations`,
+ * in order: the same value for the same scripts only. It keys preflight's verdicts (`Plan.analysedDigest`: a retry
+ * that has fewer pending migrations, or a script changed between the steps, gives another value, and the apply step
+ * parses again) and the expected schemas (`ExpectedSchema.migrations`).
  */
-export function analysedDigest(migrations: readonly Pick<Migration, 'name' | 'checksum'>[]): string {
+export function migrationsDigest(migrations: readonly Pick<Migration, 'name' | 'checksum'>[]): string {
   const hash = createHash('sha256');
   for (const migration of migrations) hash.update(`${migration.name}\0${migration.checksum}\n`);
   return hash.digest('hex');

@@ -25,7 +25,7 @@ import type { ApplyOptions, ApplyOutcome, MigrationBundle, MigrationEngine } fro
 import { isAppliedRow, isFailedRow } from '../../domain/history.js';
 import type { SchemaCatalog } from '../../domain/lint/rules.js';
 import {
-  analysedDigest,
+  migrationsDigest,
   transactionFallbackReason,
   unparsableScriptsMessage,
 } from '../../domain/transaction-fallback.js';
@@ -265,7 +265,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
         let alone: ReadonlySet<string>;
         if (state.pending.length === 0) {
           alone = new Set();
-        } else if (verdicts !== undefined && verdicts.digest === analysedDigest(state.pending)) {
+        } else if (verdicts !== undefined && verdicts.digest === migrationsDigest(state.pending)) {
           alone = new Set(verdicts.nonAtomic);
         } else {
           // PostgreSQL's parser (WebAssembly) is loaded when there is something to parse, not when the engine is.

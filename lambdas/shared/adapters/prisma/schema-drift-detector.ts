@@ -10,7 +10,6 @@
  * live fingerprint equals the expected one answers in sync in one catalog query. Only a match short-cuts: any
  * difference, or a fingerprint that cannot be read, goes to the engine, which decides and says what differs.
  */
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type {
   Migration,
@@ -20,6 +19,7 @@ import type {
   SchemaDriftResult,
 } from '../../contract/ports.js';
 import type { ExpectedSchema } from '../../domain/drift.js';
+import { migrationsDigest } from '../../domain/transaction-fallback.js';
 import {
   type ConnectionTarget,
   connectionTarget,
@@ -79,7 +79,7 @@ export class PrismaSchemaDriftDetector implements SchemaDriftDetector {
   ): Promise<SchemaDriftResult> {
     const bundle = await this.options.source.load();
     const chosen = named(bundle, migrations);
-    const key = expected?.length ? migrationSetKey(chosen) : undefined;
+    const key = expected?.length ? migrationsDigest(chosen) : undefined;
     const match = expected?.find((schema) => schema.migrations === key);
     if (match && (await this.liveFingerprint(match.schemas)) === match.fingerprint) {
       return { inSync: true, script: '', by: 'fingerprint' };
@@ -109,7 +109,7 @@ export class PrismaSchemaDriftDetector implements SchemaDriftDetector {
         }
         const schemas = await replay.schemas();
         results.push({
-          migrations: migrationSetKey(set),
+          migrations: migrationsDigest(set),
           fingerprint: await schemaFingerprint(replay.client, schemas),
           schemas,
         });
@@ -219,14 +219,6 @@ interface Replay {
 
 function extendsReplay(set: readonly Migration[], applied: readonly Migration[]): boolean {
   return applied.length <= set.length && applied.every((migration, index) => set[index] === migration);
-}
-
-/** SHA-256 of a set of migrations: each one's name and script, in order. */
-export function migrationSetKey(migrations: readonly Migration[]): string {
-  const hash = createHash('sha256');
-  for (const migration of migrations)
-    hash.update(`${migration.name}\0${migration.sql.length}\0${migration.sql}\0`);
-  return hash.digest('hex');
 }
 
 /** The bundle's migrations named in `names`, in the bundle's order. */
