@@ -155,29 +155,27 @@ export class HeldBookkeeping {
 
   /** Holds `query` and answers true when it is held (then `due` says whether to send what is held now). */
   hold(query: SqlQuery): boolean {
-    if (!this.holds(query)) return false;
+    if (this.mode === 'off') return false;
     const write = heldWrite(query);
-    if (write === undefined) return false;
+    if (write === undefined || !this.holds(write, query)) return false;
     this.held.push(write);
     this.complete = this.mode === 'autocommit' && write.kind === 'finished';
     return true;
   }
 
-  /** Whether `query` is held in this mode (its shape and values are checked by `renderHeldWrite`). */
-  private holds(query: SqlQuery): boolean {
-    switch (this.mode) {
-      case 'off':
-        return false;
-      case 'release':
-        return true;
-      case 'autocommit': {
-        if (STARTED.test(query.sql)) {
-          const migration = query.args[3];
-          return this.held.length === 0 && typeof migration === 'string' && this.startsWithScript(migration);
-        }
-        // The finished_at UPDATE is held only to travel with the applied-steps UPDATE held before it.
-        return STEPS.test(query.sql) || (FINISHED.test(query.sql) && this.held.length > 0);
+  /** Whether `write` (one of the held shapes, its values rendered) is held in this mode. */
+  private holds(write: HeldWrite, query: SqlQuery): boolean {
+    if (this.mode !== 'autocommit') return true;
+    switch (write.kind) {
+      case 'started': {
+        const migration = query.args[3];
+        return this.held.length === 0 && typeof migration === 'string' && this.startsWithScript(migration);
       }
+      case 'steps':
+        return true;
+      case 'finished':
+        // Held only to travel with the applied-steps UPDATE held before it.
+        return this.held.length > 0;
     }
   }
 
