@@ -6,12 +6,8 @@
  * comparing it with the directory.
  */
 import { join } from 'node:path';
-import { preflight } from '../lambdas/preflight/preflight.js';
-import { PostgresExecutionGuard } from '../lambdas/shared/adapters/postgres/execution-guard.js';
 import { DirectoryMigrationSource } from '../lambdas/shared/adapters/prisma/directory-migration-source.js';
-import { PrismaMigrationEngine } from '../lambdas/shared/adapters/prisma/migration-engine.js';
 import type { Plan } from '../lambdas/shared/contract/contract.js';
-import { analyzeRelease } from '../lambdas/shared/domain/release-analysis.js';
 import { DEFAULT_SETTINGS, type WorkflowSettings } from '../lambdas/shared/runtime/settings.js';
 import { applyWithEngine } from './apply-throughput.js';
 import { generateCorpus, writeCorpus } from './corpus.js';
@@ -24,43 +20,13 @@ import {
   runTool,
   withClient,
 } from './lib/postgres.js';
+import { runPreflight } from './lib/preflight.js';
 import { type BenchRow, type RowInput, row } from './lib/report.js';
 import { sample, timed } from './lib/stats.js';
 
 const DATABASE = `${DATABASE_PREFIX}_noop`;
 const HISTORY_SQL =
   'SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL';
-
-/** Preflight as the Lambda runs it: a new engine per invocation, closed at the end. */
-async function runPreflight(
-  url: string,
-  dir: string,
-  settings: WorkflowSettings,
-  index: number,
-): Promise<Plan> {
-  const engine = new PrismaMigrationEngine({ connectionString: url });
-  // As the local runner does: the run holds its database's execution lock.
-  const guard = await PostgresExecutionGuard.acquire(url, DATABASE);
-  try {
-    return await preflight(
-      {
-        input: {},
-        execution: { id: `bench-${index}`, name: `bench-${index}`, startedAt: new Date().toISOString() },
-      },
-      {
-        source: new DirectoryMigrationSource(dir),
-        engine,
-        guard,
-        settings,
-        databaseName: DATABASE,
-        analyzeRelease,
-      },
-    );
-  } finally {
-    await guard.release();
-    await engine.close();
-  }
-}
 
 /** The in-process floor: read the history with one `pg` client and compare it with the directory. */
 async function floorCheck(url: string, dir: string): Promise<number> {
@@ -87,7 +53,9 @@ export async function noopDeploy(context: BenchContext): Promise<BenchRow[]> {
   };
 
   // The first preflight of the process also compiles the engine's WebAssembly: reported, not in the median.
-  const first = await timed(() => runPreflight(url, dir, settings, 0));
+  const first = await timed(() =>
+    runPreflight({ url, database: DATABASE, dir, settings, execution: 'bench-0' }),
+  );
   const check = (plan: Plan) => {
     if (plan.pending.length !== 0 || plan.proceed || plan.applied.length !== n) {
       throw new Error(
@@ -97,7 +65,7 @@ export async function noopDeploy(context: BenchContext): Promise<BenchRow[]> {
   };
   check(first.value);
   const preflightSamples = await sample(profile.noopRepetitions, async (index) =>
-    check(await runPreflight(url, dir, settings, index + 1)),
+    check(await runPreflight({ url, database: DATABASE, dir, settings, execution: `bench-${index + 1}` })),
   );
   log(
     `  preflight, nothing pending (N=${n}): first ${first.ms.toFixed(0)} ms, then ${preflightSamples.map((s) => s.toFixed(0)).join(', ')} ms`,

@@ -10,20 +10,18 @@
  * time, which now includes the replay, is in the details.
  */
 import { join } from 'node:path';
-import { preflight } from '../lambdas/preflight/preflight.js';
-import { PostgresExecutionGuard } from '../lambdas/shared/adapters/postgres/execution-guard.js';
 import { PgHealthProbe } from '../lambdas/shared/adapters/postgres/health-probe.js';
 import { DirectoryMigrationSource } from '../lambdas/shared/adapters/prisma/directory-migration-source.js';
 import { PrismaMigrationEngine } from '../lambdas/shared/adapters/prisma/migration-engine.js';
 import { PrismaSchemaDriftDetector } from '../lambdas/shared/adapters/prisma/schema-drift-detector.js';
-import type { HealthReport, Plan } from '../lambdas/shared/contract/contract.js';
+import type { HealthReport } from '../lambdas/shared/contract/contract.js';
 import { DEFAULT_LINT_POLICY, type LintPolicyOverrides } from '../lambdas/shared/domain/lint/policy.js';
-import { analyzeRelease } from '../lambdas/shared/domain/release-analysis.js';
 import { DEFAULT_SETTINGS, type WorkflowSettings } from '../lambdas/shared/runtime/settings.js';
 import { verifyHealth } from '../lambdas/verify-health/verify-health.js';
 import { generateCorpus, writeCorpus } from './corpus.js';
 import { type BenchContext, DATABASE_PREFIX } from './lib/context.js';
 import { dropDatabase, recreateDatabase } from './lib/postgres.js';
+import { runPreflight } from './lib/preflight.js';
 import { type BenchRow, row } from './lib/report.js';
 import { median, timed } from './lib/stats.js';
 
@@ -40,32 +38,6 @@ const SETTINGS: WorkflowSettings = {
     Object.keys(DEFAULT_LINT_POLICY).map((rule) => [rule, 'off']),
   ) as LintPolicyOverrides,
 };
-
-async function plan(url: string, dir: string, index: number): Promise<Plan> {
-  const source = new DirectoryMigrationSource(dir);
-  const engine = new PrismaMigrationEngine({ connectionString: url });
-  const guard = await PostgresExecutionGuard.acquire(url, DATABASE);
-  try {
-    return await preflight(
-      {
-        input: {},
-        execution: { id: `verify-${index}`, name: `verify-${index}`, startedAt: new Date().toISOString() },
-      },
-      {
-        source,
-        engine,
-        guard,
-        settings: SETTINGS,
-        databaseName: DATABASE,
-        analyzeRelease,
-        drift: new PrismaSchemaDriftDetector({ connection: url, source }),
-      },
-    );
-  } finally {
-    await guard.release();
-    await engine.close();
-  }
-}
 
 /** The verify step's core after the release, with the probe and detector the Lambda wires. */
 async function verify(url: string, dir: string, state: Record<string, unknown>): Promise<HealthReport> {
@@ -95,7 +67,16 @@ export async function verification(context: BenchContext): Promise<BenchRow[]> {
   let detail = '';
   for (let rep = 0; rep < profile.repetitions; rep += 1) {
     const url = await recreateDatabase(serverUrl, DATABASE);
-    const planned = await timed(() => plan(url, dir, rep));
+    const planned = await timed(() =>
+      runPreflight({
+        url,
+        database: DATABASE,
+        dir,
+        settings: SETTINGS,
+        execution: `verify-${rep}`,
+        drift: true,
+      }),
+    );
     if (planned.value.pending.length !== n || (planned.value.expectedSchemas?.length ?? 0) !== 2) {
       throw new Error(
         `preflight planned ${planned.value.pending.length} of ${n} migrations with ` +
