@@ -83,16 +83,29 @@ async function exists(name: string): Promise<boolean> {
 }
 
 /** Sessions on the server whose query contains `marker`. */
-async function statementsWith(marker: string): Promise<{ pid: number; datname: string }[]> {
+async function statementsWith(
+  marker: string,
+): Promise<{ pid: number; datname: string; wait_event: string | null }[]> {
   return await withAdmin(
     async (client) =>
       (
-        await client.query<{ pid: number; datname: string }>(
-          `SELECT pid, datname FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`,
+        await client.query<{ pid: number; datname: string; wait_event: string | null }>(
+          `SELECT pid, datname, wait_event FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`,
           [`%${marker}%`],
         )
       ).rows,
   );
+}
+
+/**
+ * The shadow database where a statement with `marker` is sleeping (`pg_sleep`), if any. Sleeping, not just seen:
+ * a session keeps its last query in `pg_stat_activity` while idle, so an earlier replay that ran the same statement
+ * without sleeping (preflight's, before the snapshot) would otherwise be taken for the one the test waits for.
+ */
+async function sleepingInShadow(marker: string): Promise<string | undefined> {
+  return (await statementsWith(marker)).find(
+    (session) => session.datname?.startsWith('prisma_migrate_shadow_db_') && session.wait_event === 'PgSleep',
+  )?.datname;
 }
 
 async function copiesOf(database: string, kind: string): Promise<string[]> {
@@ -187,10 +200,7 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
       ],
     ]);
     const run = start('bin/cli.ts', ['run', '--migrations', release], { DATABASE_URL: db.url });
-    const replay = await waitFor('the replay in a temporary database', async () => {
-      const sessions = await statementsWith(marker);
-      return sessions.find((session) => session.datname?.startsWith('prisma_migrate_shadow_db_'))?.datname;
-    });
+    const replay = await waitFor('the replay in a temporary database', () => sleepingInShadow(marker));
 
     // Act
     run.child.kill('SIGTERM');
@@ -225,10 +235,7 @@ describe('an interrupted run', { timeout: 240_000 }, () => {
       ],
     ]);
     const run = start('bin/cli.ts', ['run', '--migrations', release], { DATABASE_URL: db.url });
-    const shadow = await waitFor('the replay in a shadow database', async () => {
-      const sessions = await statementsWith(marker);
-      return sessions.find((session) => session.datname?.startsWith('prisma_migrate_shadow_db_'))?.datname;
-    });
+    const shadow = await waitFor('the replay in a shadow database', () => sleepingInShadow(marker));
 
     // Another process's shadow database, as recent as ours and with nobody connected yet: never ours to drop.
     const foreign = shadowDatabaseName(new Date(), 'f0e1d2c3');
