@@ -120,15 +120,19 @@ function latestBackup(managed: readonly ManagedSnapshot[], target: string): Mana
 }
 
 /**
- * The managed snapshot of the target named `snapshotId`. One that exists but was not taken of this target by
- * this orchestrator (another database's, an automated or a hand-taken one) is refused with what it is.
+ * The managed snapshot of the target named `snapshotId`: by its identifier, or by the provider's name for it
+ * (locally the database's name, which PostgreSQL's 63 bytes shorten where the identifier is longer: what `\l`
+ * shows). One that exists but was not taken of this target by this orchestrator (another database's, an automated
+ * or a hand-taken one) is refused with what it is.
  */
 async function named(
   gateway: SnapshotGateway,
   managed: readonly ManagedSnapshot[],
   snapshotId: string,
 ): Promise<ManagedSnapshot> {
-  const found = managed.find((snapshot) => snapshot.snapshotId === snapshotId);
+  const found =
+    managed.find((snapshot) => snapshot.snapshotId === snapshotId) ??
+    managed.find((snapshot) => snapshot.name === snapshotId);
   if (found) return found;
   const target = gateway.targetIdentifier;
   const described = await gateway.describeSnapshot(snapshotId).catch(() => undefined);

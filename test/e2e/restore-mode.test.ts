@@ -133,6 +133,29 @@ describe('restore mode', () => {
     expect(await digestDatabase(db.url)).toEqual(atFirst);
   });
 
+  it('restores a snapshot named by its database name, where the name is shorter than the identifier', async () => {
+    // Prepare: a target whose name makes snapshot identifiers longer than PostgreSQL's 63 bytes, so that each
+    // snapshot's database has a shortened name of its own: the one psql's \l shows
+    const db = await sampleDatabase('rs_restored_by_its_database_name', created);
+    const snapshotId = await backup(db);
+    const [databaseName] = (await databasesOf(db)).filter((name) => name.includes('-backup-'));
+    expect(databaseName).toBeDefined();
+    expect(databaseName).not.toBe(snapshotId);
+    const atBackup = await digestDatabase(db.url);
+    await changeData(db.url);
+
+    // Act
+    const result = await run(db, { mode: 'restore', snapshot: databaseName, confirm: db.name });
+
+    // Assess
+    expect(result.outcome, messageOf(result)).toBe('backup-restored');
+    expect(result.state.plan?.mode === 'restore' && result.state.plan.source).toMatchObject({
+      snapshotId,
+      requested: databaseName,
+    });
+    expect(await digestDatabase(db.url)).toEqual(atBackup);
+  });
+
   describe('a restore that is refused touches nothing', () => {
     let target: Db;
     let other: Db;
