@@ -45,6 +45,24 @@ function isStaleHolder(holder: MigrationLockHolder, afterSeconds: number): boole
   );
 }
 
+/** The sessions other than this execution's own that hold Prisma's migration lock. Reads only. */
+export async function otherLockHolders(
+  inspector: MigrationLockInspector,
+  execution: ExecutionInfo,
+): Promise<MigrationLockHolder[]> {
+  const own = applySessionName(execution);
+  return (await inspector.holders()).filter((holder) => holder.applicationName !== own);
+}
+
+/** Who holds Prisma's migration lock on `databaseName`, for a message. */
+export function lockHeldBy(databaseName: string, holders: readonly MigrationLockHolder[]): string {
+  return (
+    `Prisma's migration lock (advisory lock 72707369) on database ${databaseName} is held by ` +
+    `${holders.map(describeHolder).join('; ')}: another \`prisma migrate deploy\` is running, or a migration ` +
+    'session did not close.'
+  );
+}
+
 /**
  * Refuses (`ConcurrentExecution`) while a session other than this execution's own holds Prisma's migration lock
  * on `databaseName`; a dry run only warns. Sessions ended on `endIdleAfterSeconds` are reported in `warnings`.
@@ -56,8 +74,7 @@ export async function checkMigrationLock(
   dryRun: boolean,
   warnings: string[],
 ): Promise<void> {
-  const own = applySessionName(execution);
-  const holders = (await deps.inspector.holders()).filter((holder) => holder.applicationName !== own);
+  const holders = await otherLockHolders(deps.inspector, execution);
   if (holders.length === 0) return;
   const after = deps.endIdleAfterSeconds;
   const stale = after === undefined || dryRun ? [] : holders.filter((holder) => isStaleHolder(holder, after));
@@ -75,10 +92,7 @@ export async function checkMigrationLock(
     .filter((result) => !result.ended)
     .map((result) => ` Could not end pid ${result.pid}${result.message ? ` (${result.message})` : ''}.`)
     .join('');
-  const what =
-    `Prisma's migration lock (advisory lock 72707369) on database ${databaseName} is held by ` +
-    `${remaining.map(describeHolder).join('; ')}: another \`prisma migrate deploy\` is running, or a migration ` +
-    'session did not close.';
+  const what = lockHeldBy(databaseName, remaining);
   if (dryRun) {
     warnings.push(`${what} A release now would be refused.`);
     return;

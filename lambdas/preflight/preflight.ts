@@ -13,6 +13,7 @@ import type {
 } from '../shared/contract/contract.js';
 import { OutcomeErrors, runbookArticle } from '../shared/contract/contract.js';
 import {
+  ConcurrentExecutionError,
   InvalidInputError,
   MigrationHistoryBlockedError,
   MigrationsInvalidError,
@@ -33,7 +34,12 @@ import { requireExecution, stateOf } from '../shared/contract/state.js';
 import { type DriftBaseline, driftBaseline, type ExpectedSchema } from '../shared/domain/drift.js';
 import { isAppliedRow, isFailedRow } from '../shared/domain/history.js';
 import { resolveLintPolicy } from '../shared/domain/lint/policy.js';
-import { decideRetry, describeEnding, earlierAttemptsOf } from '../shared/domain/release-retry.js';
+import {
+  attemptBefore,
+  decideRetry,
+  describeEnding,
+  earlierAttemptsOf,
+} from '../shared/domain/release-retry.js';
 import { memoryShortfall, memoryShortfallMessage } from '../shared/domain/script-memory.js';
 import {
   transactionFallbackReason as fallbackReason,
@@ -44,7 +50,12 @@ import {
 import type { WorkflowSettings } from '../shared/runtime/settings.js';
 import { httpChecksFailingBefore } from './http-baseline.js';
 import { lintPending } from './lint.js';
-import { checkMigrationLock, type MigrationLockDeps } from './migration-lock.js';
+import {
+  checkMigrationLock,
+  lockHeldBy,
+  type MigrationLockDeps,
+  otherLockHolders,
+} from './migration-lock.js';
 import { type OperationDeps, planBackup, planRestore, refuseConcurrent } from './operations.js';
 import { planResolutions } from './resolve.js';
 
@@ -136,16 +147,23 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   });
   if (failed.length > 0 && resolution === undefined) {
     const names = failed.map((row) => row.name).join(', ');
-    const first = failed[0];
+    const first = failed[0] as AppliedMigration;
+    await refuseWhileInFlight(first, deps, requireExecution(state, 'preflight'));
+    const before = await snapshotBefore(first, deps);
     throw new MigrationHistoryBlockedError(
       `_prisma_migrations in database ${deps.databaseName} has a failed migration: ${names} ` +
-        `(started ${first?.startedAt}, ${first?.appliedStepsCount ?? 0} steps applied, not finished). ` +
+        `(started ${first.startedAt}, ${first.appliedStepsCount} steps applied, not finished). ` +
         'Nothing was applied. Inspect what it left behind, repair the database, then mark it with ' +
-        `\`prisma migrate resolve --rolled-back ${first?.name}\` (to re-apply it) or ` +
-        `\`--applied ${first?.name}\` (if you completed it by hand), and start the release again; or start it with ` +
-        `input "resolve": [{ "migration": "${first?.name}", "as": "rolled-back" | "applied", "reason": "..." }], ` +
-        'which checks the schema first and marks it after the snapshot.',
-      { details: { failed: failed.map((row) => ({ name: row.name, logs: row.logs })) } },
+        `\`prisma migrate resolve --rolled-back ${first.name}\` (to re-apply it) or ` +
+        `\`--applied ${first.name}\` (if you completed it by hand), and start the release again; or start it with ` +
+        `input "resolve": [{ "migration": "${first.name}", "as": "rolled-back" | "applied", "reason": "..." }], ` +
+        `which checks the schema first and marks it after the snapshot.${before ? ` ${before.message}` : ''}`,
+      {
+        details: {
+          failed: failed.map((row) => ({ name: row.name, logs: row.logs })),
+          ...(before ? { snapshotBefore: before.snapshotId } : {}),
+        },
+      },
     );
   }
 
@@ -334,6 +352,64 @@ async function measureDrift(
       `The schema drift before the release could not be measured (${(error as Error).message}); after the ` +
         "release every difference from the migrations counts as the release's.",
     );
+    return undefined;
+  }
+}
+
+/**
+ * A migration row that is started and not finished is also what a migration still running looks like: another
+ * `prisma migrate deploy` in the middle of it, or the session of a killed run, which the server ends only when it
+ * next writes to its client. Either holds Prisma's migration lock; while a session does, the row is not evidence of
+ * a failure, and repairing or marking it would act on a migration still being applied: refused, naming the holder.
+ */
+async function refuseWhileInFlight(
+  row: AppliedMigration,
+  deps: PreflightDeps,
+  execution: ExecutionInfo,
+): Promise<void> {
+  if (!deps.migrationLock) return;
+  const holders = await otherLockHolders(deps.migrationLock.inspector, execution);
+  if (holders.length === 0) return;
+  throw new ConcurrentExecutionError(
+    `${lockHeldBy(deps.databaseName, holders)} _prisma_migrations shows ${row.name} started at ${row.startedAt} ` +
+      'and not finished: it may still be running in that session, so it is not treated as failed. Nothing was ' +
+      'applied: the database was not touched. Wait for that session to finish and start the release again; if it ' +
+      'is the session of a run that was killed, end it (SELECT pg_terminate_backend(<pid>)), which rolls back what ' +
+      'it had not committed, then start again to see what the migration left.',
+    { details: { lockHolders: holders, unfinished: row.name } },
+  );
+}
+
+/**
+ * The newest pre-migration snapshot of the target taken before the unfinished migration `row` started (see
+ * `attemptBefore`), with the execution that took it and how that execution ended, and the restore that takes the
+ * database back to it: the other way out of a migration that an interrupted execution (stopped, timed out, a
+ * killed local run) left half applied. Undefined when no such snapshot exists or the snapshots cannot be read:
+ * the refusal stands without it.
+ */
+async function snapshotBefore(
+  row: AppliedMigration,
+  deps: PreflightDeps,
+): Promise<{ snapshotId: string; message: string } | undefined> {
+  if (!deps.retryGuard) return undefined;
+  try {
+    const attempt = attemptBefore(
+      await (await deps.retryGuard.gateway()).listManagedSnapshots(),
+      row.startedAt,
+    );
+    if (!attempt) return undefined;
+    const endings = await (await deps.retryGuard.history()).endingsOf([attempt.executionId]);
+    const target = deps.settings.targetIdentifier;
+    return {
+      snapshotId: attempt.snapshotId,
+      message:
+        `The newest pre-migration snapshot of ${target} taken before ${row.name} started is ${attempt.snapshotId} ` +
+        `(taken ${attempt.at} by execution ${attempt.executionName}; ` +
+        `${describeEnding(endings[attempt.executionId] ?? { status: 'unknown' })}). To go back to the database ` +
+        `as it was then instead, start an execution with input {"mode":"restore","snapshot":"${attempt.snapshotId}",` +
+        `"confirm":"${target}"}: writes made since stay only in the replaced database, which is kept aside.`,
+    };
+  } catch {
     return undefined;
   }
 }

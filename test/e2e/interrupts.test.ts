@@ -389,6 +389,80 @@ describe('the run after an execution that died', { timeout: 240_000 }, () => {
     expect(await exists(restored ?? '')).toBe(true);
   });
 
+  it("names the killed run's snapshot when it left a migration unfinished, and that snapshot restores", async () => {
+    // Prepare: kill -9 during a migration with its own BEGIN/COMMIT (run outside a transaction of ours: its
+    // _prisma_migrations row commits before the script does), sleeping on the target only
+    const db = await baseDatabase('int_dead');
+    const marker = `interrupt_dead_${db.name}`;
+    const release = await migrationsDirectory([
+      BASE,
+      [
+        '20250201000000_own_transaction',
+        'BEGIN;\nCREATE TABLE "B" ("id" INTEGER);\n' +
+          `SELECT pg_sleep(CASE WHEN current_database() = '${db.name}' THEN 60 ELSE 0 END) /* ${marker} */;\n` +
+          'COMMIT;\n',
+      ],
+    ]);
+    const dead = start('bin/cli.ts', ['run', '--migrations', release], { DATABASE_URL: db.url });
+    await waitFor('the migration statement', async () =>
+      (await statementsWith(marker)).some(
+        (session) => session.datname === db.name && session.wait_event === 'PgSleep',
+      )
+        ? true
+        : undefined,
+    );
+    dead.child.kill('SIGKILL');
+    await within(dead);
+
+    // Act: a run while the server has not noticed the dead client (it does when it next writes to it: the session
+    // sleeps on, holding Prisma's migration lock); then, the session ended (as client_connection_check_interval or
+    // an operator would), the same release again, and the restore its refusal gives
+    const early = start('bin/cli.ts', ['run', '--migrations', release], { DATABASE_URL: db.url });
+    const earlyCode = await within(early);
+    await withAdmin((client) =>
+      client.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query LIKE $2',
+        [db.name, `%${marker}%`],
+      ),
+    );
+    await waitFor('the killed session to end', async () =>
+      (await statementsWith(marker)).some((session) => session.datname === db.name) ? undefined : true,
+    );
+
+    const next = start('bin/cli.ts', ['run', '--migrations', release], { DATABASE_URL: db.url });
+    const code = await within(next);
+    const output = next.output();
+    const [, snapshot] =
+      /taken before 20250201000000_own_transaction started is (\S+) \(taken [^)]* by execution local-/.exec(
+        output,
+      ) ?? [];
+    const restore = start('bin/cli.ts', ['restore', snapshot ?? 'none', '--confirm', db.name], {
+      DATABASE_URL: db.url,
+    });
+    const restored = await within(restore);
+
+    // Assess: not called failed while it may still run; then failed, with the snapshot, which restores
+    expect(earlyCode, early.output()).toBe(1);
+    expect(early.output()).toContain('_prisma_migrations shows 20250201000000_own_transaction started at');
+    expect(early.output()).toContain(
+      'it may still be running in that session, so it is not treated as failed',
+    );
+    expect(code, output).toBe(1);
+    expect(output).toContain('has a failed migration: 20250201000000_own_transaction');
+    expect(output).toContain('how it ended is not known');
+    expect(output).toContain(`{"mode":"restore","snapshot":"${snapshot}","confirm":"${db.name}"}`);
+    expect(restored, restore.output()).toBe(0);
+    expect(await tablesOf(db.url)).toEqual(['A', '_prisma_migrations']);
+    expect(
+      await withClient(
+        db.url,
+        async (client) =>
+          (await client.query('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NULL'))
+            .rows,
+      ),
+    ).toEqual([]);
+  });
+
   it('refuses to start, touching nothing, when a restored copy was never swapped in', async () => {
     // Prepare: kill -9 before the swap's first rename
     const db = await baseDatabase('int_copy');

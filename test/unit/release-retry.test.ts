@@ -14,6 +14,7 @@ import type {
   ExecutionHistory,
   ExecutionStatus,
 } from '../../lambdas/shared/contract/ports.js';
+import { applySessionName } from '../../lambdas/shared/domain/release-evidence.js';
 import {
   decideRetry,
   type EarlierAttempt,
@@ -280,6 +281,173 @@ describe('preflight: the retry guard', () => {
         deps(gateway, history),
       ),
     ).resolves.toMatchObject({ proceed: false, dryRun: true });
+    expect(history.asked).toEqual([]);
+  });
+});
+
+describe('preflight: a migration left unfinished by an interrupted execution', () => {
+  const interrupted = executionNamed('release-v2-interrupted');
+  const later = executionNamed('release-v3-later');
+  const current = executionNamed('release-v2-again');
+  const at = (time: string) => new Date(`2025-03-01T${time}.000Z`);
+
+  /**
+   * The target with three snapshots: the interrupted execution's pre-migration one at 12:00, a backup at 12:05,
+   * and a later execution's pre-migration one at 13:00; m2 started at 12:10 and never finished.
+   */
+  async function interruptedTarget() {
+    const gateway = new InMemorySnapshotGateway(testSettings.targetIdentifier, 0);
+    const take = async (execution: ExecutionInfo, time: string, mode: 'migrate' | 'backup') => {
+      gateway.now = () => at(time);
+      await createSnapshot(
+        {
+          input: mode === 'backup' ? { mode } : { release: 'v2' },
+          execution,
+          plan:
+            mode === 'backup'
+              ? {
+                  mode,
+                  targetIdentifier: testSettings.targetIdentifier,
+                  proceed: true,
+                  snapshotRequired: true,
+                  warnings: [],
+                }
+              : { mode },
+        },
+        { gateway, settings: testSettings, clock: new FakeClock(at(time)) },
+      );
+    };
+    await take(interrupted, '12:00:00', 'migrate');
+    await take(executionNamed('nightly-backup'), '12:05:00', 'backup');
+    await take(later, '13:00:00', 'migrate');
+    const engine = new FakeMigrationEngine();
+    engine.history = [
+      appliedRow(m1),
+      appliedRow(m2, { startedAt: at('12:10:00').toISOString(), finishedAt: null, appliedStepsCount: 0 }),
+    ];
+    return { gateway, engine };
+  }
+
+  function deps(
+    gateway: InMemorySnapshotGateway,
+    engine: FakeMigrationEngine,
+    history: ExecutionHistory,
+  ): Parameters<typeof preflight>[1] {
+    return {
+      source: new FakeMigrationSource([m1, m2]),
+      engine,
+      guard: { othersRunning: async () => [] },
+      settings: testSettings,
+      databaseName: 'orders',
+      analyzeRelease: () => ({ nonTransactional: [], lockedTables: [], notes: [] }),
+      retryGuard: { gateway: async () => gateway, history: async () => history },
+    };
+  }
+
+  it('names the pre-migration snapshot taken before it started, its execution, and the restore back to it', async () => {
+    // Prepare
+    const { gateway, engine } = await interruptedTarget();
+    const history = fixedHistory({ [interrupted.id]: { status: 'failed', how: 'ABORTED' } });
+    const [snapshotId] = [...gateway.snapshots.keys()];
+    gateway.calls = [];
+
+    // Act
+    const error = await rejection(
+      preflight({ input: {}, execution: current }, deps(gateway, engine, history)),
+    );
+
+    // Assess: the refusal as before, touching nothing, plus the snapshot of 12:00 (not the later one, not the backup)
+    expect(error.name).toBe(ErrorNames.MigrationHistoryBlocked);
+    expect(error.message).toContain(`has a failed migration: ${m2.name}`);
+    expect(error.message).toContain(
+      `The newest pre-migration snapshot of ${testSettings.targetIdentifier} taken before ${m2.name} started is ` +
+        `${snapshotId} (taken 2025-03-01T12:00:00.000Z by execution release-v2-interrupted; it did not succeed: ` +
+        'ABORTED).',
+    );
+    expect(error.message).toContain(
+      `{"mode":"restore","snapshot":"${snapshotId}","confirm":"${testSettings.targetIdentifier}"}`,
+    );
+    expect(parseWorkflowInput({ mode: 'restore', snapshot: snapshotId, confirm: 'x' })).toMatchObject({
+      snapshot: snapshotId,
+    });
+    expect((error as { details?: unknown }).details).toMatchObject({ snapshotBefore: snapshotId });
+    expect(history.asked).toEqual([[interrupted.id]]);
+    expect(gateway.calls).toEqual(['listManagedSnapshots']);
+  });
+
+  it("does not call it failed while a session holds Prisma's migration lock: it may still be running", async () => {
+    // Prepare: the unfinished row, and the killed run's migration session still active, holding the lock
+    const { gateway, engine } = await interruptedTarget();
+    const history = fixedHistory({});
+    const holder = {
+      pid: 4242,
+      applicationName: applySessionName(interrupted),
+      state: 'active',
+      stateSeconds: 900,
+      connectedSeconds: 900,
+    };
+    const ended: number[][] = [];
+    const migrationLock = {
+      inspector: {
+        holders: async () => [holder],
+        end: async (pids: readonly number[]) => {
+          ended.push([...pids]);
+          return pids.map((pid) => ({ pid, ended: true }));
+        },
+      },
+      endIdleAfterSeconds: 60,
+    };
+    gateway.calls = [];
+
+    // Act
+    const error = await rejection(
+      preflight({ input: {}, execution: current }, { ...deps(gateway, engine, history), migrationLock }),
+    );
+
+    // Assess
+    expect(error.name).toBe(ErrorNames.ConcurrentExecution);
+    expect(error.message).toContain(
+      "Prisma's migration lock (advisory lock 72707369) on database orders is held by pid 4242",
+    );
+    expect(error.message).toContain(
+      `_prisma_migrations shows ${m2.name} started at 2025-03-01T12:10:00.000Z and not finished: it may still be running`,
+    );
+    expect(error.message).toContain('Nothing was applied: the database was not touched.');
+    expect(error.message).not.toContain('prisma migrate resolve');
+    expect(ended).toEqual([]);
+    expect(gateway.calls).toEqual([]);
+  });
+
+  it('refuses the same way, without a snapshot, when none was taken before it or the snapshots cannot be read', async () => {
+    // Prepare: the failed migration started before any snapshot; then a gateway that fails
+    const { gateway, engine } = await interruptedTarget();
+    const row = engine.history[1] as (typeof engine.history)[number];
+    engine.history = [appliedRow(m1), { ...row, startedAt: at('11:00:00').toISOString() }];
+    const history = fixedHistory({});
+    const failing = deps(gateway, engine, history);
+    const unreadable = {
+      ...failing,
+      retryGuard: {
+        gateway: async () => {
+          throw new Error('AccessDenied: rds:DescribeDBSnapshots');
+        },
+        history: async () => history,
+      },
+    };
+
+    // Act
+    const errors = [
+      await rejection(preflight({ input: {}, execution: current }, failing)),
+      await rejection(preflight({ input: {}, execution: current }, unreadable)),
+    ];
+
+    // Assess
+    for (const error of errors) {
+      expect(error.name).toBe(ErrorNames.MigrationHistoryBlocked);
+      expect(error.message).toContain(`has a failed migration: ${m2.name}`);
+      expect(error.message).toContain('Nothing was applied.');
+      expect(error.message).not.toContain('pre-migration snapshot');
+    }
     expect(history.asked).toEqual([]);
   });
 });

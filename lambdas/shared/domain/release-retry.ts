@@ -39,6 +39,27 @@ export function executionNameOf(executionId: string): string {
   return executionId.split(':').at(-1) ?? executionId;
 }
 
+/** The execution that took `snapshot`, a pre-migration snapshot with an execution tag; undefined for any other. */
+function attemptOf(snapshot: ManagedSnapshot): EarlierAttempt | undefined {
+  const executionId = snapshot.tags[TagKeys.execution];
+  if (snapshot.kind !== 'pre-migration' || !executionId) return undefined;
+  return {
+    executionId,
+    executionName: executionNameOf(executionId),
+    snapshotId: snapshot.snapshotId,
+    ...(snapshot.createdAt ? { at: snapshot.createdAt } : {}),
+  };
+}
+
+/** Oldest first; a snapshot without a time sorts first (it cannot be shown to be the latest). */
+function oldestFirst(attempts: EarlierAttempt[]): EarlierAttempt[] {
+  return attempts.sort(
+    (a, b) =>
+      (Date.parse(a.at ?? '') || 0) - (Date.parse(b.at ?? '') || 0) ||
+      a.executionName.localeCompare(b.executionName),
+  );
+}
+
 /**
  * The earlier executions of `release` on the target, oldest first: the pre-migration snapshots tagged with it,
  * other than the current execution's.
@@ -48,24 +69,30 @@ export function earlierAttemptsOf(
   release: string,
   currentExecutionId: string,
 ): EarlierAttempt[] {
-  const attempts: EarlierAttempt[] = [];
-  for (const snapshot of snapshots) {
-    const executionId = snapshot.tags[TagKeys.execution];
-    if (snapshot.kind !== 'pre-migration' || snapshot.tags[TagKeys.release] !== release) continue;
-    if (!executionId || executionId === currentExecutionId) continue;
-    attempts.push({
-      executionId,
-      executionName: executionNameOf(executionId),
-      snapshotId: snapshot.snapshotId,
-      ...(snapshot.createdAt ? { at: snapshot.createdAt } : {}),
-    });
-  }
-  // Oldest first; a snapshot without a time sorts first (it cannot be shown to be the latest).
-  return attempts.sort(
-    (a, b) =>
-      (Date.parse(a.at ?? '') || 0) - (Date.parse(b.at ?? '') || 0) ||
-      a.executionName.localeCompare(b.executionName),
+  return oldestFirst(
+    snapshots
+      .filter((snapshot) => snapshot.tags[TagKeys.release] === release)
+      .map(attemptOf)
+      .filter((attempt) => attempt !== undefined && attempt.executionId !== currentExecutionId) as EarlierAttempt[],
   );
+}
+
+/**
+ * The execution whose pre-migration snapshot of the target is the newest taken before `startedAt`: for a
+ * migration left unfinished, the execution that was most likely applying it (an execution applies right after
+ * its snapshot), and the snapshot that holds the database as it was before. Undefined when no snapshot with a
+ * time was taken before then.
+ */
+export function attemptBefore(
+  snapshots: readonly ManagedSnapshot[],
+  startedAt: string,
+): EarlierAttempt | undefined {
+  const started = Date.parse(startedAt);
+  if (Number.isNaN(started)) return undefined;
+  const before = snapshots
+    .map(attemptOf)
+    .filter((attempt) => attempt?.at !== undefined && Date.parse(attempt.at) <= started) as EarlierAttempt[];
+  return oldestFirst(before).at(-1);
 }
 
 /**
