@@ -73,7 +73,10 @@ export function earlierAttemptsOf(
     snapshots
       .filter((snapshot) => snapshot.tags[TagKeys.release] === release)
       .map(attemptOf)
-      .filter((attempt) => attempt !== undefined && attempt.executionId !== currentExecutionId) as EarlierAttempt[],
+      .filter(
+        (attempt): attempt is EarlierAttempt =>
+          attempt !== undefined && attempt.executionId !== currentExecutionId,
+      ),
   );
 }
 
@@ -91,7 +94,9 @@ export function attemptBefore(
   if (Number.isNaN(started)) return undefined;
   const before = snapshots
     .map(attemptOf)
-    .filter((attempt) => attempt?.at !== undefined && Date.parse(attempt.at) <= started) as EarlierAttempt[];
+    .filter(
+      (attempt): attempt is EarlierAttempt => attempt?.at !== undefined && Date.parse(attempt.at) <= started,
+    );
   return oldestFirst(before).at(-1);
 }
 
