@@ -160,6 +160,18 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     '$.rollbackError.Cause',
     `The rollback itself failed. Operator action required (${runbookArticle(OutcomeErrors.RollbackFailed)}).`,
   );
+  const backupRestoreFailed = fail(
+    'backupRestoreFailed',
+    OutcomeErrors.BackupRestoreFailed,
+    '$.rollbackError.Cause',
+    `The requested restore failed; no release is involved. The cause says where the database stands (${runbookArticle(OutcomeErrors.BackupRestoreFailed)}).`,
+  );
+  // The restore path serves rollbacks and the restores the input asks for: a failure ends as the one it was.
+  const whichRestoreFailed = sfn.Choice.jsonPath(root, stateId('whichRestoreFailed'), {
+    stateName: StateNames.whichRestoreFailed,
+  })
+    .when(sfn.Condition.stringEquals('$.plan.mode', 'restore'), backupRestoreFailed)
+    .otherwise(rollbackFailed);
   const releaseOutcomeUnknown = fail(
     'releaseOutcomeUnknown',
     OutcomeErrors.ReleaseOutcomeUnknown,
@@ -358,7 +370,7 @@ export function buildWorkflowDefinition(scope: Construct, props: WorkflowDefinit
     snapshotFailed,
     releaseFailedUnchanged,
     releaseOutcomeUnknown,
-    rollbackFailed,
+    whichRestoreFailed,
     snapshotToRestore,
     assessRelease,
     retentionFailed,

@@ -2,9 +2,9 @@
  * Advance the identifier swap by one step: the original goes aside (kept for forensics), the restored copy
  * takes the original identifier. Called again (after a Wait) until complete.
  */
-import { OutcomeErrors, runbookArticle, type SwapProgress } from '../shared/contract/contract.js';
+import { failedRestoreOutcome, runbookArticle, type SwapProgress } from '../shared/contract/contract.js';
 import { SwapFailedError } from '../shared/contract/errors.js';
-import { requireRestore, stateOf } from '../shared/contract/state.js';
+import { modeOf, requireRestore, stateOf } from '../shared/contract/state.js';
 import { backoffSeconds, type SnapshotStepDeps } from '../shared/runtime/settings.js';
 
 export type SwapDeps = Omit<SnapshotStepDeps, 'clock'>;
@@ -26,9 +26,10 @@ export async function swap(event: unknown, deps: SwapDeps): Promise<SwapProgress
       `The swap of ${restore.originalIdentifier} did not complete after ${attempts} steps (phase ` +
         `"${status.phase}"). ${restore.restoredIdentifier} holds the restored data; ` +
         (status.phase === 'original-renamed'
-          ? `the failed original is at ${restore.asideIdentifier}. Rename ${restore.restoredIdentifier} to ` +
+          ? `the ${modeOf(state) === 'restore' ? 'replaced' : 'failed'} original is at ${restore.asideIdentifier}. ` +
+            `Rename ${restore.restoredIdentifier} to ` +
             `${restore.originalIdentifier} by hand to finish, or ${restore.asideIdentifier} back to undo.`
-          : `${restore.originalIdentifier} was not renamed. Retry the swap or rename by hand (${runbookArticle(OutcomeErrors.RollbackFailed)}).`),
+          : `${restore.originalIdentifier} was not renamed. Retry the swap or rename by hand (${runbookArticle(failedRestoreOutcome(modeOf(state)))}).`),
       { details: { ...restore, phase: status.phase } },
     );
   }

@@ -80,7 +80,7 @@ function whatNow(state: WorkflowState, afterRollback: boolean): string {
     return (
       `The restored copy of snapshot ${source.snapshotId} serves as ${state.swap?.originalIdentifier ?? targetIdentifier}; ` +
       `the database it replaced is kept as ${state.swap?.asideIdentifier ?? '(unknown)'}. Next: check by hand that the ` +
-      `endpoint answers (${runbookArticle(OutcomeErrors.RollbackFailed)}).`
+      `endpoint answers (${runbookArticle(OutcomeErrors.BackupRestoreFailed)}).`
     );
   }
   const plan = requirePlan(state, 'verify-health');

@@ -49,6 +49,12 @@ export const Outcomes = {
     summary:
       'backup taken, but the retention policy could not be applied: older snapshots it would delete are still there',
   },
+  'restore-failed': {
+    exitCode: 8,
+    summary:
+      'the requested restore failed (no release involved): the database is replaced only by the swap; the cause ' +
+      'says where it stands',
+  },
   'unfinished-execution': {
     exitCode: 1,
     summary: 'an earlier execution did not finish and left databases behind; nothing was touched',
@@ -78,6 +84,7 @@ const OUTCOME_BY_ERROR: Record<string, Outcome> = {
   [OutcomeErrors.MigrationFailedWithoutSnapshot]: 'failed-without-snapshot',
   [OutcomeErrors.ReleaseOutcomeUnknown]: 'outcome-unknown',
   [OutcomeErrors.BackupTakenRetentionFailed]: 'retention-failed',
+  [OutcomeErrors.BackupRestoreFailed]: 'restore-failed',
 };
 
 /**

@@ -446,24 +446,34 @@ describe('the synthesized workflow definition', () => {
       });
     });
 
-    it('sends every rollback failure to the rollback-failed state under $.rollbackError', () => {
+    it("sends every failure on the restore path, under $.rollbackError, to a rollback's or a requested restore's end", () => {
       // Assess
       for (const name of [S.restoreSnapshot, S.checkRestore, S.swap, S.verifyRollbackHealth]) {
         expect(state(definition, name).Catch, name).toEqual([
-          { ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackError', Next: S.rollbackFailed },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackError', Next: S.whichRestoreFailed },
         ]);
       }
+      expect(state(definition, S.whichRestoreFailed)).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.plan.mode', StringEquals: 'restore', Next: S.backupRestoreFailed }],
+        Default: S.rollbackFailed,
+      });
       expect(state(definition, S.rollbackFailed)).toMatchObject({
         Type: 'Fail',
         Error: OutcomeErrors.RollbackFailed,
         CausePath: '$.rollbackError.Cause',
       });
+      expect(state(definition, S.backupRestoreFailed)).toMatchObject({
+        Type: 'Fail',
+        Error: OutcomeErrors.BackupRestoreFailed,
+        CausePath: '$.rollbackError.Cause',
+      });
     });
 
-    it('ends only as rolled back, restored (a requested restore) or rollback failed once the restore started', () => {
+    it("ends only as rolled back, restored or failed (a rollback's or a requested restore's) once the restore started", () => {
       // Assess
       expect(terminalsFrom(definition, S.restoreSnapshot)).toEqual(
-        new Set([S.rolledBack, S.backupRestored, S.rollbackFailed]),
+        new Set([S.rolledBack, S.backupRestored, S.rollbackFailed, S.backupRestoreFailed]),
       );
       expect(reachable(definition, S.restoreSnapshot).has(S.applyMigrations)).toBe(false);
     });

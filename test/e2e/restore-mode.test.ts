@@ -156,6 +156,39 @@ describe('restore mode', () => {
     expect(await digestDatabase(db.url)).toEqual(atBackup);
   });
 
+  it('ends a failed restore as BackupRestoreFailed, not as a failed rollback, with the database untouched', async () => {
+    // Prepare: a backup, then a restore by a role that may not create databases (the clone fails)
+    const db = await sampleDatabase('rs_failing', created);
+    const snapshotId = await backup(db);
+    const role = `rs_nocreatedb_${db.name.slice(-8)}`;
+    await withAdmin(async (client) => {
+      await client.query(`CREATE ROLE "${role}" LOGIN NOCREATEDB PASSWORD 'restore-test'`);
+    });
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = 'restore-test';
+    const before = await databasesOf(db);
+    const atStart = await digestDatabase(db.url);
+
+    try {
+      // Act
+      const result = await run(
+        { ...db, url: url.toString() },
+        { mode: 'restore', snapshot: snapshotId, confirm: db.name },
+      );
+
+      // Assess
+      expect(result.outcome, messageOf(result)).toBe('restore-failed');
+      expect(result.error?.name).toBe(OutcomeErrors.BackupRestoreFailed);
+      expect(messageOf(result)).toContain(`${db.name} is untouched.`);
+      expect(messageOf(result)).not.toMatch(/failed release/);
+      expect(await databasesOf(db)).toEqual(before);
+      expect(await digestDatabase(db.url)).toEqual(atStart);
+    } finally {
+      await withAdmin((client) => client.query(`DROP ROLE IF EXISTS "${role}"`));
+    }
+  });
+
   describe('a restore that is refused touches nothing', () => {
     let target: Db;
     let other: Db;

@@ -80,11 +80,25 @@ export const OutcomeErrors = {
    * that the policy would delete are still there (and count against the account's snapshot quota).
    */
   BackupTakenRetentionFailed: 'BackupTakenRetentionFailed',
+  /**
+   * A restore the input asked for (mode `restore`) failed: no release is involved, and the database is replaced
+   * only by the swap. The cause says where it stands (before the swap: untouched; during it: which database holds
+   * what, and the one action that finishes or undoes it).
+   */
+  BackupRestoreFailed: 'BackupRestoreFailed',
 } as const;
 export type OutcomeError = (typeof OutcomeErrors)[keyof typeof OutcomeErrors];
 
 /** The operator runbook in the repository: one article per outcome, titled with the outcome's error. */
 export const RUNBOOK = 'docs/runbook.md';
+
+/**
+ * The outcome a failure on the restore path ends in: a rollback's (`RollbackFailed`: a failed release is in the
+ * database), or a requested restore's (`BackupRestoreFailed`: no release involved).
+ */
+export function failedRestoreOutcome(mode: string | undefined): OutcomeError {
+  return mode === 'restore' ? OutcomeErrors.BackupRestoreFailed : OutcomeErrors.RollbackFailed;
+}
 
 /** How a message names the runbook article of `outcome`: `see docs/runbook.md, "RollbackFailed"`. */
 export function runbookArticle(outcome: OutcomeError): string {
@@ -129,6 +143,8 @@ export const StateNames = {
   retentionFailed: 'Backup taken, retention failed',
   restoreRequested: 'Was a backup restore requested?',
   backupRestored: 'Backup restored',
+  whichRestoreFailed: 'Was the failed restore a rollback?',
+  backupRestoreFailed: 'Backup restore failed',
 } as const;
 
 /** The lambdas, one per step. The folder under `lambdas/` has the same name. */

@@ -93,9 +93,10 @@ export const NOTHING_COMMITTED_ERRORS: readonly string[] = [
   ErrorNames.DatabaseUnreachable,
 ];
 
+/** A failure on the restore path: a rollback's ends "Rollback failed", a requested restore's "Backup restore failed". */
 const toRollbackFailed: CatchRule = {
   errors: [ALL_ERRORS],
-  next: 'rollbackFailed',
+  next: 'whichRestoreFailed',
   resultPath: '$.rollbackError',
   databaseChanged: 'yes',
 };

@@ -323,7 +323,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
       if (snapshotMetadata?.kind !== 'snapshot') {
         throw new RestoreFailedError(
           `Snapshot ${request.snapshotId} (database ${snapshot}) does not exist; nothing can be restored. ` +
-            `${request.originalIdentifier} is untouched and holds the failed release.`,
+            `${request.originalIdentifier} is untouched.`,
         );
       }
       if (await this.exists(client, restored)) {
@@ -373,7 +373,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
       } catch (error) {
         throw new RestoreFailedError(
           `Restoring snapshot ${snapshot} as ${restored} failed: ${(error as Error).message}. ` +
-            `${request.originalIdentifier} is untouched and holds the failed release.`,
+            `${request.originalIdentifier} is untouched.`,
           { cause: error },
         );
       }
@@ -440,8 +440,8 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
       throw new SwapFailedError(
         `Cannot swap ${restored} into place as ${original}: unexpected state ${state}. ` +
           (has.aside
-            ? `The failed original is at ${aside}; rename the restored copy to ${original} by hand.`
-            : `Nothing was renamed; ${original} holds the failed release.`),
+            ? `The original is at ${aside}; rename the restored copy to ${original} by hand.`
+            : `Nothing was renamed; ${original} is as it was.`),
       );
     });
   }
@@ -617,7 +617,11 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
       if (!newestRestored) return undefined;
       const asideName = databaseNameFor(asideIdentifier(target, new Date()));
       return {
-        found: [`${target}: exists (it may hold a failed release: a rollback of it was started)`, ...found],
+        found: [
+          `${target}: exists (a rollback or a requested restore of it was started: after a rollback it may hold the ` +
+            'failed release)',
+          ...found,
+        ],
         nextAction:
           `finish the rollback by hand: ${renameCommand(target, asideName)}; ${renameCommand(newestRestored.name, target)}. ` +
           `Or, if you have checked that ${target} is fine as it is, drop the copy: ${restored
