@@ -181,6 +181,9 @@ describe('restore mode', () => {
       expect(result.outcome, messageOf(result)).toBe('restore-failed');
       expect(result.error?.name).toBe(OutcomeErrors.BackupRestoreFailed);
       expect(messageOf(result)).toContain(`${db.name} is untouched.`);
+      expect(messageOf(result)).toContain(
+        `may not create databases: grant it (ALTER ROLE "${role}" CREATEDB)`,
+      );
       expect(messageOf(result)).not.toMatch(/failed release/);
       expect(await databasesOf(db)).toEqual(before);
       expect(await digestDatabase(db.url)).toEqual(atStart);

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { digestDatabase } from '../../bin/sample/database-digest.js';
 import {
+  cloneFailureHint,
   databaseNameFor,
   PostgresSnapshotGateway,
 } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
@@ -304,6 +305,55 @@ describe('PostgresSnapshotGateway', () => {
     });
     expect((await ended).message).toMatch(/terminat/);
     await application.end().catch(() => undefined);
+  });
+
+  it('names the fix when its role may not create databases, and creates nothing', async () => {
+    // Prepare: the database owned by a role without CREATEDB, which the gateway connects as
+    const db = await seededDatabase();
+    const role = `snapgw_nocreatedb_${db.name.slice(-8)}`;
+    await withAdmin(async (client) => {
+      await client.query(`CREATE ROLE "${role}" LOGIN NOCREATEDB PASSWORD 'gateway-test'`);
+      await client.query(`ALTER DATABASE "${db.name}" OWNER TO "${role}"`);
+    });
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = 'gateway-test';
+    const gateway = new PostgresSnapshotGateway({ serverUrl: url.toString(), databaseName: db.name });
+    const before = await databases(db.name.replaceAll('_', '-'));
+
+    try {
+      // Act
+      const error = await gateway
+        .createSnapshot({
+          snapshotId: `${db.name.replaceAll('_', '-')}-premigration-exec-role`,
+          executionId: EXECUTION,
+          tags: {},
+        })
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        );
+
+      // Assess
+      expect(error?.name).toBe(ErrorNames.SnapshotFailed);
+      expect(error?.message).toContain('permission denied to create database');
+      expect(error?.message).toContain(
+        `the role ${role} may not create databases: grant it (ALTER ROLE "${role}" CREATEDB)`,
+      );
+      expect(error?.message).toContain('Nothing was applied.');
+      expect(await databases(db.name.replaceAll('_', '-'))).toEqual(before);
+    } finally {
+      await withAdmin(async (client) => {
+        await client.query(`ALTER DATABASE "${db.name}" OWNER TO CURRENT_USER`);
+        await client.query(`DROP ROLE IF EXISTS "${role}"`);
+      });
+    }
+  });
+
+  it('names a full disk, and adds nothing for errors it has no fix for', () => {
+    expect(cloneFailureHint({ code: '53100' }, 'app')).toContain("The server's disk is full");
+    expect(cloneFailureHint({ code: '55006' }, 'app')).toBe('');
+    expect(cloneFailureHint(new Error('connection reset'), 'app')).toBe('');
   });
 
   it('describes a missing target as not available', async () => {

@@ -105,6 +105,25 @@ function renameCommand(from: string, to: string): string {
 }
 
 /** The `<time>` of `<target>-rolledback-<time>` names (`compactTimestamp`). */
+/**
+ * What to do about a clone (`CREATE DATABASE ... TEMPLATE`) that failed, by PostgreSQL's error code: the causes a
+ * user can fix, named with the fix; empty for any other.
+ */
+export function cloneFailureHint(error: unknown, role: string | undefined): string {
+  switch ((error as { code?: string } | undefined)?.code) {
+    case '42501':
+      return (
+        ` Local snapshots and restores are databases cloned on the same server, and the role ${role ?? 'connecting'} ` +
+        `may not create databases: grant it (ALTER ROLE ${escapeIdentifier(role ?? '<role>')} CREATEDB), or set ` +
+        'DATABASE_URL to a role that may and owns the database.'
+      );
+    case '53100':
+      return " The server's disk is full: a clone needs about the database's size in free space.";
+    default:
+      return '';
+  }
+}
+
 const ASIDE_TIME = /-rolledback-(\d{4})(\d{2})(\d{2})t(\d{2})(\d{2})(\d{2})z/;
 
 /** A PostgreSQL database name (at most 63 bytes) for an identifier of the workflow. */
@@ -287,8 +306,8 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         );
       } catch (error) {
         throw new SnapshotFailedError(
-          `Cloning ${this.targetIdentifier} into snapshot ${name} failed: ${(error as Error).message}. ` +
-            'Nothing was applied.',
+          `Cloning ${this.targetIdentifier} into snapshot ${name} failed: ${(error as Error).message}.` +
+            `${cloneFailureHint(error, client.user)} Nothing was applied.`,
           { cause: error },
         );
       }
@@ -372,8 +391,8 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         );
       } catch (error) {
         throw new RestoreFailedError(
-          `Restoring snapshot ${snapshot} as ${restored} failed: ${(error as Error).message}. ` +
-            `${request.originalIdentifier} is untouched.`,
+          `Restoring snapshot ${snapshot} as ${restored} failed: ${(error as Error).message}.` +
+            `${cloneFailureHint(error, client.user)} ${request.originalIdentifier} is untouched.`,
           { cause: error },
         );
       }
