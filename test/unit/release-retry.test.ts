@@ -164,6 +164,23 @@ function fixedHistory(endings: Record<string, ExecutionEnding>): ExecutionHistor
   };
 }
 
+/** Preflight's deps over the migrations m1 and m2, with the retry guard reading `gateway` and `history`. */
+function preflightDeps(
+  gateway: InMemorySnapshotGateway,
+  engine: FakeMigrationEngine,
+  history: ExecutionHistory,
+): Parameters<typeof preflight>[1] {
+  return {
+    source: new FakeMigrationSource([m1, m2]),
+    engine,
+    guard: { othersRunning: async () => [] },
+    settings: testSettings,
+    databaseName: 'orders',
+    analyzeRelease: () => ({ nonTransactional: [], lockedTables: [], notes: [] }),
+    retryGuard: { gateway: async () => gateway, history: async () => history },
+  };
+}
+
 describe('preflight: the retry guard', () => {
   const first = executionNamed('release-v2-attempt-1');
   const second = executionNamed('release-v2-attempt-2');
@@ -181,15 +198,7 @@ describe('preflight: the retry guard', () => {
   function deps(gateway: InMemorySnapshotGateway, history: ExecutionHistory, applied: string[] = []) {
     const engine = new FakeMigrationEngine();
     engine.history = applied.map((name) => appliedRow(name === m1.name ? m1 : m2));
-    return {
-      source: new FakeMigrationSource([m1, m2]),
-      engine,
-      guard: { othersRunning: async () => [] },
-      settings: testSettings,
-      databaseName: 'orders',
-      analyzeRelease: () => ({ nonTransactional: [], lockedTables: [], notes: [] }),
-      retryGuard: { gateway: async () => gateway, history: async () => history },
-    };
+    return preflightDeps(gateway, engine, history);
   }
 
   it('tags the pre-migration snapshot with the release', async () => {
@@ -328,22 +337,6 @@ describe('preflight: a migration left unfinished by an interrupted execution', (
     return { gateway, engine };
   }
 
-  function deps(
-    gateway: InMemorySnapshotGateway,
-    engine: FakeMigrationEngine,
-    history: ExecutionHistory,
-  ): Parameters<typeof preflight>[1] {
-    return {
-      source: new FakeMigrationSource([m1, m2]),
-      engine,
-      guard: { othersRunning: async () => [] },
-      settings: testSettings,
-      databaseName: 'orders',
-      analyzeRelease: () => ({ nonTransactional: [], lockedTables: [], notes: [] }),
-      retryGuard: { gateway: async () => gateway, history: async () => history },
-    };
-  }
-
   it('names the pre-migration snapshot taken before it started, its execution, and the restore back to it', async () => {
     // Prepare
     const { gateway, engine } = await interruptedTarget();
@@ -353,7 +346,7 @@ describe('preflight: a migration left unfinished by an interrupted execution', (
 
     // Act
     const error = await rejection(
-      preflight({ input: {}, execution: current }, deps(gateway, engine, history)),
+      preflight({ input: {}, execution: current }, preflightDeps(gateway, engine, history)),
     );
 
     // Assess: the refusal as before, touching nothing, plus the snapshot of 12:00 (not the later one, not the backup)
@@ -401,7 +394,10 @@ describe('preflight: a migration left unfinished by an interrupted execution', (
 
     // Act
     const error = await rejection(
-      preflight({ input: {}, execution: current }, { ...deps(gateway, engine, history), migrationLock }),
+      preflight(
+        { input: {}, execution: current },
+        { ...preflightDeps(gateway, engine, history), migrationLock },
+      ),
     );
 
     // Assess
@@ -424,7 +420,7 @@ describe('preflight: a migration left unfinished by an interrupted execution', (
     const row = engine.history[1] as (typeof engine.history)[number];
     engine.history = [appliedRow(m1), { ...row, startedAt: at('11:00:00').toISOString() }];
     const history = fixedHistory({});
-    const failing = deps(gateway, engine, history);
+    const failing = preflightDeps(gateway, engine, history);
     const unreadable = {
       ...failing,
       retryGuard: {
