@@ -95,8 +95,8 @@ export async function planRestore(
     },
     proceed: true,
     warnings: [
-      `${target} is replaced by snapshot ${chosen.snapshotId} (${chosen.kind}, taken ${createdAt}). Writes made ` +
-        'after that time stay only in the replaced database, which is renamed aside and kept.',
+      `This restore replaces ${target} with snapshot ${chosen.snapshotId} (${chosen.kind}, taken ${createdAt}): ` +
+        'writes made after that time stay only in the replaced database, which is renamed aside and kept.',
     ],
   };
 }

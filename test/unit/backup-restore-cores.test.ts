@@ -156,7 +156,7 @@ describe('preflight of a restore', () => {
       execution: 'arn:exec:b-new',
       requested: LATEST,
     });
-    expect(plan.warnings.join(' ')).toMatch(/Writes made after that time stay only in the replaced database/);
+    expect(plan.warnings.join(' ')).toMatch(/writes made after that time stay only in the replaced database/);
   });
 
   it('restores a named pre-migration snapshot of the target', async () => {
@@ -168,6 +168,11 @@ describe('preflight of a restore', () => {
     )) as RestorePlan;
     expect(plan.source.snapshotId).toBe('p-1');
     expect(plan.source.kind).toBe('pre-migration');
+    // What the restore will do, not a fact: the summary of a restore that failed shows it too
+    expect(plan.warnings).toEqual([
+      `This restore replaces ${TARGET} with snapshot p-1 (pre-migration, taken 2025-02-05T02:00:00.000Z): writes ` +
+        'made after that time stay only in the replaced database, which is renamed aside and kept.',
+    ]);
   });
 
   it('refuses a confirm that is not the target, before reading any snapshot', async () => {
