@@ -399,15 +399,22 @@ async function snapshotBefore(
     );
     if (!attempt) return undefined;
     const endings = await (await deps.retryGuard.history()).endingsOf([attempt.executionId]);
+    const ending = endings[attempt.executionId] ?? { status: 'unknown' };
     const target = deps.settings.targetIdentifier;
+    // A release that succeeded left no unfinished row: this one came later, from something else.
+    const elsewhere =
+      ending.status === 'succeeded'
+        ? ` So ${row.name} was started after that release by something else (a deploy outside this orchestrator?), ` +
+          'and the snapshot predates everything since.'
+        : '';
     return {
       snapshotId: attempt.snapshotId,
       message:
         `The newest pre-migration snapshot of ${target} taken before ${row.name} started is ${attempt.snapshotId} ` +
-        `(taken ${attempt.at} by execution ${attempt.executionName}; ` +
-        `${describeEnding(endings[attempt.executionId] ?? { status: 'unknown' })}). To go back to the database ` +
-        `as it was then instead, start an execution with input {"mode":"restore","snapshot":"${attempt.snapshotId}",` +
-        `"confirm":"${target}"}: writes made since stay only in the replaced database, which is kept aside.`,
+        `(taken ${attempt.at} by execution ${attempt.executionName}; ${describeEnding(ending)}).${elsewhere} To go ` +
+        `back to the database as it was then instead, start an execution with input {"mode":"restore","snapshot":` +
+        `"${attempt.snapshotId}","confirm":"${target}"}: writes made since stay only in the replaced database, ` +
+        'which is kept aside.',
     };
   } catch {
     return undefined;

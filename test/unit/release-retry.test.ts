@@ -360,12 +360,31 @@ describe('preflight: a migration left unfinished by an interrupted execution', (
     expect(error.message).toContain(
       `{"mode":"restore","snapshot":"${snapshotId}","confirm":"${testSettings.targetIdentifier}"}`,
     );
+    expect(error.message).not.toContain('by something else');
     expect(parseWorkflowInput({ mode: 'restore', snapshot: snapshotId, confirm: 'x' })).toMatchObject({
       snapshot: snapshotId,
     });
     expect((error as { details?: unknown }).details).toMatchObject({ snapshotBefore: snapshotId });
     expect(history.asked).toEqual([[interrupted.id]]);
     expect(gateway.calls).toEqual(['listManagedSnapshots']);
+  });
+
+  it('says so when the execution of that snapshot succeeded: the migration was started by something else', async () => {
+    // Prepare
+    const { gateway, engine } = await interruptedTarget();
+    const history = fixedHistory({ [interrupted.id]: { status: 'succeeded' } });
+
+    // Act
+    const error = await rejection(
+      preflight({ input: {}, execution: current }, preflightDeps(gateway, engine, history)),
+    );
+
+    // Assess
+    expect(error.name).toBe(ErrorNames.MigrationHistoryBlocked);
+    expect(error.message).toContain('by execution release-v2-interrupted; it succeeded).');
+    expect(error.message).toContain(
+      `So ${m2.name} was started after that release by something else (a deploy outside this orchestrator?)`,
+    );
   });
 
   it("does not call it failed while a session holds Prisma's migration lock: it may still be running", async () => {
