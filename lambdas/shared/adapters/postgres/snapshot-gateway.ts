@@ -626,9 +626,9 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         if (!newestRestored && !newestAside) return undefined;
         found.unshift(`no database named ${target}`);
         for (const copy of aside)
-          found.push(`${copy.name}: a database ${target} renamed aside by a rollback`);
+          found.push(`${copy.name}: a database ${target} renamed aside by a rollback or a restore`);
         const nextAction = newestRestored
-          ? `finish the interrupted rollback: its swap had renamed ${target} aside and not yet renamed the ` +
+          ? `finish the interrupted rollback or restore: its swap had renamed ${target} aside and not yet renamed the ` +
             `restored copy in. Run ${renameCommand(newestRestored.name, target)}; then check ${target}.`
           : `give the name back to the database renamed aside: ${renameCommand(newestAside?.name ?? '', target)}.`;
         return { found, nextAction };
