@@ -9,7 +9,7 @@ import { composeRelease } from '../../bin/sample/sample-app.js';
 import { PrismaMigrationEngine } from '../../lambdas/shared/adapters/prisma/migration-engine.js';
 import { RdsClusterSnapshotGateway } from '../../lambdas/shared/adapters/rds/cluster.js';
 import { RdsInstanceSnapshotGateway } from '../../lambdas/shared/adapters/rds/instance.js';
-import { ErrorNames, StateNames, TagKeys } from '../../lambdas/shared/contract/contract.js';
+import { ErrorNames, OutcomeErrors, StateNames, TagKeys } from '../../lambdas/shared/contract/contract.js';
 import type { HealthProbe, MigrationEngine, SnapshotGateway } from '../../lambdas/shared/contract/ports.js';
 import { LOCAL_MANAGED_BY, runLocal } from '../../lib/local/runner.js';
 import { dropDatabase, sampleDatabase, sampleRelease } from '../helpers/database.js';
@@ -241,6 +241,43 @@ describe.each(cases)('backups and restores on the fake RDS ($kind)', ({ target, 
     expect(fake.data(result.state.swap?.asideIdentifier ?? '')).toBe('written after the backup');
     expect(result.state.rollbackHealth?.summary).toMatch(/^Restored: /);
     expect(result.path).not.toContain(StateNames.createSnapshot);
+  });
+
+  it('ends a requested restore the API refuses as BackupRestoreFailed, the original serving as it was', async () => {
+    // Prepare: a backup, then the restore call denied (a role without rds:RestoreDBInstanceFromDBSnapshot)
+    const clock = sharedClock('2030-03-01T02:00:00.000Z');
+    fake = new FakeRds({ clock: clock.now });
+    const gateway = setup(fake);
+    fake.setData(target, 'at the backup');
+    const url = (await sampleDatabase('e2e_rds', created, false)).url;
+    const common = {
+      databaseUrl: url,
+      migrationsDir: 'prisma/migrations',
+      settings: { targetIdentifier: target },
+    };
+    await runLocal({ ...common, input: { mode: 'backup' }, adapters: { gateway, clock } });
+    clock.advanceDays(1);
+    fake.setData(target, 'written after the backup');
+    const restoreCall = target.endsWith('cluster')
+      ? 'RestoreDBClusterFromSnapshot'
+      : 'RestoreDBInstanceFromDBSnapshot';
+    fake.failNext(restoreCall, 'access-denied');
+
+    // Act
+    const result = await runLocal({
+      ...common,
+      input: { mode: 'restore', snapshot: 'latest', confirm: target },
+      adapters: { gateway, clock },
+    });
+
+    // Assess
+    expect(result.outcome).toBe('restore-failed');
+    expect(result.exitCode).toBe(8);
+    expect(result.error?.name).toBe(OutcomeErrors.BackupRestoreFailed);
+    expect(result.path.at(-1)).toBe(StateNames.backupRestoreFailed);
+    expect(result.error?.cause).not.toMatch(/failed release/);
+    expect(fake.data(target)).toBe('written after the backup');
+    expect(result.state.swap).toBeUndefined();
   });
 
   it('refuses a backup at the manual snapshot quota, taking nothing', async () => {
