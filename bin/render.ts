@@ -170,6 +170,8 @@ export function printSummary(result: SummaryResult, options: SummaryOptions = {}
   }
   if (result.snapshots?.dropped)
     print(`  snapshot:   ${result.snapshots.dropped} dropped (the database ended unchanged)`);
+  if (result.snapshots?.droppedCopy)
+    print(`  restored:   ${result.snapshots.droppedCopy} dropped (never swapped in: nothing was replaced)`);
   for (const pruned of result.snapshots?.pruned ?? [])
     print(`  pruned:     ${pruned} (older than the ${result.snapshots?.kept.length} kept snapshot(s))`);
   if (result.snapshots?.kept.length)

@@ -251,6 +251,8 @@ export interface LocalRunResult {
 export interface SnapshotHousekeeping {
   /** This run's snapshot, dropped because the database ended unchanged. */
   readonly dropped?: string;
+  /** The copy a requested restore made and never swapped in (it failed before), dropped: nothing was replaced. */
+  readonly droppedCopy?: string;
   /** Older snapshots of successful releases dropped by retention (`keepSnapshots`). */
   readonly pruned: readonly string[];
   /** Snapshots of successful releases kept, oldest first. */
@@ -769,6 +771,13 @@ async function keepSnapshots(
 ): Promise<SnapshotHousekeeping | undefined> {
   const own = state?.snapshot?.snapshotId ?? preMigrationSnapshotId(gateway.targetIdentifier, execution);
   try {
+    if (outcome === 'restore-failed') {
+      // Left, it would stop every later run as the leftover of an execution that never finished.
+      const copy = state?.restore
+        ? await gateway.dropUnswappedCopy(state.restore.restoredIdentifier, execution.id)
+        : undefined;
+      return copy ? { droppedCopy: copy, pruned: [], kept: [] } : undefined;
+    }
     if (outcome === 'release-failed-unchanged' && guardsRetries(state)) {
       // As on AWS, where the snapshot stays until retention: the retry guard finds this attempt of the release by
       // its snapshot's release tag and reads how it ended, so a retry of the same release is refused locally too.

@@ -3,11 +3,14 @@
  * PostgreSQL: a restore brings back every table of the chosen backup and keeps the replaced database aside; a
  * restore that is refused touches nothing.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseDigest, digestDatabase } from '../../bin/sample/database-digest.js';
 import { PostgresExecutionGuard } from '../../lambdas/shared/adapters/postgres/execution-guard.js';
+import { PostgresSnapshotGateway } from '../../lambdas/shared/adapters/postgres/snapshot-gateway.js';
 import { OutcomeErrors, StateNames } from '../../lambdas/shared/contract/contract.js';
 import { sanitizeIdentifierPart } from '../../lambdas/shared/domain/identifiers.js';
+import { LOCAL_MANAGED_BY } from '../../lib/local/outcomes.js';
 import { type LocalRunOptions, type LocalRunResult, runLocal } from '../../lib/local/runner.js';
 import type { Db } from '../helpers/backups.js';
 import {
@@ -190,6 +193,41 @@ describe('restore mode', () => {
     } finally {
       await withAdmin((client) => client.query(`DROP ROLE IF EXISTS "${role}"`));
     }
+  });
+
+  it('drops its copy when the swap fails on a busy database, so that the next restore runs', async () => {
+    // Prepare: a backup, then a session of the application held open on the database during the restore
+    const db = await sampleDatabase('rs_busy', created);
+    await backup(db);
+    const atStart = await digestDatabase(db.url);
+    const before = await databasesOf(db);
+    const application = new pg.Client({ connectionString: db.url });
+    await application.connect();
+    const impatient = new PostgresSnapshotGateway({
+      serverUrl: db.url,
+      databaseName: db.name,
+      managedBy: LOCAL_MANAGED_BY,
+      busyTimeoutMs: 300,
+    });
+    const input = { mode: 'restore', snapshot: 'latest', confirm: db.name };
+
+    // Act
+    let failed: LocalRunResult;
+    try {
+      failed = await run(db, input, { adapters: { gateway: impatient } });
+    } finally {
+      await application.end();
+    }
+    const after = await databasesOf(db);
+    const next = await run(db, input);
+
+    // Assess
+    expect(failed.outcome, messageOf(failed)).toBe('restore-failed');
+    expect(messageOf(failed)).toContain('so it cannot be renamed');
+    expect(failed.snapshots?.droppedCopy).toMatch(/-restored-/);
+    expect(after).toEqual(before);
+    expect(await digestDatabase(db.url)).toEqual(atStart);
+    expect(next.outcome, messageOf(next)).toBe('backup-restored');
   });
 
   describe('a restore that is refused touches nothing', () => {

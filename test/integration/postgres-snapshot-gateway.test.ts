@@ -270,6 +270,42 @@ describe('PostgresSnapshotGateway', () => {
     });
   });
 
+  it("drops a copy never swapped in only for its own execution, and never while the target's name is free", async () => {
+    // Prepare
+    const db = await seededDatabase();
+    const gateway = new PostgresSnapshotGateway({ serverUrl: db.url, databaseName: db.name });
+    const prefix = db.name.replaceAll('_', '-');
+    const snapshotId = `${prefix}-premigration-release-1`;
+    const restoredIdentifier = `${prefix}-restored-1`;
+    await gateway.createSnapshot({ snapshotId, executionId: EXECUTION, tags: {} });
+    await gateway.restoreSnapshot({
+      snapshotId,
+      originalIdentifier: db.name,
+      restoredIdentifier,
+      executionId: EXECUTION,
+      tags: {},
+    });
+    const aside = `${prefix}-aside-for-test`;
+
+    // Act
+    const byAnother = await gateway.dropUnswappedCopy(restoredIdentifier, OTHER_EXECUTION);
+    await withAdmin((client) => client.query(`ALTER DATABASE "${db.name}" RENAME TO "${aside}"`));
+    const targetMissing = await gateway
+      .dropUnswappedCopy(restoredIdentifier, EXECUTION)
+      .finally(() => withAdmin((client) => client.query(`ALTER DATABASE "${aside}" RENAME TO "${db.name}"`)));
+    const afterRefusals = await databases(prefix);
+    const own = await gateway.dropUnswappedCopy(restoredIdentifier, EXECUTION);
+    const notACopy = await gateway.dropUnswappedCopy(snapshotId, EXECUTION);
+
+    // Assess
+    expect(byAnother).toBeUndefined();
+    expect(targetMissing).toBeUndefined();
+    expect(afterRefusals).toContain(restoredIdentifier);
+    expect(own).toBe(restoredIdentifier);
+    expect(notACopy).toBeUndefined();
+    expect(await databases(prefix)).toEqual([snapshotId]);
+  });
+
   it('fails when another session holds the database, and ends it only when allowed', async () => {
     // Prepare: an application session on the database
     const db = await seededDatabase();

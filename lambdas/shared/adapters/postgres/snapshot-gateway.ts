@@ -573,6 +573,25 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
   }
 
   /** The target's databases kept aside by rollbacks (`<target>-rolledback-<time>`), oldest first. */
+  /**
+   * Drops the copy `restoredIdentifier` that execution `executionId` restored and never swapped in, while the
+   * target still exists under its name: what a requested restore that failed before its swap leaves (the copy holds
+   * nothing the snapshot does not). Returns the dropped database's name; anything else (no such copy, another
+   * execution's, or the target missing, where the copy may be the only way back) is left as it is.
+   */
+  async dropUnswappedCopy(restoredIdentifier: string, executionId: string): Promise<string | undefined> {
+    const name = databaseNameFor(restoredIdentifier);
+    return await this.admin(async (client) => {
+      const metadata = await this.metadataOf(client, name);
+      if (metadata?.kind !== 'restore' || metadata.id !== restoredIdentifier) return undefined;
+      if (!createdBy(metadata.tags, executionId) || !(await this.exists(client, this.targetIdentifier))) {
+        return undefined;
+      }
+      await client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)}`);
+      return name;
+    });
+  }
+
   async listKeptAside(): Promise<readonly KeptAsideDatabase[]> {
     return await this.admin(async (client) => this.keptAside(client));
   }
