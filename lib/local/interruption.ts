@@ -356,6 +356,9 @@ export async function cleanUpAfterInterrupt(context: InterruptContext): Promise<
           (evidence.uncertain.length > 0
             ? `; interrupted, possibly committed: ${listOfNames(evidence.uncertain)}`
             : '') +
+          (evidence.historyLost
+            ? `; _prisma_migrations no longer records ${evidence.historyLost.length} migration(s) applied before it`
+            : '') +
           `.${keep}`,
       );
       if (hasRestored) {

@@ -169,6 +169,30 @@ describe('evidence before destruction', () => {
     expect(await digestDatabase(db.url)).toEqual(before);
   });
 
+  it('restores, never calling it unchanged, when the failed script dropped the history itself (per-migration mode)', async () => {
+    // Prepare: a script that drops _prisma_migrations (the lint's drop-table finding acknowledged): it commits
+    // with its row, then Prisma's write of the row fails; the fresh read then finds no history at all
+    const db = await deployedBase();
+    const before = await digestDatabase(db.url);
+    const dropsHistory: [string, string] = [
+      '20250120000000_drop_history',
+      'DROP TABLE "_prisma_migrations";\n',
+    ];
+
+    // Act
+    const result = await runLocal({
+      databaseUrl: db.url,
+      migrationsDir: await migrationsDirectory([...BASE, dropsHistory]),
+      transactionMode: 'per-migration',
+      lintPolicy: { 'drop-table': 'warn' },
+    });
+
+    // Assess
+    expect(result.outcome, result.error?.cause).toBe('migration-rolled-back');
+    expect(result.error?.cause).toContain('_prisma_migrations no longer records');
+    expect(await digestDatabase(db.url)).toEqual(before);
+  });
+
   it('ends "unchanged" when the history blocks the release during apply (P3009), restoring nothing', async () => {
     const db = await deployedBase();
     const result = await runLocal({

@@ -85,6 +85,47 @@ describe('judgeRelease', () => {
     ]);
     expect(evidence).toEqual({ committed: [m2.name], failed: [m3.name], uncertain: [], unchanged: false });
   });
+
+  it('never finds a release unchanged in a history that lost what was applied before it (rows deleted, table gone)', () => {
+    // A script that deleted history rows, or dropped the table (the read then finds no row at all)
+    const rowsDeleted = judgeRelease(plan, [appliedRow(m2, { finishedAt: null, logs: 'ERROR: x' })]);
+    const tableGone = judgeRelease(plan, []);
+    expect(rowsDeleted).toEqual({
+      committed: [],
+      failed: [m2.name],
+      uncertain: [],
+      historyLost: [m1.name],
+      unchanged: false,
+    });
+    expect(tableGone).toMatchObject({ historyLost: [m1.name], unchanged: false });
+  });
+
+  it('does not count a migration the input resolves as applied: a failed release takes its mark back', () => {
+    const resolving: Plan = {
+      ...plan,
+      applied: [m1.name, m2.name],
+      pending: [m3.name],
+      resolve: [
+        {
+          migration: m2.name,
+          as: 'applied',
+          reason: 'completed by hand after the failed deploy',
+          failedAt: '2025-01-02T00:00:00.000Z',
+          evidence: {
+            comparedWith: { count: 2, last: m2.name },
+            matches: true,
+            differences: [],
+            ignoredCount: 0,
+          },
+        },
+      ],
+    };
+    const evidence = judgeRelease(resolving, [
+      appliedRow(m1),
+      appliedRow(m2, { finishedAt: null, logs: 'ERROR: y' }),
+    ]);
+    expect(evidence).toEqual({ committed: [], failed: [], uncertain: [], unchanged: true });
+  });
 });
 
 describe('applySessionName', () => {
@@ -181,6 +222,23 @@ describe('applyMigrations', () => {
     });
     // A failed row that may hold committed work is left for the operator: no mark.
     expect(engine.history.find((row) => row.name === m3.name)?.rolledBackAt).toBeNull();
+  });
+
+  it('takes the restore path when the failed script deleted the history applied before it', async () => {
+    // Prepare: m2 drops _prisma_migrations (per-migration mode: committed with it), then Prisma's write fails
+    const engine = failingEngine(new MigrationFailedError('Migration m2 failed: relation does not exist.'));
+    engine.history.length = 0;
+
+    // Act
+    const error = await rejection(applyMigrations(stateWith({ plan }), deps(engine)));
+
+    // Assess
+    expect(error).toBeInstanceOf(MigrationFailedError);
+    expect(error.message).toContain(
+      `_prisma_migrations no longer records 1 migration(s) applied before the release (${m1.name})`,
+    );
+    expect(error.message).toContain('snapshot is restored');
+    expect((error as MigrationFailedError).details).toMatchObject({ historyLost: [m1.name] });
   });
 
   it('says how to repair without a snapshot instead of promising a restore (skipSnapshot)', async () => {

@@ -417,6 +417,11 @@ export interface ReleaseEvidence {
    * error (interrupted between the script and Prisma's bookkeeping).
    */
   readonly uncertain: readonly string[];
+  /**
+   * Migrations applied before the release that `_prisma_migrations` no longer records as applied (its rows deleted,
+   * or the table gone): the release changed the history itself, so it cannot be unchanged. Absent when none.
+   */
+  readonly historyLost?: readonly string[];
   /** True when nothing of the release can have committed: no restore is needed. */
   readonly unchanged: boolean;
 }

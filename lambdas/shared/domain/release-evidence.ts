@@ -11,6 +11,9 @@
  * - an unfinished row without logs: interrupted, possibly between the script's commit and the bookkeeping:
  *   uncertain;
  * - no row: never started (or rolled back with the release transaction).
+ *
+ * The rows of the migrations applied before the release are evidence too: "nothing committed" is read from a
+ * history that must still hold them. A script that deleted them (or dropped the table) committed that.
  */
 import { createHash } from 'node:crypto';
 import type {
@@ -59,7 +62,19 @@ export function judgeRelease(plan: Plan, history: readonly AppliedMigration[]): 
         .map((row) => row.name),
     ),
   ];
-  return { committed, failed, uncertain, unchanged: committed.length === 0 && uncertain.length === 0 };
+  // A migration the input resolves as applied is marked by the apply step, and a failed release may undo the mark.
+  const resolvedApplied = new Set(
+    (plan.resolve ?? []).filter((r) => r.as === 'applied').map((r) => r.migration),
+  );
+  const stillApplied = new Set(history.filter(isAppliedRow).map((row) => row.name));
+  const historyLost = plan.applied.filter((name) => !resolvedApplied.has(name) && !stillApplied.has(name));
+  return {
+    committed,
+    failed,
+    uncertain,
+    ...(historyLost.length > 0 ? { historyLost } : {}),
+    unchanged: committed.length === 0 && uncertain.length === 0 && historyLost.length === 0,
+  };
 }
 
 /** `a, b and c`, or `none`. */
@@ -140,7 +155,8 @@ export function verdictOf(
     };
   }
   const pending = new Set(plan.pending);
-  if (evidence.failed.length === 0 && evidence.committed.length === pending.size) {
+  const lost = evidence.historyLost ?? [];
+  if (evidence.failed.length === 0 && evidence.committed.length === pending.size && lost.length === 0) {
     return {
       evidence,
       markedRolledBack,
@@ -148,6 +164,11 @@ export function verdictOf(
       message: `Every pending migration is recorded as finished: ${listOfNames(evidence.committed)}.`,
     };
   }
+  const historyLost =
+    lost.length > 0
+      ? ` _prisma_migrations no longer records ${lost.length} migration(s) applied before the release ` +
+        `(${listOfNames(lost.slice(0, 3))}${lost.length > 3 ? ', ...' : ''}): the release changed the history itself.`
+      : '';
   const uncertain =
     evidence.uncertain.length > 0
       ? ` ${listOfNames(evidence.uncertain)} may have partly committed (a statement that cannot run in a ` +
@@ -159,7 +180,7 @@ export function verdictOf(
     kind: 'committed',
     message:
       `${failure.message} Committed by this release before it failed: ${listOfNames(evidence.committed)}.` +
-      `${uncertain} Database ${plan.databaseName} holds part of the release. ${afterPartialCommit(plan, evidence.failed)}`,
+      `${historyLost}${uncertain} Database ${plan.databaseName} holds part of the release. ${afterPartialCommit(plan, evidence.failed)}`,
   };
 }
 
@@ -198,6 +219,7 @@ export async function decideOnEvidence(
     committed: evidence.committed,
     failed: evidence.failed,
     uncertain: evidence.uncertain,
+    ...(evidence.historyLost ? { historyLost: evidence.historyLost } : {}),
     markedRolledBack: toMark,
   };
   if (verdict.kind === 'unchanged') {
