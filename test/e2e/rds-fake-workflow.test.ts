@@ -211,12 +211,13 @@ describe.each(cases)('backups and restores on the fake RDS ($kind)', ({ target, 
     expect(results[0]?.path).not.toContain(StateNames.applyMigrations);
   });
 
-  it('restores the latest backup next to the original and swaps it in', async () => {
-    // Prepare
+  /** The target backed up ("at the backup"), then written to a day later ("written after the backup"). */
+  async function backedUpTarget() {
     const clock = sharedClock('2030-03-01T02:00:00.000Z');
-    fake = new FakeRds({ clock: clock.now });
-    const gateway = setup(fake);
-    fake.setData(target, 'at the backup');
+    const rds = new FakeRds({ clock: clock.now });
+    fake = rds;
+    const gateway = setup(rds);
+    rds.setData(target, 'at the backup');
     const url = (await sampleDatabase('e2e_rds', created, false)).url;
     const common = {
       databaseUrl: url,
@@ -225,43 +226,37 @@ describe.each(cases)('backups and restores on the fake RDS ($kind)', ({ target, 
     };
     const backup = await runLocal({ ...common, input: { mode: 'backup' }, adapters: { gateway, clock } });
     clock.advanceDays(1);
-    fake.setData(target, 'written after the backup');
+    rds.setData(target, 'written after the backup');
+    return { clock, gateway, common, backup, rds };
+  }
+
+  it('restores the latest backup next to the original and swaps it in', async () => {
+    // Prepare
+    const { clock, gateway, common, backup, rds } = await backedUpTarget();
     // Act
     const result = await runLocal({
       ...common,
       input: { mode: 'restore', snapshot: 'latest', confirm: target },
-      adapters: { gateway, clock, probe: markerProbe(fake, target, 'at the backup') },
+      adapters: { gateway, clock, probe: markerProbe(rds, target, 'at the backup') },
     });
     // Assess
     expect(backup.outcome).toBe('backup-taken');
     expect(result.outcome).toBe('backup-restored');
     expect(result.exitCode).toBe(0);
     expect(result.state.restore?.snapshotId).toBe(backup.state.snapshot?.snapshotId);
-    expect(fake.data(target)).toBe('at the backup');
-    expect(fake.data(result.state.swap?.asideIdentifier ?? '')).toBe('written after the backup');
+    expect(rds.data(target)).toBe('at the backup');
+    expect(rds.data(result.state.swap?.asideIdentifier ?? '')).toBe('written after the backup');
     expect(result.state.rollbackHealth?.summary).toMatch(/^Restored: /);
     expect(result.path).not.toContain(StateNames.createSnapshot);
   });
 
   it('ends a requested restore the API refuses as BackupRestoreFailed, the original serving as it was', async () => {
     // Prepare: a backup, then the restore call denied (a role without rds:RestoreDBInstanceFromDBSnapshot)
-    const clock = sharedClock('2030-03-01T02:00:00.000Z');
-    fake = new FakeRds({ clock: clock.now });
-    const gateway = setup(fake);
-    fake.setData(target, 'at the backup');
-    const url = (await sampleDatabase('e2e_rds', created, false)).url;
-    const common = {
-      databaseUrl: url,
-      migrationsDir: 'prisma/migrations',
-      settings: { targetIdentifier: target },
-    };
-    await runLocal({ ...common, input: { mode: 'backup' }, adapters: { gateway, clock } });
-    clock.advanceDays(1);
-    fake.setData(target, 'written after the backup');
+    const { clock, gateway, common, rds } = await backedUpTarget();
     const restoreCall = target.endsWith('cluster')
       ? 'RestoreDBClusterFromSnapshot'
       : 'RestoreDBInstanceFromDBSnapshot';
-    fake.failNext(restoreCall, 'access-denied');
+    rds.failNext(restoreCall, 'access-denied');
 
     // Act
     const result = await runLocal({
@@ -276,7 +271,7 @@ describe.each(cases)('backups and restores on the fake RDS ($kind)', ({ target, 
     expect(result.error?.name).toBe(OutcomeErrors.BackupRestoreFailed);
     expect(result.path.at(-1)).toBe(StateNames.backupRestoreFailed);
     expect(result.error?.cause).not.toMatch(/failed release/);
-    expect(fake.data(target)).toBe('written after the backup');
+    expect(rds.data(target)).toBe('written after the backup');
     expect(result.state.swap).toBeUndefined();
   });
 
