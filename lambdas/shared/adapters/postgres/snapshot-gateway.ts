@@ -104,7 +104,6 @@ function renameCommand(from: string, to: string): string {
   return `ALTER DATABASE ${escapeIdentifier(from)} RENAME TO ${escapeIdentifier(to)}`;
 }
 
-/** The `<time>` of `<target>-rolledback-<time>` names (`compactTimestamp`). */
 /**
  * What to do about a clone (`CREATE DATABASE ... TEMPLATE`) that failed, by PostgreSQL's error code: the causes a
  * user can fix, named with the fix; empty for any other.
@@ -124,6 +123,7 @@ export function cloneFailureHint(error: unknown, role: string | undefined): stri
   }
 }
 
+/** The `<time>` of `<target>-rolledback-<time>` names (`compactTimestamp`). */
 const ASIDE_TIME = /-rolledback-(\d{4})(\d{2})(\d{2})t(\d{2})(\d{2})(\d{2})z/;
 
 /** A PostgreSQL database name (at most 63 bytes) for an identifier of the workflow. */
@@ -572,7 +572,6 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
     return dropped;
   }
 
-  /** The target's databases kept aside by rollbacks (`<target>-rolledback-<time>`), oldest first. */
   /**
    * Drops the copy `restoredIdentifier` that execution `executionId` restored and never swapped in, while the
    * target still exists under its name: what a requested restore that failed before its swap leaves (the copy holds
@@ -592,6 +591,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
     });
   }
 
+  /** The target's databases kept aside by rollbacks (`<target>-rolledback-<time>`), oldest first. */
   async listKeptAside(): Promise<readonly KeptAsideDatabase[]> {
     return await this.admin(async (client) => this.keptAside(client));
   }
