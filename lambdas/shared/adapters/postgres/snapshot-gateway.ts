@@ -183,9 +183,14 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
    * megabytes (bench/README.md, snapshot and restore). On PostgreSQL 18, `FILE_COPY` clones the files when the
    * server can (`file_copy_method = clone`: `copy_file_range`, which shares the blocks on a file system with
    * reflinks such as XFS or Btrfs, 0.16 s for 905 MB measured against 1-4 s copied, and copies in the kernel
-   * elsewhere). Returns the strategy used, recorded in the clone's metadata.
+   * elsewhere). The clone's comment is `metadata`, with the strategy used.
    */
-  private async cloneDatabase(client: pg.Client, name: string, source: string): Promise<CloneStrategy> {
+  private async cloneDatabase(
+    client: pg.Client,
+    name: string,
+    source: string,
+    metadata: Metadata,
+  ): Promise<void> {
     const { rows } = await client.query<{ version: number; bytes: string }>(
       "SELECT current_setting('server_version_num')::int AS version, pg_database_size($1) AS bytes",
       [source],
@@ -208,8 +213,11 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
     } finally {
       if (clone) await client.query('RESET file_copy_method').catch(() => undefined);
     }
-    if (version < 150000) return 'FILE_COPY';
-    return clone ? 'FILE_COPY (clone)' : fileCopy ? 'FILE_COPY' : 'WAL_LOG';
+    const strategy: CloneStrategy =
+      version < 150000 ? 'FILE_COPY' : clone ? 'FILE_COPY (clone)' : fileCopy ? 'FILE_COPY' : 'WAL_LOG';
+    await client.query(
+      `COMMENT ON DATABASE ${escapeIdentifier(name)} IS ${escapeLiteral(JSON.stringify({ ...metadata, strategy }))}`,
+    );
   }
 
   /** Waits until no other session uses `name` (ending them when allowed); returns how many remain. */
@@ -300,10 +308,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         createdAt: this.clock.now().toISOString(),
       };
       try {
-        const strategy = await this.cloneDatabase(client, name, this.targetIdentifier);
-        await client.query(
-          `COMMENT ON DATABASE ${escapeIdentifier(name)} IS ${escapeLiteral(JSON.stringify({ ...metadata, strategy }))}`,
-        );
+        await this.cloneDatabase(client, name, this.targetIdentifier, metadata);
       } catch (error) {
         throw new SnapshotFailedError(
           `Cloning ${this.targetIdentifier} into snapshot ${name} failed: ${(error as Error).message}.` +
@@ -385,10 +390,7 @@ export class PostgresSnapshotGateway implements SnapshotGateway {
         createdAt: new Date().toISOString(),
       };
       try {
-        const strategy = await this.cloneDatabase(client, restored, snapshot);
-        await client.query(
-          `COMMENT ON DATABASE ${escapeIdentifier(restored)} IS ${escapeLiteral(JSON.stringify({ ...metadata, strategy }))}`,
-        );
+        await this.cloneDatabase(client, restored, snapshot, metadata);
       } catch (error) {
         throw new RestoreFailedError(
           `Restoring snapshot ${snapshot} as ${restored} failed: ${(error as Error).message}.` +
