@@ -44,6 +44,7 @@ import { memoryShortfall, memoryShortfallMessage } from '../shared/domain/script
 import {
   transactionFallbackReason as fallbackReason,
   migrationsDigest,
+  nonAtomicMigrations,
   type ReleaseAnalysis,
   unparsableScriptsMessage,
 } from '../shared/domain/transaction-fallback.js';
@@ -283,13 +284,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
     unknownApplied,
     transactionMode,
     ...(transactionFallbackReason === undefined ? {} : { transactionFallbackReason }),
-    nonAtomic: [
-      ...new Set(
-        (analysis?.nonTransactional ?? [])
-          .filter((statement) => !statement.atomicMigration)
-          .map((statement) => statement.migration),
-      ),
-    ],
+    nonAtomic: analysis ? nonAtomicMigrations(analysis) : [],
     ...(analysis ? { analysedDigest: migrationsDigest(pendingMigrations) } : {}),
     lockedTables: analysis?.lockedTables ?? [],
     ...(linted.lint ? { lint: linted.lint } : {}),

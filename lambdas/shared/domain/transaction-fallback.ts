@@ -99,6 +99,21 @@ export function unparsableScriptsMessage(analysis: ReleaseAnalysis, directory: s
 }
 
 /**
+ * The migrations with a statement that cannot run in any transaction (not even their own): where a failure may
+ * leave part of the script committed. Preflight writes them in the plan (`nonAtomic`), and the apply step, which
+ * trusts that list for the same scripts, computes it the same way when it parses them itself.
+ */
+export function nonAtomicMigrations(analysis: Pick<ReleaseAnalysis, 'nonTransactional'>): string[] {
+  return [
+    ...new Set(
+      analysis.nonTransactional
+        .filter((statement) => !statement.atomicMigration)
+        .map((statement) => statement.migration),
+    ),
+  ];
+}
+
+/**
  * What preflight's analysis found that the apply step needs, for exactly the scripts it read: the apply then
  * trusts it instead of parsing the same scripts again (the parser's WebAssembly is not even loaded).
  */

@@ -26,6 +26,7 @@ import { isAppliedRow, isFailedRow } from '../../domain/history.js';
 import type { SchemaCatalog } from '../../domain/lint/rules.js';
 import {
   migrationsDigest,
+  nonAtomicMigrations,
   transactionFallbackReason,
   unparsableScriptsMessage,
 } from '../../domain/transaction-fallback.js';
@@ -284,9 +285,7 @@ export class PrismaMigrationEngine implements MigrationEngine {
               state.fallbackReason = reason;
             }
           }
-          alone = new Set(
-            analysis.nonTransactional.filter((s) => !s.atomicMigration).map((s) => s.migration),
-          );
+          alone = new Set(nonAtomicMigrations(analysis));
         }
         // A script that can run in a transaction takes its row's INSERT along (see `runAutocommit`).
         bookkeeping.startsWithScript = (migration) => !alone.has(migration);
