@@ -12,3 +12,13 @@ export function isFailedRow(row: AppliedMigration): boolean {
 export function isAppliedRow(row: AppliedMigration): boolean {
   return row.finishedAt !== null && row.rolledBackAt === null;
 }
+
+/**
+ * The migrations that resolutions (`input.resolve`, `prisma migrate resolve`) mark applied: the apply step records
+ * them instead of running them, and a failed release may take the mark back.
+ */
+export function markedApplied(
+  resolutions: readonly { readonly migration: string; readonly as: 'rolled-back' | 'applied' }[] | undefined,
+): Set<string> {
+  return new Set((resolutions ?? []).filter((r) => r.as === 'applied').map((r) => r.migration));
+}

@@ -32,7 +32,7 @@ import {
   ReleaseOutcomeUnknownError,
 } from '../contract/errors.js';
 import type { ReleaseInspector } from '../contract/ports.js';
-import { isAppliedRow, isFailedRow } from './history.js';
+import { isAppliedRow, isFailedRow, markedApplied } from './history.js';
 
 /** PostgreSQL truncates `application_name` to 63 bytes. */
 const MAX_APPLICATION_NAME = 63;
@@ -63,9 +63,7 @@ export function judgeRelease(plan: Plan, history: readonly AppliedMigration[]): 
     ),
   ];
   // A migration the input resolves as applied is marked by the apply step, and a failed release may undo the mark.
-  const resolvedApplied = new Set(
-    (plan.resolve ?? []).filter((r) => r.as === 'applied').map((r) => r.migration),
-  );
+  const resolvedApplied = markedApplied(plan.resolve);
   const stillApplied = new Set(history.filter(isAppliedRow).map((row) => row.name));
   const historyLost = plan.applied.filter((name) => !resolvedApplied.has(name) && !stillApplied.has(name));
   return {

@@ -22,7 +22,7 @@ import {
   OrchestratorError,
 } from '../../contract/errors.js';
 import type { ApplyOptions, ApplyOutcome, MigrationBundle, MigrationEngine } from '../../contract/ports.js';
-import { isAppliedRow, isFailedRow } from '../../domain/history.js';
+import { isAppliedRow, isFailedRow, markedApplied } from '../../domain/history.js';
 import type { SchemaCatalog } from '../../domain/lint/rules.js';
 import {
   migrationsDigest,
@@ -257,10 +257,10 @@ export class PrismaMigrationEngine implements MigrationEngine {
         await this.useSchema(client);
         state.history = await readPrismaHistory(client);
         // A migration resolved as applied is marked, never run.
-        const markedApplied = new Set(
-          (options.resolve ?? []).filter((r) => r.as === 'applied').map((r) => r.migration),
+        const resolvedApplied = markedApplied(options.resolve);
+        state.pending = pendingOf(bundle.migrations, state.history).filter(
+          (m) => !resolvedApplied.has(m.name),
         );
-        state.pending = pendingOf(bundle.migrations, state.history).filter((m) => !markedApplied.has(m.name));
         // Preflight's verdicts, when they are about exactly these scripts: nothing to parse again.
         const { verdicts } = options;
         let alone: ReadonlySet<string>;
