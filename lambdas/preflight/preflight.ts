@@ -133,7 +133,8 @@ async function touchingNothing<T>(run: () => Promise<T>): Promise<T> {
 async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   const state: WorkflowState = stateOf(event, 'preflight');
   const input = parseWorkflowInput(state.input);
-  await refuseConcurrent(deps.guard, requireExecution(state, 'preflight'), deps.settings.targetIdentifier);
+  const execution = requireExecution(state, 'preflight');
+  await refuseConcurrent(deps.guard, execution, deps.settings.targetIdentifier);
   const bundle = await deps.source.load();
   const history = await deps.engine.readHistory();
 
@@ -149,7 +150,7 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   if (failed.length > 0 && resolution === undefined) {
     const names = failed.map((row) => row.name).join(', ');
     const first = failed[0] as AppliedMigration;
-    await refuseWhileInFlight(first, deps, requireExecution(state, 'preflight'));
+    await refuseWhileInFlight(first, deps, execution);
     const before = await snapshotBefore(first, deps);
     throw new MigrationHistoryBlockedError(
       `_prisma_migrations in database ${deps.databaseName} has a failed migration: ${names} ` +
@@ -247,14 +248,13 @@ async function plan(event: unknown, deps: PreflightDeps): Promise<Plan> {
   const proceeds = pending.length > 0 || resolution !== undefined;
   if (proceeds && !dryRun && deps.retryGuard && input.release !== undefined) {
     const release = input.release;
-    const rerun = await guardRetry({ ...input, release }, requireExecution(state, 'preflight'), {
+    const rerun = await guardRetry({ ...input, release }, execution, {
       ...deps,
       retryGuard: deps.retryGuard,
     });
     if (rerun) warnings.push(rerun);
   }
   if (proceeds && deps.migrationLock) {
-    const execution = requireExecution(state, 'preflight');
     await checkMigrationLock(deps.migrationLock, execution, deps.databaseName, dryRun, warnings);
   }
   const httpFailing =

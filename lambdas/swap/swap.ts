@@ -22,14 +22,15 @@ export async function swap(event: unknown, deps: SwapDeps): Promise<SwapProgress
   });
   const attempts = (state.swap?.attempts ?? 0) + 1;
   if (!status.complete && attempts >= MAX_SWAP_ATTEMPTS) {
+    const mode = modeOf(state);
     throw new SwapFailedError(
       `The swap of ${restore.originalIdentifier} did not complete after ${attempts} steps (phase ` +
         `"${status.phase}"). ${restore.restoredIdentifier} holds the restored data; ` +
         (status.phase === 'original-renamed'
-          ? `the ${modeOf(state) === 'restore' ? 'replaced' : 'failed'} original is at ${restore.asideIdentifier}. ` +
+          ? `the ${mode === 'restore' ? 'replaced' : 'failed'} original is at ${restore.asideIdentifier}. ` +
             `Rename ${restore.restoredIdentifier} to ` +
             `${restore.originalIdentifier} by hand to finish, or ${restore.asideIdentifier} back to undo.`
-          : `${restore.originalIdentifier} was not renamed. Retry the swap or rename by hand (${runbookArticle(failedRestoreOutcome(modeOf(state)))}).`),
+          : `${restore.originalIdentifier} was not renamed. Retry the swap or rename by hand (${runbookArticle(failedRestoreOutcome(mode))}).`),
       { details: { ...restore, phase: status.phase } },
     );
   }
